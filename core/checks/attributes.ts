@@ -1,0 +1,65 @@
+// Attributes of the primary face (sunglasses, mask, veil, hat) from colour and texture cues in
+// regions placed by the 68 landmarks. Each cue is a logistic of a measured contrast; the
+// coefficients below were set on development images and are documented in the README.
+
+import type { AttributeThresholds } from '../models/manifest';
+import type { AttributeMeasure, AttributesResult } from '../types';
+import { colourDistance, type FaceRegions, type RegionStats } from './regions';
+
+const logistic = (x: number): number => 1 / (1 + Math.exp(-x));
+const round = (v: number): number => Math.round(v * 10000) / 10000;
+
+/** Skin-likeness of a region's mean colour: R > G > B with moderate chroma. In [0,1]. */
+export function skinLikeness(s: RegionStats): number {
+  const sum = s.r + s.g + s.b || 1;
+  const rn = s.r / sum;
+  const gn = s.g / sum;
+  // Skin chromaticity clusters near r=0.42..0.50, g=0.30..0.34 across skin tones.
+  const d = Math.hypot((rn - 0.45) / 0.06, (gn - 0.315) / 0.03);
+  return Math.exp(-0.5 * d * d);
+}
+
+/** Eyes much darker than the cheeks, with little texture: sunglasses. */
+export function sunglassesProbability(r: FaceRegions): number {
+  const eyes = (r.leftEye.luma + r.rightEye.luma) / 2;
+  const ratio = eyes / Math.max(1, r.cheeks.luma);
+  const texture = (r.leftEye.lumaStd + r.rightEye.lumaStd) / 2 / Math.max(1, eyes);
+  return logistic((0.55 - ratio) * 14 + (0.35 - texture) * 2);
+}
+
+/** Nose, mouth and chin unlike the cheeks' skin and unlike skin at all: a mask. */
+export function maskProbability(r: FaceRegions): number {
+  const lower = [r.nose, r.mouth, r.chin];
+  const distance = lower.reduce((sum, s) => sum + colourDistance(s, r.forehead), 0) / lower.length;
+  const skin = lower.reduce((sum, s) => sum + skinLikeness(s), 0) / lower.length;
+  return logistic((distance - 0.35) * 6 + (0.45 - skin) * 5);
+}
+
+/** Cloth around the face (beside the jaw) and over the forehead: a veil (hijab, niqab). */
+export function veilProbability(r: FaceRegions): number {
+  const sideUnlikeSkin = 1 - skinLikeness(r.besideFace);
+  const sideUniform = 1 - Math.min(1, r.besideFace.lumaStd / 40);
+  const foreheadCovered = 1 - skinLikeness(r.forehead);
+  return logistic((sideUnlikeSkin * 0.8 + sideUniform * 0.8 + foreheadCovered * 1.2 - 1.9) * 4);
+}
+
+/** Above the brows, something unlike skin and unlike the forehead, reaching low: a hat. */
+export function hatProbability(r: FaceRegions): number {
+  const foreheadSkin = skinLikeness(r.forehead);
+  const above = colourDistance(r.aboveHead, r.cheeks);
+  const aboveUniform = 1 - Math.min(1, r.aboveHead.lumaStd / 50);
+  return logistic(((1 - foreheadSkin) * 1.5 + Math.min(above, 1.5) * 0.8 + aboveUniform * 0.6 - 1.8) * 3);
+}
+
+function measure(probability: number, threshold: number): AttributeMeasure {
+  return { probability: round(probability), threshold, detected: probability >= threshold };
+}
+
+export function checkAttributes(regions: FaceRegions, t: AttributeThresholds): AttributesResult {
+  return {
+    sunglasses: measure(sunglassesProbability(regions), t.sunglasses),
+    mask: measure(maskProbability(regions), t.mask),
+    veil: measure(veilProbability(regions), t.veil),
+    hat: measure(hatProbability(regions), t.hat),
+  };
+}

@@ -1,0 +1,60 @@
+// The Engine's public shape: what createEngine() returns and what adapters call.
+
+import type { Limits } from './limits';
+import type { CheckOptions } from './options';
+import type { AttributeName, CheckResult } from './types';
+import type { ImageInput } from './image/source';
+
+/** Per-call context that adapters may pass along. */
+export interface CheckContext {
+  /** Echoed as data.request_id; a random UUID when absent. */
+  readonly requestId?: string;
+}
+
+/** Threshold overrides over the pack manifest's values (each in the measure's own unit). */
+export interface ThresholdOverrides {
+  readonly liveness?: number;
+  readonly blur?: number;
+  readonly dark?: number;
+  readonly grayscale?: number;
+  readonly exposure?: number;
+  readonly backlight?: number;
+  readonly face_size?: number;
+  readonly sunglasses?: number;
+  readonly mask?: number;
+  readonly veil?: number;
+  readonly hat?: number;
+}
+
+export interface EngineOptions {
+  /** Model pack directory (holding manifest.json). Defaults to the built-in pack in models/. */
+  readonly pack?: string;
+  /** Input limits. Defaults to DEFAULT_LIMITS (5 MiB, 40 MP, 15 s, 3 redirects, no private URLs). */
+  readonly limits?: Partial<Limits>;
+  /** Threshold overrides. Defaults to the pack's thresholds. */
+  readonly thresholds?: ThresholdOverrides;
+  /** Attributes that validate_attribute fails on. Defaults to ['sunglasses', 'mask']. */
+  readonly validateAttributes?: readonly AttributeName[];
+}
+
+export interface PackInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+}
+
+export interface Engine {
+  /** The loaded pack's name, version and directory. */
+  readonly pack: PackInfo;
+  /** The limits in force. */
+  readonly limits: Limits;
+  /**
+   * Runs the whole pipeline on one image. Resolves with the contract's 200 body (PASS or FAIL_ON_n);
+   * rejects only with a FaceliveError carrying a documented code.
+   */
+  check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
+  /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). */
+  checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
+  /** Releases the model sessions. Further checks reject. */
+  dispose(): Promise<void>;
+}

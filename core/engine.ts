@@ -1,0 +1,180 @@
+// The Engine: loads the model pack once, then runs the pipeline of DESIGN.md for each check:
+// options -> image source -> decode -> faces -> landmarks -> checks -> verdict.
+
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { FaceliveError, toFaceliveError } from './errors';
+import { checkDependencies, parseOptions, parseRequestBody, type CheckOptions } from './options';
+import { resolveLimits } from './limits';
+import { classifyImage, loadImageBytes } from './image/source';
+import { decodeImage } from './image/decode';
+import { detectFaces } from './faces/detector';
+import { estimatePose, locateLandmarks, type FaceGeometry } from './faces/landmarks';
+import { checkLiveness } from './checks/liveness';
+import { checkQuality } from './checks/quality';
+import { checkAttributes } from './checks/attributes';
+import { measureRegions } from './checks/regions';
+import { buildResult } from './verdict';
+import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
+import { createRegistry, type Registry } from './models/registry';
+import { resolveThresholds, type ResolvedThresholds } from './thresholds';
+import type { CheckContext, Engine, EngineOptions, PackInfo } from './engine-types';
+import type { AttributeName, CheckResult, FaceResult } from './types';
+import { ATTRIBUTE_NAMES } from './types';
+
+/** The built-in pack: models/ at the package root. */
+export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
+
+const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes'];
+
+function checkEngineOptions(options: EngineOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!ENGINE_OPTION_KEYS.includes(key)) {
+      throw new TypeError(`Unknown engine option "${key}"; expected one of ${ENGINE_OPTION_KEYS.join(', ')}.`);
+    }
+  }
+  if (options.pack !== undefined && typeof options.pack !== 'string') {
+    throw new TypeError(`Expected a directory path for pack but received ${typeof options.pack}.`);
+  }
+  if (options.validateAttributes !== undefined) {
+    if (!Array.isArray(options.validateAttributes) || options.validateAttributes.some((a) => !ATTRIBUTE_NAMES.includes(a))) {
+      throw new TypeError(`Expected validateAttributes to list some of ${ATTRIBUTE_NAMES.join(', ')}.`);
+    }
+  }
+}
+
+const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
+
+class FaceliveEngine implements Engine {
+  readonly pack: PackInfo;
+  readonly limits;
+  private readonly manifest: Manifest;
+  private readonly thresholds: ResolvedThresholds;
+  private readonly validateAttributes: readonly AttributeName[];
+  private readonly livenessKeys: string[];
+  private readonly detectorKey: string;
+  private readonly landmarkKey: string | undefined;
+  private readonly poseKey: string | undefined;
+  private disposed = false;
+
+  constructor(loaded: Pack, private readonly registry: Registry, options: EngineOptions) {
+    this.manifest = loaded.manifest;
+    this.pack = Object.freeze({ name: loaded.manifest.name, version: loaded.manifest.version, dir: loaded.dir });
+    this.limits = resolveLimits(options.limits);
+    this.thresholds = resolveThresholds(loaded.manifest, options.thresholds);
+    this.validateAttributes = options.validateAttributes ?? loaded.manifest.attributes.validate;
+    this.livenessKeys = [...loaded.manifest.liveness.models];
+    this.detectorKey = modelsOfRole(loaded.manifest, 'detector')[0]![0];
+    this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
+    this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
+  }
+
+  async checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
+    try {
+      const { image, flags } = parseRequestBody(body);
+      return await this.run(image, flags, context);
+    } catch (err) {
+      throw toFaceliveError(err);
+    }
+  }
+
+  async check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
+    try {
+      if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
+      return await this.run(image, options, context);
+    } catch (err) {
+      throw toFaceliveError(err);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.registry.dispose();
+  }
+
+  private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {
+    const started = performance.now();
+    const options = parseOptions(flags, { dependencies: false });
+    const classified = classifyImage(image);
+    checkDependencies(options);
+    if (this.disposed) throw new Error('The engine was disposed.');
+
+    let t = performance.now();
+    const bytes = await loadImageBytes(classified, this.limits);
+    const { raster, format } = await decodeImage(bytes, this.limits.maxPixels);
+    const decodeMs = elapsed(t);
+
+    t = performance.now();
+    const detected = await detectFaces(this.registry.get(this.detectorKey), raster);
+    const detectMs = elapsed(t);
+    if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
+    const primary = detected[0]!;
+
+    t = performance.now();
+    let geometry: FaceGeometry | undefined;
+    if (this.landmarkKey) geometry = await locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box);
+    const pose = options.is_quality && this.poseKey ? await estimatePose(this.registry.get(this.poseKey), raster, primary.box) : undefined;
+    const landmarksMs = elapsed(t);
+
+    t = performance.now();
+    const liveness = options.is_liveness
+      ? await checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
+      : undefined;
+    const livenessMs = elapsed(t);
+
+    t = performance.now();
+    const regions = geometry && (options.is_quality || options.is_attribute) ? measureRegions(raster, primary.box, geometry) : undefined;
+    const quality = options.is_quality && geometry && regions
+      ? checkQuality(raster, primary.box, geometry, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
+      : undefined;
+    const qualityMs = elapsed(t);
+
+    t = performance.now();
+    const attributes = options.is_attribute && regions ? checkAttributes(regions, this.thresholds.attributes) : undefined;
+    const attributesMs = elapsed(t);
+
+    const faces: FaceResult[] = detected.map((face, i) => ({
+      box: roundBox(face.box),
+      score: Math.round(face.score * 10000) / 10000,
+      primary: i === 0,
+      ...(i === 0 && geometry ? { landmarks: geometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
+    }));
+
+    return buildResult(
+      { options, nface: detected.length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
+      {
+        faces,
+        image: { width: raster.width, height: raster.height, format },
+        pack: { name: this.pack.name, version: this.pack.version },
+        request_id: context.requestId ?? randomUUID(),
+        timings_ms: {
+          decode: decodeMs, detect: detectMs, landmarks: landmarksMs, liveness: livenessMs,
+          quality: qualityMs, attributes: attributesMs, total: elapsed(started),
+        },
+      },
+    );
+  }
+
+}
+
+function roundBox(box: { x: number; y: number; width: number; height: number }) {
+  const r = (v: number): number => Math.round(v * 10) / 10;
+  return { x: r(box.x), y: r(box.y), width: r(box.width), height: r(box.height) };
+}
+
+/**
+ * Loads a model pack (the built-in one by default), verifies every model file's sha256 and creates
+ * its inference sessions once. Throws a TypeError for bad options or a bad pack.
+ */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  checkEngineOptions(options);
+  const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
+  const registry = await createRegistry(pack);
+  try {
+    return new FaceliveEngine(pack, registry, options);
+  } catch (err) {
+    await registry.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+// The one table of error codes: code -> HTTP status and human message. Adapters only look codes up.
+
+export const ERROR_TABLE = {
+  INVALID_PAYLOAD: { status: 400, message: 'The request body is missing, is not a JSON object, or has a field of the wrong type.' },
+  MISSING_PAYLOAD_IMAGE: { status: 400, message: 'The request has no image field.' },
+  INVALID_PAYLOAD_IMAGE_MISSING: { status: 400, message: 'The image field is empty, or is neither valid base64 nor an http(s) URL.' },
+  INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY: { status: 400, message: 'validate_quality needs is_quality to be true.' },
+  INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY: { status: 400, message: 'validate_attribute needs is_attribute to be true.' },
+  INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY: { status: 400, message: 'validate_liveness needs is_liveness to be true.' },
+  INVALID_PAYLOAD_IMAGE_SIZE: { status: 400, message: 'The image is larger than the size or pixel limit.' },
+  INVALID_PAYLOAD_IMAGE_TIMEOUT: { status: 400, message: 'Fetching the image URL took longer than the time budget.' },
+  INVALID_PAYLOAD_IMAGE_FORMAT: { status: 400, message: 'The image is not a decodable JPEG, PNG or WebP.' },
+  FACE_NOT_DETECTED: { status: 400, message: 'No face was found in the image.' },
+  UNAUTHORIZED: { status: 401, message: 'App-ID or API-Key is missing or wrong.' },
+  INSUFFICIENT_QUOTA_LIVENESS: { status: 403, message: 'The testing quota of this credential is used up.' },
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** Every documented error code, in the contract's check order. */
+export type ErrorCode = keyof typeof ERROR_TABLE;
+export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+/** The only error `engine.check` rejects with. `status` is the HTTP status of `code`. */
+export class FaceliveError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_TABLE[code].message, options);
+    this.name = 'FaceliveError';
+    this.code = code;
+    this.status = ERROR_TABLE[code].status;
+  }
+
+  /** The contract's error body: `{ message, error_code }`. */
+  toJSON(): { message: string; error_code: ErrorCode } {
+    return { message: this.message, error_code: this.code };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_TABLE, value);
+}
+
+/** Wraps anything thrown into a FaceliveError; unknown errors become INTERNAL_SERVER_ERROR without their text. */
+export function toFaceliveError(err: unknown): FaceliveError {
+  if (err instanceof FaceliveError) return err;
+  return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
+}

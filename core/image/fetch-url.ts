@@ -1,0 +1,203 @@
+// Fetches a URL image under the limits: http(s) only, one total time budget (DNS, redirects, body),
+// a streamed byte cap, and an SSRF guard on every hop and on the address actually connected to.
+//
+// Error mapping (the contract has no code of its own for these, so they read as "the URL did not
+// give an image"): a non-2xx answer, too many redirects, a redirect to a non-http(s) URL, a refused
+// (non-public) address and a failed connection are all INVALID_PAYLOAD_IMAGE_FORMAT, each with its
+// own sentence. Over the budget is INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or
+// streamed) is INVALID_PAYLOAD_IMAGE_SIZE. Messages never carry the URL's path or query, nor bytes.
+
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { FaceliveError } from '../errors';
+import type { Limits } from '../limits';
+
+/** Marks an address the guard refused, so the request's error can be told apart from a network failure. */
+class RefusedAddressError extends Error {
+  readonly code = 'EFACELIVE_REFUSED_ADDRESS';
+}
+
+type Hop = { readonly kind: 'redirect'; readonly location: URL } | { readonly kind: 'body'; readonly bytes: Buffer };
+
+const REFUSED_MESSAGE = 'The image URL points to a private, loopback, link-local or otherwise non-public address, which is not allowed.';
+
+/**
+ * True when `address` is a public unicast address. IPv4-mapped IPv6 addresses are judged as the
+ * IPv4 address they carry; anything unparsable is not public.
+ */
+export function isPublicAddress(address: string): boolean {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return false;
+  }
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  }
+  return parsed.range() === 'unicast';
+}
+
+/** The host of a URL without IPv6 brackets. */
+function bareHost(url: URL): string {
+  const host = url.hostname;
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+/** A `lookup` for http.request that resolves every address and refuses the request if any is non-public. */
+function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) {
+      callback(err, []);
+      return;
+    }
+    if (addresses.length === 0 || addresses.some((entry) => !isPublicAddress(entry.address))) {
+      callback(new RefusedAddressError(REFUSED_MESSAGE), []);
+      return;
+    }
+    if (options.all) callback(null, addresses);
+    else callback(null, addresses[0].address, addresses[0].family);
+  });
+}
+
+function formatError(message: string, cause?: unknown): FaceliveError {
+  return new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', message, cause === undefined ? undefined : { cause });
+}
+
+function sizeError(limits: Limits): FaceliveError {
+  return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', `The image at the URL is larger than ${limits.maxImageBytes} bytes.`);
+}
+
+function timeoutError(limits: Limits): FaceliveError {
+  return new FaceliveError('INVALID_PAYLOAD_IMAGE_TIMEOUT', `Fetching the image URL took longer than ${limits.urlTimeoutMs} ms.`);
+}
+
+function networkError(err: unknown): FaceliveError {
+  if (err instanceof FaceliveError) return err;
+  if (err instanceof RefusedAddressError) return formatError(REFUSED_MESSAGE);
+  return formatError('The image URL could not be fetched (the connection failed or the answer was not valid HTTP).', err);
+}
+
+/** Refuses a hop before any connection: wrong scheme, or a literal IP host outside the public ranges. */
+function checkHop(url: URL, limits: Limits, first: boolean): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    if (first) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', 'Only http and https image URLs are accepted.');
+    throw formatError('The image URL redirected to a URL that is not http or https.');
+  }
+  const host = bareHost(url);
+  if (!limits.allowPrivateNetwork && net.isIP(host) !== 0 && !isPublicAddress(host)) {
+    throw formatError(REFUSED_MESSAGE);
+  }
+}
+
+/** One GET: resolves with a redirect target or the whole body, rejects with a FaceliveError. */
+function fetchOnce(url: URL, limits: Limits, signal: AbortSignal): Promise<Hop> {
+  return new Promise<Hop>((resolve, reject) => {
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+    const settle = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      action();
+    };
+    const fail = (err: FaceliveError): void => {
+      settle(() => reject(err));
+      req?.destroy();
+    };
+    function onAbort(): void {
+      fail(timeoutError(limits));
+    }
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const client = url.protocol === 'https:' ? https : http;
+    req = client.request(url, {
+      method: 'GET',
+      agent: false,
+      headers: { accept: 'image/*', 'user-agent': 'facelive' },
+      ...(limits.allowPrivateNetwork ? {} : { lookup: guardedLookup as unknown as net.LookupFunction }),
+    });
+    req.on('error', (err) => fail(networkError(err)));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location !== undefined) {
+        res.destroy();
+        let location: URL;
+        try {
+          location = new URL(res.headers.location, url);
+        } catch {
+          fail(formatError('The image URL redirected to an invalid URL.'));
+          return;
+        }
+        settle(() => resolve({ kind: 'redirect', location }));
+        req?.destroy();
+        return;
+      }
+      if (status < 200 || status >= 300) {
+        res.destroy();
+        fail(formatError(`The image URL answered with HTTP status ${status}, not an image.`));
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limits.maxImageBytes) {
+        res.destroy();
+        fail(sizeError(limits));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        total += chunk.length;
+        if (total > limits.maxImageBytes) {
+          res.destroy();
+          fail(sizeError(limits));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => settle(() => resolve({ kind: 'body', bytes: Buffer.concat(chunks, total) })));
+      res.on('error', (err) => fail(networkError(err)));
+      res.on('close', () => {
+        if (!res.complete) fail(formatError('The connection closed before the whole image arrived.'));
+      });
+    });
+    req.end();
+  });
+}
+
+/**
+ * Fetches `url` and returns its body, following at most `limits.maxRedirects` redirects, within
+ * `limits.urlTimeoutMs` in total and `limits.maxImageBytes` of body. Unless
+ * `limits.allowPrivateNetwork`, every hop's host must resolve only to public unicast addresses
+ * (checked on the addresses handed to the socket, so DNS rebinding between check and connect
+ * cannot slip through). The body is returned whatever its Content-Type; decoding judges it.
+ * @throws FaceliveError INVALID_PAYLOAD_IMAGE_TIMEOUT, _SIZE, _FORMAT (or _MISSING for a non-http(s) URL).
+ */
+export async function fetchImageUrl(url: URL, limits: Limits): Promise<Buffer> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), limits.urlTimeoutMs);
+  try {
+    let current = url;
+    for (let redirects = 0; ; redirects += 1) {
+      checkHop(current, limits, redirects === 0);
+      const hop = await fetchOnce(current, limits, controller.signal);
+      if (hop.kind === 'body') return hop.bytes;
+      if (redirects >= limits.maxRedirects) {
+        throw formatError(`The image URL redirected more than ${limits.maxRedirects} times.`);
+      }
+      current = hop.location;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,39 @@
+// Input limits shared by every adapter: image bytes, pixels, URL budget. Defaults follow the contract.
+
+export interface Limits {
+  /** Largest image accepted, in bytes (decoded base64, Buffer, or URL body). Defaults to 5 MiB. */
+  readonly maxImageBytes: number;
+  /** Largest image accepted, in pixels (width x height). Defaults to 40 megapixels. */
+  readonly maxPixels: number;
+  /** Total budget for fetching a URL image: DNS, redirects and body. Defaults to 15000 ms. */
+  readonly urlTimeoutMs: number;
+  /** Redirects followed when fetching a URL image. Defaults to 3. */
+  readonly maxRedirects: number;
+  /** Allow URL images on private, loopback, link-local and other non-public addresses. Defaults to false. */
+  readonly allowPrivateNetwork: boolean;
+}
+
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  maxImageBytes: 5 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  urlTimeoutMs: 15_000,
+  maxRedirects: 3,
+  allowPrivateNetwork: false,
+});
+
+/** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
+export function resolveLimits(user: Partial<Limits> = {}): Limits {
+  const merged: Record<string, unknown> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(user)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_LIMITS)) {
+      throw new TypeError(`Unknown limit "${key}"; expected one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
+    }
+    const expected = typeof (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
+    if (typeof value !== expected || (typeof value === 'number' && !(Number.isFinite(value) && value >= 0))) {
+      throw new TypeError(`Expected a ${expected === 'number' ? 'non-negative number' : expected} for limits.${key} but received ${String(value)}.`);
+    }
+    merged[key] = value;
+  }
+  return Object.freeze(merged) as unknown as Limits;
+}

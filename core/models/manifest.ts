@@ -1,0 +1,133 @@
+// The model pack manifest: its types, and the checks that turn a JSON file into a trusted Pack.
+// Code reads preprocessing, crops, outputs and thresholds from here; none of them is hard-coded.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CropRule, TensorSpec } from '../image/raster';
+
+export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness';
+
+export type OutputSpec =
+  | { readonly type: 'ultraface'; readonly scores: string; readonly boxes: string; readonly scoreThreshold: number; readonly nmsIou: number; readonly minFaceRatio: number }
+  | { readonly type: 'points'; readonly name: string; readonly points: number; readonly scheme: 'ibug68'; readonly space: 'crop-normalized' }
+  | { readonly type: 'pose-bins'; readonly yaw: string; readonly pitch: string; readonly roll: string; readonly binWidth: number; readonly offset: number }
+  | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number };
+
+export interface ModelSource {
+  readonly package?: string;
+  readonly url?: string;
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface ModelEntry {
+  readonly role: ModelRole;
+  readonly file: string;
+  readonly sha256: string;
+  readonly source: ModelSource;
+  readonly input: TensorSpec & { readonly name: string };
+  readonly crop: CropRule;
+  readonly output: OutputSpec;
+}
+
+export interface QualityThresholds {
+  readonly blur: number;
+  readonly dark: number;
+  readonly grayscale: number;
+  readonly exposure: number;
+  readonly backlight: number;
+  readonly face_size: number;
+  readonly max_yaw: number;
+  readonly max_pitch: number;
+  readonly max_roll: number;
+}
+
+export interface AttributeThresholds {
+  readonly sunglasses: number;
+  readonly mask: number;
+  readonly veil: number;
+  readonly hat: number;
+  readonly validate: readonly ('sunglasses' | 'mask' | 'veil' | 'hat')[];
+}
+
+export interface Manifest {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly sources?: Readonly<Record<string, { readonly version: string; readonly integrity?: string; readonly license: string }>>;
+  readonly models: Readonly<Record<string, ModelEntry>>;
+  readonly liveness: { readonly models: readonly string[]; readonly fusion: 'mean'; readonly threshold: number; readonly weights?: readonly number[] };
+  readonly quality: QualityThresholds;
+  readonly attributes: AttributeThresholds;
+}
+
+/** A manifest that passed its checks, with the directory its files live in. */
+export interface Pack {
+  readonly dir: string;
+  readonly manifest: Manifest;
+}
+
+function fail(file: string, what: string): never {
+  throw new TypeError(`Invalid model pack manifest ${file}: ${what}.`);
+}
+
+function checkTensorSpec(file: string, key: string, spec: ModelEntry['input']): void {
+  if (!spec || typeof spec.name !== 'string') fail(file, `models.${key}.input.name must be a string`);
+  if (!(Number.isInteger(spec.width) && spec.width > 0 && Number.isInteger(spec.height) && spec.height > 0)) {
+    fail(file, `models.${key}.input width/height must be positive integers`);
+  }
+  if (!['NCHW', 'NHWC'].includes(spec.layout)) fail(file, `models.${key}.input.layout must be NCHW or NHWC`);
+  if (!['RGB', 'BGR', 'GRAY'].includes(spec.channels)) fail(file, `models.${key}.input.channels must be RGB, BGR or GRAY`);
+  if (!Array.isArray(spec.mean) || !Array.isArray(spec.std) || spec.std.some((s) => !(s > 0))) {
+    fail(file, `models.${key}.input.mean/std must be arrays, std positive`);
+  }
+}
+
+/** Checks the fields the engine relies on; a bad pack is a TypeError naming the field. */
+export function validateManifest(value: unknown, file: string): Manifest {
+  if (!value || typeof value !== 'object') fail(file, 'not a JSON object');
+  const m = value as Manifest;
+  if (typeof m.name !== 'string' || typeof m.version !== 'string') fail(file, 'name and version must be strings');
+  if (!m.models || typeof m.models !== 'object') fail(file, 'models must be an object');
+  for (const [key, entry] of Object.entries(m.models)) {
+    if (!['detector', 'landmarks', 'pose', 'liveness'].includes(entry.role)) fail(file, `models.${key}.role is unknown`);
+    if (typeof entry.file !== 'string' || path.basename(entry.file) !== entry.file) fail(file, `models.${key}.file must be a file name`);
+    if (!/^[0-9a-f]{64}$/.test(entry.sha256)) fail(file, `models.${key}.sha256 must be 64 hex digits`);
+    checkTensorSpec(file, key, entry.input);
+    if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
+  }
+  const roles = Object.values(m.models).map((e) => e.role);
+  if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
+  if (!m.liveness || !Array.isArray(m.liveness.models) || m.liveness.models.length === 0) fail(file, 'liveness.models must list at least one model');
+  for (const key of m.liveness.models) {
+    if (m.models[key]?.role !== 'liveness') fail(file, `liveness.models names ${key}, which is not a liveness model`);
+  }
+  if (m.liveness.fusion !== 'mean') fail(file, 'liveness.fusion must be "mean"');
+  if (m.liveness.weights && m.liveness.weights.length !== m.liveness.models.length) fail(file, 'liveness.weights must match liveness.models');
+  if (!(m.liveness.threshold >= 0 && m.liveness.threshold <= 1)) fail(file, 'liveness.threshold must be in [0,1]');
+  if (!m.quality || !m.attributes) fail(file, 'quality and attributes thresholds are required');
+  return m;
+}
+
+/** Reads and checks `dir/manifest.json`. */
+export function readPack(dir: string): Pack {
+  const file = path.join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new TypeError(`No model pack at ${dir}: manifest.json is missing. Run "npm run build:models" to build the default pack.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    fail(file, 'not valid JSON');
+  }
+  return { dir: path.resolve(dir), manifest: validateManifest(json, file) };
+}
+
+/** The entries of a role, in manifest order. */
+export function modelsOfRole(manifest: Manifest, role: ModelRole): [string, ModelEntry][] {
+  return Object.entries(manifest.models).filter(([, entry]) => entry.role === role);
+}

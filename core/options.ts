@@ -1,0 +1,96 @@
+// Request options: defaults, type checks and the *_VALIDATION_DEPENDENCY rules (contract order).
+
+import { FaceliveError } from './errors';
+
+/** The contract's request flags. */
+export interface CheckOptions {
+  /** Compute blur, dark, grayscale and the extension measures. Defaults to true. */
+  readonly is_quality: boolean;
+  /** Detect sunglasses, mask, veil, hat. Defaults to true. */
+  readonly is_attribute: boolean;
+  /** Compute liveness. Defaults to true. */
+  readonly is_liveness: boolean;
+  /** Fail when a quality measure exceeds its threshold. Needs is_quality. Defaults to false. */
+  readonly validate_quality: boolean;
+  /** Fail when a validated attribute is detected. Needs is_attribute. Defaults to false. */
+  readonly validate_attribute: boolean;
+  /** Fail when the face is judged a spoof. Needs is_liveness. Defaults to false. */
+  readonly validate_liveness: boolean;
+  /** Fail when more than one face is found. Defaults to false. */
+  readonly validate_nface: boolean;
+}
+
+export const DEFAULT_OPTIONS: CheckOptions = Object.freeze({
+  is_quality: true,
+  is_attribute: true,
+  is_liveness: true,
+  validate_quality: false,
+  validate_attribute: false,
+  validate_liveness: false,
+  validate_nface: false,
+});
+
+export const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS) as (keyof CheckOptions)[];
+
+function invalidField(name: string, expected: string, actual: unknown): FaceliveError {
+  const type = actual === null ? 'null' : typeof actual;
+  return new FaceliveError('INVALID_PAYLOAD', `Expected ${expected} for ${name} but received a value of type ${type}.`);
+}
+
+/**
+ * Reads the flags from a request-like object. A missing (or undefined) field keeps its default;
+ * a present one must be a boolean. Unknown fields are ignored. Applies the dependency rules.
+ */
+export function parseOptions(input: unknown, { dependencies = true } = {}): CheckOptions {
+  if (input === undefined || input === null) return DEFAULT_OPTIONS;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new FaceliveError('INVALID_PAYLOAD', 'Expected the options to be an object.');
+  }
+  const source = input as Record<string, unknown>;
+  const parsed: Record<string, boolean> = { ...DEFAULT_OPTIONS };
+  for (const name of OPTION_NAMES) {
+    const value = source[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw invalidField(name, 'a boolean', value);
+    parsed[name] = value;
+  }
+  const options = parsed as unknown as CheckOptions;
+  return dependencies ? checkDependencies(options) : options;
+}
+
+/** The dependency rules, in the contract's order (quality, attribute, liveness). */
+export function checkDependencies(options: CheckOptions): CheckOptions {
+  if (options.validate_quality && !options.is_quality) {
+    throw new FaceliveError('INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+  }
+  if (options.validate_attribute && !options.is_attribute) {
+    throw new FaceliveError('INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
+  }
+  if (options.validate_liveness && !options.is_liveness) {
+    throw new FaceliveError('INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+  }
+  return options;
+}
+
+/**
+ * Splits a contract body `{ image, ...flags }` into the image and the flags, checking the body's
+ * shape, the field types and the image's presence (INVALID_PAYLOAD, MISSING_PAYLOAD_IMAGE). The
+ * dependency rules come later (after the image's own check), as the contract orders them.
+ */
+export function parseRequestBody(body: unknown): { image: string | Buffer; flags: Record<string, unknown> } {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw new FaceliveError('INVALID_PAYLOAD', 'Expected the request body to be a JSON object.');
+  }
+  const record = body as Record<string, unknown>;
+  for (const name of OPTION_NAMES) {
+    const value = record[name];
+    if (value !== undefined && typeof value !== 'boolean') throw invalidField(name, 'a boolean', value);
+  }
+  if (record.image !== undefined && typeof record.image !== 'string' && !Buffer.isBuffer(record.image)) {
+    throw invalidField('image', 'a string', record.image);
+  }
+  if (!('image' in record) || record.image === undefined || record.image === null) {
+    throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
+  }
+  return { image: record.image as string | Buffer, flags: record };
+}

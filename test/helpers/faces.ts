@@ -1,0 +1,114 @@
+// Test images of real faces, made at test time from photos that devDependencies ship
+// (@vladmandic/face-api demo samples): group photos with hand-counted faces, single-face selfies
+// cropped from them, degradations, and a generated landscape without any face.
+
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+
+const faceApiDemo = path.dirname(require.resolve('@vladmandic/face-api/package.json')) + '/demo';
+
+/** The six face-api demo group photos, with their faces counted by hand. */
+export const GROUP_PHOTOS = [
+  { name: 'sample1.jpg', faces: 3 },
+  { name: 'sample2.jpg', faces: 3 },
+  { name: 'sample3.jpg', faces: 3 },
+  { name: 'sample4.jpg', faces: 4 },
+  { name: 'sample5.jpg', faces: 5 },
+  { name: 'sample6.jpg', faces: 4 },
+] as const;
+
+export function groupPhoto(name: string): Buffer {
+  return readFileSync(path.join(faceApiDemo, name));
+}
+
+/** Where each selfie is cut from: one face, centred, roughly a 4:3 phone-selfie framing. */
+const SELFIE_CROPS = {
+  /** sample3, the woman in the middle, frontal, smiling. */
+  frontal: { photo: 'sample3.jpg', left: 850, top: 80, width: 680, height: 540 },
+  /** sample6, the woman on the right. */
+  right: { photo: 'sample6.jpg', left: 1365, top: 110, width: 555, height: 560 },
+  /** sample2, the woman on the right, looking down. */
+  downward: { photo: 'sample2.jpg', left: 1300, top: 40, width: 520, height: 460 },
+} as const;
+
+export type SelfieName = keyof typeof SELFIE_CROPS;
+export const SELFIE_NAMES = Object.keys(SELFIE_CROPS) as SelfieName[];
+
+const cache = new Map<string, Buffer>();
+
+async function cached(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const made = await make();
+  cache.set(key, made);
+  return made;
+}
+
+/** A single-face selfie JPEG, resized to width x height (default 640x480). */
+export function selfieJpeg(name: SelfieName = 'frontal', width = 640, height = 480): Promise<Buffer> {
+  return cached(`selfie:${name}:${width}x${height}`, () => {
+    const crop = SELFIE_CROPS[name];
+    return sharp(groupPhoto(crop.photo))
+      .extract({ left: crop.left, top: crop.top, width: crop.width, height: crop.height })
+      .resize(width, height, { fit: 'cover' })
+      .jpeg({ quality: 92 })
+      .toBuffer();
+  });
+}
+
+/** The same selfie as PNG. */
+export function selfiePng(name: SelfieName = 'frontal'): Promise<Buffer> {
+  return cached(`png:${name}`, async () => sharp(await selfieJpeg(name)).png().toBuffer());
+}
+
+/** Degradations of a selfie that should flip exactly one quality flag each. */
+export function blurredSelfie(sigma = 6): Promise<Buffer> {
+  return cached(`blur:${sigma}`, async () => sharp(await selfieJpeg()).blur(sigma).jpeg({ quality: 92 }).toBuffer());
+}
+
+export function darkenedSelfie(factor = 0.18): Promise<Buffer> {
+  return cached(`dark:${factor}`, async () => sharp(await selfieJpeg()).linear(factor, 0).jpeg({ quality: 92 }).toBuffer());
+}
+
+export function grayscaleSelfie(): Promise<Buffer> {
+  return cached('gray', async () => sharp(await selfieJpeg()).grayscale().jpeg({ quality: 92 }).toBuffer());
+}
+
+/** Two selfies side by side: two faces. */
+export function twoFaces(): Promise<Buffer> {
+  return cached('two', async () => {
+    const a = await selfieJpeg('frontal', 480, 480);
+    const b = await selfieJpeg('right', 480, 480);
+    return sharp({ create: { width: 960, height: 480, channels: 3, background: '#808080' } })
+      .composite([{ input: a, left: 0, top: 0 }, { input: b, left: 480, top: 0 }])
+      .jpeg({ quality: 92 })
+      .toBuffer();
+  });
+}
+
+/** A generated landscape (sky, hills, noise): a decodable photo-like JPEG with no face in it. */
+export function landscapeJpeg(width = 640, height = 480): Promise<Buffer> {
+  return cached(`landscape:${width}x${height}`, () => {
+    const pixels = Buffer.alloc(width * height * 3);
+    let seed = 12345;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const horizon = height * (0.55 + 0.08 * Math.sin(x / 60));
+        const noise = (random() - 0.5) * 30;
+        const o = (y * width + x) * 3;
+        if (y < horizon) {
+          pixels[o] = 110 + (y / height) * 80 + noise;
+          pixels[o + 1] = 160 + (y / height) * 60 + noise;
+          pixels[o + 2] = 235 + noise / 3;
+        } else {
+          pixels[o] = 60 + noise;
+          pixels[o + 1] = 120 + noise + 20 * Math.sin(x / 9);
+          pixels[o + 2] = 50 + noise;
+        }
+      }
+    }
+    return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  });
+}
