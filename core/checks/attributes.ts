@@ -19,20 +19,26 @@ export function skinLikeness(s: RegionStats): number {
   return Math.exp(-0.5 * d * d);
 }
 
-/** Eyes much darker than the cheeks, with little texture: sunglasses. */
+/**
+ * Eyes darker than the cheeks, textured unlike skin, and coloured unlike them: sunglasses.
+ * Logistic regression fitted on the development attribute images (see README: accuracy).
+ */
 export function sunglassesProbability(r: FaceRegions): number {
   const eyes = (r.leftEye.luma + r.rightEye.luma) / 2;
   const ratio = eyes / Math.max(1, r.cheeks.luma);
   const texture = (r.leftEye.lumaStd + r.rightEye.lumaStd) / 2 / Math.max(1, eyes);
-  return logistic((0.55 - ratio) * 14 + (0.35 - texture) * 2);
+  const distance = (colourDistance(r.leftEye, r.cheeks) + colourDistance(r.rightEye, r.cheeks)) / 2;
+  return logistic(0.422 * ratio + 3.642 * texture + 1.131 * distance - 3.561);
 }
 
-/** Nose, mouth and chin unlike the cheeks' skin and unlike skin at all: a mask. */
+/**
+ * Nose, mouth and chin unlike skin, and the chin unlike the forehead: a mask.
+ * Logistic regression fitted on the development attribute images (see README: accuracy).
+ */
 export function maskProbability(r: FaceRegions): number {
-  const lower = [r.nose, r.mouth, r.chin];
-  const distance = lower.reduce((sum, s) => sum + colourDistance(s, r.forehead), 0) / lower.length;
-  const skin = lower.reduce((sum, s) => sum + skinLikeness(s), 0) / lower.length;
-  return logistic((distance - 0.35) * 6 + (0.45 - skin) * 5);
+  const lowerSkin = (skinLikeness(r.nose) + skinLikeness(r.mouth) + skinLikeness(r.chin)) / 3;
+  const chinDistance = colourDistance(r.chin, r.forehead);
+  return logistic(-3.319 * lowerSkin + 1.049 * chinDistance + 0.592);
 }
 
 /** Cloth around the face (beside the jaw) and over the forehead: a veil (hijab, niqab). */
@@ -43,12 +49,13 @@ export function veilProbability(r: FaceRegions): number {
   return logistic((sideUnlikeSkin * 0.8 + sideUniform * 0.8 + foreheadCovered * 1.2 - 1.9) * 4);
 }
 
-/** Above the brows, something unlike skin and unlike the forehead, reaching low: a hat. */
+/**
+ * The forehead covered by something unlike the cheeks' skin: a hat (or cap, or a hood).
+ * Hand-set, with one development image only: hair over the forehead can read as a hat.
+ */
 export function hatProbability(r: FaceRegions): number {
-  const foreheadSkin = skinLikeness(r.forehead);
-  const above = colourDistance(r.aboveHead, r.cheeks);
-  const aboveUniform = 1 - Math.min(1, r.aboveHead.lumaStd / 50);
-  return logistic(((1 - foreheadSkin) * 1.5 + Math.min(above, 1.5) * 0.8 + aboveUniform * 0.6 - 1.8) * 3);
+  const foreheadVsCheeks = colourDistance(r.forehead, r.cheeks);
+  return logistic(3 * (foreheadVsCheeks - 1.2) + 2 * (0.3 - skinLikeness(r.forehead)));
 }
 
 function measure(probability: number, threshold: number): AttributeMeasure {

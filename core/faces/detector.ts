@@ -52,11 +52,34 @@ function decodeUltraface(outputs: Awaited<ReturnType<Model['run']>>, entry: Mode
   return nonMaxSuppression(found, spec.nmsIou);
 }
 
-/** All faces in the image, largest first. */
-export async function detectFaces(model: Model, image: Raster): Promise<DetectedFace[]> {
+/** Runs the detector on `region` of the image (grey outside it) and maps boxes back to image pixels. */
+async function detectIn(model: Model, image: Raster, region: Box): Promise<DetectedFace[]> {
   const { input } = model.entry;
-  const scaled = resample(image, { x: 0, y: 0, width: image.width, height: image.height }, input.width, input.height);
+  const scaled = resample(image, region, input.width, input.height, 127);
   const outputs = await model.run(toTensorData(scaled, input));
-  const faces = decodeUltraface(outputs, model.entry, image.width, image.height);
+  return decodeUltraface(outputs, model.entry, region.width, region.height).map(({ box, score }) => {
+    const x0 = Math.max(0, box.x + region.x);
+    const y0 = Math.max(0, box.y + region.y);
+    const x1 = Math.min(image.width, box.x + box.width + region.x);
+    const y1 = Math.min(image.height, box.y + box.height + region.y);
+    return { box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score };
+  }).filter((face) => face.box.width > 1 && face.box.height > 1);
+}
+
+/**
+ * All faces in the image, largest first. When none is found, tries once more with the image
+ * framed by a grey border (the manifest's padRetry, a fraction of each side): detectors trained
+ * on scenes miss faces cropped so tightly that they fill the whole image.
+ */
+export async function detectFaces(model: Model, image: Raster): Promise<DetectedFace[]> {
+  const whole: Box = { x: 0, y: 0, width: image.width, height: image.height };
+  let faces = await detectIn(model, image, whole);
+  const spec = model.entry.output;
+  const pad = spec.type === 'ultraface' ? spec.padRetry ?? 0 : 0;
+  if (faces.length === 0 && pad > 0) {
+    const px = image.width * pad;
+    const py = image.height * pad;
+    faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py });
+  }
   return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
 }

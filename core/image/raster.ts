@@ -67,9 +67,10 @@ export function cropBox(box: Box, rule: CropRule, imageWidth: number, imageHeigh
 
 /**
  * Samples `region` of the raster into a width x height RGB raster with bilinear interpolation
- * (pixel centres aligned, as OpenCV's INTER_LINEAR). Points outside the image clamp to the edge.
+ * (pixel centres aligned, as OpenCV's INTER_LINEAR). Points outside the image clamp to the edge,
+ * or take the grey level `fill` when one is given.
  */
-export function resample(src: Raster, region: Box, width: number, height: number): Raster {
+export function resample(src: Raster, region: Box, width: number, height: number, fill?: number): Raster {
   const out = new Uint8Array(width * height * 3);
   const sx = region.width / width;
   const sy = region.height / height;
@@ -79,12 +80,18 @@ export function resample(src: Raster, region: Box, width: number, height: number
   const stride = src.width * 3;
   for (let y = 0; y < height; y++) {
     let fy = region.y + (y + 0.5) * sy - 0.5;
+    const rowOutside = fill !== undefined && (fy < -0.5 || fy > maxY + 0.5);
     if (fy < 0) fy = 0; else if (fy > maxY) fy = maxY;
     const y0 = Math.floor(fy);
     const y1 = y0 < maxY ? y0 + 1 : y0;
     const wy = fy - y0;
     for (let x = 0; x < width; x++) {
       let fx = region.x + (x + 0.5) * sx - 0.5;
+      if (fill !== undefined && (rowOutside || fx < -0.5 || fx > maxX + 0.5)) {
+        const o = (y * width + x) * 3;
+        out[o] = out[o + 1] = out[o + 2] = fill;
+        continue;
+      }
       if (fx < 0) fx = 0; else if (fx > maxX) fx = maxX;
       const x0 = Math.floor(fx);
       const x1 = x0 < maxX ? x0 + 1 : x0;

@@ -8,7 +8,7 @@ import type { CropRule, TensorSpec } from '../image/raster';
 export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness';
 
 export type OutputSpec =
-  | { readonly type: 'ultraface'; readonly scores: string; readonly boxes: string; readonly scoreThreshold: number; readonly nmsIou: number; readonly minFaceRatio: number }
+  | { readonly type: 'ultraface'; readonly scores: string; readonly boxes: string; readonly scoreThreshold: number; readonly nmsIou: number; readonly minFaceRatio: number; readonly padRetry?: number }
   | { readonly type: 'points'; readonly name: string; readonly points: number; readonly scheme: 'ibug68'; readonly space: 'crop-normalized' }
   | { readonly type: 'pose-bins'; readonly yaw: string; readonly pitch: string; readonly roll: string; readonly binWidth: number; readonly offset: number }
   | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number };

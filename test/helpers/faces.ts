@@ -87,6 +87,11 @@ export function twoFaces(): Promise<Buffer> {
   });
 }
 
+/** The two faces, blurred: fails nface and quality together. */
+export function blurredTwoFaces(sigma = 2.5): Promise<Buffer> {
+  return cached(`two-blur:${sigma}`, async () => sharp(await twoFaces()).blur(sigma).jpeg({ quality: 92 }).toBuffer());
+}
+
 /** A generated landscape (sky, hills, noise): a decodable photo-like JPEG with no face in it. */
 export function landscapeJpeg(width = 640, height = 480): Promise<Buffer> {
   return cached(`landscape:${width}x${height}`, () => {

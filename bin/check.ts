@@ -1,0 +1,113 @@
+// `facelive check <file|url|->`: runs one image through the engine and prints the contract's JSON.
+// Exit 0 for a processed verdict (PASS or FAIL_ON_n), 2 for a 4xx code, 1 for an internal error.
+
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
+
+export const CHECK_USAGE = `Usage: facelive check <file|url|-> [options]
+
+  <file>   a JPEG, PNG or WebP file; <url> an http(s) URL; - reads the image from standard input
+
+Options:
+  --no-quality            skip quality (is_quality=false)
+  --no-attribute          skip attributes (is_attribute=false)
+  --no-liveness           skip liveness (is_liveness=false)
+  --validate-quality      fail on blur, dark or grayscale
+  --validate-attribute    fail on sunglasses or mask
+  --validate-liveness     fail when the face is judged a spoof
+  --validate-nface        fail when more than one face is found
+  --pack DIR              use another model pack
+  --compact               print the JSON on one line
+  -h, --help              show this help
+
+Prints {message, error_code, data} (or {message, error_code} for an error) on standard output.
+Exit status: 0 verdict (PASS or FAIL_ON_n), 2 request error (4xx code), 1 internal error.
+`;
+
+export interface CheckIo {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
+}
+
+async function readImage(arg: string, io: CheckIo): Promise<Buffer | string> {
+  if (arg === '-') return readAll(io.stdin);
+  if (/^https?:\/\//i.test(arg)) return arg;
+  try {
+    return await readFile(arg);
+  } catch {
+    throw new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', `Cannot read the image file ${arg}.`);
+  }
+}
+
+export async function runCheck(argv: readonly string[], io: CheckIo = process): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'no-quality': { type: 'boolean', default: false },
+        'no-attribute': { type: 'boolean', default: false },
+        'no-liveness': { type: 'boolean', default: false },
+        'validate-quality': { type: 'boolean', default: false },
+        'validate-attribute': { type: 'boolean', default: false },
+        'validate-liveness': { type: 'boolean', default: false },
+        'validate-nface': { type: 'boolean', default: false },
+        pack: { type: 'string' },
+        compact: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    io.stderr.write(`${(err as Error).message}\n\n${CHECK_USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    io.stderr.write(`Expected one image argument but received ${positionals.length}.\n\n${CHECK_USAGE}`);
+    return 1;
+  }
+  const options: CheckOptions = {
+    is_quality: !values['no-quality'],
+    is_attribute: !values['no-attribute'],
+    is_liveness: !values['no-liveness'],
+    validate_quality: values['validate-quality'],
+    validate_attribute: values['validate-attribute'],
+    validate_liveness: values['validate-liveness'],
+    validate_nface: values['validate-nface'],
+  };
+  const print = (value: unknown): void => {
+    io.stdout.write(`${values.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
+  };
+  let engine;
+  try {
+    engine = await createEngine(values.pack ? { pack: values.pack } : {});
+  } catch (err) {
+    io.stderr.write(`facelive: cannot load the model pack: ${(err as Error).message}\n`);
+    print(new FaceliveError('INTERNAL_SERVER_ERROR').toJSON());
+    return 1;
+  }
+  try {
+    const image = await readImage(positionals[0]!, io);
+    print(await engine.check(image, options));
+    return 0;
+  } catch (err) {
+    const error = toFaceliveError(err);
+    print(error.toJSON());
+    return error.status < 500 ? 2 : 1;
+  } finally {
+    await engine.dispose();
+  }
+}

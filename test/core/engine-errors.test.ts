@@ -1,0 +1,108 @@
+// Every 400 code of the contract, each caused by a real input, through engine.checkRequest and engine.check.
+
+import assert from 'node:assert/strict';
+import { ERROR_TABLE, FaceliveError, type Engine, type ErrorCode } from '../../core';
+import { sharedEngine } from '../helpers/engine';
+import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { GIF_DATA_URI, pngClaiming, randomBytes, sixMebibytePng, truncate } from '../helpers/bad-inputs';
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof FaceliveError, `expected a FaceliveError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.equal(err.status, ERROR_TABLE[code].status);
+    assert.deepEqual(Object.keys(err.toJSON()).sort(), ['error_code', 'message']);
+    return true;
+  });
+}
+
+describe('engine: 400 codes from real inputs', function () {
+  let engine: Engine;
+  let selfie: string;
+
+  before(async function () {
+    engine = await sharedEngine();
+    selfie = (await selfieJpeg()).toString('base64');
+  });
+
+  it('INVALID_PAYLOAD: body missing, not an object, or a field of the wrong type', async function () {
+    for (const body of [undefined, null, 'text', 42, [1, 2], Buffer.from('x')]) {
+      await rejectsWith(engine.checkRequest(body), 'INVALID_PAYLOAD');
+    }
+    await rejectsWith(engine.checkRequest({ image: selfie, is_quality: 'yes' }), 'INVALID_PAYLOAD');
+    await rejectsWith(engine.checkRequest({ image: selfie, validate_nface: 1 }), 'INVALID_PAYLOAD');
+    await rejectsWith(engine.checkRequest({ image: 12345 }), 'INVALID_PAYLOAD');
+  });
+
+  it('MISSING_PAYLOAD_IMAGE: no fields, or no image field', async function () {
+    await rejectsWith(engine.checkRequest({}), 'MISSING_PAYLOAD_IMAGE');
+    await rejectsWith(engine.checkRequest({ is_quality: true }), 'MISSING_PAYLOAD_IMAGE');
+    await rejectsWith(engine.check(undefined as unknown as string), 'MISSING_PAYLOAD_IMAGE');
+  });
+
+  it('INVALID_PAYLOAD_IMAGE_MISSING: empty string, invalid base64, other URL schemes', async function () {
+    for (const image of ['', '   ', 'not base64 at all!', '@@@@', 'ftp://example.org/a.jpg', 'file:///etc/passwd', 'data:image/png,notbase64']) {
+      await rejectsWith(engine.checkRequest({ image }), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    }
+    await rejectsWith(engine.check(Buffer.alloc(0)), 'INVALID_PAYLOAD_IMAGE_MISSING');
+  });
+
+  it('INVALID_PAYLOAD_IMAGE_FORMAT: a GIF data URI, random bytes, a truncated JPEG, a text data URI', async function () {
+    await rejectsWith(engine.checkRequest({ image: GIF_DATA_URI }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.checkRequest({ image: randomBytes(4096).toString('base64') }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.check(truncate(await selfieJpeg())), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.checkRequest({ image: `data:text/plain;base64,${Buffer.from('hello').toString('base64')}` }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+  });
+
+  it('INVALID_PAYLOAD_IMAGE_SIZE: a PNG claiming 50000x50000 pixels, and a 6 MiB image', async function () {
+    await rejectsWith(engine.check(pngClaiming(50000, 50000)), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    const big = await sixMebibytePng();
+    await rejectsWith(engine.check(big), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    await rejectsWith(engine.checkRequest({ image: big.toString('base64') }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    await rejectsWith(engine.checkRequest({ image: `data:image/png;base64,${big.toString('base64')}` }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+  });
+
+  it('FACE_NOT_DETECTED: a landscape with no face', async function () {
+    await rejectsWith(engine.check(await landscapeJpeg()), 'FACE_NOT_DETECTED');
+  });
+
+  it('the dependency rules, for every combination of is_* and validate_*', async function () {
+    const rules = [
+      ['quality', 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY'],
+      ['attribute', 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY'],
+      ['liveness', 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY'],
+    ] as const;
+    // All 64 combinations of the six flags; the first broken rule in contract order decides.
+    for (let mask = 0; mask < 64; mask++) {
+      const body: Record<string, unknown> = { image: 'http://127.0.0.1:9/never-fetched.jpg' };
+      rules.forEach(([name], i) => {
+        body[`is_${name}`] = Boolean(mask & (1 << (2 * i)));
+        body[`validate_${name}`] = Boolean(mask & (1 << (2 * i + 1)));
+      });
+      const broken = rules.find(([name]) => body[`validate_${name}`] === true && body[`is_${name}`] === false);
+      if (broken) {
+        await rejectsWith(engine.checkRequest(body), broken[1]);
+      } else {
+        // No rule broken: the check goes on to the URL, which the guard refuses (loopback) without connecting.
+        await assert.rejects(engine.checkRequest(body), (err: unknown) => err instanceof FaceliveError && !err.code.endsWith('_DEPENDENCY'));
+      }
+    }
+  });
+
+  it('checks run in the contract order: one request gets exactly the first code', async function () {
+    // Wrong type beats missing image; missing image beats dependency; empty image beats dependency;
+    // dependency beats size and format.
+    await rejectsWith(engine.checkRequest({ is_quality: 'no' }), 'INVALID_PAYLOAD');
+    await rejectsWith(engine.checkRequest({ is_quality: false, validate_quality: true }), 'MISSING_PAYLOAD_IMAGE');
+    await rejectsWith(engine.checkRequest({ image: '', is_quality: false, validate_quality: true }), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    await rejectsWith(engine.checkRequest({ image: GIF_DATA_URI, is_attribute: false, validate_attribute: true }), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
+    await rejectsWith(engine.check(pngClaiming(), { is_liveness: false, validate_liveness: true }), 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+  });
+
+  it('rejects only with FaceliveError carrying a documented code', async function () {
+    const inputs: unknown[] = [undefined, null, {}, [], { image: null }, { image: {} }, { image: 'x' }, { image: '=' }, { image: GIF_DATA_URI }];
+    for (const body of inputs) {
+      await assert.rejects(engine.checkRequest(body), (err: unknown) => err instanceof FaceliveError && err.code in ERROR_TABLE);
+    }
+  });
+});

@@ -1,0 +1,146 @@
+// The engine on real faces: face counts, quality flags flipped by real degradations, sections
+// switched off, and every FAIL_ON bit of the verdict.
+
+import assert from 'node:assert/strict';
+import { createEngine, type CheckResult, type Engine } from '../../core';
+import { sharedEngine } from '../helpers/engine';
+import { GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grayscaleSelfie, groupPhoto, selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
+
+function qualityFlags(result: CheckResult): { blur: boolean; dark: boolean; grayscale: boolean } {
+  const q = result.data.quality;
+  assert.ok(q, 'quality section expected');
+  return { blur: !q.blur.pass, dark: !q.dark.pass, grayscale: q.grayscale.value };
+}
+
+describe('engine: verdicts on real faces', function () {
+  let engine: Engine;
+
+  before(async function () {
+    engine = await sharedEngine();
+  });
+
+  for (const photo of GROUP_PHOTOS) {
+    it(`counts the ${photo.faces} faces of ${photo.name} (counted by hand)`, async function () {
+      const result = await engine.check(groupPhoto(photo.name), { is_attribute: false, is_quality: false });
+      assert.equal(result.data.nface, photo.faces);
+      assert.equal(result.data.faces.length, photo.faces);
+      assert.equal(result.data.faces.filter((f) => f.primary).length, 1);
+      const areas = result.data.faces.map((f) => f.box.width * f.box.height);
+      assert.equal(areas[0], Math.max(...areas), 'the primary face is the largest and comes first');
+    });
+  }
+
+  for (const name of SELFIE_NAMES) {
+    it(`finds one face with 68 landmarks inside its box in the "${name}" selfie`, async function () {
+      const { data } = await engine.check(await selfieJpeg(name));
+      assert.equal(data.nface, 1);
+      const face = data.faces[0]!;
+      assert.equal(face.landmarks?.length, 68);
+      const inside = face.landmarks!.filter((p) => p.x >= face.box.x - 10 && p.x <= face.box.x + face.box.width + 10 && p.y >= face.box.y - 10 && p.y <= face.box.y + face.box.height + 10);
+      assert.ok(inside.length >= 60, `${inside.length} of 68 landmarks inside the box`);
+      assert.ok(data.quality!.face_size.inter_eye_px > 40);
+    });
+  }
+
+  it('reads PNG as well as JPEG, base64 and data URIs as well as Buffers', async function () {
+    const png = await selfiePng();
+    const fromBuffer = await engine.check(png);
+    const fromBase64 = await engine.check(png.toString('base64'));
+    const fromDataUri = await engine.check(`data:image/png;base64,${png.toString('base64')}`);
+    assert.equal(fromBuffer.data.image.format, 'png');
+    assert.equal(fromBuffer.data.liveness!.probability, fromBase64.data.liveness!.probability);
+    assert.equal(fromBuffer.data.liveness!.probability, fromDataUri.data.liveness!.probability);
+  });
+
+  it('an undamaged selfie raises no quality flag', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await selfieJpeg())), { blur: false, dark: false, grayscale: false });
+  });
+
+  it('Gaussian blur flips blur only', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await blurredSelfie())), { blur: true, dark: false, grayscale: false });
+  });
+
+  it('darkening flips dark only', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await darkenedSelfie())), { blur: false, dark: true, grayscale: false });
+  });
+
+  it('desaturation flips grayscale only', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await grayscaleSelfie())), { blur: false, dark: false, grayscale: true });
+  });
+
+  it('scores are in [0,1] with their thresholds, and sections switched off are absent', async function () {
+    const all = await engine.check(await selfieJpeg());
+    const { liveness, quality, attributes } = all.data;
+    assert.ok(liveness && quality && attributes);
+    for (const value of [liveness.probability, quality.blur.score, quality.dark.score, ...Object.values(attributes).map((a) => a.probability)]) {
+      assert.ok(value >= 0 && value <= 1, `${value} in [0,1]`);
+    }
+    assert.equal(liveness.is_live, liveness.probability >= liveness.threshold);
+    const none = await engine.check(await selfieJpeg(), { is_liveness: false, is_quality: false, is_attribute: false });
+    assert.ok(!('liveness' in none.data) && !('quality' in none.data) && !('attributes' in none.data));
+    assert.equal(none.data.nface, 1);
+    assert.equal(none.data.pack.name, engine.pack.name);
+    assert.match(none.data.request_id, /^[0-9a-f-]{36}$/);
+    const tagged = await engine.check(await selfieJpeg(), {}, { requestId: 'req-42' });
+    assert.equal(tagged.data.request_id, 'req-42');
+  });
+
+  it('is deterministic: the same image gives the same numbers', async function () {
+    const a = await engine.check(await selfieJpeg('right'));
+    const b = await engine.check(await selfieJpeg('right'));
+    assert.deepEqual({ ...a.data, request_id: '', timings_ms: null }, { ...b.data, request_id: '', timings_ms: null });
+  });
+});
+
+describe('engine: every FAIL_ON bit', function () {
+  // Thresholds set through the engine options decide each validation on real images:
+  // liveness threshold 0 always passes and above any reachable probability always fails; the
+  // attribute threshold likewise; quality fails on the blurred selfie; nface on two faces.
+  let passing: Engine;
+  let failing: Engine;
+
+  before(async function () {
+    passing = await createEngine({ thresholds: { liveness: 0, sunglasses: 1, mask: 1 } });
+    failing = await createEngine({ thresholds: { liveness: 1, sunglasses: 0, mask: 0 } });
+  });
+
+  after(async function () {
+    await passing.dispose();
+    await failing.dispose();
+  });
+
+  for (let n = 0; n < 16; n++) {
+    it(`gives ${n === 0 ? 'PASS' : `FAIL_ON_${n}`} when ${n === 0 ? 'nothing fails' : 'exactly those validations fail'}`, async function () {
+      const engine = n & 1 || n & 2 ? failing : passing;
+      const mixed = Boolean(n & 1) !== Boolean(n & 2);
+      const image = n & 8 ? (n & 4 ? await blurredTwoFaces() : await twoFaces()) : n & 4 ? await blurredSelfie() : await selfieJpeg();
+      const result = await engine.check(image, {
+        // A validation that must not fail is still requested where the image and engine let it pass.
+        validate_liveness: Boolean(n & 1) || !mixed,
+        validate_attribute: Boolean(n & 2) || !mixed,
+        validate_quality: true,
+        validate_nface: true,
+      });
+      assert.equal(result.data.fail_code, n);
+      assert.equal(result.error_code, n === 0 ? null : `FAIL_ON_${n}`);
+      assert.equal(result.data.status, n === 0 ? 'PASS' : 'FAIL');
+      assert.equal(result.message === 'PASS', n === 0);
+    });
+  }
+
+  it('validate_attribute fails on sunglasses or mask only unless configured otherwise', async function () {
+    const hatOnly = await createEngine({ thresholds: { hat: 0, veil: 0, sunglasses: 1, mask: 1 } });
+    const hatValidated = await createEngine({ thresholds: { hat: 0, sunglasses: 1, mask: 1 }, validateAttributes: ['hat'] });
+    try {
+      const image = await selfieJpeg();
+      const a = await hatOnly.check(image, { validate_attribute: true });
+      assert.equal(a.data.attributes!.hat.detected, true);
+      assert.equal(a.error_code, null);
+      const b = await hatValidated.check(image, { validate_attribute: true });
+      assert.equal(b.error_code, 'FAIL_ON_2');
+    } finally {
+      await hatOnly.dispose();
+      await hatValidated.dispose();
+    }
+  });
+});
