@@ -1,0 +1,71 @@
+// The check CLI as a user runs it: JSON on stdout and the documented exit status.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { landscapeJpeg, selfieJpeg, twoFaces } from './helpers/faces';
+
+const cli = path.resolve(__dirname, '..', 'bin', 'facelive.js');
+
+function run(args: string[], input?: Buffer): { status: number | null; json: Record<string, unknown>; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { input, maxBuffer: 16 * 1024 * 1024 });
+  const stdout = result.stdout.toString();
+  return { status: result.status, json: stdout ? (JSON.parse(stdout) as Record<string, unknown>) : {}, stderr: result.stderr.toString() };
+}
+
+describe('facelive check (CLI)', function () {
+  let dir: string;
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-cli-'));
+    writeFileSync(path.join(dir, 'selfie.jpg'), await selfieJpeg());
+    writeFileSync(path.join(dir, 'two.jpg'), await twoFaces());
+    writeFileSync(path.join(dir, 'landscape.jpg'), await landscapeJpeg());
+    writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints a verdict with liveness, quality, attributes and nface, exit 0', function () {
+    const { status, json } = run(['check', path.join(dir, 'selfie.jpg')]);
+    assert.equal(status, 0);
+    const data = json.data as Record<string, unknown>;
+    assert.equal(json.error_code, null);
+    assert.equal(data.nface, 1);
+    for (const section of ['liveness', 'quality', 'attributes', 'faces']) assert.ok(section in data, section);
+  });
+
+  it('FAIL_ON_n is a processed verdict too: exit 0', function () {
+    const { status, json } = run(['check', path.join(dir, 'two.jpg'), '--validate-nface', '--no-attribute']);
+    assert.equal(status, 0);
+    assert.equal(json.error_code, 'FAIL_ON_8');
+    assert.ok(!('attributes' in (json.data as object)));
+  });
+
+  it('reads the image from standard input with -', async function () {
+    const { status, json } = run(['check', '-', '--compact'], await selfieJpeg());
+    assert.equal(status, 0);
+    assert.equal((json.data as Record<string, unknown>).nface, 1);
+  });
+
+  it('a 4xx code prints the error body and exits 2', function () {
+    for (const [file, code] of [['landscape.jpg', 'FACE_NOT_DETECTED'], ['notes.txt', 'INVALID_PAYLOAD_IMAGE_FORMAT'], ['missing.jpg', 'INVALID_PAYLOAD_IMAGE_MISSING']]) {
+      const { status, json } = run(['check', path.join(dir, file!)]);
+      assert.equal(status, 2, file);
+      assert.equal(json.error_code, code);
+      assert.equal(typeof json.message, 'string');
+    }
+    const dependency = run(['check', path.join(dir, 'selfie.jpg'), '--no-quality', '--validate-quality']);
+    assert.equal(dependency.status, 2);
+    assert.equal(dependency.json.error_code, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+  });
+
+  it('an unusable model pack is an internal error: exit 1', function () {
+    const { status, json, stderr } = run(['check', path.join(dir, 'selfie.jpg'), '--pack', dir]);
+    assert.equal(status, 1);
+    assert.equal(json.error_code, 'INTERNAL_SERVER_ERROR');
+    assert.match(stderr, /manifest.json is missing/);
+  });
+});

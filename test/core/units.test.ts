@@ -1,0 +1,70 @@
+// Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing.
+
+import assert from 'node:assert/strict';
+import { DEFAULT_OPTIONS, FaceliveError, parseOptions, resolveLimits } from '../../core';
+import { classifyImage, loadImageBytes } from '../../core/image/source';
+import { sniffFormat } from '../../core/image/decode';
+import { cropBox } from '../../core/image/raster';
+import { failCode, errorCodeOf } from '../../core/verdict';
+
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof FaceliveError ? err.code : `not a FaceliveError: ${String(err)}`;
+  }
+  return 'no error';
+};
+
+describe('core units', function () {
+  it('options: defaults, booleans only, dependency rules', function () {
+    assert.deepEqual(parseOptions({}), DEFAULT_OPTIONS);
+    assert.deepEqual(parseOptions(undefined), DEFAULT_OPTIONS);
+    assert.equal(parseOptions({ is_quality: false }).is_quality, false);
+    assert.equal(code(() => parseOptions({ is_quality: 'false' })), 'INVALID_PAYLOAD');
+    assert.equal(code(() => parseOptions({ validate_quality: true, is_quality: false })), 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+    assert.equal(code(() => parseOptions({ validate_attribute: true, is_attribute: false })), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
+    assert.equal(code(() => parseOptions({ validate_liveness: true, is_liveness: false })), 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+    assert.equal(parseOptions({ validate_nface: true }).validate_nface, true);
+  });
+
+  it('source: base64, data URI and URL are told apart without I/O', async function () {
+    const limits = resolveLimits();
+    assert.equal(classifyImage('https://example.org/a.jpg').kind, 'url');
+    assert.equal(classifyImage('aGVsbG8=').kind, 'base64');
+    assert.equal(classifyImage('aGVs\nbG8=').kind, 'base64');
+    assert.equal(classifyImage('data:image/jpeg;base64,aGVsbG8=').kind, 'base64');
+    assert.deepEqual(await loadImageBytes(classifyImage('data:image/jpeg;base64,aGVsbG8='), limits), Buffer.from('hello'));
+    assert.equal(code(() => classifyImage('a')), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    assert.equal(code(() => classifyImage('http://')), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    assert.equal(code(() => classifyImage(42)), 'INVALID_PAYLOAD');
+    await assert.rejects(loadImageBytes(classifyImage(Buffer.alloc(11)), resolveLimits({ maxImageBytes: 10 })), /larger than 10 bytes/);
+  });
+
+  it('sniffs JPEG, PNG and WebP and nothing else', function () {
+    assert.equal(sniffFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0])), 'jpeg');
+    assert.equal(sniffFormat(Buffer.from('89504e470d0a1a0a0000', 'hex')), 'png');
+    assert.equal(sniffFormat(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1')), 'webp');
+    assert.equal(sniffFormat(Buffer.from('GIF89a', 'latin1')), null);
+    assert.equal(sniffFormat(Buffer.from('<html>', 'latin1')), null);
+  });
+
+  it('crop rules: shift keeps the scaled size inside the image, clip cuts it at the border', function () {
+    const box = { x: 10, y: 10, width: 40, height: 40 };
+    const shifted = cropBox(box, { scale: 2, mode: 'shift', square: true }, 200, 100);
+    assert.deepEqual(shifted, { x: 0, y: 0, width: 80, height: 80 });
+    const clipped = cropBox(box, { scale: 2, mode: 'clip', square: true }, 200, 100);
+    assert.deepEqual(clipped, { x: 0, y: 0, width: 70, height: 70 });
+    // The shift scale is capped so the crop fits: (H-1)/h = 99/40 < 4.
+    const capped = cropBox(box, { scale: 4, mode: 'shift', square: false }, 200, 100);
+    assert.ok(Math.abs(capped.height - 99) < 1e-9 && capped.y === 0);
+  });
+
+  it('verdict codes: bits sum to FAIL_ON_n', function () {
+    assert.equal(failCode([]), 0);
+    assert.equal(failCode(['liveness', 'nface']), 9);
+    assert.equal(failCode(['liveness', 'attribute', 'quality', 'nface']), 15);
+    assert.equal(errorCodeOf(0), null);
+    assert.equal(errorCodeOf(6), 'FAIL_ON_6');
+  });
+});
