@@ -56,7 +56,14 @@ export interface Manifest {
   readonly description?: string;
   readonly sources?: Readonly<Record<string, { readonly version: string; readonly integrity?: string; readonly license: string }>>;
   readonly models: Readonly<Record<string, ModelEntry>>;
-  readonly liveness: { readonly models: readonly string[]; readonly fusion: 'mean'; readonly threshold: number; readonly weights?: readonly number[] };
+  readonly liveness: {
+    readonly models: readonly string[];
+    readonly fusion: 'mean';
+    readonly threshold: number;
+    readonly weights?: readonly number[];
+    /** How the threshold was chosen (written by facelive eval --calibrate). */
+    readonly calibration?: unknown;
+  };
   readonly quality: QualityThresholds;
   readonly attributes: AttributeThresholds;
 }

@@ -1,0 +1,169 @@
+// `npm run bench`: engine start-up, peak RSS, and per-stage and whole-check latency (median, p95) on
+// single-face JPEGs at 640x480, 1280x960 and 1920x1080, warm-up excluded; then the same images through
+// @vladmandic/human (WASM: detection + antispoof + liveness) and the ratio human / facelive for the
+// comparable part (facelive detect + liveness). Prints a table, or with --json only the JSON report.
+// A measurement tool, never a timed test.
+
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Engine } from '../core';
+import { selfieJpeg } from '../test/helpers/faces';
+import { createHumanRunner } from './human';
+
+const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080]];
+const STAGES = ['decode', 'detect', 'landmarks', 'liveness', 'quality', 'attributes'] as const;
+const WARMUP = 5;
+const MIN_RUNS = 15;
+const MAX_RUNS = 200;
+/** Per size and library: stop adding runs after this long (keeps the whole bench well under 5 minutes). */
+const BUDGET_MS = 15_000;
+
+type Stage = typeof STAGES[number];
+interface Summary { p50: number; p95: number; runs: number }
+
+export interface BenchReport {
+  /** Wall time of engine.check(jpeg) with the default options (every section on), per image size. */
+  check_ms: Record<string, Summary>;
+  stages_ms: Record<string, Partial<Record<Stage | 'detect+liveness', Summary>>>;
+  /** Loading the library and createEngine(), in ms. */
+  startup_ms: number;
+  /** Peak resident set size of the process after the facelive runs (before human is loaded), in MB. */
+  rss_mb: number;
+  human?: {
+    backend: string;
+    /** Loading Human, its WASM backend and its three models, in ms. */
+    startup_ms: number;
+    /** human.detect() on a decoded image tensor: detection + antispoof + liveness. */
+    check_ms: Record<string, Summary>;
+    /** Per size: human p50 / facelive (detect + liveness) p50. */
+    ratios: Record<string, number>;
+    /** Geometric mean of the per-size ratios. */
+    ratio: number;
+  };
+  human_error?: string;
+  environment: { node: string; platform: string; cpus: number };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1];
+}
+
+function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (v: number): number => Math.round(v * 100) / 100;
+  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), runs: values.length };
+}
+
+/** Runs `once` WARMUP times untimed, then at least MIN_RUNS and at most MAX_RUNS times within BUDGET_MS. */
+async function repeat<T>(once: () => Promise<T>): Promise<T[]> {
+  for (let i = 0; i < WARMUP; i++) await once();
+  const out: T[] = [];
+  const start = performance.now();
+  while (out.length < MIN_RUNS || (out.length < MAX_RUNS && performance.now() - start < BUDGET_MS)) out.push(await once());
+  return out;
+}
+
+const label = ([w, h]: [number, number]): string => `${w}x${h}`;
+
+async function benchFacelive(engine: Engine, images: Map<string, Buffer>): Promise<Pick<BenchReport, 'check_ms' | 'stages_ms'>> {
+  const check_ms: Record<string, Summary> = {};
+  const stages_ms: BenchReport['stages_ms'] = {};
+  for (const [size, jpeg] of images) {
+    const runs = await repeat(async () => {
+      const t = performance.now();
+      const result = await engine.check(jpeg);
+      const wall = performance.now() - t;
+      if (result.data.nface !== 1) throw new Error(`Expected one face in the ${size} bench image, found ${result.data.nface}.`);
+      return { wall, timings: result.data.timings_ms as Record<Stage, number> | undefined };
+    });
+    check_ms[size] = summarize(runs.map((r) => r.wall));
+    const timed = runs.filter((r) => r.timings !== undefined).map((r) => r.timings as Record<Stage, number>);
+    if (timed.length === runs.length) {
+      const stages: Partial<Record<Stage | 'detect+liveness', Summary>> = {};
+      for (const stage of STAGES) stages[stage] = summarize(timed.map((t) => t[stage]));
+      stages['detect+liveness'] = summarize(timed.map((t) => t.detect + t.liveness));
+      stages_ms[size] = stages;
+    }
+  }
+  return { check_ms, stages_ms };
+}
+
+async function benchHuman(images: Map<string, Buffer>, facelive: BenchReport['stages_ms']): Promise<NonNullable<BenchReport['human']>> {
+  const runner = await createHumanRunner();
+  const check_ms: Record<string, Summary> = {};
+  const ratios: Record<string, number> = {};
+  for (const [size, jpeg] of images) {
+    const runs = await repeat(() => runner.detect(jpeg));
+    if (runs.some((r) => r.faces < 1)) throw new Error(`Human found no face in the ${size} bench image.`);
+    check_ms[size] = summarize(runs.map((r) => r.ms));
+    const ours = facelive[size]?.['detect+liveness']?.p50;
+    if (ours) ratios[size] = Math.round((check_ms[size].p50 / ours) * 100) / 100;
+  }
+  const values = Object.values(ratios);
+  const ratio = values.length ? Math.round(Math.exp(values.reduce((s, r) => s + Math.log(r), 0) / values.length) * 100) / 100 : NaN;
+  return { backend: runner.backend, startup_ms: Math.round(runner.startupMs), check_ms, ratios, ratio };
+}
+
+function formatTable(r: BenchReport): string {
+  const sizes = Object.keys(r.check_ms);
+  const cell = (s: Summary | undefined): string => (s ? `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)}` : 'n/a');
+  const rows: string[][] = [['ms (p50 / p95)', ...sizes]];
+  for (const stage of [...STAGES, 'detect+liveness'] as const) rows.push([`facelive ${stage}`, ...sizes.map((s) => cell(r.stages_ms[s]?.[stage]))]);
+  rows.push(['facelive whole check', ...sizes.map((s) => cell(r.check_ms[s]))]);
+  if (r.human) {
+    rows.push([`human detect+antispoof+liveness (${r.human.backend})`, ...sizes.map((s) => cell(r.human?.check_ms[s]))]);
+    rows.push(['ratio human / facelive detect+liveness', ...sizes.map((s) => (r.human?.ratios[s] ?? NaN).toFixed(2))]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const lines = rows.map((row) => row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+  const runs = sizes.map((s) => `${s}: ${r.check_ms[s].runs}`).join(', ');
+  return [
+    `facelive bench (Node ${r.environment.node}, ${r.environment.platform}, ${r.environment.cpus} CPUs; runs after ${WARMUP} warm-up: ${runs})`,
+    ...lines,
+    `engine start-up ${r.startup_ms.toFixed(0)} ms, peak RSS ${r.rss_mb.toFixed(0)} MB` +
+      (r.human ? `; human start-up ${r.human.startup_ms} ms, ratio (geometric mean) ${r.human.ratio.toFixed(2)}` : ''),
+    ...(r.human_error ? [`human: not measured (${r.human_error})`] : []),
+  ].join('\n') + '\n';
+}
+
+export async function runBench(argv: readonly string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const images = new Map<string, Buffer>();
+  for (const size of SIZES) images.set(label(size), await selfieJpeg('frontal', size[0], size[1]));
+
+  // Start-up: loading the library (onnxruntime's native binding included) and createEngine().
+  const t = performance.now();
+  const { createEngine } = require('../core') as typeof import('../core');
+  const engine = await createEngine();
+  const startup_ms = Math.round(performance.now() - t);
+  let facelive: Pick<BenchReport, 'check_ms' | 'stages_ms'>;
+  try {
+    facelive = await benchFacelive(engine, images);
+  } finally {
+    await engine.dispose();
+  }
+  // Peak RSS of the process so far: facelive only, measured before human is loaded.
+  const rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const report: BenchReport = {
+    ...facelive,
+    startup_ms,
+    rss_mb,
+    environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: os.cpus().length },
+  };
+  try {
+    report.human = await benchHuman(images, facelive.stages_ms);
+  } catch (err) {
+    report.human_error = (err as Error).message;
+  }
+  process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
+  return 0;
+}
+
+if (require.main === module) {
+  runBench(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,184 @@
+// `facelive eval <dir|list.csv>`: scores a labelled set with the engine and prints ISO/IEC 30107-3
+// figures (APCER per species, BPCER, ACER, EER, BPCER@APCER) and attribute precision/recall/F1.
+// runEval(argv) takes the arguments after `eval`; `node dist/bin/eval.js <args>` runs it alone.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../core';
+import { writeCalibratedPack } from '../core/eval/calibrate';
+import { readDataset } from '../core/eval/dataset';
+import { writePlot } from '../core/eval/plot';
+import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
+import { scoreDataset, type ScoredSet } from '../core/eval/score';
+
+export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
+
+  <dir>        folders live/, spoof_<species>/ (attacks), attr_<name>/ and attr_none/ (attributes)
+  <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name> or attr_none
+
+Options:
+  --json                 print only the JSON report (rates as fractions; n/a is null)
+  --pack DIR             model pack to evaluate (defaults to the built-in pack)
+  --threshold T          report at liveness threshold T instead of the pack's
+  --plot FILE            write a DET curve and score histograms to FILE (.png or .svg)
+  --calibrate            choose the largest threshold whose BPCER <= --target-bpcer ...
+  --target-bpcer R       ... (default 0.05) ...
+  --out DIR              ... and write a copy of the pack with that threshold to DIR
+  -h, --help             show this help
+
+Images the engine rejects (no face found, undecodable) are non-responses: counted apart, left out of every rate.
+`;
+
+export interface EvalIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+interface EvalArgs {
+  source: string;
+  json: boolean;
+  pack?: string;
+  threshold?: number;
+  plot?: string;
+  targetBpcer?: number;
+  out?: string;
+}
+
+class UsageError extends Error {}
+
+function rate(name: string, text: string | undefined, fallback?: number): number | undefined {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 1)) throw new UsageError(`Expected a number in [0,1] for ${name} but received "${text}".`);
+  return value;
+}
+
+function parse(argv: readonly string[]): EvalArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        pack: { type: 'string' },
+        threshold: { type: 'string' },
+        plot: { type: 'string' },
+        calibrate: { type: 'boolean', default: false },
+        'target-bpcer': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError(`Expected one data set (a folder or a .csv list) but received ${positionals.length}.`);
+  if (!values.calibrate && (values.out !== undefined || values['target-bpcer'] !== undefined)) {
+    throw new UsageError('--out and --target-bpcer only go with --calibrate.');
+  }
+  if (values.calibrate && values.out === undefined) throw new UsageError('--calibrate needs --out DIR, the folder for the calibrated pack.');
+  const targetBpcer = values.calibrate ? rate('--target-bpcer', values['target-bpcer'], 0.05) : undefined;
+  if (targetBpcer === 1) throw new UsageError('Expected --target-bpcer below 1.');
+  return {
+    source: positionals[0],
+    json: values.json as boolean,
+    pack: values.pack,
+    threshold: rate('--threshold', values.threshold),
+    plot: values.plot,
+    targetBpcer,
+    out: values.out,
+  };
+}
+
+/** A cli-progress bar on stderr when it is a terminal (and cli-progress is installed); otherwise nothing. */
+function progressBar(io: EvalIo, total: number): { update(done: number): void; stop(): void } {
+  const none = { update: () => undefined, stop: () => undefined };
+  if (!io.stderr.isTTY || total === 0) return none;
+  try {
+    const cliProgress = require('cli-progress') as typeof import('cli-progress');
+    const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {value}/{total} images | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic);
+    bar.start(total, 0);
+    return { update: (done) => bar.update(done), stop: () => bar.stop() };
+  } catch {
+    return none;
+  }
+}
+
+/** Runs `facelive eval` with the arguments after `eval`. Resolves with the exit code (0 ok, 1 failure, 2 usage). */
+export async function runEval(argv: readonly string[], io: EvalIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let args: EvalArgs | 'help';
+  try {
+    args = parse(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`facelive eval: ${err.message}\n\n${EVAL_USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    io.stdout.write(EVAL_USAGE);
+    return 0;
+  }
+  try {
+    return await evaluate(args, io);
+  } catch (err) {
+    io.stderr.write(`facelive eval: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
+  const dataset = await readDataset(args.source);
+  const total = dataset.liveness.length + dataset.attributes.length;
+  if (total === 0) throw new Error(`No labelled image found in ${args.source} (expected live/, spoof_*/, attr_*/ folders or a CSV list).`);
+  const notes: string[] = [];
+  const engine = await createEngine(args.pack === undefined ? {} : { pack: args.pack });
+  let report: EvalReport;
+  let scored: ScoredSet;
+  try {
+    const bar = progressBar(io, total);
+    try {
+      scored = await scoreDataset(engine, dataset, { onProgress: (done) => bar.update(done) });
+    } finally {
+      bar.stop();
+    }
+    report = { pack: { name: engine.pack.name, version: engine.pack.version }, ...buildReport(scored, {
+      species: dataset.species, threshold: args.threshold, targetBpcer: args.targetBpcer,
+    }) };
+    if (args.plot !== undefined) {
+      const threshold = report.liveness?.threshold ?? NaN;
+      await writePlot(args.plot, {
+        ...(Number.isNaN(threshold) ? {} : { liveness: { samples: scored.liveness, threshold } }),
+        ...(report.attributes ? { attributes: { samples: scored.attributes, thresholds: scored.attributeThresholds } } : {}),
+      }, `facelive eval: ${path.basename(path.resolve(args.source))}, pack ${engine.pack.name} ${engine.pack.version}`);
+      notes.push(`Plot written to ${args.plot}.`);
+    }
+    const point = report.liveness?.calibration?.point;
+    if (args.out !== undefined) {
+      if (!point || !report.liveness) throw new Error('Cannot calibrate: the set has no scored live image.');
+      const counts = report.liveness.counts;
+      const files = await writeCalibratedPack(engine.pack.dir, args.out, point, {
+        target_bpcer: args.targetBpcer as number,
+        live: counts.live.scored,
+        attacks: counts.attack.scored,
+        data: path.basename(path.resolve(args.source)),
+      });
+      notes.push(`Calibrated pack written to ${args.out} (${files.join(', ')}): liveness.threshold ${report.liveness.threshold} -> ${point.threshold} for BPCER <= ${args.targetBpcer}.`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+  if (args.json) {
+    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    for (const note of notes) io.stderr.write(note + '\n');
+  } else {
+    io.stdout.write(formatReport(report) + notes.map((n) => n + '\n').join(''));
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  runEval(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

@@ -1,0 +1,44 @@
+// `facelive models install minifasnet`: the explicit, opt-in download of a stronger liveness pack
+// (pinned URLs, sha256-checked). Nothing else in facelive downloads models.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PACK_DIR } from '../core';
+import { installMiniFasNetPack, MINIFASNET_MODELS } from '../models/minifasnet';
+
+export const MODELS_USAGE = `Usage: facelive models install minifasnet [--dir DIR] [--from DIR|URL]
+
+Downloads Silent-Face MiniFASNet V2 and V1SE (Apache-2.0) from their pinned commit, checks each
+file's sha256, and writes a model pack that fuses them with the default liveness model.
+Use it with --pack DIR (CLI), engineOptions.pack (Express) or the engine node's pack field.
+
+  --dir DIR        where to write the pack (default: models/minifasnet in the package)
+  --from DIR|URL   take the files from a local folder or another base URL (air-gapped installs);
+                   the pinned sha256 still applies
+`;
+
+export async function runModels(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { dir: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    process.stdout.write(MODELS_USAGE);
+    return 0;
+  }
+  if (positionals[0] !== 'install' || positionals[1] !== 'minifasnet' || positionals.length !== 2) {
+    process.stderr.write(MODELS_USAGE);
+    return 1;
+  }
+  const outDir = path.resolve(values.dir ?? path.join(DEFAULT_PACK_DIR, 'minifasnet'));
+  try {
+    process.stderr.write(`facelive: fetching ${MINIFASNET_MODELS.map((m) => m.file).join(', ')}...\n`);
+    await installMiniFasNetPack({ baseDir: DEFAULT_PACK_DIR, outDir, from: values.from });
+    process.stdout.write(`facelive: installed the MiniFASNet pack in ${outDir}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`facelive: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

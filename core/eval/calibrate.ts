@@ -1,0 +1,54 @@
+// Writes a calibrated copy of a model pack: manifest.json with liveness.threshold replaced (and how it
+// was chosen recorded in liveness.calibration), plus the model files the manifest names.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readPack, validateManifest } from '../models/manifest';
+import type { SearchPoint } from './metrics';
+
+export interface CalibrationRecord {
+  readonly target_bpcer: number;
+  /** BPCER and APCERs the threshold gave on the calibration data. */
+  readonly bpcer: number;
+  readonly apcer_max: number;
+  readonly apcer_pooled: number;
+  /** Scored images it was chosen on. */
+  readonly live: number;
+  readonly attacks: number;
+  /** Name of the data set (its folder or file name, never a full path). */
+  readonly data: string;
+}
+
+/**
+ * Copies the pack in `from` to `to` with liveness.threshold = point.threshold. `to` is created when
+ * missing; files already there with the same names are replaced. Returns the files written.
+ */
+export async function writeCalibratedPack(
+  from: string,
+  to: string,
+  point: SearchPoint,
+  record: Omit<CalibrationRecord, 'bpcer' | 'apcer_max' | 'apcer_pooled'>,
+): Promise<string[]> {
+  if (!(point.threshold >= 0 && point.threshold <= 1)) {
+    throw new RangeError(`The calibrated threshold ${point.threshold} is outside [0,1]; the pack was not written.`);
+  }
+  if (path.resolve(from) === path.resolve(to)) {
+    throw new TypeError('Expected --out to be another folder than the pack itself: the calibrated copy would overwrite it.');
+  }
+  const pack = readPack(from);
+  const manifest = JSON.parse(JSON.stringify(pack.manifest)) as Record<string, unknown> & { liveness: Record<string, unknown> };
+  const calibration: CalibrationRecord = {
+    ...record,
+    bpcer: point.bpcer,
+    apcer_max: point.apcer_max,
+    apcer_pooled: point.apcer,
+  };
+  manifest.liveness = { ...manifest.liveness, threshold: point.threshold, calibration };
+  validateManifest(manifest, path.join(to, 'manifest.json'));
+
+  await fs.mkdir(to, { recursive: true });
+  const files = [...new Set(Object.values(pack.manifest.models).map((m) => m.file))].sort();
+  for (const file of files) await fs.copyFile(path.join(pack.dir, file), path.join(to, file));
+  await fs.writeFile(path.join(to, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return ['manifest.json', ...files];
+}

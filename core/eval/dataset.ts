@@ -1,0 +1,173 @@
+// Labelled evaluation sets: a folder (live/, spoof_<species>/, attr_<name>/, attr_none/) or a CSV
+// `path,label,species`. Items come back sorted by path so every run sees the same order.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface LivenessItem {
+  readonly kind: 'liveness';
+  readonly path: string;
+  readonly label: 'live' | 'attack';
+  /** Attack species ('' for live samples). */
+  readonly species: string;
+}
+
+export interface AttributeItem {
+  readonly kind: 'attribute';
+  readonly path: string;
+  /** Attributes the image carries; empty for attr_none. */
+  readonly attributes: readonly string[];
+}
+
+export type DatasetItem = LivenessItem | AttributeItem;
+
+export interface Dataset {
+  readonly liveness: readonly LivenessItem[];
+  readonly attributes: readonly AttributeItem[];
+  /** Attack species named by the set (folders or CSV rows), sorted, even when a species has no image. */
+  readonly species: readonly string[];
+  /** Attribute names named by the set, sorted (without 'none'). */
+  readonly attributeNames: readonly string[];
+}
+
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp'];
+
+const ATTR_PREFIX = 'attr_';
+const SPOOF_PREFIX = 'spoof_';
+
+/** Byte-order comparison (locale-independent, so the order is the same on every machine). */
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isImage(file: string): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(file).toLowerCase());
+}
+
+/** Entries of dir as [name, 'dir' | 'file' | 'other'], following symbolic links. */
+async function entriesOf(dir: string): Promise<[string, 'dir' | 'file' | 'other'][]> {
+  const out: [string, 'dir' | 'file' | 'other'][] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const stat = entry.isSymbolicLink() ? await fs.stat(path.join(dir, entry.name)).catch(() => null) : entry;
+    out.push([entry.name, stat?.isDirectory() ? 'dir' : stat?.isFile() ? 'file' : 'other']);
+  }
+  return out;
+}
+
+/** Image files under dir (recursively), sorted. */
+async function listImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const [name, type] of await entriesOf(dir)) {
+    const full = path.join(dir, name);
+    if (type === 'dir') out.push(...(await listImages(full)));
+    else if (type === 'file' && isImage(name)) out.push(full);
+  }
+  return out.sort(byPath);
+}
+
+/** Reads a labelled folder. Folders that are neither live/, spoof_*, nor attr_* are ignored. */
+export async function readFolder(dir: string): Promise<Dataset> {
+  const folders = (await entriesOf(dir)).filter(([, type]) => type === 'dir').map(([name]) => name);
+  const items: DatasetItem[] = [];
+  const species = new Set<string>();
+  const attributeNames = new Set<string>();
+  for (const name of folders) {
+    const files = () => listImages(path.join(dir, name));
+    if (name === 'live') {
+      for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'live', species: '' });
+    } else if (name.startsWith(SPOOF_PREFIX) && name.length > SPOOF_PREFIX.length) {
+      const kind = name.slice(SPOOF_PREFIX.length);
+      species.add(kind);
+      for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'attack', species: kind });
+    } else if (name.startsWith(ATTR_PREFIX) && name.length > ATTR_PREFIX.length) {
+      const attr = name.slice(ATTR_PREFIX.length);
+      if (attr !== 'none') attributeNames.add(attr);
+      for (const file of await files()) items.push({ kind: 'attribute', path: file, attributes: attr === 'none' ? [] : [attr] });
+    }
+  }
+  return assemble(items, species, attributeNames);
+}
+
+/** Splits CSV text into rows of fields (RFC 4180 quoting; blank lines skipped). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const endRow = (): void => {
+    row.push(field);
+    if (row.length > 1 || row[0].trim() !== '') rows.push(row);
+    row = [];
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') endRow();
+    else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length > 0) endRow();
+  return rows;
+}
+
+/**
+ * Reads a CSV list `path,label,species` (a header row starting with `path` is skipped). Paths are
+ * relative to the CSV's folder. label is `live`, `attack` (species from the third column, 'unknown'
+ * when empty), `spoof_<species>`, `attr_<name>` or `attr_none`; a path listed in several attr rows
+ * carries all their attributes.
+ */
+export async function readCsv(file: string): Promise<Dataset> {
+  const base = path.dirname(path.resolve(file));
+  const rows = parseCsv(await fs.readFile(file, 'utf8'));
+  if (rows.length > 0 && rows[0][0].trim().toLowerCase() === 'path') rows.shift();
+  const items: DatasetItem[] = [];
+  const attrs = new Map<string, Set<string>>();
+  const species = new Set<string>();
+  const attributeNames = new Set<string>();
+  rows.forEach((cells, i) => {
+    const [rel = '', rawLabel = '', rawSpecies = ''] = cells.map((c) => c.trim());
+    const where = `${file}, row ${i + 1}`;
+    if (rel === '') throw new TypeError(`Expected a path in ${where}.`);
+    const full = path.resolve(base, rel);
+    const label = rawLabel.toLowerCase();
+    if (label === 'live') {
+      items.push({ kind: 'liveness', path: full, label: 'live', species: '' });
+    } else if (label === 'attack' || label.startsWith(SPOOF_PREFIX)) {
+      const kind = label === 'attack' ? rawSpecies || 'unknown' : label.slice(SPOOF_PREFIX.length);
+      species.add(kind);
+      items.push({ kind: 'liveness', path: full, label: 'attack', species: kind });
+    } else if (label.startsWith(ATTR_PREFIX)) {
+      const attr = label.slice(ATTR_PREFIX.length);
+      const set = attrs.get(full) ?? new Set<string>();
+      if (attr !== 'none') { set.add(attr); attributeNames.add(attr); }
+      attrs.set(full, set);
+    } else {
+      throw new TypeError(`Expected live, attack, spoof_<species>, attr_<name> or attr_none for the label in ${where} but received "${rawLabel}".`);
+    }
+  });
+  for (const [full, set] of attrs) items.push({ kind: 'attribute', path: full, attributes: [...set].sort(byPath) });
+  return assemble(items, species, attributeNames);
+}
+
+/** A folder or a .csv file, whichever `source` is. */
+export async function readDataset(source: string): Promise<Dataset> {
+  const stat = await fs.stat(source);
+  if (stat.isDirectory()) return readFolder(source);
+  if (source.toLowerCase().endsWith('.csv')) return readCsv(source);
+  throw new TypeError(`Expected a folder or a .csv list for the data set but received "${source}".`);
+}
+
+function assemble(items: DatasetItem[], species: Set<string>, attributeNames: Set<string>): Dataset {
+  const sorted = items.sort((a, b) => byPath(a.path, b.path));
+  return {
+    liveness: sorted.filter((i): i is LivenessItem => i.kind === 'liveness'),
+    attributes: sorted.filter((i): i is AttributeItem => i.kind === 'attribute'),
+    species: [...species].sort(byPath),
+    attributeNames: [...attributeNames].sort(byPath),
+  };
+}

@@ -1,0 +1,151 @@
+// The evaluation report: every figure `facelive eval` prints, built from scored samples, as a plain
+// object (JSON: NaN and Infinity become null) and as a text table.
+
+import type { AttributeMetrics, Counts, Eer, OperatingPoint, SearchPoint } from './metrics';
+import {
+  attributeMetrics, bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, operatingPoint,
+} from './metrics';
+import type { ScoredSet } from './score';
+
+/** The APCER targets reported as BPCER@APCER. */
+export const APCER_TARGETS: readonly number[] = [0.01, 0.05];
+
+export interface NonResponses {
+  readonly total: number;
+  /** Error code -> count (FACE_NOT_DETECTED, INVALID_PAYLOAD_IMAGE_FORMAT, ...). */
+  readonly by_code: Record<string, number>;
+}
+
+export interface LivenessReport {
+  /** The threshold the figures below are taken at (the pack's, unless overridden). */
+  readonly threshold: number;
+  readonly counts: { live: Counts; attack: Counts; by_species: Record<string, Counts> };
+  readonly non_responses: NonResponses;
+  /** APCER per species, max and pooled APCER, BPCER and ACER at `threshold`. */
+  readonly at_threshold: Omit<OperatingPoint, 'threshold'>;
+  /** Equal error rate on pooled APCER. */
+  readonly eer: Eer;
+  /** Keyed by APCER target ("0.01", "0.05"): BPCER at max-over-species APCER <= target; null without both classes. */
+  readonly bpcer_at_apcer: Record<string, SearchPoint | null>;
+  /** Present with --calibrate: the largest threshold whose BPCER <= target_bpcer. */
+  readonly calibration?: { readonly target_bpcer: number; readonly point: SearchPoint | null };
+}
+
+export interface AttributeReport {
+  readonly samples: number;
+  readonly non_responses: NonResponses;
+  /** Per attribute, at the engine's thresholds; `support` = scored samples that carry it. */
+  readonly metrics: Record<string, AttributeMetrics & { readonly support: number }>;
+}
+
+export interface EvalReport {
+  readonly pack?: { readonly name: string; readonly version: string };
+  /** Absent when the set has no live/spoof images. */
+  readonly liveness?: LivenessReport;
+  /** Absent when the set has no attr_ images. */
+  readonly attributes?: AttributeReport;
+}
+
+export interface ReportOptions {
+  /** Species named by the set, reported even when empty. */
+  readonly species?: readonly string[];
+  /** Threshold to report at; defaults to the one the engine used. */
+  readonly threshold?: number;
+  /** Adds the calibration section. */
+  readonly targetBpcer?: number;
+}
+
+function nonResponses(samples: readonly { error?: string }[]): NonResponses {
+  const by_code: Record<string, number> = {};
+  let total = 0;
+  for (const s of samples) {
+    if (s.error === undefined) continue;
+    by_code[s.error] = (by_code[s.error] ?? 0) + 1;
+    total += 1;
+  }
+  return { total, by_code };
+}
+
+export function buildReport(scored: ScoredSet, options: ReportOptions = {}): EvalReport {
+  const report: { liveness?: LivenessReport; attributes?: AttributeReport } = {};
+  const live = scored.liveness;
+  if (live.length > 0) {
+    const threshold = options.threshold ?? scored.livenessThreshold;
+    const species = options.species ?? [];
+    const { threshold: _unused, ...atThreshold } = operatingPoint(live, Number.isNaN(threshold) ? Infinity : threshold, species);
+    const bpcer_at_apcer: Record<string, SearchPoint | null> = {};
+    for (const target of APCER_TARGETS) bpcer_at_apcer[String(target)] = bpcerAtApcer(live, target);
+    report.liveness = {
+      threshold,
+      counts: countSamples(live, species),
+      non_responses: nonResponses(live),
+      at_threshold: atThreshold,
+      eer: equalErrorRate(live),
+      bpcer_at_apcer,
+      ...(options.targetBpcer === undefined ? {} : {
+        calibration: { target_bpcer: options.targetBpcer, point: calibrateThreshold(live, options.targetBpcer) },
+      }),
+    };
+  }
+  const attrs = scored.attributes;
+  if (attrs.length > 0) {
+    const metrics: Record<string, AttributeMetrics & { support: number }> = {};
+    for (const [name, m] of Object.entries(attributeMetrics(attrs, scored.attributeThresholds))) {
+      metrics[name] = { ...m, support: m.tp + m.fn };
+    }
+    report.attributes = { samples: attrs.length, non_responses: nonResponses(attrs), metrics };
+  }
+  return report;
+}
+
+// ---- text ----
+
+const pct = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+const num = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : !Number.isFinite(v) ? 'reject-all' : v.toFixed(4));
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+function codes(n: NonResponses): string {
+  const parts = Object.entries(n.by_code).sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, k]) => `${code} ${k}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+export function formatReport(report: EvalReport): string {
+  const out: string[] = [];
+  if (report.pack) out.push(`Model pack: ${report.pack.name} ${report.pack.version}`);
+  const l = report.liveness;
+  if (l) {
+    const c = l.counts;
+    out.push('', `Liveness at threshold ${num(l.threshold)} (live when probability >= threshold)`);
+    out.push(`Non-responses (left out of every rate): ${l.non_responses.total}${codes(l.non_responses)}`);
+    const rows = [['class', 'scored', 'non-resp', 'error rate']];
+    rows.push(['live (BPCER)', String(c.live.scored), String(c.live.non_responses), pct(l.at_threshold.bpcer)]);
+    for (const [name, k] of Object.entries(c.by_species)) {
+      rows.push([`spoof_${name} (APCER)`, String(k.scored), String(k.non_responses), pct(l.at_threshold.apcer_by_species[name])]);
+    }
+    rows.push(['all attacks (APCER pooled)', String(c.attack.scored), String(c.attack.non_responses), pct(l.at_threshold.apcer_pooled)]);
+    out.push(table(rows));
+    out.push(`max APCER ${pct(l.at_threshold.apcer_max)}   BPCER ${pct(l.at_threshold.bpcer)}   ACER ${pct(l.at_threshold.acer)}`);
+    out.push(`EER ${pct(l.eer.eer)} at threshold ${num(l.eer.threshold)}`);
+    for (const [target, p] of Object.entries(l.bpcer_at_apcer)) {
+      out.push(`BPCER @ APCER <= ${pct(Number(target))}: ${p ? `${pct(p.bpcer)} at threshold ${num(p.threshold)} (max APCER ${pct(p.apcer_max)})` : 'n/a'}`);
+    }
+    if (l.calibration) {
+      const p = l.calibration.point;
+      out.push(`Calibrated for BPCER <= ${pct(l.calibration.target_bpcer)}: ${p ? `threshold ${num(p.threshold)}, BPCER ${pct(p.bpcer)}, max APCER ${pct(p.apcer_max)}` : 'n/a (no scored live image)'}`);
+    }
+  }
+  const a = report.attributes;
+  if (a) {
+    out.push('', `Attributes: ${a.samples} images; non-responses ${a.non_responses.total}${codes(a.non_responses)}`);
+    const rows = [['attribute', 'threshold', 'support', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1']];
+    for (const [name, m] of Object.entries(a.metrics)) {
+      rows.push([name, num(m.threshold), String(m.support), String(m.tp), String(m.fp), String(m.fn), pct(m.precision), pct(m.recall), pct(m.f1)]);
+    }
+    out.push(table(rows));
+  }
+  return out.join('\n').replace(/^\n/, '') + '\n';
+}

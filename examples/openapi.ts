@@ -1,0 +1,215 @@
+// The OpenAPI 3.1 document served at GET /openapi.json; it restates the contract (API.md).
+
+import { ERROR_CODES, ERROR_TABLE } from '../core/errors';
+
+const flag = (description: string, defaultValue: boolean): Record<string, unknown> => ({ type: 'boolean', default: defaultValue, description });
+
+const FLAGS = {
+  is_quality: flag('Compute image quality: blur, dark, grayscale (and the extension measures).', true),
+  is_attribute: flag('Detect attributes: sunglasses, mask, veil, hat.', true),
+  is_liveness: flag('Compute liveness.', true),
+  validate_quality: flag('Fail the verdict when blur or dark exceed their thresholds, or the image is grayscale; needs is_quality.', false),
+  validate_attribute: flag('Fail the verdict when sunglasses or mask is detected; needs is_attribute.', false),
+  validate_liveness: flag('Fail the verdict when the face is judged a spoof; needs is_liveness.', false),
+  validate_nface: flag('Fail the verdict when the image holds more than one face.', false),
+};
+
+const measure = {
+  type: 'object',
+  required: ['score', 'threshold', 'pass'],
+  properties: { score: { type: 'number', minimum: 0, maximum: 1 }, threshold: { type: 'number' }, pass: { type: 'boolean' } },
+};
+
+const attribute = {
+  type: 'object',
+  required: ['probability', 'threshold', 'detected'],
+  properties: { probability: { type: 'number', minimum: 0, maximum: 1 }, threshold: { type: 'number' }, detected: { type: 'boolean' } },
+};
+
+const point = { type: 'object', required: ['x', 'y'], properties: { x: { type: 'number' }, y: { type: 'number' } } };
+
+const errorResponse = (codes: string[]): Record<string, unknown> => ({
+  description: codes.map((code) => `\`${code}\`: ${ERROR_TABLE[code as keyof typeof ERROR_TABLE].message}`).join('\n\n'),
+  headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+  content: {
+    'application/json': {
+      schema: {
+        allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { error_code: { enum: codes } } }],
+      },
+    },
+  },
+});
+
+const byStatus = (status: number): string[] => ERROR_CODES.filter((code) => ERROR_TABLE[code].status === status);
+
+export const openApiDocument = Object.freeze({
+  openapi: '3.1.0',
+  info: {
+    title: 'facelive',
+    version: '0.1.0',
+    summary: 'Self-hosted face liveness detection.',
+    description:
+      'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
+      'authentication (401), testing-mode quota (403), then the 400 codes in the order listed, so one request gets exactly one code. ' +
+      'Quota is charged only for answers of 200.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  paths: {
+    '/v1/face/liveness': {
+      post: {
+        operationId: 'checkLiveness',
+        summary: 'Check one face image',
+        security: [{ AppId: [], ApiKey: [] }],
+        parameters: [
+          {
+            name: 'X-Request-Id',
+            in: 'header',
+            required: false,
+            description: 'Caller-chosen request id (letters, digits and . _ : -; at most 128 characters). A UUID is made when absent.',
+            schema: { type: 'string', maxLength: 128 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/LivenessRequest' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['image'],
+                properties: {
+                  image: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The image file (at most 5 MiB).' },
+                  ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string', enum: ['true', 'false'] }])),
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The request was processed: PASS (error_code null) or FAIL_ON_n.',
+            headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Verdict' } } },
+          },
+          '400': errorResponse(byStatus(400)),
+          '401': errorResponse(byStatus(401)),
+          '403': errorResponse(byStatus(403)),
+          '500': errorResponse(byStatus(500)),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      AppId: { type: 'apiKey', in: 'header', name: 'App-ID' },
+      ApiKey: { type: 'apiKey', in: 'header', name: 'API-Key' },
+    },
+    headers: {
+      RequestId: { description: 'The request id (also in data.request_id or the error body).', schema: { type: 'string' } },
+    },
+    schemas: {
+      LivenessRequest: {
+        type: 'object',
+        required: ['image'],
+        properties: {
+          image: {
+            type: 'string',
+            description:
+              'base64 (plain, or a data:image/...;base64, URI) or an http(s) URL. JPEG or PNG (WebP accepted as an extension). At most 5 MiB of image bytes. ' +
+              'URLs: 15 s total budget including at most 3 redirects; non-public addresses are refused unless the integrator allows them.',
+          },
+          ...FLAGS,
+        },
+      },
+      Error: {
+        type: 'object',
+        required: ['message', 'error_code', 'request_id'],
+        properties: {
+          message: { type: 'string', description: 'A human sentence.' },
+          error_code: { type: 'string', enum: ERROR_CODES },
+          request_id: { type: 'string' },
+        },
+      },
+      Verdict: {
+        type: 'object',
+        required: ['message', 'error_code', 'data'],
+        properties: {
+          message: { type: 'string' },
+          error_code: {
+            oneOf: [{ type: 'null', description: 'PASS' }, { type: 'string', pattern: '^FAIL_ON_([1-9]|1[0-5])$', description: 'Sum of failed validations: 1 liveness, 2 attribute, 4 quality, 8 nface.' }],
+          },
+          data: { $ref: '#/components/schemas/VerdictData' },
+        },
+      },
+      VerdictData: {
+        type: 'object',
+        description: 'Sections switched off by is_* = false are absent, not null.',
+        required: ['status', 'fail_code', 'validations', 'nface', 'faces', 'image', 'pack', 'options', 'request_id'],
+        properties: {
+          status: { enum: ['PASS', 'FAIL'] },
+          fail_code: { type: 'integer', minimum: 0, maximum: 15 },
+          validations: {
+            type: 'object',
+            properties: {
+              requested: {
+                type: 'object',
+                properties: { liveness: { type: 'boolean' }, attribute: { type: 'boolean' }, quality: { type: 'boolean' }, nface: { type: 'boolean' } },
+              },
+              failed: { type: 'array', items: { enum: ['liveness', 'attribute', 'quality', 'nface'] } },
+            },
+          },
+          nface: { type: 'integer', minimum: 1 },
+          faces: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['box', 'score', 'primary'],
+              properties: {
+                box: {
+                  type: 'object',
+                  required: ['x', 'y', 'width', 'height'],
+                  properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
+                },
+                score: { type: 'number', minimum: 0, maximum: 1 },
+                primary: { type: 'boolean' },
+                landmarks: { type: 'array', items: point },
+              },
+            },
+          },
+          liveness: {
+            type: 'object',
+            required: ['probability', 'is_live', 'threshold'],
+            properties: {
+              probability: { type: 'number', minimum: 0, maximum: 1, description: 'Probability that the face is live.' },
+              is_live: { type: 'boolean' },
+              threshold: { type: 'number' },
+              models: { type: 'object', additionalProperties: { type: 'number' } },
+            },
+          },
+          quality: {
+            type: 'object',
+            required: ['blur', 'dark', 'grayscale'],
+            properties: {
+              blur: measure,
+              dark: measure,
+              grayscale: { allOf: [measure, { type: 'object', properties: { value: { type: 'boolean' } } }] },
+              exposure: measure,
+              backlight: measure,
+              face_size: { type: 'object', properties: { inter_eye_px: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
+              pose: { type: 'object' },
+            },
+          },
+          attributes: {
+            type: 'object',
+            required: ['sunglasses', 'mask', 'veil', 'hat'],
+            properties: { sunglasses: attribute, mask: attribute, veil: attribute, hat: attribute },
+          },
+          image: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, format: { type: 'string' } } },
+          pack: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'string' } } },
+          options: { type: 'object', properties: FLAGS },
+          request_id: { type: 'string' },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,211 @@
+// facelive demo page: webcam selfie or file upload -> POST /v1/face/liveness -> faces drawn on a
+// canvas, every score against its threshold, and the verdict or error code. No build step.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const appIdInput = $('app-id');
+  const apiKeyInput = $('api-key');
+  const hint = $('credential-hint');
+  const video = $('video');
+  const canvas = $('canvas');
+  const ctx = canvas.getContext('2d');
+  const sendButton = $('send');
+  const snapButton = $('camera-snap');
+  const verdictBadge = $('verdict');
+  const errorBadge = $('error-code');
+  const messageText = $('message');
+  const scoresTable = $('scores');
+  const raw = $('raw');
+
+  /** The image to send: a data URI, and a decoded <img> when the browser could decode it. */
+  let current = null;
+  let stream = null;
+
+  // Credentials: typed by the user (kept for this tab), or this run's generated development pair,
+  // which the server shares with loopback callers only.
+  for (const [input, key] of [[appIdInput, 'facelive.appId'], [apiKeyInput, 'facelive.apiKey']]) {
+    input.value = sessionStorage.getItem(key) || '';
+    input.addEventListener('input', () => sessionStorage.setItem(key, input.value));
+  }
+  fetch('demo-config.json', { cache: 'no-store' })
+    .then((res) => (res.ok ? res.json() : null))
+    .then((config) => {
+      if (config && config.appId && !appIdInput.value) {
+        appIdInput.value = config.appId;
+        apiKeyInput.value = config.apiKey;
+        hint.textContent = "Filled in with this run's generated development credentials.";
+      } else if (!appIdInput.value) {
+        hint.textContent = 'Enter the App-ID and API-Key configured on the server.';
+      }
+    })
+    .catch(() => { hint.textContent = 'Enter the App-ID and API-Key configured on the server.'; });
+
+  function clearResult() {
+    verdictBadge.textContent = '';
+    verdictBadge.className = 'badge';
+    errorBadge.textContent = '';
+    messageText.textContent = '';
+    scoresTable.hidden = true;
+    scoresTable.tBodies[0].replaceChildren();
+    raw.textContent = '';
+  }
+
+  function setImage(dataUri) {
+    clearResult();
+    current = { dataUri, img: null };
+    sendButton.disabled = false;
+    const img = new Image();
+    img.onload = () => {
+      if (current && current.dataUri === dataUri) {
+        current.img = img;
+        draw(null);
+      }
+    };
+    img.onerror = () => {
+      canvas.width = 640;
+      canvas.height = 120;
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = '#57606a';
+      ctx.font = '16px system-ui, sans-serif';
+      ctx.fillText('The browser cannot show this file; the server will judge it.', 16, 64);
+    };
+    img.src = dataUri;
+  }
+
+  $('file').addEventListener('change', (event) => {
+    const file = event.target.files && event.target.files[0];
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => setImage(String(reader.result));
+    reader.readAsDataURL(file);
+  });
+
+  $('camera-start').addEventListener('click', async () => {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, facingMode: 'user' }, audio: false });
+      video.srcObject = stream;
+      video.hidden = false;
+      await video.play();
+      snapButton.disabled = false;
+    } catch (err) {
+      messageText.textContent = `Camera unavailable: ${err && err.message ? err.message : err}`;
+    }
+  });
+
+  snapButton.addEventListener('click', () => {
+    const shot = document.createElement('canvas');
+    shot.width = video.videoWidth || 640;
+    shot.height = video.videoHeight || 480;
+    shot.getContext('2d').drawImage(video, 0, 0, shot.width, shot.height);
+    setImage(shot.toDataURL('image/jpeg', 0.92));
+  });
+
+  function flags() {
+    const body = {};
+    for (const box of document.querySelectorAll('#flags input[type=checkbox]')) body[box.name] = box.checked;
+    return body;
+  }
+
+  /** Draws the image, then each face's box (primary in green) and its landmarks. */
+  function draw(data) {
+    if (!current || !current.img) return;
+    const img = current.img;
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    ctx.drawImage(img, 0, 0);
+    if (!data || !Array.isArray(data.faces)) return;
+    const sx = data.image && data.image.width ? canvas.width / data.image.width : 1;
+    const sy = data.image && data.image.height ? canvas.height / data.image.height : 1;
+    const line = Math.max(2, Math.round(canvas.width / 300));
+    data.faces.forEach((face, index) => {
+      const { x, y, width, height } = face.box;
+      ctx.lineWidth = line;
+      ctx.strokeStyle = face.primary ? '#2da44e' : '#bf8700';
+      ctx.strokeRect(x * sx, y * sy, width * sx, height * sy);
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.font = `${line * 7}px system-ui, sans-serif`;
+      ctx.fillText(`#${index + 1} ${(face.score * 100).toFixed(0)}%`, x * sx, Math.max(line * 7, y * sy - line * 2));
+      ctx.fillStyle = '#0969da';
+      for (const point of face.landmarks || []) {
+        ctx.beginPath();
+        ctx.arc(point.x * sx, point.y * sy, line, 0, Math.PI * 2);
+        ctx.fill();
+      }
+    });
+  }
+
+  function fmt(value) {
+    return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : String(value);
+  }
+
+  function addRow(name, score, threshold, ok) {
+    const row = scoresTable.tBodies[0].insertRow();
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = fmt(score);
+    row.insertCell().textContent = threshold;
+    const cell = row.insertCell();
+    cell.textContent = ok ? 'ok' : 'fail';
+    cell.className = ok ? 'ok' : 'bad';
+  }
+
+  /** Every score next to its threshold: liveness, quality measures, attributes. */
+  function showScores(data) {
+    if (data.liveness) {
+      addRow('liveness (live probability)', data.liveness.probability, `>= ${fmt(data.liveness.threshold)}`, data.liveness.is_live);
+    }
+    if (data.quality) {
+      for (const name of ['blur', 'dark', 'exposure', 'backlight']) {
+        const m = data.quality[name];
+        if (m) addRow(`quality: ${name}`, m.score, `<= ${fmt(m.threshold)}`, m.pass);
+      }
+      const g = data.quality.grayscale;
+      // The grayscale score is the image's colourfulness: grayscale when it falls under the threshold.
+      if (g) addRow(`quality: colour (grayscale: ${g.value ? 'yes' : 'no'})`, g.score, `>= ${fmt(g.threshold)}`, g.pass);
+      const f = data.quality.face_size;
+      if (f) addRow('quality: inter-eye distance (px)', f.inter_eye_px, `>= ${fmt(f.threshold)}`, f.pass);
+      const p = data.quality.pose;
+      if (p) addRow('quality: pose yaw/pitch/roll', `${fmt(p.yaw)} / ${fmt(p.pitch)} / ${fmt(p.roll)}`, `${fmt(p.max_yaw)} / ${fmt(p.max_pitch)} / ${fmt(p.max_roll)}`, p.pass);
+    }
+    if (data.attributes) {
+      for (const name of Object.keys(data.attributes)) {
+        const a = data.attributes[name];
+        addRow(`attribute: ${name}`, a.probability, `< ${fmt(a.threshold)}`, !a.detected);
+      }
+    }
+    addRow('faces', data.nface, data.validations && data.validations.requested && data.validations.requested.nface ? '<= 1' : 'not validated', !(data.validations && data.validations.failed && data.validations.failed.includes('nface')));
+    scoresTable.hidden = false;
+  }
+
+  sendButton.addEventListener('click', async () => {
+    if (!current) return;
+    clearResult();
+    sendButton.disabled = true;
+    messageText.textContent = 'Checking…';
+    try {
+      const res = await fetch('v1/face/liveness', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'App-ID': appIdInput.value, 'API-Key': apiKeyInput.value },
+        body: JSON.stringify({ image: current.dataUri, ...flags() }),
+      });
+      const body = await res.json().catch(() => null);
+      raw.textContent = JSON.stringify(body, null, 2);
+      if (res.status === 200 && body && body.data) {
+        const code = body.error_code === null ? 'PASS' : body.error_code;
+        verdictBadge.textContent = code;
+        verdictBadge.className = `badge ${body.error_code === null ? 'pass' : 'fail'}`;
+        messageText.textContent = body.message;
+        draw(body.data);
+        showScores(body.data);
+      } else {
+        errorBadge.textContent = body && body.error_code ? body.error_code : `HTTP ${res.status}`;
+        messageText.textContent = body && body.message ? body.message : 'The server gave no contract body.';
+      }
+    } catch (err) {
+      errorBadge.textContent = 'NETWORK_ERROR';
+      messageText.textContent = String(err && err.message ? err.message : err);
+    } finally {
+      sendButton.disabled = false;
+    }
+  });
+})();

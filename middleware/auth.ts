@@ -1,0 +1,131 @@
+// Authentication: App-ID / API-Key headers against a credential list (constant-time) or a function.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import { FaceliveError } from '../core/errors';
+
+export type CredentialMode = 'live' | 'testing';
+
+export interface Credential {
+  /** The App-ID header's value. */
+  readonly appId: string;
+  /** The API-Key header's value. */
+  readonly apiKey: string;
+  /** 'live' is unmetered; 'testing' is limited to `quota` answers of 200. */
+  readonly mode: CredentialMode;
+  /** Answers of 200 allowed in testing mode (a non-negative integer). Required for, and only for, testing mode. */
+  readonly quota?: number;
+}
+
+/** What an auth function returns for a known caller: at least the mode (and quota for testing). */
+export type AuthResult = Pick<Credential, 'mode' | 'quota'> & Partial<Credential>;
+
+/** Decides a request's credential; null or undefined means unauthorized. */
+export type AuthFunction = (
+  appId: string,
+  apiKey: string,
+  req: Request,
+) => AuthResult | null | undefined | Promise<AuthResult | null | undefined>;
+
+/** false (no auth), a credential list, or a function. */
+export type AuthOption = false | { readonly credentials: readonly Credential[] } | AuthFunction;
+
+/** What a request was authenticated as: the App-ID and its quota (undefined when unmetered). */
+export interface Principal {
+  readonly appId: string;
+  readonly mode: CredentialMode;
+  readonly quota?: number;
+}
+
+/** Resolves a request to its principal, or rejects with UNAUTHORIZED. */
+export type Authenticator = (req: Request) => Promise<Principal>;
+
+const MODES: Readonly<Record<CredentialMode, true>> = Object.freeze({ live: true, testing: true });
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return typeof text === 'string' && text.length > 0 ? text : undefined;
+}
+
+/** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
+export function checkCredential(credential: unknown, where: string): Principal {
+  if (credential === null || typeof credential !== 'object') {
+    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?} for ${where} but received ${String(credential)}.`);
+  }
+  const { appId, apiKey, mode, quota } = credential as Record<string, unknown>;
+  if (typeof appId !== 'string' || appId.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.appId.`);
+  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
+  if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
+    throw new TypeError(`Expected 'live' or 'testing' for ${where}.mode but received ${String(mode)}.`);
+  }
+  if (mode === 'testing') {
+    if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 0) {
+      throw new TypeError(`Expected a non-negative integer for ${where}.quota (testing credentials need a quota) but received ${String(quota)}.`);
+    }
+    return { appId, mode, quota };
+  }
+  if (quota !== undefined) throw new TypeError(`${where}.quota is only allowed with mode 'testing'.`);
+  return { appId, mode: 'live' };
+}
+
+/** A fixed-time comparison of two strings through their SHA-256 digests (always equal length). */
+export function sameSecret(expectedHash: Buffer, given: string): boolean {
+  return timingSafeEqual(expectedHash, sha256(given));
+}
+
+function listAuthenticator(credentials: readonly Credential[]): Authenticator {
+  const table = new Map<string, { principal: Principal; keyHash: Buffer }>();
+  credentials.forEach((credential, index) => {
+    const where = `auth.credentials[${index}]`;
+    const principal = checkCredential(credential, where);
+    if (table.has(principal.appId)) throw new TypeError(`${where}.appId repeats the App-ID "${principal.appId}".`);
+    table.set(principal.appId, { principal, keyHash: sha256(credential.apiKey) });
+  });
+  // Unknown App-IDs still pay for one comparison, so timing does not tell them apart from wrong keys.
+  const decoy = sha256('facelive-decoy-key');
+  return async (req) => {
+    const appId = header(req, 'app-id');
+    const apiKey = header(req, 'api-key');
+    if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
+    const entry = table.get(appId);
+    const match = sameSecret(entry?.keyHash ?? decoy, apiKey);
+    if (entry === undefined || !match) throw new FaceliveError('UNAUTHORIZED');
+    return entry.principal;
+  };
+}
+
+function functionAuthenticator(fn: AuthFunction): Authenticator {
+  return async (req) => {
+    const appId = header(req, 'app-id');
+    const apiKey = header(req, 'api-key');
+    if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
+    const credential = await fn(appId, apiKey, req);
+    if (credential === null || credential === undefined) throw new FaceliveError('UNAUTHORIZED');
+    // A malformed credential from the integrator's function is a server fault, not the caller's.
+    const principal = checkCredential({ ...credential, appId, apiKey }, 'the credential returned by auth()');
+    return { ...principal, appId };
+  };
+}
+
+/**
+ * Builds the authenticator from the `auth` option, or null for `auth: false`.
+ * @throws TypeError when the option or a listed credential is malformed.
+ */
+export function resolveAuth(auth: unknown): Authenticator | null {
+  if (auth === false) return null;
+  if (typeof auth === 'function') return functionAuthenticator(auth as AuthFunction);
+  if (auth !== null && typeof auth === 'object' && Array.isArray((auth as { credentials?: unknown }).credentials)) {
+    const extra = Object.keys(auth).filter((key) => key !== 'credentials');
+    if (extra.length > 0) throw new TypeError(`Unknown key auth.${extra[0]}; auth takes {credentials: [...]}.`);
+    return listAuthenticator((auth as { credentials: readonly Credential[] }).credentials);
+  }
+  throw new TypeError(
+    `Expected false, {credentials: [...]} or a function (appId, apiKey, req) for auth but received ${auth === undefined ? 'nothing' : String(auth)}. ` +
+      'Auth is required by the contract; pass auth: false to turn it off explicitly.',
+  );
+}

@@ -1,0 +1,97 @@
+// Errors -> the contract's error body. Maps FaceliveErrors, body-parser and multer errors; hides the rest.
+
+import type { ErrorRequestHandler, Response } from 'express';
+import { FaceliveError, isErrorCode } from '../core/errors';
+import { type LogFunction, resolveLogger, type Logger } from './options';
+import { requestIdOf } from './request-id';
+
+/** The contract's error body, with the request id. */
+export interface ErrorBody {
+  readonly message: string;
+  readonly error_code: string;
+  readonly request_id: string;
+}
+
+/** body-parser's error types (the `type` property of its http-errors). */
+const BODY_PARSER_TYPES = new Set([
+  'entity.too.large',
+  'entity.parse.failed',
+  'entity.verify.failed',
+  'encoding.unsupported',
+  'charset.unsupported',
+  'request.aborted',
+  'request.size.invalid',
+  'stream.encoding.set',
+  'stream.not.readable',
+  'parameters.too.many',
+]);
+
+/** multer's codes that mean "too big". */
+const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
+
+/**
+ * Any error as a FaceliveError: FaceliveErrors pass (also from another copy of the package);
+ * body-parser's 413 is INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; multer's
+ * size limits are INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; anything else is
+ * INTERNAL_SERVER_ERROR with the generic message (the original is kept as `cause`, never sent).
+ */
+export function toContractError(err: unknown): FaceliveError {
+  if (err instanceof FaceliveError) return err;
+  if (err === null || typeof err !== 'object') return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
+  const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; message?: unknown };
+  if (record.name === 'FaceliveError' && isErrorCode(record.code)) {
+    return new FaceliveError(record.code, typeof record.message === 'string' ? record.message : undefined, { cause: err });
+  }
+  if (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) {
+    if (record.type === 'entity.too.large' || record.status === 413) {
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The request body is larger than the limit for a 5 MiB image.', { cause: err });
+    }
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
+  }
+  if (record.name === 'MulterError' && typeof record.code === 'string') {
+    if (MULTER_SIZE_CODES.has(record.code)) {
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: err });
+    }
+    return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: err });
+  }
+  return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
+}
+
+/** The contract body for an error. */
+export function errorBody(err: FaceliveError, requestId: string): ErrorBody {
+  return { ...err.toJSON(), request_id: requestId };
+}
+
+/** Sends the contract's error answer (status from the table). */
+export function sendError(res: Response, err: FaceliveError, requestId: string): void {
+  res.status(err.status).json(errorBody(err, requestId));
+}
+
+/** What a log entry says about an error, without its message unless it is one of ours. */
+export function describeError(err: FaceliveError): Record<string, unknown> {
+  if (err.code !== 'INTERNAL_SERVER_ERROR') return { error_code: err.code, error: err.message };
+  const cause = err.cause as { name?: unknown; code?: unknown; stack?: unknown } | undefined;
+  // The cause's first stack line repeats its message, which may quote input; keep the frames only.
+  const frames = typeof cause?.stack === 'string' ? cause.stack.split('\n').slice(1, 8).map((line) => line.trim()) : undefined;
+  return { error_code: err.code, cause: { name: cause?.name, code: cause?.code, frames } };
+}
+
+/**
+ * An Express error handler that answers any error with the contract's body:
+ * `{ message, error_code, request_id }` and the table's status. Mount it after the routes.
+ * Leaves the error to Express when the answer has already started.
+ */
+export function errorHandler(options: { readonly logger?: Logger } = {}): ErrorRequestHandler {
+  if (options === null || typeof options !== 'object') throw new TypeError('Expected an options object for errorHandler(options).');
+  const log: LogFunction = resolveLogger(options.logger, 'errorHandler logger');
+  return (err, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toContractError(err);
+    const requestId = requestIdOf(req, res);
+    if (error.status >= 500) log({ level: 'error', msg: 'request failed', request_id: requestId, status: error.status, ...describeError(error) });
+    sendError(res, error, requestId);
+  };
+}

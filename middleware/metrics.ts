@@ -1,0 +1,71 @@
+// Prometheus metrics on a private prom-client Registry, exposed only by the opt-in metricsRouter().
+
+import { Router } from 'express';
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** How a request ended: a PASS or FAIL verdict (200), or an error code. */
+export type Outcome = 'pass' | 'fail' | 'error';
+
+/** The metrics one or more faceLiveness() routers record into. */
+export class FaceliveMetrics {
+  /** Private registry: nothing is added to prom-client's global one. */
+  readonly registry: Registry;
+  private readonly requests: Counter<'outcome' | 'code'>;
+  private readonly duration: Histogram<'outcome'>;
+
+  constructor(options: { readonly prefix?: string } = {}) {
+    const prefix = options.prefix ?? 'facelive_';
+    if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+      throw new TypeError(`Expected a Prometheus metric-name prefix for prefix but received ${String(prefix)}.`);
+    }
+    this.registry = new Registry();
+    this.requests = new Counter({
+      name: `${prefix}requests_total`,
+      help: 'Liveness requests by outcome (pass, fail, error) and code (PASS, FAIL_ON_n or the error code).',
+      labelNames: ['outcome', 'code'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: `${prefix}request_duration_seconds`,
+      help: 'Liveness request latency in seconds, from routing to the answer, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers: [this.registry],
+    });
+  }
+
+  /** Records one finished request. `code` is 'PASS', 'FAIL_ON_n' or an error code. */
+  observe(outcome: Outcome, code: string, seconds: number): void {
+    this.requests.inc({ outcome, code });
+    this.duration.observe({ outcome }, seconds);
+  }
+}
+
+let shared: FaceliveMetrics | undefined;
+
+/** The process-wide metrics that faceLiveness() records into unless given others (or false). */
+export function defaultMetrics(): FaceliveMetrics {
+  shared ??= new FaceliveMetrics();
+  return shared;
+}
+
+/**
+ * A router answering GET / with the metrics in Prometheus text format. Opt-in: mount it where your
+ * scraper can reach it (and your users cannot), e.g. `app.use('/metrics', metricsRouter())`.
+ */
+export function metricsRouter(metrics: FaceliveMetrics = defaultMetrics()): Router {
+  if (!(metrics instanceof FaceliveMetrics)) {
+    throw new TypeError('Expected a FaceliveMetrics for metricsRouter(metrics), or nothing for the default metrics.');
+  }
+  const router = Router();
+  router.get('/', (_req, res, next) => {
+    metrics.registry.metrics().then(
+      (text) => {
+        res.setHeader('Content-Type', metrics.registry.contentType);
+        res.end(text);
+      },
+      (err: unknown) => next(err),
+    );
+  });
+  return router;
+}

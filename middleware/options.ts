@@ -1,0 +1,190 @@
+// faceLiveness() options: types, defaults, and their resolution (and checks) at construction.
+
+import type { Engine, EngineOptions } from '../core/engine-types';
+import { resolveLimits, type Limits } from '../core/limits';
+import { type AuthOption, type Authenticator, resolveAuth } from './auth';
+import { defaultMetrics, FaceliveMetrics } from './metrics';
+import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
+
+export type Mode = 'respond' | 'annotate';
+
+/** One structured log record. Never holds image data, request bodies or API keys. */
+export interface LogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A function taking log entries, or a pino/bunyan-style object with info/warn/error(obj) methods. */
+export type Logger =
+  | ((entry: LogEntry) => void)
+  | { info(entry: object): void; warn?(entry: object): void; error(entry: object): void };
+
+export type LogFunction = (entry: LogEntry) => void;
+
+export interface FaceLivenessOptions {
+  /** A ready Engine (shared, not disposed by close()). Give this or `engineOptions`. */
+  readonly engine?: Engine;
+  /** Options for an Engine the middleware creates (and disposes of in close()). Defaults to {}. */
+  readonly engineOptions?: EngineOptions;
+  /** false, {credentials: [...]}, or a function (appId, apiKey, req). Required: the contract asks for auth unless turned off. */
+  readonly auth: AuthOption;
+  /** Quota store for testing-mode credentials. Defaults to a new MemoryQuotaStore. */
+  readonly quota?: QuotaStore;
+  /** 'respond' answers with the contract's JSON; 'annotate' sets req.faceLiveness and calls next(). Defaults to 'respond'. */
+  readonly mode?: Mode;
+  /** Input limits (merged into engineOptions.limits); not allowed with `engine`, whose limits apply. Defaults to the contract's. */
+  readonly limits?: Partial<Limits>;
+  /** Structured logs. Defaults to none. */
+  readonly logger?: Logger;
+  /** Where to record Prometheus metrics, or false for none. Defaults to defaultMetrics() (see metricsRouter()). */
+  readonly metrics?: FaceliveMetrics | false;
+}
+
+/** Everything a request needs, decided once. */
+export interface Configuration {
+  /** The engine given, or the one being created. */
+  readonly engine: Promise<Engine>;
+  /** True when the middleware created the engine (and must dispose of it). */
+  readonly ownsEngine: boolean;
+  readonly authenticate: Authenticator | null;
+  readonly quota: QuotaStore;
+  readonly mode: Mode;
+  readonly limits: Limits;
+  /** JSON body cap in bytes: base64 of limits.maxImageBytes plus room for line breaks, a data-URI prefix and the flags. */
+  readonly jsonBodyLimit: number;
+  readonly log: LogFunction;
+  readonly metrics: FaceliveMetrics | null;
+}
+
+export const OPTION_KEYS: readonly (keyof FaceLivenessOptions)[] = ['engine', 'engineOptions', 'auth', 'quota', 'mode', 'limits', 'logger', 'metrics'];
+
+const MODES: Readonly<Record<Mode, true>> = Object.freeze({ respond: true, annotate: true });
+
+/** Edit distance, for "did you mean" hints on misspelt option names. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+function unknownKey(key: string): TypeError {
+  const guess = OPTION_KEYS.map((name) => ({ name, d: distance(key, name) })).sort((x, y) => x.d - y.d)[0];
+  const hint = guess !== undefined && guess.d <= 3 ? ` Did you mean "${guess.name}"?` : '';
+  return new TypeError(`faceLiveness() got an unknown option "${key}".${hint} Known options: ${OPTION_KEYS.join(', ')}.`);
+}
+
+/** JSON body cap derived from the image byte cap: base64 (4/3), 1/32 for line breaks, 64 KiB for the rest. */
+export function jsonBodyLimitFor(maxImageBytes: number): number {
+  const base64 = Math.ceil(maxImageBytes / 3) * 4;
+  return base64 + Math.ceil(base64 / 32) + 64 * 1024;
+}
+
+/** The logger option as one function; a throwing logger never breaks a request. */
+export function resolveLogger(logger: unknown, name = 'logger'): LogFunction {
+  if (logger === undefined) return () => undefined;
+  let sink: LogFunction;
+  if (typeof logger === 'function') {
+    sink = logger as LogFunction;
+  } else if (logger !== null && typeof logger === 'object' && typeof (logger as { info?: unknown }).info === 'function' && typeof (logger as { error?: unknown }).error === 'function') {
+    const target = logger as { info(entry: object): void; warn?(entry: object): void; error(entry: object): void };
+    sink = (entry) => {
+      if (entry.level === 'error') target.error(entry);
+      else if (entry.level === 'warn' && typeof target.warn === 'function') target.warn(entry);
+      else target.info(entry);
+    };
+  } else {
+    throw new TypeError(`Expected a function or an object with info() and error() methods for ${name} but received ${String(logger)}.`);
+  }
+  return (entry) => {
+    try {
+      sink(entry);
+    } catch {
+      // Logging must never change an answer.
+    }
+  };
+}
+
+function isEngine(value: unknown): value is Engine {
+  const candidate = value as Partial<Engine> | null;
+  return candidate !== null && typeof candidate === 'object' && typeof candidate.checkRequest === 'function' && typeof candidate.limits === 'object';
+}
+
+/**
+ * Checks every option and builds the Configuration. `createEngine` is injected so this module
+ * does not load the models unless an engine has to be created.
+ * @throws TypeError naming the first bad option.
+ */
+export function resolveOptions(options: unknown, createEngine: (options: EngineOptions) => Promise<Engine>): Configuration {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected an options object for faceLiveness(options) but received ${String(options)}.`);
+  }
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<FaceLivenessOptions>;
+  for (const key of Object.keys(given)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw unknownKey(key);
+  }
+  if (!('auth' in given)) {
+    throw new TypeError('faceLiveness() needs the auth option: {credentials: [...]}, a function (appId, apiKey, req), or false to turn auth off.');
+  }
+  const authenticate = resolveAuth(given.auth);
+
+  const mode = given.mode ?? 'respond';
+  if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
+    throw new TypeError(`Expected 'respond' or 'annotate' for mode but received ${String(mode)}.`);
+  }
+
+  const quota = given.quota ?? new MemoryQuotaStore();
+  assertQuotaStore(quota, 'quota');
+
+  let metrics: FaceliveMetrics | null;
+  if (given.metrics === false) metrics = null;
+  else if (given.metrics === undefined) metrics = defaultMetrics();
+  else if (given.metrics instanceof FaceliveMetrics) metrics = given.metrics;
+  else throw new TypeError('Expected a FaceliveMetrics or false for metrics.');
+
+  const log = resolveLogger(given.logger);
+
+  let engine: Promise<Engine>;
+  let limits: Limits;
+  let ownsEngine = false;
+  if (given.engine !== undefined) {
+    if (!isEngine(given.engine)) throw new TypeError('Expected an Engine from createEngine() for engine.');
+    if (given.engineOptions !== undefined) throw new TypeError('Give engine or engineOptions, not both.');
+    if (given.limits !== undefined) throw new TypeError('limits cannot be given with engine: pass them to createEngine({limits}) instead.');
+    limits = given.engine.limits;
+    engine = Promise.resolve(given.engine);
+  } else {
+    const engineOptions = given.engineOptions ?? {};
+    if (engineOptions === null || typeof engineOptions !== 'object' || Array.isArray(engineOptions)) {
+      throw new TypeError(`Expected an object for engineOptions but received ${String(engineOptions)}.`);
+    }
+    if (given.limits !== undefined && (given.limits === null || typeof given.limits !== 'object' || Array.isArray(given.limits))) {
+      throw new TypeError(`Expected an object for limits but received ${String(given.limits)}.`);
+    }
+    limits = resolveLimits({ ...engineOptions.limits, ...given.limits });
+    ownsEngine = true;
+    engine = createEngine({ ...engineOptions, limits });
+    // A failed engine is reported per request (500) and logged once here; never an unhandled rejection.
+    engine.catch((err: unknown) => log({ level: 'error', msg: 'engine failed to load', cause: (err as Error)?.name, error: (err as Error)?.message }));
+  }
+
+  return Object.freeze({
+    engine,
+    ownsEngine,
+    authenticate,
+    quota,
+    mode,
+    limits,
+    jsonBodyLimit: jsonBodyLimitFor(limits.maxImageBytes),
+    log,
+    metrics,
+  });
+}

@@ -1,0 +1,172 @@
+// Hand-computed checks of the ISO/IEC 30107-3 metrics, ties, empty species/classes, attribute P/R/F1.
+
+import assert from 'node:assert/strict';
+import {
+  attributeMetrics, attributeNonResponses, bpcerAtApcer, calibrateThreshold, countSamples, detCurve,
+  equalErrorRate, operatingPoint, type AttributeSample, type ScoredSample,
+} from '../../core/eval/metrics';
+
+const live = (score: number | null): ScoredSample => ({ score, label: 'live' });
+const attack = (species: string, score: number | null): ScoredSample => ({ score, label: 'attack', species });
+
+// 5 scored live, 3 scored print, 2 scored replay, one non-response in live and in print; 0.6 is a tie
+// shared by two live samples and one print attack.
+const SAMPLES: ScoredSample[] = [
+  live(0.9), live(0.8), live(0.6), live(0.6), live(0.3), live(null),
+  attack('print', 0.7), attack('print', 0.6), attack('print', 0.2), attack('print', null),
+  attack('replay', 0.4), attack('replay', 0.1),
+];
+const SPECIES = ['print', 'replay', 'other'];
+
+function close(actual: number, expected: number, message?: string): void {
+  assert.ok(Math.abs(actual - expected) < 1e-12, `${message ?? ''} expected ${expected}, got ${actual}`);
+}
+
+describe('eval/metrics', () => {
+  describe('operatingPoint', () => {
+    it('accepts ties at the threshold (score >= t) and reports every species', () => {
+      const p = operatingPoint(SAMPLES, 0.6, SPECIES);
+      close(p.apcer_by_species.print, 2 / 3);
+      close(p.apcer_by_species.replay, 0);
+      assert.ok(Number.isNaN(p.apcer_by_species.other), 'an empty species has APCER NaN');
+      close(p.apcer_max, 2 / 3);
+      close(p.apcer_pooled, 2 / 5);
+      close(p.bpcer, 1 / 5);
+      close(p.acer, (2 / 3 + 1 / 5) / 2);
+    });
+
+    it('treats a threshold between distinct scores like the next score up', () => {
+      const between = operatingPoint(SAMPLES, 0.65);
+      const at = operatingPoint(SAMPLES, 0.7);
+      assert.deepEqual({ ...between, threshold: 0 }, { ...at, threshold: 0 });
+      close(at.bpcer, 3 / 5);
+      close(at.apcer_max, 1 / 3);
+    });
+
+    it('gives NaN rates for empty classes without throwing', () => {
+      const onlyLive = operatingPoint([live(0.2), live(0.8)], 0.5);
+      assert.ok(Number.isNaN(onlyLive.apcer_max) && Number.isNaN(onlyLive.apcer_pooled) && Number.isNaN(onlyLive.acer));
+      close(onlyLive.bpcer, 1 / 2);
+      const nothing = operatingPoint([], 0.5, ['print']);
+      assert.ok(Number.isNaN(nothing.bpcer) && Number.isNaN(nothing.apcer_by_species.print));
+    });
+
+    it('rejects bad samples with a TypeError', () => {
+      assert.throws(() => operatingPoint([{ score: NaN, label: 'live' }], 0.5), TypeError);
+      assert.throws(() => operatingPoint([{ score: 0.5, label: 'fake' as 'live' }], 0.5), TypeError);
+    });
+  });
+
+  describe('countSamples', () => {
+    it('counts non-responses apart, per class and species', () => {
+      assert.deepEqual(countSamples(SAMPLES, SPECIES), {
+        live: { scored: 5, non_responses: 1 },
+        attack: { scored: 5, non_responses: 1 },
+        by_species: {
+          print: { scored: 3, non_responses: 1 },
+          replay: { scored: 2, non_responses: 0 },
+          other: { scored: 0, non_responses: 0 },
+        },
+      });
+    });
+  });
+
+  describe('detCurve', () => {
+    it('has one point per distinct score plus the reject-all point', () => {
+      const curve = detCurve(SAMPLES);
+      assert.deepEqual(curve.map((p) => p.threshold), [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, Infinity]);
+      const expected = [
+        [1, 1, 0], [0.8, 1, 0], [0.6, 2 / 3, 0], [0.6, 2 / 3, 0.2], [0.4, 2 / 3, 0.2],
+        [0.2, 1 / 3, 0.6], [0, 0, 0.6], [0, 0, 0.8], [0, 0, 1],
+      ];
+      curve.forEach((p, i) => {
+        close(p.apcer, expected[i][0], `apcer[${i}]`);
+        close(p.apcer_max, expected[i][1], `apcer_max[${i}]`);
+        close(p.bpcer, expected[i][2], `bpcer[${i}]`);
+      });
+    });
+  });
+
+  describe('equalErrorRate', () => {
+    it('interpolates between the points around the crossing', () => {
+      // d = APCER - BPCER is 0.2 at t = 0.6 and -0.4 at t = 0.7: alpha = 1/3.
+      const { eer, threshold } = equalErrorRate(SAMPLES);
+      close(eer, 0.4 + (0.2 - 0.4) / 3);
+      close(threshold, 0.6 + 0.1 / 3);
+    });
+
+    it('is exact when a point has APCER = BPCER', () => {
+      const { eer, threshold } = equalErrorRate([live(0.8), live(0.4), attack('print', 0.6), attack('print', 0.2)]);
+      close(eer, 0.5);
+      close(threshold, 0.6);
+    });
+
+    it('is 0 on perfectly separated scores, NaN with an empty class', () => {
+      close(equalErrorRate([live(0.9), attack('print', 0.1)]).eer, 0);
+      assert.ok(Number.isNaN(equalErrorRate([live(0.9)]).eer));
+    });
+  });
+
+  describe('bpcerAtApcer', () => {
+    it('takes the smallest threshold meeting the APCER target (max over species by default)', () => {
+      const atMax = bpcerAtApcer(SAMPLES, 0.4);
+      assert.ok(atMax);
+      close(atMax.threshold, 0.7);
+      close(atMax.bpcer, 0.6);
+      const pooled = bpcerAtApcer(SAMPLES, 0.4, 'pooled');
+      assert.ok(pooled);
+      close(pooled.threshold, 0.6);
+      close(pooled.bpcer, 0.2);
+      const strict = bpcerAtApcer(SAMPLES, 0.01);
+      assert.ok(strict);
+      close(strict.threshold, 0.8);
+      close(strict.bpcer, 0.6);
+    });
+
+    it('is null without attacks or without live samples', () => {
+      assert.equal(bpcerAtApcer([live(0.5)], 0.05), null);
+      assert.equal(bpcerAtApcer([attack('print', 0.5)], 0.05), null);
+    });
+  });
+
+  describe('calibrateThreshold', () => {
+    it('returns the largest threshold whose BPCER meets the target, a live score', () => {
+      const at20 = calibrateThreshold(SAMPLES, 0.2);
+      assert.ok(at20);
+      close(at20.threshold, 0.6);
+      close(at20.bpcer, 0.2);
+      close(at20.apcer, 0.4);
+      const at5 = calibrateThreshold(SAMPLES, 0.05);
+      assert.ok(at5);
+      close(at5.threshold, 0.3);
+      close(at5.bpcer, 0);
+    });
+
+    it('is null without live samples, and rejects a target outside [0,1)', () => {
+      assert.equal(calibrateThreshold([attack('print', 0.3)], 0.05), null);
+      assert.throws(() => calibrateThreshold(SAMPLES, 1), TypeError);
+    });
+  });
+
+  describe('attributeMetrics', () => {
+    const samples: AttributeSample[] = [
+      { scores: { mask: 0.9, sunglasses: 0.2, veil: 0 }, truth: ['mask'] },
+      { scores: { mask: 0.4, sunglasses: 0.8, veil: 0 }, truth: ['mask', 'sunglasses'] },
+      { scores: { mask: 0.6, sunglasses: 0.1, veil: 0 }, truth: [] },
+      { scores: { mask: 0.5, sunglasses: 0.5, veil: 0 }, truth: [] },
+      { scores: null, truth: ['mask'] },
+    ];
+
+    it('computes precision, recall and F1 (detected when score >= threshold)', () => {
+      const m = attributeMetrics(samples, { mask: 0.5, sunglasses: 0.5, veil: 0.5 });
+      assert.deepEqual([m.mask.tp, m.mask.fp, m.mask.fn, m.mask.tn], [1, 2, 1, 0]);
+      close(m.mask.precision, 1 / 3);
+      close(m.mask.recall, 1 / 2);
+      close(m.mask.f1, 0.4);
+      assert.deepEqual([m.sunglasses.tp, m.sunglasses.fp, m.sunglasses.fn, m.sunglasses.tn], [1, 1, 0, 2]);
+      close(m.sunglasses.f1, 2 / 3);
+      assert.ok(Number.isNaN(m.veil.precision) && Number.isNaN(m.veil.recall) && Number.isNaN(m.veil.f1));
+      assert.equal(attributeNonResponses(samples), 1);
+    });
+  });
+});
