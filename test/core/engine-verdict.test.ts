@@ -2,6 +2,7 @@
 // switched off, and every FAIL_ON bit of the verdict.
 
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { createEngine, type CheckResult, type Engine } from '../../core';
 import { sharedEngine } from '../helpers/engine';
 import { GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grayscaleSelfie, groupPhoto, selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
@@ -50,6 +51,21 @@ describe('engine: verdicts on real faces', function () {
     assert.equal(fromBuffer.data.image.format, 'png');
     assert.equal(fromBuffer.data.liveness!.probability, fromBase64.data.liveness!.probability);
     assert.equal(fromBuffer.data.liveness!.probability, fromDataUri.data.liveness!.probability);
+  });
+
+  it('applies EXIF orientation before detecting', async function () {
+    // Pixels stored rotated by 90 degrees, with the EXIF tag that says how to turn them upright.
+    const stored = await sharp(await selfieJpeg()).rotate(90).withMetadata({ orientation: 8 }).jpeg().toBuffer();
+    const { data } = await engine.check(stored, { is_attribute: false });
+    assert.deepEqual(data.image, { width: 640, height: 480, format: 'jpeg' });
+    assert.equal(data.nface, 1);
+    assert.ok(Math.abs(data.quality!.pose.roll) < 20, `upright face, roll ${data.quality!.pose.roll}`);
+  });
+
+  it('serves concurrent checks with the same answers', async function () {
+    const image = await selfieJpeg();
+    const results = await Promise.all(Array.from({ length: 12 }, () => engine.check(image)));
+    assert.equal(new Set(results.map((r) => r.data.liveness!.probability)).size, 1);
   });
 
   it('an undamaged selfie raises no quality flag', async function () {
