@@ -68,8 +68,29 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   }
 }
 
+/** Width and height from a PNG's IHDR or a JPEG's SOF marker, without decoding; null if not found. */
+export function headerSize(bytes: Buffer, format: ImageFormat): { width: number; height: number } | null {
+  if (format === 'png') {
+    return bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR' ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) } : null;
+  }
+  if (format !== 'jpeg') return null;
+  let offset = 2;
+  while (offset + 9 < bytes.length) {
+    if (bytes[offset] !== 0xff) return null;
+    const marker = bytes[offset + 1]!;
+    const length = bytes.readUInt16BE(offset + 2);
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) return { width: bytes.readUInt16BE(offset + 7), height: bytes.readUInt16BE(offset + 5) };
+    offset += 2 + length;
+  }
+  return null;
+}
+
 async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Raster> {
-  // Pure-JS fallback for platforms where sharp's native binary is unavailable (no WebP, no EXIF rotation).
+  // Pure-JS fallback for platforms where sharp's native binary is unavailable (no WebP, no EXIF
+  // rotation). The pixel cap is checked from the header first, as sharp does.
+  const declared = headerSize(bytes, format);
+  if (declared && declared.width * declared.height > maxPixels) throw tooManyPixels(declared.width, declared.height, maxPixels);
   const { Jimp } = await import('jimp');
   let image;
   try {
@@ -88,11 +109,15 @@ async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: num
   return { data: rgb, width, height, channels: 3 };
 }
 
-/** Decodes image bytes; INVALID_PAYLOAD_IMAGE_FORMAT or INVALID_PAYLOAD_IMAGE_SIZE on failure. */
-export async function decodeImage(bytes: Buffer, maxPixels: number): Promise<DecodedImage> {
+/**
+ * Decodes image bytes; INVALID_PAYLOAD_IMAGE_FORMAT or INVALID_PAYLOAD_IMAGE_SIZE on failure.
+ * `decoder` forces the jimp fallback (used where sharp's native binary is unavailable).
+ */
+export async function decodeImage(bytes: Buffer, maxPixels: number, decoder: 'auto' | 'jimp' = 'auto'): Promise<DecodedImage> {
   const format = sniffFormat(bytes);
   if (!format) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'The image is not a JPEG, PNG or WebP.');
-  const sharp = loadSharp();
+  if (decoder === 'jimp' && format === 'webp') throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'WebP needs sharp.');
+  const sharp = decoder === 'jimp' ? null : loadSharp();
   const raster = sharp ? await decodeWithSharp(sharp, bytes, format, maxPixels) : await decodeWithJimp(bytes, format, maxPixels);
   return { raster, format };
 }

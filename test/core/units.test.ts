@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_OPTIONS, FaceliveError, parseOptions, resolveLimits } from '../../core';
 import { classifyImage, loadImageBytes } from '../../core/image/source';
-import { sniffFormat } from '../../core/image/decode';
+import { decodeImage, headerSize, sniffFormat } from '../../core/image/decode';
+import { selfieJpeg } from '../helpers/faces';
+import { pngClaiming } from '../helpers/bad-inputs';
 import { cropBox } from '../../core/image/raster';
 import { failCode, errorCodeOf } from '../../core/verdict';
 
@@ -47,6 +49,19 @@ describe('core units', function () {
     assert.equal(sniffFormat(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1')), 'webp');
     assert.equal(sniffFormat(Buffer.from('GIF89a', 'latin1')), null);
     assert.equal(sniffFormat(Buffer.from('<html>', 'latin1')), null);
+  });
+
+  it('decodes with sharp, or with the pure-JS jimp fallback to the same size and nearly the same pixels', async function () {
+    const jpeg = await selfieJpeg();
+    const a = await decodeImage(jpeg, 40e6);
+    const b = await decodeImage(jpeg, 40e6, 'jimp');
+    assert.deepEqual([a.raster.width, a.raster.height, b.raster.width, b.raster.height], [640, 480, 640, 480]);
+    let diff = 0;
+    for (let i = 0; i < a.raster.data.length; i++) diff += Math.abs(a.raster.data[i]! - b.raster.data[i]!);
+    assert.ok(diff / a.raster.data.length < 3, `mean abs difference ${diff / a.raster.data.length}`);
+    await assert.rejects(decodeImage(pngClaiming(), 40e6, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_SIZE');
+    assert.deepEqual(headerSize(jpeg, 'jpeg'), { width: 640, height: 480 });
+    await assert.rejects(decodeImage(jpeg, 640 * 479, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_SIZE');
   });
 
   it('crop rules: shift keeps the scaled size inside the image, clip cuts it at the border', function () {
