@@ -1,0 +1,103 @@
+// The demo page in Debian's chromium (playwright-core): upload a face and see a verdict with the
+// face drawn and scored; upload a non-image and see its error code.
+
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Engine } from '../../core/engine-types';
+import { createApp, type FaceliveApp } from '../../examples/server';
+import { selfieJpeg } from '../helpers/faces';
+import { listen, type Listening, sharedEngine } from '../helpers/server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('demo page (chromium)', function () {
+  this.timeout(120_000);
+  let engine: Engine;
+  let handle: FaceliveApp;
+  let server: Listening;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    engine = await sharedEngine();
+    handle = createApp({ engine });
+    await handle.liveness.ready();
+    server = await listen(handle.app);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.goto(`${server.url}/`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await handle?.close();
+  });
+
+  it('fills in the generated development credentials', async () => {
+    await page.waitForFunction(() => (document.getElementById('app-id') as HTMLInputElement).value !== '');
+    assert.equal(await page.inputValue('#app-id'), handle.devCredential?.appId);
+    assert.equal(await page.inputValue('#api-key'), handle.devCredential?.apiKey);
+  });
+
+  it('uploads a face and shows a verdict, the face box and the scores', async () => {
+    const face = await selfieJpeg('right', 320, 240);
+    await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: face });
+    await page.check('#flags input[name=validate_nface]');
+    await page.click('#send');
+    await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const verdict = await page.textContent('#verdict');
+    assert.match(verdict ?? '', /^(PASS|FAIL_ON_\d+)$/);
+    assert.equal(await page.textContent('#error-code'), '');
+    const raw = JSON.parse((await page.textContent('#raw')) ?? '{}');
+    assert.equal(raw.data.nface, 1);
+    assert.equal(raw.data.options.validate_nface, true, 'the toggles are sent');
+    // The canvas shows the image at its size, with the primary face's box stroked in green.
+    const size = await page.evaluate(() => {
+      const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+      return { width: canvas.width, height: canvas.height };
+    });
+    assert.deepEqual(size, { width: 320, height: 240 });
+    const box = raw.data.faces[0].box as { x: number; y: number; width: number; height: number };
+    const pixel = await page.evaluate(({ x, y }) => {
+      const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+      return Array.from(canvas.getContext('2d')!.getImageData(x, y, 1, 1).data);
+    }, { x: Math.round(box.x + box.width / 2), y: Math.round(box.y) });
+    assert.ok(pixel[1] > pixel[0] + 40 && pixel[1] > pixel[2] + 40, `expected the green box edge, got rgba(${pixel.join(',')})`);
+    const rows = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    assert.ok(rows.some((row) => row.startsWith('liveness')), rows.join('\n'));
+    assert.ok(rows.some((row) => row.startsWith('quality: blur')));
+    assert.ok(rows.some((row) => row.startsWith('attribute: sunglasses')));
+  });
+
+  it('uploads a non-image and shows its error code', async () => {
+    await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are notes, not a face') });
+    await page.click('#send');
+    await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+    assert.equal(await page.textContent('#error-code'), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    assert.equal(await page.textContent('#verdict'), '');
+  });
+
+  it('shows UNAUTHORIZED with a wrong key', async () => {
+    await page.fill('#api-key', 'wrong-key');
+    await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+    await page.click('#send');
+    await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+    assert.equal(await page.textContent('#error-code'), 'UNAUTHORIZED');
+  });
+
+  it('raised no script errors', () => {
+    // The 400/401 answers above are logged by chromium as failed resource loads; those are expected.
+    const unexpected = pageErrors.filter((text) => !/status of 40[01]/.test(text));
+    assert.deepEqual(unexpected, []);
+  });
+});

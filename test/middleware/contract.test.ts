@@ -1,0 +1,413 @@
+// Every code of API.md over HTTP through faceLiveness() in respond mode, each FAIL_ON bit,
+// request ids and multipart uploads. Real engine, real face images, real loopback URL servers.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import request from 'supertest';
+import sharp from 'sharp';
+import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
+import type { Engine } from '../../core/engine-types';
+import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middleware';
+import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
+import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
+
+const PATH = '/v1/face/liveness';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Asserts the contract's error answer: status from the table, {message, error_code, request_id}. */
+function assertError(res: request.Response, code: keyof typeof ERROR_TABLE): void {
+  assert.equal(res.body.error_code, code, `expected ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
+  assert.equal(res.status, ERROR_TABLE[code].status);
+  assert.deepEqual(Object.keys(res.body).sort(), ['error_code', 'message', 'request_id']);
+  assert.equal(typeof res.body.message, 'string');
+  assert.ok(res.body.message.length > 0);
+  assert.equal(res.body.request_id, res.headers['x-request-id']);
+  assert.doesNotMatch(JSON.stringify(res.body), /\bat .+:\d+:\d+/, 'no stack trace in the body');
+}
+
+describe('faceLiveness() respond mode: the contract over HTTP', function () {
+  this.timeout(60_000);
+  let engine: Engine;
+  let strictEngine: Engine;
+  let app: express.Express;
+  let strictApp: express.Express;
+  let timeoutRouter: FaceLivenessRouter;
+  let timeoutApp: express.Express;
+  let guardedApp: express.Express;
+  let images: Listening;
+  let face: Buffer;
+  let faceB64: string;
+
+  before(async () => {
+    engine = await sharedEngine();
+    // Same pack, thresholds set so that this (live, unmasked) face fails liveness and shows sunglasses.
+    strictEngine = await sharedEngine({ thresholds: { liveness: 0.99999, sunglasses: 0.000001 } });
+    face = await selfieJpeg('right', 320, 240);
+    faceB64 = face.toString('base64');
+    const build = (options: Parameters<typeof faceLiveness>[0]): express.Express => {
+      const built = express();
+      built.use(PATH, faceLiveness(options));
+      built.use(errorHandler());
+      return built;
+    };
+    app = build({ engine, auth: { credentials: [LIVE] }, metrics: false });
+    strictApp = build({ engine: strictEngine, auth: false, metrics: false });
+    timeoutRouter = faceLiveness({ engineOptions: {}, limits: { urlTimeoutMs: 1000, allowPrivateNetwork: true }, auth: false, metrics: false });
+    timeoutApp = express();
+    timeoutApp.use(PATH, timeoutRouter);
+    guardedApp = build({ engine: await sharedEngine({ limits: { allowPrivateNetwork: false } }), auth: false, metrics: false });
+
+    const html = Buffer.from('<!doctype html><html><body>Not an image</body></html>');
+    images = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/face.jpg') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(face);
+      } else if (req.url === '/face-as-text') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(face);
+      } else if (req.url === '/page.html') {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(html);
+      } else if (req.url === '/big.jpg') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.on('error', () => undefined);
+        res.end(Buffer.alloc(6 * 1024 * 1024, 0xff));
+      } else if (req.url === '/drip.jpg') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        const timer = setInterval(() => res.write(face.subarray(0, 1)), 100);
+        res.on('close', () => clearInterval(timer));
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+  });
+
+  after(async () => {
+    await images.close();
+    await timeoutRouter.close();
+  });
+
+  const post = (body: unknown, target: express.Express = app) =>
+    request(target).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(JSON.stringify(body));
+
+  describe('200 verdicts', () => {
+    it('answers PASS with message, error_code null and data', async () => {
+      const res = await post({ image: faceB64 });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.error_code, null);
+      assert.equal(typeof res.body.message, 'string');
+      const data = res.body.data;
+      assert.equal(data.status, 'PASS');
+      assert.equal(data.fail_code, 0);
+      assert.equal(data.nface, 1);
+      assert.equal(data.faces.length, 1);
+      for (const key of ['x', 'y', 'width', 'height']) assert.equal(typeof data.faces[0].box[key], 'number');
+      assert.ok(Array.isArray(data.faces[0].landmarks) && data.faces[0].landmarks.length > 0);
+      assert.ok(data.liveness.probability >= 0 && data.liveness.probability <= 1);
+      assert.ok('quality' in data && 'attributes' in data);
+      assert.equal(data.request_id, res.headers['x-request-id']);
+      assert.equal(data.pack.name, engine.pack.name);
+    });
+
+    it('accepts a data URI and an http URL image', async () => {
+      const viaUri = await post({ image: `data:image/jpeg;base64,${faceB64}` });
+      assert.equal(viaUri.status, 200);
+      const viaUrl = await post({ image: `${images.url}/face.jpg` });
+      assert.equal(viaUrl.status, 200);
+      const viaText = await post({ image: `${images.url}/face-as-text` });
+      assert.equal(viaText.status, 200, 'the content decides, not the Content-Type');
+    });
+
+    it('parses JSON sent without a Content-Type', async () => {
+      const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', '').send(Buffer.from(JSON.stringify({ image: faceB64 })));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    });
+
+    it('leaves out the sections switched off', async () => {
+      const res = await post({ image: faceB64, is_liveness: false, is_quality: false, is_attribute: false });
+      assert.equal(res.status, 200);
+      assert.equal('liveness' in res.body.data, false);
+      assert.equal('quality' in res.body.data, false);
+      assert.equal('attributes' in res.body.data, false);
+    });
+
+    it('FAIL_ON_1: validate_liveness on a face judged a spoof', async () => {
+      const res = await post({ image: faceB64, validate_liveness: true }, strictApp);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_1');
+      assert.equal(res.body.data.liveness.is_live, false);
+    });
+
+    it('FAIL_ON_2: validate_attribute when sunglasses are detected', async () => {
+      const res = await post({ image: faceB64, validate_attribute: true }, strictApp);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_2');
+      assert.equal(res.body.data.attributes.sunglasses.detected, true);
+    });
+
+    it('FAIL_ON_4: validate_quality on a grayscale image', async () => {
+      const res = await post({ image: (await grayscaleSelfie()).toString('base64'), validate_quality: true, is_attribute: false });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_4');
+      assert.equal(res.body.data.quality.grayscale.value, true);
+    });
+
+    it('FAIL_ON_8: validate_nface with two faces', async () => {
+      const res = await post({ image: (await twoFaces()).toString('base64'), validate_nface: true });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_8');
+      assert.equal(res.body.data.nface, 2);
+      assert.equal(res.body.data.faces.length, 2);
+    });
+
+    it('FAIL_ON_15: every validation failing at once', async () => {
+      const grayPair = await sharp(await twoFaces()).grayscale().jpeg({ quality: 92 }).toBuffer();
+      const res = await post(
+        { image: grayPair.toString('base64'), validate_liveness: true, validate_attribute: true, validate_quality: true, validate_nface: true },
+        strictApp,
+      );
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_15');
+      assert.deepEqual([...res.body.data.validations.failed].sort(), ['attribute', 'liveness', 'nface', 'quality']);
+    });
+
+    it('no validation requested: PASS whatever the scores', async () => {
+      const res = await post({ image: faceB64 }, strictApp);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, null);
+    });
+  });
+
+  describe('400 codes, in the table order', () => {
+    it('INVALID_PAYLOAD: malformed JSON', async () => {
+      const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send('{"image": ');
+      assertError(res, 'INVALID_PAYLOAD');
+    });
+
+    it('INVALID_PAYLOAD: a JSON array, a JSON string, an empty body', async () => {
+      assertError(await post([{ image: faceB64 }]), 'INVALID_PAYLOAD');
+      assertError(await post('abc'), 'INVALID_PAYLOAD');
+      assertError(await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json'), 'INVALID_PAYLOAD');
+    });
+
+    it('INVALID_PAYLOAD: a field of the wrong type (before any image check)', async () => {
+      assertError(await post({ image: faceB64, is_quality: 'yes' }), 'INVALID_PAYLOAD');
+      assertError(await post({ image: 42 }), 'INVALID_PAYLOAD');
+      assertError(await post({ validate_nface: 1 }), 'INVALID_PAYLOAD');
+    });
+
+    it('MISSING_PAYLOAD_IMAGE: no image field', async () => {
+      assertError(await post({}), 'MISSING_PAYLOAD_IMAGE');
+      assertError(await post({ is_quality: false, validate_quality: true }), 'MISSING_PAYLOAD_IMAGE');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_MISSING: empty, not base64, not http(s)', async () => {
+      assertError(await post({ image: '' }), 'INVALID_PAYLOAD_IMAGE_MISSING');
+      assertError(await post({ image: 'this is *not* base64!' }), 'INVALID_PAYLOAD_IMAGE_MISSING');
+      assertError(await post({ image: 'ftp://example.com/face.jpg' }), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    });
+
+    it('INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY', async () => {
+      assertError(await post({ image: faceB64, is_quality: false, validate_quality: true }), 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+    });
+
+    it('INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY', async () => {
+      assertError(await post({ image: faceB64, is_attribute: false, validate_attribute: true }), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
+    });
+
+    it('INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY', async () => {
+      assertError(await post({ image: faceB64, is_liveness: false, validate_liveness: true }), 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+    });
+
+    it('the dependency rules come in the order quality, attribute, liveness', async () => {
+      const all = { image: faceB64, is_quality: false, validate_quality: true, is_attribute: false, validate_attribute: true, is_liveness: false, validate_liveness: true };
+      assertError(await post(all), 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+      assertError(await post({ ...all, validate_quality: false }), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_SIZE: base64 of more than 5 MiB of bytes', async () => {
+      const bytes = Buffer.alloc(5 * 1024 * 1024 + 3, 0x41);
+      assertError(await post({ image: bytes.toString('base64') }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_SIZE: a body over the JSON limit (body-parser 413)', async () => {
+      const res = await post({ image: 'A'.repeat(9 * 1024 * 1024) });
+      assertError(res, 'INVALID_PAYLOAD_IMAGE_SIZE');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_SIZE: a URL streaming 6 MiB', async () => {
+      assertError(await post({ image: `${images.url}/big.jpg` }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_TIMEOUT: a URL slower than the budget (1 s here)', async () => {
+      const started = Date.now();
+      const res = await request(timeoutApp).post(PATH).send({ image: `${images.url}/drip.jpg` });
+      assertError(res, 'INVALID_PAYLOAD_IMAGE_TIMEOUT');
+      assert.ok(Date.now() - started < 5000);
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_FORMAT: bytes that are no image', async () => {
+      assertError(await post({ image: Buffer.from('hello, this is plain text and not a picture').toString('base64') }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assertError(await post({ image: `data:text/plain;base64,${Buffer.from('hello').toString('base64')}` }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    });
+
+    it('INVALID_PAYLOAD_IMAGE_FORMAT: a URL giving an HTML page, a 404, a refused address', async () => {
+      assertError(await post({ image: `${images.url}/page.html` }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assertError(await post({ image: `${images.url}/nothing-here` }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      const refused = await request(guardedApp).post(PATH).send({ image: `${images.url}/face.jpg` });
+      assertError(refused, 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.match(refused.body.message, /non-public/);
+    });
+
+    it('FACE_NOT_DETECTED: a landscape', async () => {
+      assertError(await post({ image: (await landscapeJpeg()).toString('base64') }), 'FACE_NOT_DETECTED');
+    });
+  });
+
+  describe('401 UNAUTHORIZED', () => {
+    it('missing headers, a wrong key, an unknown App-ID', async () => {
+      assertError(await request(app).post(PATH).send({ image: faceB64 }), 'UNAUTHORIZED');
+      assertError(await request(app).post(PATH).set('App-ID', LIVE.appId).send({ image: faceB64 }), 'UNAUTHORIZED');
+      assertError(await request(app).post(PATH).set({ 'App-ID': LIVE.appId, 'API-Key': `${LIVE.apiKey}x` }).send({ image: faceB64 }), 'UNAUTHORIZED');
+      assertError(await request(app).post(PATH).set({ 'App-ID': LIVE.appId, 'API-Key': LIVE.apiKey.slice(0, -1) }).send({ image: faceB64 }), 'UNAUTHORIZED');
+      assertError(await request(app).post(PATH).set({ 'App-ID': 'nobody', 'API-Key': LIVE.apiKey }).send({ image: faceB64 }), 'UNAUTHORIZED');
+    });
+
+    it('comes before every 400: a bad body without credentials is 401', async () => {
+      assertError(await request(app).post(PATH).set('Content-Type', 'application/json').send('{not json'), 'UNAUTHORIZED');
+      assertError(await request(app).post(PATH).send({}), 'UNAUTHORIZED');
+    });
+
+    it('an auth function decides; null means 401, a throw means 500 without details', async () => {
+      const fnApp = express();
+      fnApp.use(
+        PATH,
+        faceLiveness({
+          engine,
+          metrics: false,
+          auth: (appId, apiKey) => {
+            if (appId === 'boom') throw new Error('database down at db.internal:5432');
+            return appId === 'fn-app' && apiKey === 'fn-key' ? { mode: 'live' } : null;
+          },
+        }),
+      );
+      assert.equal((await request(fnApp).post(PATH).set({ 'App-ID': 'fn-app', 'API-Key': 'fn-key' }).send({ image: faceB64 })).status, 200);
+      assertError(await request(fnApp).post(PATH).set({ 'App-ID': 'fn-app', 'API-Key': 'nope' }).send({ image: faceB64 }), 'UNAUTHORIZED');
+      const boom = await request(fnApp).post(PATH).set({ 'App-ID': 'boom', 'API-Key': 'x' }).send({ image: faceB64 });
+      assertError(boom, 'INTERNAL_SERVER_ERROR');
+      assert.equal(boom.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
+      assert.doesNotMatch(JSON.stringify(boom.body), /database|5432/);
+    });
+
+    it('auth: false lets requests through without headers', async () => {
+      assert.equal((await request(strictApp).post(PATH).send({ image: faceB64 })).status, 200);
+    });
+  });
+
+  describe('500 INTERNAL_SERVER_ERROR', () => {
+    it('an engine that cannot load answers 500 with the generic message', async () => {
+      const broken = faceLiveness({ engineOptions: { pack: 'no-such-pack-directory' }, auth: false, metrics: false });
+      const brokenApp = express();
+      brokenApp.use(PATH, broken);
+      const res = await request(brokenApp).post(PATH).send({ image: faceB64 });
+      assertError(res, 'INTERNAL_SERVER_ERROR');
+      assert.equal(res.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
+      assert.doesNotMatch(res.text, /no-such-pack/);
+      await assert.rejects(broken.ready());
+    });
+  });
+
+  describe('request ids', () => {
+    it('echoes a caller X-Request-Id in the header and data.request_id', async () => {
+      const res = await post({ image: faceB64 }).set('X-Request-Id', 'trace-42.a:b_c');
+      assert.equal(res.headers['x-request-id'], 'trace-42.a:b_c');
+      assert.equal(res.body.data.request_id, 'trace-42.a:b_c');
+    });
+
+    it('sanitises it and keeps at most 128 characters', async () => {
+      const dirty = await post({}).set('X-Request-Id', 'a<script>"b c"\u00e9');
+      assert.equal(dirty.headers['x-request-id'], 'ascriptbc');
+      assert.equal(dirty.body.request_id, 'ascriptbc');
+      const long = await post({}).set('X-Request-Id', 'x'.repeat(300));
+      assert.equal(long.headers['x-request-id'], 'x'.repeat(128));
+    });
+
+    it('makes a UUID when absent or unusable, on errors too', async () => {
+      const none = await request(app).post(PATH).send({});
+      assert.match(none.headers['x-request-id'], UUID);
+      assert.equal(none.body.request_id, none.headers['x-request-id']);
+      const junk = await post({ image: faceB64 }).set('X-Request-Id', '<<>>');
+      assert.match(junk.headers['x-request-id'], UUID);
+      assert.equal(junk.body.data.request_id, junk.headers['x-request-id']);
+    });
+  });
+
+  describe('multipart/form-data', () => {
+    const form = () => request(app).post(PATH).set(authHeaders(LIVE));
+
+    it('takes the image file part and text flags', async () => {
+      const res = await form().attach('image', face, { filename: 'face.jpg', contentType: 'image/jpeg' }).field('is_liveness', 'false').field('validate_nface', 'true');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal('liveness' in res.body.data, false);
+      assert.equal(res.body.data.options.validate_nface, true);
+    });
+
+    it('applies the flags: FAIL_ON_8 for two faces with validate_nface=true', async () => {
+      const res = await form().attach('image', await twoFaces(), 'pair.jpg').field('validate_nface', 'true');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.error_code, 'FAIL_ON_8');
+    });
+
+    it('a flag that is not true/false is INVALID_PAYLOAD', async () => {
+      assertError(await form().attach('image', face, 'face.jpg').field('is_quality', 'yes'), 'INVALID_PAYLOAD');
+    });
+
+    it('no image part is MISSING_PAYLOAD_IMAGE; an empty one INVALID_PAYLOAD_IMAGE_MISSING', async () => {
+      assertError(await form().field('is_quality', 'true'), 'MISSING_PAYLOAD_IMAGE');
+      assertError(await form().attach('image', Buffer.alloc(0), 'empty.jpg'), 'INVALID_PAYLOAD_IMAGE_MISSING');
+    });
+
+    it('dependency rules apply to form flags', async () => {
+      assertError(await form().attach('image', face, 'face.jpg').field('is_quality', 'false').field('validate_quality', 'true'), 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+    });
+
+    it('a file over 5 MiB is INVALID_PAYLOAD_IMAGE_SIZE', async () => {
+      assertError(await form().attach('image', Buffer.alloc(5 * 1024 * 1024 + 1), 'big.jpg'), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    });
+
+    it('a file under another name, or a malformed form, is INVALID_PAYLOAD', async () => {
+      assertError(await form().attach('photo', face, 'face.jpg'), 'INVALID_PAYLOAD');
+      const broken = await request(app)
+        .post(PATH)
+        .set(authHeaders(LIVE))
+        .set('Content-Type', 'multipart/form-data; boundary=XYZ')
+        .send('--XYZ\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc');
+      assertError(broken, 'INVALID_PAYLOAD');
+    });
+
+    it('a non-image file is INVALID_PAYLOAD_IMAGE_FORMAT', async () => {
+      assertError(await form().attach('image', Buffer.from('%PDF-1.4 not a picture'), 'doc.pdf'), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    });
+  });
+
+  it('covers every code of the error table', () => {
+    // The 200 codes are tested above; this pins the table this file was written against.
+    assert.deepEqual(ERROR_CODES, [
+      'INVALID_PAYLOAD',
+      'MISSING_PAYLOAD_IMAGE',
+      'INVALID_PAYLOAD_IMAGE_MISSING',
+      'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY',
+      'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY',
+      'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY',
+      'INVALID_PAYLOAD_IMAGE_SIZE',
+      'INVALID_PAYLOAD_IMAGE_TIMEOUT',
+      'INVALID_PAYLOAD_IMAGE_FORMAT',
+      'FACE_NOT_DETECTED',
+      'UNAUTHORIZED',
+      'INSUFFICIENT_QUOTA_LIVENESS',
+      'INTERNAL_SERVER_ERROR',
+    ]);
+  });
+});

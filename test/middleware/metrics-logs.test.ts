@@ -1,0 +1,102 @@
+// Prometheus metrics (private registry, opt-in router) and structured logs without image data.
+
+import assert from 'node:assert/strict';
+import express from 'express';
+import { register as globalRegistry } from 'prom-client';
+import request from 'supertest';
+import type { Engine } from '../../core/engine-types';
+import { FaceliveMetrics, faceLiveness, type LogEntry, metricsRouter } from '../../middleware';
+import { selfieJpeg, twoFaces } from '../helpers/faces';
+import { authHeaders, LIVE, sharedEngine } from '../helpers/server';
+
+const PATH = '/v1/face/liveness';
+
+describe('metrics and logs', function () {
+  this.timeout(30_000);
+  let engine: Engine;
+  let face: string;
+
+  before(async () => {
+    engine = await sharedEngine();
+    face = (await selfieJpeg('right', 320, 240)).toString('base64');
+  });
+
+  it('counts verdicts and codes and times requests, on a private registry', async () => {
+    const metrics = new FaceliveMetrics();
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics }));
+    app.use('/metrics', metricsRouter(metrics));
+
+    assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: face })).status, 200);
+    assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: (await twoFaces()).toString('base64'), validate_nface: true })).body.error_code, 'FAIL_ON_8');
+    assert.equal((await request(app).post(PATH).send({ image: face })).status, 401);
+    assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).send({})).status, 400);
+
+    const res = await request(app).get('/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'], /text\/plain/);
+    assert.match(res.text, /facelive_requests_total\{outcome="pass",code="PASS"\} 1/);
+    assert.match(res.text, /facelive_requests_total\{outcome="fail",code="FAIL_ON_8"\} 1/);
+    assert.match(res.text, /facelive_requests_total\{outcome="error",code="UNAUTHORIZED"\} 1/);
+    assert.match(res.text, /facelive_requests_total\{outcome="error",code="MISSING_PAYLOAD_IMAGE"\} 1/);
+    assert.match(res.text, /facelive_request_duration_seconds_count\{outcome="error"\} 2/);
+    assert.match(res.text, /facelive_request_duration_seconds_bucket\{le="\+Inf",outcome="pass"\} 1/);
+    assert.equal((await globalRegistry.getMetricsAsJSON()).some((m) => m.name.startsWith('facelive_')), false, 'nothing on the global registry');
+  });
+
+  it('metrics: false records nothing; metricsRouter rejects a non-metrics argument', async () => {
+    assert.throws(() => metricsRouter({} as FaceliveMetrics), TypeError);
+    const metrics = new FaceliveMetrics();
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: false, metrics: false }));
+    app.use('/metrics', metricsRouter(metrics));
+    await request(app).post(PATH).send({ image: face });
+    assert.doesNotMatch((await request(app).get('/metrics')).text, /facelive_requests_total\{/);
+  });
+
+  it('logs one structured entry per request, without image data or keys', async () => {
+    const entries: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, logger: (entry) => entries.push(entry) }));
+    await request(app).post(PATH).set(authHeaders(LIVE)).set('X-Request-Id', 'log-1').send({ image: face });
+    await request(app).post(PATH).set(authHeaders(LIVE)).set('X-Request-Id', 'log-2').set('Content-Type', 'application/json').send(`{"image": "${face.slice(0, 200)}`);
+    await request(app).post(PATH).set(authHeaders(LIVE)).set('X-Request-Id', 'log-3').send({ image: `data:text/plain;base64,${face.slice(0, 400)}` });
+    assert.equal(entries.length, 3);
+    const [ok, parseError, formatError] = entries;
+    assert.deepEqual(
+      { level: ok.level, request_id: ok.request_id, app_id: ok.app_id, status: ok.status, code: ok.code, verdict: ok.verdict },
+      { level: 'info', request_id: 'log-1', app_id: LIVE.appId, status: 200, code: 'PASS', verdict: 'PASS' },
+    );
+    assert.equal(typeof ok.duration_ms, 'number');
+    assert.equal(parseError.error_code, 'INVALID_PAYLOAD');
+    assert.equal(formatError.error_code, 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    const text = JSON.stringify(entries);
+    assert.doesNotMatch(text, new RegExp(face.slice(0, 24).replace(/[+/]/g, '.')), 'no base64 of the image');
+    assert.doesNotMatch(text, new RegExp(LIVE.apiKey), 'no API key');
+  });
+
+  it('accepts a pino-style logger object and survives a throwing logger', async () => {
+    const levels: string[] = [];
+    const app = express();
+    app.use(
+      PATH,
+      faceLiveness({
+        engine,
+        auth: false,
+        metrics: false,
+        logger: {
+          info: () => levels.push('info'),
+          error: () => {
+            levels.push('error');
+            throw new Error('log sink down');
+          },
+        },
+      }),
+    );
+    assert.equal((await request(app).post(PATH).send({ image: face })).status, 200);
+    assert.deepEqual(levels, ['info']);
+    const throwing = express();
+    throwing.use(PATH, faceLiveness({ engine, auth: false, metrics: false, logger: () => { throw new Error('nope'); } }));
+    assert.equal((await request(throwing).post(PATH).send({ image: face })).status, 200);
+  });
+});

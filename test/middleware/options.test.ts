@@ -1,0 +1,95 @@
+// faceLiveness() options: resolved at construction, a bad option is a TypeError naming it,
+// and app.use(faceLiveness) (without the call) is refused.
+
+import assert from 'node:assert/strict';
+import express from 'express';
+import request from 'supertest';
+import type { Engine } from '../../core/engine-types';
+import { errorHandler, faceLiveness, type FaceLivenessOptions, MemoryQuotaStore, sanitizeRequestId } from '../../middleware';
+import { jsonBodyLimitFor } from '../../middleware/options';
+import { LIVE, sharedEngine } from '../helpers/server';
+
+describe('faceLiveness() options', () => {
+  let engine: Engine;
+
+  before(async () => {
+    engine = await sharedEngine();
+  });
+
+  const build = (options: unknown) => () => faceLiveness(options as FaceLivenessOptions);
+
+  it('needs the auth option, and says how to turn it off', () => {
+    assert.throws(build({ engine }), (err: unknown) => err instanceof TypeError && /auth/.test(err.message) && /false/.test(err.message));
+  });
+
+  it('accepts a valid set of options', () => {
+    const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, quota: new MemoryQuotaStore(), mode: 'annotate', logger: () => undefined, metrics: false });
+    assert.equal(typeof router, 'function');
+    assert.equal(typeof router.ready, 'function');
+  });
+
+  const bad: [string, (engine: Engine) => unknown, RegExp][] = [
+    ['an unknown key, with a hint', (engine) => ({ engine, auth: false, mdoe: 'respond' }), /unknown option "mdoe".*Did you mean "mode"/],
+    ['a bad mode', (engine) => ({ engine, auth: false, mode: 'reply' }), /mode/],
+    ['auth of the wrong type', (engine) => ({ engine, auth: 'yes' }), /auth/],
+    ['auth with extra keys', (engine) => ({ engine, auth: { credentials: [], users: [] } }), /auth\.users/],
+    ['a credential without apiKey', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey/],
+    ['a credential with a bad mode', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'free' }] } }), /auth\.credentials\[0\]\.mode/],
+    ['a testing credential without quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] } }), /auth\.credentials\[0\]\.quota/],
+    ['a negative quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing', quota: -1 }] } }), /quota/],
+    ['a live credential with a quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'live', quota: 5 }] } }), /quota/],
+    ['a repeated App-ID', (engine) => ({ engine, auth: { credentials: [LIVE, LIVE] } }), /auth\.credentials\[1\]\.appId/],
+    ['a quota store without reserve', (engine) => ({ engine, auth: false, quota: { refund() {} } }), /quota/],
+    ['an engine that is not one', (engine) => ({ engine: {}, auth: false }), /engine/],
+    ['engine and engineOptions together', (engine) => ({ engine, engineOptions: {}, auth: false }), /engineOptions/],
+    ['limits with a ready engine', (engine) => ({ engine, limits: { maxImageBytes: 1 }, auth: false }), /limits/],
+    ['an unknown limit', (engine) => ({ engineOptions: {}, limits: { maxBytes: 1 }, auth: false }), /maxBytes/],
+    ['a limit of the wrong type', (engine) => ({ engineOptions: {}, limits: { urlTimeoutMs: 'soon' }, auth: false }), /limits\.urlTimeoutMs/],
+    ['a bad logger', (engine) => ({ engine, auth: false, logger: 'console' }), /logger/],
+    ['bad metrics', (engine) => ({ engine, auth: false, metrics: true }), /metrics/],
+    ['no options object', (engine) => ('options'), /options object/],
+  ];
+  for (const [name, options, message] of bad) {
+    it(`throws a TypeError for ${name}`, () => {
+      assert.throws(build(options(engine)), (err: unknown) => err instanceof TypeError && message.test(err.message));
+    });
+  }
+
+  it('refuses to be called as middleware: app.use(faceLiveness)', async () => {
+    const fakeReq = { method: 'POST', url: '/', headers: {} };
+    assert.throws(
+      () => (faceLiveness as unknown as (...args: unknown[]) => unknown)(fakeReq, {}, () => undefined),
+      (err: unknown) => err instanceof TypeError && /app\.use\(faceLiveness\)/.test(err.message),
+    );
+    const app = express();
+    app.use('/v1/face/liveness', faceLiveness as unknown as express.RequestHandler);
+    app.use(errorHandler());
+    const res = await request(app).post('/v1/face/liveness').send({});
+    assert.equal(res.status, 500);
+    assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR');
+  });
+
+  it('derives the JSON body limit from 5 MiB of image bytes as base64, with slack', () => {
+    const limit = jsonBodyLimitFor(5 * 1024 * 1024);
+    assert.ok(limit > Math.ceil((5 * 1024 * 1024) / 3) * 4, 'room for the whole base64 text');
+    assert.ok(limit < 8 * 1024 * 1024, 'about 7 MiB');
+  });
+
+  it('a smaller maxImageBytes shrinks the body limit (413 -> INVALID_PAYLOAD_IMAGE_SIZE)', async () => {
+    const router = faceLiveness({ engineOptions: {}, limits: { maxImageBytes: 1000 }, auth: false, metrics: false });
+    const app = express();
+    app.use('/x', router);
+    const res = await request(app).post('/x').send({ image: 'A'.repeat(100_000) });
+    assert.equal(res.body.error_code, 'INVALID_PAYLOAD_IMAGE_SIZE');
+    assert.equal((await router.ready()).limits.maxImageBytes, 1000);
+    await router.close();
+  });
+
+  it('sanitizeRequestId keeps safe characters only, at most 128', () => {
+    assert.equal(sanitizeRequestId('abc-123_x.y:z'), 'abc-123_x.y:z');
+    assert.equal(sanitizeRequestId('a b\r\nc'), 'abc');
+    assert.equal(sanitizeRequestId('y'.repeat(200))?.length, 128);
+    assert.equal(sanitizeRequestId('<>'), undefined);
+    assert.equal(sanitizeRequestId(undefined), undefined);
+  });
+});

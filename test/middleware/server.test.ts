@@ -1,0 +1,200 @@
+// The service behind npm start (examples/server): routes, OpenAPI document, dev credentials,
+// config file handling, and the compiled entry point started as a real process.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
+import type { Engine } from '../../core/engine-types';
+import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
+import { checkConfig, createApp, loadConfig, type FaceliveApp } from '../../examples/server';
+import { openApiDocument } from '../../examples/openapi';
+import { selfieJpeg } from '../helpers/faces';
+import { startRedis } from '../helpers/redis';
+import { sharedEngine } from '../helpers/server';
+
+describe('examples/server', function () {
+  this.timeout(60_000);
+  let engine: Engine;
+  let face: string;
+  let dev: FaceliveApp;
+
+  before(async () => {
+    engine = await sharedEngine();
+    face = (await selfieJpeg('right', 320, 240)).toString('base64');
+    dev = createApp({ engine });
+    await dev.liveness.ready();
+  });
+
+  after(async () => {
+    await dev.close();
+  });
+
+  it('serves the liveness API with the generated development credential', async () => {
+    assert.ok(dev.devCredential);
+    const { appId, apiKey } = dev.devCredential;
+    const res = await request(dev.app).post('/v1/face/liveness').set({ 'App-ID': appId, 'API-Key': apiKey }).send({ image: face });
+    assert.equal(res.status, 200);
+    assert.equal((await request(dev.app).post('/v1/face/liveness').send({ image: face })).status, 401);
+  });
+
+  it('GET /healthz reports ready with the pack', async () => {
+    const res = await request(dev.app).get('/healthz');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'ok', pack: { name: engine.pack.name, version: engine.pack.version } });
+  });
+
+  it('GET / serves the demo page and its assets from the source folder', async () => {
+    const page = await request(dev.app).get('/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'], /text\/html/);
+    assert.match(page.text, /demo\.js/);
+    assert.equal((await request(dev.app).get('/demo.js')).status, 200);
+    assert.equal((await request(dev.app).get('/demo.css')).status, 200);
+  });
+
+  it('GET /demo-config.json gives the dev pair to loopback callers only, and never with configured credentials', async () => {
+    const res = await request(dev.app).get('/demo-config.json');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { appId: dev.devCredential?.appId, apiKey: dev.devCredential?.apiKey });
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const configured = createApp({ engine, credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }] });
+    assert.equal(configured.devCredential, undefined);
+    assert.equal((await request(configured.app).get('/demo-config.json')).status, 404);
+    await configured.close();
+  });
+
+  it('GET /metrics only when configured', async () => {
+    assert.equal((await request(dev.app).get('/metrics')).status, 404);
+    const withMetrics = createApp({ engine, metrics: true });
+    const res = await request(withMetrics.app).get('/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /facelive_request_duration_seconds/);
+    await withMetrics.close();
+  });
+
+  describe('GET /openapi.json', () => {
+    it('is an OpenAPI 3.1 document with the liveness operation', async () => {
+      const res = await request(dev.app).get('/openapi.json');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.openapi, '3.1.0');
+      assert.ok(res.body.paths['/v1/face/liveness'].post);
+      assert.deepEqual(res.body, JSON.parse(JSON.stringify(openApiDocument)));
+    });
+
+    it('matches the contract: fields, defaults, every code under its status', () => {
+      const op = openApiDocument.paths['/v1/face/liveness'].post;
+      const schema = openApiDocument.components.schemas.LivenessRequest;
+      assert.deepEqual(Object.keys(schema.properties).sort(), ['image', ...OPTION_NAMES].sort());
+      assert.deepEqual(schema.required, ['image']);
+      for (const name of OPTION_NAMES) {
+        assert.equal((schema.properties as Record<string, { default?: unknown }>)[name].default, DEFAULT_OPTIONS[name], name);
+      }
+      assert.deepEqual(openApiDocument.components.schemas.Error.properties.error_code.enum, ERROR_CODES);
+      for (const code of ERROR_CODES) {
+        const response = (op.responses as unknown as Record<string, { content?: { 'application/json': { schema: { allOf: { properties?: { error_code?: { enum: string[] } } }[] } } } }>)[
+          String(ERROR_TABLE[code].status)
+        ];
+        assert.ok(response, `a response for ${ERROR_TABLE[code].status}`);
+        assert.ok(response.content?.['application/json'].schema.allOf[1].properties?.error_code?.enum.includes(code), code);
+      }
+      assert.deepEqual(Object.keys(openApiDocument.components.securitySchemes).sort(), ['ApiKey', 'AppId']);
+      assert.equal(openApiDocument.components.securitySchemes.AppId.name, 'App-ID');
+      assert.equal(openApiDocument.components.securitySchemes.ApiKey.name, 'API-Key');
+    });
+  });
+
+  describe('config', () => {
+    let dir: string;
+
+    before(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-config-'));
+    });
+
+    after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('reads FACELIVE_CONFIG and refuses unknown keys or bad values', () => {
+      const file = path.join(dir, 'ok.json');
+      writeFileSync(file, JSON.stringify({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], quotaStore: 'memory', allowPrivateNetwork: false }));
+      assert.equal(loadConfig({ FACELIVE_CONFIG: file }).credentials?.length, 1);
+      assert.deepEqual(loadConfig({}), {});
+      assert.throws(() => checkConfig({ credential: [] }), /unknown key "credential"/);
+      assert.throws(() => checkConfig({ quotaStore: 'mongo' }), /quotaStore/);
+      assert.throws(() => checkConfig([]), /JSON object/);
+      writeFileSync(path.join(dir, 'broken.json'), '{');
+      assert.throws(() => loadConfig({ FACELIVE_CONFIG: path.join(dir, 'broken.json') }), /FACELIVE_CONFIG/);
+      assert.throws(() => createApp({ engine, credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] }), /quota/);
+    });
+
+    it('quotaStore "redis" counts testing quota in Redis', async () => {
+      const redis = await startRedis();
+      const testing = { appId: `srv-${process.pid}`, apiKey: 'k', mode: 'testing' as const, quota: 1 };
+      const app = createApp({ engine, credentials: [testing], quotaStore: 'redis', redisUrl: redis.url });
+      try {
+        const send = () => request(app.app).post('/v1/face/liveness').set({ 'App-ID': testing.appId, 'API-Key': testing.apiKey }).send({ image: face });
+        assert.equal((await send()).status, 200);
+        const second = await send();
+        assert.equal(second.status, 403);
+        assert.equal(second.body.error_code, 'INSUFFICIENT_QUOTA_LIVENESS');
+      } finally {
+        await app.close();
+        await redis.stop();
+      }
+    });
+
+    it('node dist/examples/server.js starts on PORT, prints the dev pair once, answers, and stops on SIGTERM', async () => {
+      const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
+      const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', FACELIVE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000);
+          child.stdout.on('data', () => {
+            const match = /"msg":"facelive listening","port":(\d+)/.exec(out);
+            if (match) {
+              clearTimeout(timer);
+              resolve(Number(match[1]));
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
+        });
+        const appId = /App-ID:\s+(\S+)/.exec(out)?.[1];
+        const apiKey = /API-Key:\s+(\S+)/.exec(out)?.[1];
+        assert.ok(appId && apiKey, out);
+        const base = `http://127.0.0.1:${port}`;
+        let health = await fetch(`${base}/healthz`);
+        for (let i = 0; i < 50 && health.status !== 200; i += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          health = await fetch(`${base}/healthz`);
+        }
+        assert.equal(health.status, 200);
+        const res = await fetch(`${base}/v1/face/liveness`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'App-ID': appId, 'API-Key': apiKey, 'X-Request-Id': 'proc-1' },
+          body: JSON.stringify({ image: face }),
+        });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('x-request-id'), 'proc-1');
+        assert.equal(out.split('App-ID:').length - 1, 1, 'printed once');
+        assert.doesNotMatch(out, new RegExp(face.slice(0, 24).replace(/[+/]/g, '.')), 'no image data in the logs');
+        const logLine = out.split('\n').find((line) => line.includes('"request_id":"proc-1"'));
+        assert.ok(logLine, 'a JSON log line for the request');
+        assert.equal(JSON.parse(logLine).status, 200);
+      } finally {
+        const exited = new Promise<number | null>((resolve) => {
+          if (child.exitCode !== null) resolve(child.exitCode);
+          else child.once('exit', (code) => resolve(code));
+        });
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0);
+      }
+    });
+  });
+});
