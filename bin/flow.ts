@@ -1,0 +1,105 @@
+// npm run flow: a local Node-RED (the node-red devDependency) with a temporary user directory,
+// this package linked into it, and the KYC example flow deployed at POST /v1/face/liveness.
+// PORT (default 1880) and HOST (default 127.0.0.1) choose where it listens. Offline: no npm calls.
+
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The slice of node-red's embedding API used here (node-red ships no types). */
+interface NodeRed {
+  init(server: http.Server, settings: Record<string, unknown>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  httpAdmin: http.RequestListener & ((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void);
+  httpNode: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+  events: { once(event: 'flows:started', listener: () => void): void };
+}
+
+/** Resolves once the runtime has started the deployed flows (RED.start() resolves before that). */
+function flowsStarted(RED: NodeRed, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the flows did not start within ${timeoutMs / 1000} s (missing node types?)`)), timeoutMs);
+    RED.events.once('flows:started', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const root = path.resolve(__dirname, '..', '..');
+const port = Number(process.env.PORT ?? 1880);
+const host = process.env.HOST ?? '127.0.0.1';
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, not "${process.env.PORT}".`);
+  process.exit(2);
+}
+
+/** A fresh user directory: this package linked as an installed module, the example as the flow file. */
+function prepareUserDir(): string {
+  const userDir = mkdtempSync(path.join(os.tmpdir(), 'facelive-flow-'));
+  mkdirSync(path.join(userDir, 'node_modules'));
+  symlinkSync(root, path.join(userDir, 'node_modules', 'facelive'), 'dir');
+  copyFileSync(path.join(root, 'examples', 'kyc-endpoint.json'), path.join(userDir, 'flows.json'));
+  return userDir;
+}
+
+async function main(): Promise<void> {
+  const userDir = prepareUserDir();
+  const RED = require('node-red') as NodeRed;
+  // The editor and admin API first, then the flows' http in endpoints, as node-red's own CLI mounts them.
+  const server = http.createServer((req, res) => {
+    RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    }));
+  });
+  RED.init(server, {
+    userDir,
+    flowFile: 'flows.json',
+    uiPort: port,
+    uiHost: host,
+    httpAdminRoot: '/',
+    httpNodeRoot: '/',
+    apiMaxLength: '8mb', // a 5 MiB image as base64 inside the JSON body
+    credentialSecret: false,
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    logging: { console: { level: process.env.LOG_LEVEL ?? 'info' } },
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping Node-RED`);
+    server.close();
+    RED.stop().catch(() => undefined).finally(() => process.exit(0));
+  };
+  // Removed at exit, after the runtime's last asynchronous writes into it can no longer land.
+  process.on('exit', () => rmSync(userDir, { recursive: true, force: true, maxRetries: 3 }));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const started = flowsStarted(RED, 60_000);
+  await RED.start();
+  await started;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  const actual = address && typeof address === 'object' ? address.port : port;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  console.log(`Node-RED editor: ${base}/`);
+  console.log(`KYC endpoint:    POST ${base}/v1/face/liveness  (JSON body {"image": "<base64 or URL>", ...})`);
+  console.log(`User directory:  ${userDir} (removed on exit)`);
+}
+
+main().catch((err: unknown) => {
+  console.error('Node-RED could not start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

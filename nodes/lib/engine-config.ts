@@ -1,0 +1,84 @@
+// Turns the facelive-engine config node's saved form into createEngine() options.
+// A bad value is a TypeError naming the field, so the config node can report it and stop.
+
+import type { EngineOptions, ThresholdOverrides } from '../../core/engine-types';
+import type { Limits } from '../../core/limits';
+import { ATTRIBUTE_NAMES, type AttributeName } from '../../core/types';
+import type { NodeDef } from './red';
+
+/** Every threshold the form can override, in the form's order. */
+export const THRESHOLD_NAMES = [
+  'liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size',
+  'sunglasses', 'mask', 'veil', 'hat',
+] as const satisfies readonly (keyof ThresholdOverrides)[];
+
+/** The attributes validate_attribute fails on when the form leaves the list as it is. */
+export const DEFAULT_VALIDATE_ATTRIBUTES: readonly AttributeName[] = ['sunglasses', 'mask'];
+
+/** What the editor saves for a facelive-engine node; every field is text from an input box. */
+export interface EngineConfigDef extends NodeDef {
+  /** Model pack directory; empty for the built-in pack. */
+  readonly pack?: string;
+  /** Comma-separated attribute names that validate_attribute fails on. */
+  readonly validateAttributes?: string;
+  /** Largest image in MiB; empty for the contract's 5. */
+  readonly maxImageMiB?: string;
+  /** Largest image in megapixels; empty for 40. */
+  readonly maxMegapixels?: string;
+  /** URL fetch budget in seconds; empty for 15. */
+  readonly urlTimeout?: string;
+  /** Allow URL images on private and loopback addresses. */
+  readonly allowPrivateNetwork?: boolean;
+  /** Threshold overrides: `threshold_<name>`, empty for the pack's value. */
+  readonly [threshold: `threshold_${string}`]: string | undefined;
+}
+
+/** Reads an optional number from a text field: empty means "not given". */
+function optionalNumber(value: unknown, label: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value).trim();
+  if (text === '') return undefined;
+  const number = Number(text);
+  if (!Number.isFinite(number) || number < 0) {
+    throw new TypeError(`Expected a non-negative number for ${label} but received "${text}".`);
+  }
+  return number;
+}
+
+/** Parses the comma-separated attribute list; an unknown name is a TypeError listing the valid ones. */
+export function parseAttributeList(value: unknown, label: string): AttributeName[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const names = String(value).split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (!(ATTRIBUTE_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`Unknown attribute "${name}" in ${label}; expected some of ${ATTRIBUTE_NAMES.join(', ')}.`);
+    }
+  }
+  return names as AttributeName[];
+}
+
+/** The form -> EngineOptions. Throws a TypeError for a field that is not usable. */
+export function engineOptionsFromConfig(def: EngineConfigDef): EngineOptions {
+  const thresholds: Record<string, number> = {};
+  for (const name of THRESHOLD_NAMES) {
+    const value = optionalNumber(def[`threshold_${name}`], `the ${name} threshold`);
+    if (value !== undefined) thresholds[name] = value;
+  }
+  const limits: { -readonly [K in keyof Limits]?: Limits[K] } = {};
+  const mib = optionalNumber(def.maxImageMiB, 'the largest image (MiB)');
+  if (mib !== undefined) limits.maxImageBytes = Math.round(mib * 1024 * 1024);
+  const megapixels = optionalNumber(def.maxMegapixels, 'the largest image (megapixels)');
+  if (megapixels !== undefined) limits.maxPixels = Math.round(megapixels * 1_000_000);
+  const seconds = optionalNumber(def.urlTimeout, 'the URL timeout (seconds)');
+  if (seconds !== undefined) limits.urlTimeoutMs = Math.round(seconds * 1000);
+  if (def.allowPrivateNetwork === true) limits.allowPrivateNetwork = true;
+
+  const pack = typeof def.pack === 'string' && def.pack.trim() !== '' ? def.pack.trim() : undefined;
+  const validateAttributes = parseAttributeList(def.validateAttributes, 'the attributes to validate');
+  return {
+    ...(pack !== undefined ? { pack } : {}),
+    ...(Object.keys(thresholds).length > 0 ? { thresholds: thresholds as ThresholdOverrides } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(validateAttributes !== undefined ? { validateAttributes } : {}),
+  };
+}

@@ -1,0 +1,38 @@
+// Builds the contract request body a node hands to engine.checkRequest(), from the message's
+// image property, the node's form options and per-message overrides (msg.options).
+
+import { FaceliveError } from '../../core/errors';
+import { OPTION_NAMES, type CheckOptions } from '../../core/options';
+
+export type FlagOverrides = Partial<Record<keyof CheckOptions, unknown>>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+/** Keeps only the contract's flag names from msg.options; anything but an object is INVALID_PAYLOAD. */
+export function readOverrides(options: unknown): FlagOverrides {
+  if (options === undefined || options === null) return {};
+  if (!isPlainObject(options)) {
+    throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.options to be an object of contract flags.');
+  }
+  const picked: Record<string, unknown> = {};
+  for (const name of OPTION_NAMES) {
+    if (options[name] !== undefined) picked[name] = options[name];
+  }
+  return picked;
+}
+
+/**
+ * The request body for one message. `value` is the image property's value: a Buffer, a string
+ * (base64, data URI or http(s) URL), or a whole contract body `{ image, ...flags }` as an http in
+ * node delivers it. Precedence: form < body flags < overrides. Types and presence are left to the
+ * engine, so its errors keep the contract's order.
+ */
+export function buildRequest(value: unknown, form: FlagOverrides, overrides: FlagOverrides): Record<string, unknown> {
+  if (isPlainObject(value)) return { ...form, ...value, ...overrides };
+  const image = value instanceof Uint8Array && !Buffer.isBuffer(value)
+    ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    : value;
+  return { ...form, ...overrides, image };
+}

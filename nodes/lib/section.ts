@@ -1,0 +1,47 @@
+// The validate nodes' input: one section (quality or attributes) of a check result, reused from an
+// upstream facelive-detect result on the message when it holds it, else computed by the engine.
+
+import type { AttributesResult, QualityResult } from '../../core/types';
+import type { EngineConfigNode } from './engine-ref';
+import type { NodeAPI, NodeMessage } from './red';
+import { buildRequest, type FlagOverrides } from './request';
+
+export interface Sections {
+  quality: QualityResult;
+  attributes: AttributesResult;
+}
+
+/** Flags that compute only the wanted section and validate nothing, so no verdict gets in the way. */
+const SECTION_ONLY: Record<keyof Sections, FlagOverrides> = {
+  quality: { is_quality: true, is_attribute: false, is_liveness: false },
+  attributes: { is_quality: false, is_attribute: true, is_liveness: false },
+};
+const NO_VALIDATION: FlagOverrides = {
+  validate_quality: false, validate_attribute: false, validate_liveness: false, validate_nface: false,
+};
+
+export interface SectionSource {
+  /** Message property an upstream detect node wrote its result to. */
+  readonly source: string;
+  /** Message property holding the image, used when the section must be computed. */
+  readonly property: string;
+  readonly config: EngineConfigNode;
+}
+
+/** Where the section came from: the message ('message') or a run of the engine ('engine'). */
+export type SectionOrigin = 'message' | 'engine';
+
+export async function obtainSection<K extends keyof Sections>(
+  RED: NodeAPI, msg: NodeMessage, name: K, from: SectionSource,
+): Promise<{ section: Sections[K]; origin: SectionOrigin }> {
+  const upstream = RED.util.getMessageProperty(msg, from.source) as { data?: Partial<Sections> } | undefined;
+  const reused = upstream && typeof upstream === 'object' ? upstream.data?.[name] : undefined;
+  if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };
+
+  const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION });
+  const engine = await from.config.getEngine();
+  const result = await engine.checkRequest(body);
+  const computed = result.data[name];
+  if (!computed) throw new Error(`The engine returned no ${name} section.`);
+  return { section: computed as Sections[K], origin: 'engine' };
+}

@@ -1,0 +1,110 @@
+// The facelive-engine config node: form parsing, one shared Engine, disposal on close/redeploy.
+
+import assert from 'node:assert/strict';
+import { selfieJpeg } from '../helpers/faces';
+import type { Engine } from '../../core';
+import { engineOptionsFromConfig } from '../../nodes/lib/engine-config';
+import { attributeNode, detectNode, engineNode, faceliveNodes, helper, nextMessage, qualityNode } from './support';
+
+const def = (fields: Record<string, unknown>) => ({ id: 'x', type: 'facelive-engine', ...fields });
+
+describe('facelive-engine config node', function () {
+  this.timeout(60_000);
+
+  describe('form -> engine options', () => {
+    it('leaves every blank field to the engine defaults', () => {
+      assert.deepEqual(engineOptionsFromConfig(def({ pack: '', threshold_blur: '', maxImageMiB: '' })), {});
+    });
+
+    it('reads the pack, thresholds, attribute list and limits', () => {
+      assert.deepEqual(engineOptionsFromConfig(def({
+        pack: ' /opt/packs/strong ', threshold_liveness: '0.7', threshold_face_size: '40', validateAttributes: 'sunglasses, hat',
+        maxImageMiB: '2', maxMegapixels: '12', urlTimeout: '5', allowPrivateNetwork: true,
+      })), {
+        pack: '/opt/packs/strong',
+        thresholds: { liveness: 0.7, face_size: 40 },
+        limits: { maxImageBytes: 2 * 1024 * 1024, maxPixels: 12_000_000, urlTimeoutMs: 5000, allowPrivateNetwork: true },
+        validateAttributes: ['sunglasses', 'hat'],
+      });
+    });
+
+    it('names the field of a bad value', () => {
+      assert.throws(() => engineOptionsFromConfig(def({ threshold_dark: 'dim' })), /dark threshold.*"dim"/);
+      assert.throws(() => engineOptionsFromConfig(def({ validateAttributes: 'sunglasses,beard' })), /Unknown attribute "beard"/);
+    });
+  });
+
+  describe('in a running flow', () => {
+    afterEach(() => helper.unload());
+
+    const sharedFlow = [
+      { id: 'tab', type: 'tab', label: 'shared' },
+      { id: 'cfg', type: 'facelive-engine', name: 'shared' },
+      { id: 'd1', z: 'tab', type: 'facelive-detect', engine: 'cfg', wires: [['out'], ['out']] },
+      { id: 'd2', z: 'tab', type: 'facelive-detect', engine: 'cfg', wires: [['out'], ['out']] },
+      { id: 'q', z: 'tab', type: 'facelive-validate-quality', engine: 'cfg', wires: [['out'], ['out']] },
+      { id: 'a', z: 'tab', type: 'facelive-validate-attribute', engine: 'cfg', wires: [['out'], ['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ];
+
+    it('gives one Engine to every node that points at it, created once', async () => {
+      await helper.load(faceliveNodes, sharedFlow);
+      const cfg = helper.getNode('cfg');
+      const asked: Promise<Engine>[] = [];
+      const original = cfg.getEngine;
+      cfg.getEngine = () => {
+        const engine = original();
+        asked.push(engine);
+        return engine;
+      };
+      const image = await selfieJpeg();
+      for (const id of ['d1', 'd2', 'q', 'a']) {
+        const waiting = nextMessage('out');
+        helper.getNode(id).receive({ payload: image });
+        await waiting;
+      }
+      assert.equal(asked.length, 4, 'each node asked the config node');
+      assert.equal(new Set(asked).size, 1, 'and got the same promise');
+    });
+
+    it('starts the Engine lazily and disposes of it when the flows stop', async () => {
+      await helper.load(faceliveNodes, sharedFlow);
+      const cfg = helper.getNode('cfg');
+      const engine = await cfg.getEngine();
+      const image = await selfieJpeg();
+      assert.equal((await engine.check(image)).error_code, null);
+      await helper.unload();
+      await assert.rejects(engine.check(image), 'a disposed engine refuses checks');
+      await assert.rejects(cfg.getEngine(), /closed/);
+    });
+
+    it('replaces the Engine on redeploy and disposes of the old one', async () => {
+      await helper.load(faceliveNodes, sharedFlow);
+      const before: Engine = await helper.getNode('cfg').getEngine();
+      await helper.setFlows([...sharedFlow.filter((n) => n.id !== 'cfg'), { id: 'cfg', type: 'facelive-engine', name: 'changed' }]);
+      const after: Engine = await helper.getNode('cfg').getEngine();
+      assert.notEqual(after, before);
+      const image = await selfieJpeg();
+      await assert.rejects(before.check(image));
+      assert.equal((await after.check(image)).data.nface, 1);
+    });
+
+    it('closes cleanly while a check is still running', async () => {
+      const failures: unknown[] = [];
+      const record = (err: unknown): void => { failures.push(err); };
+      process.on('unhandledRejection', record);
+      process.on('uncaughtException', record);
+      try {
+        await helper.load([engineNode, detectNode, qualityNode, attributeNode], sharedFlow);
+        const image = await selfieJpeg();
+        for (const id of ['d1', 'd2', 'q', 'a']) helper.getNode(id).receive({ payload: image });
+        await helper.unload();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } finally {
+        process.off('unhandledRejection', record);
+        process.off('uncaughtException', record);
+      }
+      assert.deepEqual(failures, [], 'nothing escapes to the process');
+    });
+  });
+});

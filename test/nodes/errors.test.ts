@@ -1,0 +1,100 @@
+// Every error code a facelive node can raise reaches a Catch node with msg.error.code, the node
+// shows it in red, and the runtime keeps serving the next message.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { ERROR_TABLE } from '../../core';
+import { attributeNode, detectNode, engineNode, helper, nodeFlow, qualityNode, run, settledStatus } from './support';
+
+interface Case {
+  readonly code: keyof typeof ERROR_TABLE;
+  /** What the message or the configuration does wrong. */
+  readonly why: string;
+  readonly msg: () => Promise<Record<string, unknown>>;
+  readonly props?: Record<string, unknown>;
+  readonly engine?: Record<string, unknown>;
+}
+
+const CASES: Case[] = [
+  { code: 'INVALID_PAYLOAD', why: 'a flag of the wrong type in msg.options', msg: async () => ({ payload: await selfieJpeg(), options: { is_quality: 'yes' } }) },
+  { code: 'INVALID_PAYLOAD', why: 'msg.options not an object', msg: async () => ({ payload: await selfieJpeg(), options: 'validate_quality' }) },
+  { code: 'INVALID_PAYLOAD', why: 'a number as the image', msg: async () => ({ payload: 42 }) },
+  { code: 'MISSING_PAYLOAD_IMAGE', why: 'no msg.payload', msg: async () => ({ topic: 'no payload' }) },
+  { code: 'MISSING_PAYLOAD_IMAGE', why: 'a contract body without image', msg: async () => ({ payload: { is_quality: true } }) },
+  { code: 'INVALID_PAYLOAD_IMAGE_MISSING', why: 'an empty string', msg: async () => ({ payload: '' }) },
+  { code: 'INVALID_PAYLOAD_IMAGE_MISSING', why: 'text that is not base64', msg: async () => ({ payload: 'not base64 at all!' }) },
+  { code: 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY', why: 'validate_quality without is_quality (msg.options)', msg: async () => ({ payload: await selfieJpeg(), options: { is_quality: false, validate_quality: true } }) },
+  { code: 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY', why: 'validate_attribute without is_attribute (form)', msg: async () => ({ payload: await selfieJpeg() }), props: { is_attribute: false, validate_attribute: true } },
+  { code: 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY', why: 'validate_liveness without is_liveness (msg.options)', msg: async () => ({ payload: await selfieJpeg(), options: { is_liveness: false, validate_liveness: true } }) },
+  { code: 'INVALID_PAYLOAD_IMAGE_SIZE', why: 'more bytes than the engine node allows', msg: async () => ({ payload: await selfieJpeg() }), engine: { maxImageMiB: '0.01' } },
+  { code: 'INVALID_PAYLOAD_IMAGE_SIZE', why: 'more pixels than the engine node allows', msg: async () => ({ payload: await selfieJpeg() }), engine: { maxMegapixels: '0.1' } },
+  { code: 'INVALID_PAYLOAD_IMAGE_FORMAT', why: 'bytes that are no image', msg: async () => ({ payload: Buffer.from('GIF89a, or rather plain text that is no image') }) },
+  { code: 'FACE_NOT_DETECTED', why: 'a landscape without a face', msg: async () => ({ payload: await landscapeJpeg() }) },
+  { code: 'INTERNAL_SERVER_ERROR', why: 'a model pack directory that does not exist', msg: async () => ({ payload: await selfieJpeg() }), engine: { pack: 'no-such-model-pack-directory' } },
+  { code: 'INTERNAL_SERVER_ERROR', why: 'a threshold that is not a number', msg: async () => ({ payload: await selfieJpeg() }), engine: { threshold_blur: 'sharp' } },
+];
+
+describe('facelive node errors', function () {
+  this.timeout(60_000);
+
+  afterEach(() => helper.unload());
+
+  for (const c of CASES) {
+    it(`${c.code} reaches a Catch node from facelive-detect: ${c.why}`, async () => {
+      await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', c.props, c.engine));
+      const status = settledStatus();
+      const msg = await run('caught', await c.msg());
+      assert.equal(msg.error.code, c.code);
+      assert.equal(msg.error.source.type, 'facelive-detect');
+      assert.ok(!/FaceliveError:/.test(msg.error.message), 'the message is the plain sentence');
+      if (c.code !== 'INTERNAL_SERVER_ERROR') assert.ok(msg.error.message.length > 0);
+      else assert.equal(msg.error.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
+      assert.deepEqual(await status, { fill: 'red', shape: 'ring', text: c.code });
+    });
+  }
+
+  it('INVALID_PAYLOAD_IMAGE_TIMEOUT reaches a Catch node when the image URL stalls', async () => {
+    const server = http.createServer(() => { /* never answers */ });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', {}, { allowPrivateNetwork: true, urlTimeout: '0.5' }));
+      const { port } = server.address() as AddressInfo;
+      const msg = await run('caught', { payload: `http://127.0.0.1:${port}/slow.jpg` });
+      assert.equal(msg.error.code, 'INVALID_PAYLOAD_IMAGE_TIMEOUT');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('refuses loopback image URLs unless the engine node allows them', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect'));
+    const msg = await run('caught', { payload: 'http://127.0.0.1:9/selfie.jpg' });
+    assert.match(msg.error.code, /^INVALID_PAYLOAD/);
+  });
+
+  for (const [type, node] of [['facelive-validate-quality', qualityNode], ['facelive-validate-attribute', attributeNode]] as const) {
+    it(`${type} reports MISSING_PAYLOAD_IMAGE, INVALID_PAYLOAD_IMAGE_FORMAT and FACE_NOT_DETECTED to a Catch node`, async () => {
+      await helper.load([engineNode, node], nodeFlow(type));
+      for (const [payload, code] of [
+        [undefined, 'MISSING_PAYLOAD_IMAGE'],
+        [Buffer.from('no image'), 'INVALID_PAYLOAD_IMAGE_FORMAT'],
+        [await landscapeJpeg(), 'FACE_NOT_DETECTED'],
+      ] as const) {
+        const msg = await run('caught', { payload });
+        assert.equal(msg.error.code, code);
+        assert.equal(msg.error.source.type, type);
+      }
+    });
+  }
+
+  it('keeps serving after errors: the next good image passes', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect'));
+    await run('caught', { payload: await landscapeJpeg() });
+    await run('caught', { payload: 'not base64 at all!' });
+    const msg = await run('pass', { payload: await selfieJpeg() });
+    assert.equal(msg.liveness.error_code, null);
+  });
+});

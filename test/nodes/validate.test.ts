@@ -1,0 +1,123 @@
+// facelive-validate-quality and facelive-validate-attribute: routing by their own checks, reusing
+// an upstream detect result when it holds the section, computing it otherwise.
+
+import assert from 'node:assert/strict';
+import { blurredSelfie, darkenedSelfie, grayscaleSelfie, selfieJpeg } from '../helpers/faces';
+import { attributeNode, detectNode, engineNode, helper, nextMessage, nodeFlow, qualityNode, run, settledStatus } from './support';
+
+/** detect -> validator under test, so the validator gets a real detect result in msg.liveness. */
+function chainFlow(type: string, props: Record<string, unknown> = {}, detect: Record<string, unknown> = {}): object[] {
+  return [
+    ...nodeFlow(type, props),
+    { id: 'detect', z: 'tab', type: 'facelive-detect', engine: 'cfg', ...detect, wires: [['n1'], ['n1']] },
+  ];
+}
+
+describe('facelive-validate-quality node', function () {
+  this.timeout(60_000);
+
+  afterEach(() => helper.unload());
+
+  it('passes a sharp, bright, colour selfie, computing quality itself', async () => {
+    await helper.load([engineNode, qualityNode], nodeFlow('facelive-validate-quality'));
+    const status = settledStatus();
+    const msg = await run('pass', { payload: await selfieJpeg() });
+    assert.equal(msg.quality.pass, true);
+    assert.deepEqual(msg.quality.checked, ['blur', 'dark', 'grayscale']);
+    assert.deepEqual(msg.quality.failed, []);
+    assert.equal(msg.quality.source, 'engine');
+    assert.equal(typeof msg.quality.measures.blur.score, 'number');
+    assert.equal(msg.liveness, undefined, 'a validator does not write a detect result');
+    assert.deepEqual(await status, { fill: 'green', shape: 'dot', text: 'pass' });
+  });
+
+  for (const [flag, image] of [['blur', blurredSelfie], ['dark', darkenedSelfie], ['grayscale', grayscaleSelfie]] as const) {
+    it(`routes a ${flag} selfie to the fail output`, async () => {
+      await helper.load([engineNode, qualityNode], nodeFlow('facelive-validate-quality'));
+      const status = settledStatus();
+      const msg = await run('fail', { payload: await image() });
+      assert.equal(msg.quality.pass, false);
+      assert.deepEqual(msg.quality.failed, [flag]);
+      assert.deepEqual(await status, { fill: 'yellow', shape: 'dot', text: `fail: ${flag}` });
+    });
+  }
+
+  it('checks only the measures ticked in its form', async () => {
+    await helper.load([engineNode, qualityNode], nodeFlow('facelive-validate-quality', { blur: false }));
+    const msg = await run('pass', { payload: await blurredSelfie() });
+    assert.deepEqual(msg.quality.checked, ['dark', 'grayscale']);
+  });
+
+  it('reuses the quality section of an upstream detect result and leaves it as it was', async () => {
+    await helper.load([engineNode, detectNode, qualityNode], chainFlow('facelive-validate-quality'));
+    const waiting = nextMessage('fail', ['pass', 'caught']);
+    helper.getNode('detect').receive({ payload: await darkenedSelfie() });
+    const msg = await waiting;
+    assert.equal(msg.quality.source, 'message');
+    assert.deepEqual(msg.quality.failed, ['dark']);
+    assert.deepEqual(msg.quality.measures, msg.liveness.data.quality);
+    assert.equal(msg.liveness.error_code, null, 'the detect verdict is untouched (validate_quality was off)');
+  });
+
+  it('with msg.liveness present, does not read the image at all', async () => {
+    await helper.load([engineNode, detectNode, qualityNode], chainFlow('facelive-validate-quality'));
+    const waiting = nextMessage('pass', ['fail', 'caught']);
+    helper.getNode('detect').receive({ payload: await selfieJpeg() });
+    const first = await waiting;
+    const again = await run('pass', { payload: 'garbage, not an image', liveness: first.liveness });
+    assert.equal(again.quality.source, 'message');
+  });
+
+  it('computes quality when the upstream detect skipped it (is_quality false)', async () => {
+    await helper.load([engineNode, detectNode, qualityNode], chainFlow('facelive-validate-quality', {}, { is_quality: false }));
+    const waiting = nextMessage('fail', ['pass', 'caught']);
+    helper.getNode('detect').receive({ payload: await grayscaleSelfie() });
+    const msg = await waiting;
+    assert.equal(msg.quality.source, 'engine');
+    assert.deepEqual(msg.quality.failed, ['grayscale']);
+    assert.equal(msg.liveness.data.quality, undefined, 'the detect result is left as it was');
+  });
+});
+
+describe('facelive-validate-attribute node', function () {
+  this.timeout(60_000);
+
+  afterEach(() => helper.unload());
+
+  it('passes a selfie without sunglasses or mask, computing attributes itself', async () => {
+    await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute'));
+    const status = settledStatus();
+    const msg = await run('pass', { payload: await selfieJpeg() });
+    assert.equal(msg.attributes.pass, true);
+    assert.deepEqual(msg.attributes.checked, ['sunglasses', 'mask'], "the engine node's list by default");
+    assert.equal(msg.attributes.source, 'engine');
+    assert.equal(typeof msg.attributes.measures.sunglasses.probability, 'number');
+    assert.deepEqual(await status, { fill: 'green', shape: 'dot', text: 'pass' });
+  });
+
+  it("follows the engine node's list, or its own", async () => {
+    await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute', {}, { validateAttributes: 'mask,hat' }));
+    assert.deepEqual((await run('pass', { payload: await selfieJpeg() })).attributes.checked, ['mask', 'hat']);
+    await helper.unload();
+    await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute', { attributes: 'veil,sunglasses' }));
+    assert.deepEqual((await run('pass', { payload: await selfieJpeg() })).attributes.checked, ['sunglasses', 'veil']);
+  });
+
+  it('routes to the fail output when a checked attribute of the upstream result is detected', async () => {
+    await helper.load([engineNode, detectNode, attributeNode], chainFlow('facelive-validate-attribute'));
+    const waiting = nextMessage('pass', ['fail', 'caught']);
+    helper.getNode('detect').receive({ payload: await selfieJpeg() });
+    const checked = await waiting;
+    assert.equal(checked.attributes.source, 'message');
+    // The same real result, as if the detector had seen sunglasses: the node must route on it.
+    const data = checked.liveness.data;
+    const withSunglasses = {
+      ...checked.liveness,
+      data: { ...data, attributes: { ...data.attributes, sunglasses: { ...data.attributes.sunglasses, detected: true } } },
+    };
+    const status = settledStatus();
+    const msg = await run('fail', { payload: null, liveness: withSunglasses });
+    assert.deepEqual(msg.attributes.failed, ['sunglasses']);
+    assert.deepEqual(await status, { fill: 'yellow', shape: 'dot', text: 'detected: sunglasses' });
+  });
+});
