@@ -1,0 +1,42 @@
+// The package as consumers load it: the exports map from CommonJS and ESM, the bin, and the
+// Node-RED section pointing at built nodes with their editor files beside them.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  bin: Record<string, string>;
+  'node-red': { nodes: Record<string, string> };
+  facelive: { modelPackages: Record<string, string> };
+};
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+}
+
+describe('the package', function () {
+  it('exports the core and the middleware to CommonJS and ESM consumers by name', function () {
+    assert.equal(node(['-e', "const f = require('facelive'); const m = require('facelive/middleware'); console.log(typeof f.createEngine, typeof m.faceLiveness, typeof m.errorHandler)"]), 'function function function');
+    assert.equal(node(['--input-type=module', '-e', "import { createEngine, FaceliveError } from 'facelive'; import { faceLiveness } from 'facelive/middleware'; console.log(typeof createEngine, typeof FaceliveError, typeof faceLiveness)"]), 'function function function');
+  });
+
+  it('names a built bin and built Node-RED nodes with their .html beside them', function () {
+    assert.ok(existsSync(path.join(root, pkg.bin.facelive!)));
+    for (const file of Object.values(pkg['node-red'].nodes)) {
+      assert.ok(existsSync(path.join(root, file)), file);
+      assert.ok(existsSync(path.join(root, file.replace(/\.js$/, '.html'))), `${file} has its .html`);
+    }
+  });
+
+  it('pins every model package of the default pack to an exact version', function () {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'models', 'manifest.json'), 'utf8')) as { sources: Record<string, { version: string }> };
+    assert.deepEqual(Object.keys(pkg.facelive.modelPackages), Object.keys(manifest.sources));
+    for (const [name, version] of Object.entries(pkg.facelive.modelPackages)) {
+      assert.match(version, /^\d+\.\d+\.\d+$/, name);
+      assert.equal(manifest.sources[name]!.version, version);
+    }
+  });
+});
