@@ -3,11 +3,11 @@
 // output 1 on PASS or output 2 on FAIL_ON_n.
 
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../core/options';
-import { findEngineConfig } from './lib/engine-ref';
+import { requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 import { buildRequest, readOverrides, type FlagOverrides } from './lib/request';
-import { errorStatus, failStatus, passStatus } from './lib/status';
+import { failStatus, passStatus } from './lib/status';
 
 interface DetectDef extends NodeDef {
   /** Id of the facelive-engine config node. */
@@ -38,12 +38,8 @@ export = function register(RED: NodeAPI): void {
   function FaceliveDetectNode(this: Node, def: DetectDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const config = findEngineConfig(RED, def.engine);
-    if (!config) {
-      node.status(errorStatus('no engine'));
-      node.error('No facelive-engine configuration node is set.');
-      return;
-    }
+    const config = requireEngineConfig(RED, node, def.engine);
+    if (!config) return;
     const property = def.property || 'payload';
     const resultProperty = def.result || 'liveness';
     const form = formFlags(def);

@@ -3,7 +3,7 @@
 
 import { ATTRIBUTE_NAMES } from '../core/types';
 import { parseAttributeList } from './lib/engine-config';
-import { findEngineConfig } from './lib/engine-ref';
+import { requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 import { obtainSection } from './lib/section';
@@ -25,12 +25,8 @@ export = function register(RED: NodeAPI): void {
   function FaceliveValidateAttributeNode(this: Node, def: AttributeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const config = findEngineConfig(RED, def.engine);
-    if (!config) {
-      node.status(errorStatus('no engine'));
-      node.error('No facelive-engine configuration node is set.');
-      return;
-    }
+    const config = requireEngineConfig(RED, node, def.engine);
+    if (!config) return;
     let own: string[] | undefined;
     try {
       own = parseAttributeList(def.attributes, 'the attributes to check');

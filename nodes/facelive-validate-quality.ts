@@ -2,11 +2,11 @@
 // and optionally the extension measures): output 1 when every checked measure passes, else output 2.
 
 import type { QualityResult } from '../core/types';
-import { findEngineConfig } from './lib/engine-ref';
+import { requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 import { obtainSection } from './lib/section';
-import { errorStatus, failStatus, passStatus } from './lib/status';
+import { failStatus, passStatus } from './lib/status';
 
 /** The measures this node can check, and whether the form checks them unless told otherwise. */
 const MEASURES = {
@@ -28,12 +28,8 @@ export = function register(RED: NodeAPI): void {
   function FaceliveValidateQualityNode(this: Node, def: QualityDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const config = findEngineConfig(RED, def.engine);
-    if (!config) {
-      node.status(errorStatus('no engine'));
-      node.error('No facelive-engine configuration node is set.');
-      return;
-    }
+    const config = requireEngineConfig(RED, node, def.engine);
+    if (!config) return;
     const checked = (Object.keys(MEASURES) as MeasureName[])
       .filter((name) => (typeof def[name] === 'boolean' ? def[name] : MEASURES[name]));
     const from = { source: def.source || 'liveness', property: def.property || 'payload', config };
