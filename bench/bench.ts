@@ -11,7 +11,7 @@ import { selfieJpeg } from '../test/helpers/faces';
 import { createHumanRunner } from './human';
 
 const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080]];
-const STAGES = ['decode', 'detect', 'landmarks', 'liveness', 'quality', 'attributes'] as const;
+const STAGES = ['decode', 'detect', 'landmarks', 'pose', 'liveness', 'quality', 'attributes'] as const;
 const WARMUP = 5;
 const MIN_RUNS = 15;
 const MAX_RUNS = 200;

@@ -10,7 +10,7 @@ import { resolveLimits } from './limits';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { detectFaces } from './faces/detector';
-import { estimatePose, locateLandmarks, type FaceGeometry } from './faces/landmarks';
+import { estimatePose, locateLandmarks } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
 import { checkQuality } from './checks/quality';
 import { checkAttributes } from './checks/attributes';
@@ -45,6 +45,14 @@ function checkEngineOptions(options: EngineOptions): void {
 }
 
 const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
+const none = Promise.resolve(undefined);
+
+/** Runs `work` and resolves with its result and the milliseconds it took. */
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, elapsed(started)];
+}
 
 class FaceliveEngine implements Engine {
   readonly pack: PackInfo;
@@ -111,17 +119,11 @@ class FaceliveEngine implements Engine {
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
 
-    t = performance.now();
-    let geometry: FaceGeometry | undefined;
-    if (this.landmarkKey) geometry = await locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box);
-    const pose = options.is_quality && this.poseKey ? await estimatePose(this.registry.get(this.poseKey), raster, primary.box) : undefined;
-    const landmarksMs = elapsed(t);
-
-    t = performance.now();
-    const liveness = options.is_liveness
-      ? await checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
-      : undefined;
-    const livenessMs = elapsed(t);
+    const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
+    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
+    const [liveness, livenessMs] = await timed(() => (options.is_liveness
+      ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
+      : none));
 
     t = performance.now();
     const regions = geometry && (options.is_quality || options.is_attribute) ? measureRegions(raster, primary.box, geometry) : undefined;
@@ -149,7 +151,7 @@ class FaceliveEngine implements Engine {
         pack: { name: this.pack.name, version: this.pack.version },
         request_id: context.requestId ?? randomUUID(),
         timings_ms: {
-          decode: decodeMs, detect: detectMs, landmarks: landmarksMs, liveness: livenessMs,
+          decode: decodeMs, detect: detectMs, landmarks: landmarksMs, pose: poseMs, liveness: livenessMs,
           quality: qualityMs, attributes: attributesMs, total: elapsed(started),
         },
       },

@@ -92,9 +92,9 @@ export interface VerdictData {
   readonly pack: { readonly name: string; readonly version: string };
   readonly options: CheckOptions;
   readonly request_id: string;
-  /** Milliseconds spent in each stage of this check (extension). */
+  /** Milliseconds spent in each stage of this check, and in all of it (extension). */
   readonly timings_ms: {
-    readonly decode: number; readonly detect: number; readonly landmarks: number; readonly liveness: number;
+    readonly decode: number; readonly detect: number; readonly landmarks: number; readonly pose: number; readonly liveness: number;
     readonly quality: number; readonly attributes: number; readonly total: number;
   };
 }
