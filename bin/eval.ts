@@ -1,20 +1,25 @@
 // `facelive eval <dir|list.csv>`: scores a labelled set with the engine and prints ISO/IEC 30107-3
-// figures (APCER per species, BPCER, ACER, EER, BPCER@APCER) and attribute precision/recall/F1.
+// figures (APCER per species, BPCER, ACER, EER, BPCER@APCER) and precision/recall/F1 per attribute
+// and per quality measure.
 // runEval(argv) takes the arguments after `eval`; `node dist/bin/eval.js <args>` runs it alone.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
 import { writeCalibratedPack } from '../core/eval/calibrate';
-import { readDataset } from '../core/eval/dataset';
+import { DatasetLabelError, readDataset } from '../core/eval/dataset';
+import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { writePlot } from '../core/eval/plot';
 import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
 
 export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
 
-  <dir>        folders live/, spoof_<species>/ (attacks), attr_<name>/ and attr_none/ (attributes)
-  <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name> or attr_none
+  <dir>        folders live/, spoof_<species>/ (attacks), attr_<name>/ and attr_none/ (attributes),
+               quality_<measure>/ (fails that measure) and quality_none/ (fails none)
+  <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name>, attr_none,
+               quality_<measure> or quality_none; a path in several attr_ (or quality_) rows carries them all
+  <measure>    ${QUALITY_MEASURES.join(', ')} (flagged when data.quality.<measure>.pass is false)
 
 Options:
   --json                 print only the JSON report (rates as fractions; n/a is null)
@@ -124,6 +129,10 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
   try {
     return await evaluate(args, io);
   } catch (err) {
+    if (err instanceof DatasetLabelError) {
+      io.stderr.write(`facelive eval: ${err.message}\n\n${EVAL_USAGE}`);
+      return 2;
+    }
     io.stderr.write(`facelive eval: ${(err as Error).message}\n`);
     return 1;
   }
@@ -131,8 +140,8 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
 
 async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   const dataset = await readDataset(args.source);
-  const total = dataset.liveness.length + dataset.attributes.length;
-  if (total === 0) throw new Error(`No labelled image found in ${args.source} (expected live/, spoof_*/, attr_*/ folders or a CSV list).`);
+  const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
+  if (total === 0) throw new Error(`No labelled image found in ${args.source} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);
   const notes: string[] = [];
   const engine = await createEngine(args.pack === undefined ? {} : { pack: args.pack });
   let report: EvalReport;
@@ -151,7 +160,8 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
       const threshold = report.liveness?.threshold ?? NaN;
       await writePlot(args.plot, {
         ...(Number.isNaN(threshold) ? {} : { liveness: { samples: scored.liveness, threshold } }),
-        ...(report.attributes ? { attributes: { samples: scored.attributes, thresholds: scored.attributeThresholds } } : {}),
+        ...(report.attributes ? { attributes: scored.flags.attribute } : {}),
+        ...(report.quality ? { quality: { samples: scored.flags.quality.samples, names: Object.keys(report.quality.metrics) } } : {}),
       }, `facelive eval: ${path.basename(path.resolve(args.source))}, pack ${engine.pack.name} ${engine.pack.version}`);
       notes.push(`Plot written to ${args.plot}.`);
     }

@@ -1,8 +1,10 @@
-// Labelled evaluation sets: a folder (live/, spoof_<species>/, attr_<name>/, attr_none/) or a CSV
-// `path,label,species`. Items come back sorted by path so every run sees the same order.
+// Labelled evaluation sets: a folder (live/, spoof_<species>/, and the flag groups' attr_<name>/,
+// attr_none/, quality_<measure>/, quality_none/) or a CSV `path,label,species`. Items come back sorted
+// by path so every run sees the same order.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { byGroup, FLAG_GROUPS, GROUPS, type FlagGroup } from './groups';
 
 export interface LivenessItem {
   readonly kind: 'liveness';
@@ -12,28 +14,47 @@ export interface LivenessItem {
   readonly species: string;
 }
 
-export interface AttributeItem {
-  readonly kind: 'attribute';
+/** An image labelled for a flag group: the attributes it carries, or the quality measures it fails. */
+export interface FlagItem {
+  readonly kind: 'flags';
+  readonly group: FlagGroup;
   readonly path: string;
-  /** Attributes the image carries; empty for attr_none. */
-  readonly attributes: readonly string[];
+  /** The names the image carries; empty for <prefix>none. */
+  readonly flags: readonly string[];
 }
 
-export type DatasetItem = LivenessItem | AttributeItem;
+export type DatasetItem = LivenessItem | FlagItem;
 
 export interface Dataset {
   readonly liveness: readonly LivenessItem[];
-  readonly attributes: readonly AttributeItem[];
+  /** Per flag group, its images. */
+  readonly flags: Readonly<Record<FlagGroup, readonly FlagItem[]>>;
   /** Attack species named by the set (folders or CSV rows), sorted, even when a species has no image. */
   readonly species: readonly string[];
-  /** Attribute names named by the set, sorted (without 'none'). */
-  readonly attributeNames: readonly string[];
+  /** Per flag group, the names the set uses, sorted (without 'none'). */
+  readonly flagNames: Readonly<Record<FlagGroup, readonly string[]>>;
 }
+
+/** A label the set cannot use (an unknown quality measure, a CSV label of no known form): the user's to fix. */
+export class DatasetLabelError extends TypeError {}
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp'];
 
-const ATTR_PREFIX = 'attr_';
 const SPOOF_PREFIX = 'spoof_';
+
+/** The flag group and name of a `<prefix><name>` label, checked against the group's known names; null when no prefix fits. */
+function flagLabel(label: string, where: string): { group: FlagGroup; name: string } | null {
+  for (const group of FLAG_GROUPS) {
+    const { prefix, known, noun } = GROUPS[group];
+    if (!label.startsWith(prefix) || label.length === prefix.length) continue;
+    const name = label.slice(prefix.length);
+    if (name !== 'none' && known && !known.includes(name)) {
+      throw new DatasetLabelError(`Unknown ${noun} "${name}" in ${where}; expected ${known.map((k) => prefix + k).join(', ')} or ${prefix}none.`);
+    }
+    return { group, name };
+  }
+  return null;
+}
 
 /** Byte-order comparison (locale-independent, so the order is the same on every machine). */
 function byPath(a: string, b: string): number {
@@ -65,27 +86,28 @@ async function listImages(dir: string): Promise<string[]> {
   return out.sort(byPath);
 }
 
-/** Reads a labelled folder. Folders that are neither live/, spoof_*, nor attr_* are ignored. */
+/** Reads a labelled folder. Folders that are neither live/, spoof_*, nor a flag group's are ignored. */
 export async function readFolder(dir: string): Promise<Dataset> {
   const folders = (await entriesOf(dir)).filter(([, type]) => type === 'dir').map(([name]) => name);
   const items: DatasetItem[] = [];
   const species = new Set<string>();
-  const attributeNames = new Set<string>();
+  const names = byGroup(() => new Set<string>());
   for (const name of folders) {
     const files = () => listImages(path.join(dir, name));
+    const flag = flagLabel(name, `the folder ${path.join(dir, name)}`);
     if (name === 'live') {
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'live', species: '' });
     } else if (name.startsWith(SPOOF_PREFIX) && name.length > SPOOF_PREFIX.length) {
       const kind = name.slice(SPOOF_PREFIX.length);
       species.add(kind);
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'attack', species: kind });
-    } else if (name.startsWith(ATTR_PREFIX) && name.length > ATTR_PREFIX.length) {
-      const attr = name.slice(ATTR_PREFIX.length);
-      if (attr !== 'none') attributeNames.add(attr);
-      for (const file of await files()) items.push({ kind: 'attribute', path: file, attributes: attr === 'none' ? [] : [attr] });
+    } else if (flag) {
+      if (flag.name !== 'none') names[flag.group].add(flag.name);
+      const flags = flag.name === 'none' ? [] : [flag.name];
+      for (const file of await files()) items.push({ kind: 'flags', group: flag.group, path: file, flags });
     }
   }
-  return assemble(items, species, attributeNames);
+  return assemble(items, species, names);
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting; blank lines skipped). */
@@ -118,40 +140,43 @@ export function parseCsv(text: string): string[][] {
 /**
  * Reads a CSV list `path,label,species` (a header row starting with `path` is skipped). Paths are
  * relative to the CSV's folder. label is `live`, `attack` (species from the third column, 'unknown'
- * when empty), `spoof_<species>`, `attr_<name>` or `attr_none`; a path listed in several attr rows
- * carries all their attributes.
+ * when empty), `spoof_<species>`, `attr_<name>`, `attr_none`, `quality_<measure>` or `quality_none`;
+ * a path listed in several rows of one flag group carries all their names.
  */
 export async function readCsv(file: string): Promise<Dataset> {
   const base = path.dirname(path.resolve(file));
   const rows = parseCsv(await fs.readFile(file, 'utf8'));
   if (rows.length > 0 && rows[0][0].trim().toLowerCase() === 'path') rows.shift();
   const items: DatasetItem[] = [];
-  const attrs = new Map<string, Set<string>>();
+  const flagsOf = byGroup(() => new Map<string, Set<string>>());
   const species = new Set<string>();
-  const attributeNames = new Set<string>();
+  const names = byGroup(() => new Set<string>());
   rows.forEach((cells, i) => {
     const [rel = '', rawLabel = '', rawSpecies = ''] = cells.map((c) => c.trim());
     const where = `${file}, row ${i + 1}`;
-    if (rel === '') throw new TypeError(`Expected a path in ${where}.`);
+    if (rel === '') throw new DatasetLabelError(`Expected a path in ${where}.`);
     const full = path.resolve(base, rel);
     const label = rawLabel.toLowerCase();
+    const flag = flagLabel(label, where);
     if (label === 'live') {
       items.push({ kind: 'liveness', path: full, label: 'live', species: '' });
     } else if (label === 'attack' || label.startsWith(SPOOF_PREFIX)) {
       const kind = label === 'attack' ? rawSpecies || 'unknown' : label.slice(SPOOF_PREFIX.length);
       species.add(kind);
       items.push({ kind: 'liveness', path: full, label: 'attack', species: kind });
-    } else if (label.startsWith(ATTR_PREFIX)) {
-      const attr = label.slice(ATTR_PREFIX.length);
-      const set = attrs.get(full) ?? new Set<string>();
-      if (attr !== 'none') { set.add(attr); attributeNames.add(attr); }
-      attrs.set(full, set);
+    } else if (flag) {
+      const set = flagsOf[flag.group].get(full) ?? new Set<string>();
+      if (flag.name !== 'none') { set.add(flag.name); names[flag.group].add(flag.name); }
+      flagsOf[flag.group].set(full, set);
     } else {
-      throw new TypeError(`Expected live, attack, spoof_<species>, attr_<name> or attr_none for the label in ${where} but received "${rawLabel}".`);
+      const forms = FLAG_GROUPS.map((g) => `${GROUPS[g].prefix}<name>, ${GROUPS[g].prefix}none`).join(', ');
+      throw new DatasetLabelError(`Expected live, attack, spoof_<species>, ${forms} for the label in ${where} but received "${rawLabel}".`);
     }
   });
-  for (const [full, set] of attrs) items.push({ kind: 'attribute', path: full, attributes: [...set].sort(byPath) });
-  return assemble(items, species, attributeNames);
+  for (const group of FLAG_GROUPS) {
+    for (const [full, set] of flagsOf[group]) items.push({ kind: 'flags', group, path: full, flags: [...set].sort(byPath) });
+  }
+  return assemble(items, species, names);
 }
 
 /** A folder or a .csv file, whichever `source` is. */
@@ -162,12 +187,13 @@ export async function readDataset(source: string): Promise<Dataset> {
   throw new TypeError(`Expected a folder or a .csv list for the data set but received "${source}".`);
 }
 
-function assemble(items: DatasetItem[], species: Set<string>, attributeNames: Set<string>): Dataset {
+function assemble(items: DatasetItem[], species: Set<string>, names: Record<FlagGroup, Set<string>>): Dataset {
   const sorted = items.sort((a, b) => byPath(a.path, b.path));
+  const flagItems = sorted.filter((i): i is FlagItem => i.kind === 'flags');
   return {
     liveness: sorted.filter((i): i is LivenessItem => i.kind === 'liveness'),
-    attributes: sorted.filter((i): i is AttributeItem => i.kind === 'attribute'),
+    flags: byGroup((g) => flagItems.filter((i) => i.group === g)),
     species: [...species].sort(byPath),
-    attributeNames: [...attributeNames].sort(byPath),
+    flagNames: byGroup((g) => [...names[g]].sort(byPath)),
   };
 }

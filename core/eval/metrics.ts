@@ -1,4 +1,5 @@
-// ISO/IEC 30107-3 presentation-attack metrics and attribute precision/recall, from scored samples.
+// ISO/IEC 30107-3 presentation-attack metrics, and precision/recall per flag (attributes, quality
+// problems), from scored samples.
 // Pure functions, no I/O. A rate whose denominator is 0 is NaN (JSON writers turn it into null).
 //
 // Conventions:
@@ -276,48 +277,41 @@ export function calibrateThreshold(samples: readonly ScoredSample[], targetBpcer
   return { threshold: best.threshold, apcer: best.apcer, apcer_max: best.apcer_max, bpcer: best.bpcer };
 }
 
-/** One attribute sample: the engine's probability per attribute (null for a non-response) and the truth. */
-export interface AttributeSample {
-  readonly scores: Readonly<Record<string, number>> | null;
-  /** The attributes the image carries (empty for none). */
+/** One image of a flag group (attributes, quality problems): what the engine flagged (null for a non-response) and the truth. */
+export interface FlagSample {
+  readonly flagged: Readonly<Record<string, boolean>> | null;
+  /** The names the image carries (empty for none). */
   readonly truth: readonly string[];
 }
 
-export interface AttributeMetrics {
-  readonly threshold: number;
+export interface FlagMetrics {
   readonly tp: number;
   readonly fp: number;
   readonly fn: number;
   readonly tn: number;
-  /** tp / (tp + fp); NaN when nothing was detected. */
+  /** tp / (tp + fp); NaN when nothing was flagged. */
   readonly precision: number;
-  /** tp / (tp + fn); NaN when no sample carries the attribute. */
+  /** tp / (tp + fn); NaN when no sample carries the name. */
   readonly recall: number;
   /** 2PR / (P + R); NaN when P or R is NaN, 0 when both are 0. */
   readonly f1: number;
 }
 
 /**
- * Precision, recall and F1 per attribute, detected when probability >= thresholds[name]. Samples with
- * scores = null are non-responses and left out (count them with `attributeNonResponses`).
+ * Precision, recall and F1 per name, from the engine's flags. Samples with flagged = null are
+ * non-responses and left out (count them with `flagNonResponses`).
  */
-export function attributeMetrics(
-  samples: readonly AttributeSample[],
-  thresholds: Readonly<Record<string, number>>,
-): Record<string, AttributeMetrics> {
-  const out: Record<string, AttributeMetrics> = {};
-  for (const [name, threshold] of Object.entries(thresholds)) {
+export function flagMetrics(samples: readonly FlagSample[], names: readonly string[]): Record<string, FlagMetrics> {
+  const out: Record<string, FlagMetrics> = {};
+  for (const name of names) {
     let tp = 0; let fp = 0; let fn = 0; let tn = 0;
     for (const s of samples) {
-      if (s.scores === null) continue;
-      const score = s.scores[name];
-      if (typeof score !== 'number' || Number.isNaN(score)) {
-        throw new TypeError(`Expected a number for the ${name} score of every scored attribute sample.`);
-      }
-      const detected = score >= threshold;
+      if (s.flagged === null) continue;
+      const flagged = s.flagged[name];
+      if (typeof flagged !== 'boolean') throw new TypeError(`Expected a boolean ${name} flag on every scored sample.`);
       const present = s.truth.includes(name);
-      if (detected && present) tp += 1;
-      else if (detected) fp += 1;
+      if (flagged && present) tp += 1;
+      else if (flagged) fp += 1;
       else if (present) fn += 1;
       else tn += 1;
     }
@@ -325,12 +319,12 @@ export function attributeMetrics(
     const recall = ratio(tp, tp + fn);
     const f1 = Number.isNaN(precision) || Number.isNaN(recall) ? NaN
       : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    out[name] = { threshold, tp, fp, fn, tn, precision, recall, f1 };
+    out[name] = { tp, fp, fn, tn, precision, recall, f1 };
   }
   return out;
 }
 
-/** Number of attribute samples without scores. */
-export function attributeNonResponses(samples: readonly AttributeSample[]): number {
-  return samples.filter((s) => s.scores === null).length;
+/** Number of flag samples without flags. */
+export function flagNonResponses(samples: readonly FlagSample[]): number {
+  return samples.filter((s) => s.flagged === null).length;
 }

@@ -1,10 +1,12 @@
 // The evaluation plot: a DET curve (APCER vs BPCER, log-log, operating point marked) beside a score
-// histogram per class, as a Vega-Lite spec rendered to SVG in Node (vega View.toSVG), and to PNG with
-// sharp. vega and vega-lite are loaded only when a plot is asked for.
+// histogram per class, attribute probability histograms, and TP/FP/FN bars per quality measure, as a
+// Vega-Lite spec rendered to SVG in Node (vega View.toSVG), and to PNG with sharp. vega and vega-lite
+// are loaded only when a plot is asked for.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AttributeSample, ScoredSample } from './metrics';
+import type { FlagThreshold } from './groups';
+import type { FlagSample, ScoredSample } from './metrics';
 import { detCurve, operatingPoint } from './metrics';
 
 /** vega and vega-lite are ES modules with top-level await: only a real import() loads them from CommonJS. */
@@ -23,11 +25,19 @@ function classOf(s: ScoredSample): string {
   return s.label === 'live' ? 'live' : `spoof_${s.species || 'unknown'}`;
 }
 
+/** An attribute sample as plotted: its probabilities (null for a non-response) and the truth. */
+export interface AttributeSample {
+  readonly scores?: Readonly<Record<string, number>> | null;
+  readonly truth: readonly string[];
+}
+
 export interface PlotInput {
   /** Liveness samples and the threshold to mark: a DET curve and a histogram per class. */
   readonly liveness?: { readonly samples: readonly ScoredSample[]; readonly threshold: number };
   /** Attribute samples and thresholds: a histogram per attribute, images that carry it vs not. */
-  readonly attributes?: { readonly samples: readonly AttributeSample[]; readonly thresholds: Readonly<Record<string, number>> };
+  readonly attributes?: { readonly samples: readonly AttributeSample[]; readonly thresholds: Readonly<Record<string, FlagThreshold>> };
+  /** Quality samples and the measures to show: TP/FP/FN bars per measure. */
+  readonly quality?: { readonly samples: readonly FlagSample[]; readonly names: readonly string[] };
 }
 
 /** DET curve beside per-class histograms. Rates of 0 cannot sit on a log axis: they are drawn at the floor (half a sample). */
@@ -73,15 +83,41 @@ function livenessPanels(samples: readonly ScoredSample[], threshold: number): Re
 }
 
 /** One histogram per attribute: scores of images that carry it and of those that do not. */
-function attributePanels(samples: readonly AttributeSample[], thresholds: Readonly<Record<string, number>>): Record<string, unknown>[] {
+function attributePanels(samples: readonly AttributeSample[], thresholds: Readonly<Record<string, FlagThreshold>>): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
   for (const s of samples) {
-    if (s.scores === null) continue;
+    if (!s.scores) continue;
     for (const [name, threshold] of Object.entries(thresholds)) {
+      if (typeof threshold !== 'number') continue;
       rows.push({ attribute: name, score: s.scores[name], threshold, truth: s.truth.includes(name) ? 'carries it' : 'does not' });
     }
   }
   return [histogram('Attribute probability (dashed: threshold)', rows, 'attribute', 'truth', { aggregate: 'min', field: 'threshold', type: 'quantitative' })];
+}
+
+/** Per measure, a bar of its true positives, false positives and false negatives (true negatives left out). */
+function outcomePanel(title: string, samples: readonly FlagSample[], names: readonly string[]): Record<string, unknown> {
+  const rows: { name: string; outcome: string }[] = [];
+  for (const s of samples) {
+    if (s.flagged === null) continue;
+    for (const name of names) {
+      const present = s.truth.includes(name);
+      const outcome = s.flagged[name] ? (present ? 'TP' : 'FP') : present ? 'FN' : null;
+      if (outcome) rows.push({ name, outcome });
+    }
+  }
+  return {
+    title,
+    data: { values: rows },
+    width: 320,
+    height: { step: 18 },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'name', type: 'nominal', sort: names, scale: { domain: names }, title: null },
+      x: { aggregate: 'count', type: 'quantitative', title: 'images', axis: { tickMinStep: 1 } },
+      color: { field: 'outcome', type: 'nominal', scale: { domain: ['TP', 'FP', 'FN'], range: ['#2ca02c', MARK, '#ff7f0e'] }, legend: { title: null, orient: 'top' } },
+    },
+  };
 }
 
 /** Histograms of `score` faceted in rows by `row`, coloured by `colour`, with a threshold rule. */
@@ -109,13 +145,14 @@ function histogram(title: string, values: unknown[], row: string, colour: string
   };
 }
 
-/** The Vega-Lite spec: liveness panels, then attribute panels, side by side. */
+/** The Vega-Lite spec: liveness panels, then attribute and quality panels, side by side. */
 export function plotSpec(input: PlotInput, title = 'facelive eval'): Record<string, unknown> {
   const panels = [
     ...(input.liveness ? livenessPanels(input.liveness.samples, input.liveness.threshold) : []),
     ...(input.attributes ? attributePanels(input.attributes.samples, input.attributes.thresholds) : []),
+    ...(input.quality ? [outcomePanel('Quality problems at the pack\'s thresholds', input.quality.samples, input.quality.names)] : []),
   ];
-  if (panels.length === 0) throw new TypeError('Nothing to plot: no liveness and no attribute samples.');
+  if (panels.length === 0) throw new TypeError('Nothing to plot: no liveness, attribute or quality samples.');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,

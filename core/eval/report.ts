@@ -1,9 +1,10 @@
 // The evaluation report: every figure `facelive eval` prints, built from scored samples, as a plain
 // object (JSON: NaN and Infinity become null) and as a text table.
 
-import type { AttributeMetrics, Counts, Eer, OperatingPoint, SearchPoint } from './metrics';
+import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
+import type { Counts, Eer, FlagMetrics, OperatingPoint, SearchPoint } from './metrics';
 import {
-  attributeMetrics, bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, operatingPoint,
+  bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, flagMetrics, operatingPoint,
 } from './metrics';
 import type { ScoredSet } from './score';
 
@@ -31,11 +32,12 @@ export interface LivenessReport {
   readonly calibration?: { readonly target_bpcer: number; readonly point: SearchPoint | null };
 }
 
-export interface AttributeReport {
+/** Precision and recall of one flag group (attributes, quality problems). */
+export interface FlagReport {
   readonly samples: number;
   readonly non_responses: NonResponses;
-  /** Per attribute, at the engine's thresholds; `support` = scored samples that carry it. */
-  readonly metrics: Record<string, AttributeMetrics & { readonly support: number }>;
+  /** Per name, at the engine's thresholds (pose: its three limits); `support` = scored samples that carry it. */
+  readonly metrics: Record<string, { readonly threshold: FlagThreshold } & FlagMetrics & { readonly support: number }>;
 }
 
 export interface EvalReport {
@@ -43,7 +45,9 @@ export interface EvalReport {
   /** Absent when the set has no live/spoof images. */
   readonly liveness?: LivenessReport;
   /** Absent when the set has no attr_ images. */
-  readonly attributes?: AttributeReport;
+  readonly attributes?: FlagReport;
+  /** Absent when the set has no quality_ images. */
+  readonly quality?: FlagReport;
 }
 
 export interface ReportOptions {
@@ -67,7 +71,7 @@ function nonResponses(samples: readonly { error?: string }[]): NonResponses {
 }
 
 export function buildReport(scored: ScoredSet, options: ReportOptions = {}): EvalReport {
-  const report: { liveness?: LivenessReport; attributes?: AttributeReport } = {};
+  const report: { -readonly [K in keyof EvalReport]: EvalReport[K] } = {};
   const live = scored.liveness;
   if (live.length > 0) {
     const threshold = options.threshold ?? scored.livenessThreshold;
@@ -87,13 +91,14 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
       }),
     };
   }
-  const attrs = scored.attributes;
-  if (attrs.length > 0) {
-    const metrics: Record<string, AttributeMetrics & { support: number }> = {};
-    for (const [name, m] of Object.entries(attributeMetrics(attrs, scored.attributeThresholds))) {
-      metrics[name] = { ...m, support: m.tp + m.fn };
+  for (const group of FLAG_GROUPS) {
+    const { samples, thresholds } = scored.flags[group];
+    if (samples.length === 0) continue;
+    const metrics: FlagReport['metrics'] = {};
+    for (const [name, m] of Object.entries(flagMetrics(samples, Object.keys(thresholds)))) {
+      metrics[name] = { threshold: thresholds[name], ...m, support: m.tp + m.fn };
     }
-    report.attributes = { samples: attrs.length, non_responses: nonResponses(attrs), metrics };
+    report[GROUPS[group].reportKey] = { samples: samples.length, non_responses: nonResponses(samples), metrics };
   }
   return report;
 }
@@ -102,6 +107,9 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
 
 const pct = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 const num = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : !Number.isFinite(v) ? 'reject-all' : v.toFixed(4));
+/** A flag threshold: one number, or named limits as names then values (pose: "yaw/pitch/roll 30/25/25"). */
+const limit = (t: FlagThreshold): string => (typeof t === 'number' ? num(t)
+  : `${Object.keys(t).map((k) => k.replace(/^max_/, '')).join('/')} ${Object.values(t).join('/')}`);
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -138,12 +146,14 @@ export function formatReport(report: EvalReport): string {
       out.push(`Calibrated for BPCER <= ${pct(l.calibration.target_bpcer)}: ${p ? `threshold ${num(p.threshold)}, BPCER ${pct(p.bpcer)}, max APCER ${pct(p.apcer_max)}` : 'n/a (no scored live image)'}`);
     }
   }
-  const a = report.attributes;
-  if (a) {
-    out.push('', `Attributes: ${a.samples} images; non-responses ${a.non_responses.total}${codes(a.non_responses)}`);
-    const rows = [['attribute', 'threshold', 'support', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1']];
+  for (const group of FLAG_GROUPS) {
+    const { reportKey, title, heading } = GROUPS[group];
+    const a = report[reportKey];
+    if (!a) continue;
+    out.push('', `${title}: ${a.samples} images; non-responses ${a.non_responses.total}${codes(a.non_responses)}`);
+    const rows = [[heading, 'threshold', 'support', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1']];
     for (const [name, m] of Object.entries(a.metrics)) {
-      rows.push([name, num(m.threshold), String(m.support), String(m.tp), String(m.fp), String(m.fn), pct(m.precision), pct(m.recall), pct(m.f1)]);
+      rows.push([name, limit(m.threshold), String(m.support), String(m.tp), String(m.fp), String(m.fn), pct(m.precision), pct(m.recall), pct(m.f1)]);
     }
     out.push(table(rows));
   }

@@ -5,19 +5,28 @@
 import { promises as fs } from 'node:fs';
 import type { Engine } from '../engine-types';
 import { FaceliveError } from '../errors';
-import type { AttributeItem, Dataset, LivenessItem } from './dataset';
-import type { AttributeSample, ScoredSample } from './metrics';
+import type { Dataset, FlagItem, LivenessItem } from './dataset';
+import { byGroup, FLAG_GROUPS, GROUPS, type FlagGroup, type FlagThreshold } from './groups';
+import type { FlagSample, ScoredSample } from './metrics';
 
 /** A sample with where it came from and, for a non-response, why. */
 export type Scored<T> = T & { readonly path: string; readonly error?: string };
 
+/** A flag sample with the scores behind the flags, where the group has them (attribute probabilities; null for a non-response). */
+export type FlagScored = Scored<FlagSample & { readonly scores?: Readonly<Record<string, number>> | null }>;
+
+export interface ScoredFlagGroup {
+  readonly samples: FlagScored[];
+  /** The thresholds the engine reported, by name (empty when no image of the group was scored). */
+  readonly thresholds: Record<string, FlagThreshold>;
+}
+
 export interface ScoredSet {
   readonly liveness: Scored<ScoredSample>[];
-  readonly attributes: Scored<AttributeSample>[];
   /** The liveness threshold the engine reported (the pack's), or NaN when no image was scored. */
   readonly livenessThreshold: number;
-  /** The attribute thresholds the engine reported, by attribute name. */
-  readonly attributeThresholds: Record<string, number>;
+  /** Per flag group (attributes, quality problems), its samples and thresholds. */
+  readonly flags: Record<FlagGroup, ScoredFlagGroup>;
 }
 
 export interface ScoreOptions {
@@ -26,7 +35,6 @@ export interface ScoreOptions {
 }
 
 const LIVENESS_ONLY = { is_liveness: true, is_quality: false, is_attribute: false } as const;
-const ATTRIBUTES_ONLY = { is_liveness: false, is_quality: false, is_attribute: true } as const;
 
 function errorCode(err: unknown): string {
   if (err instanceof FaceliveError) return err.code;
@@ -36,23 +44,24 @@ function errorCode(err: unknown): string {
 
 /** Scores every image of the set. Images are read and checked one by one, so results are reproducible. */
 export async function scoreDataset(engine: Engine, dataset: Dataset, options: ScoreOptions = {}): Promise<ScoredSet> {
-  const total = dataset.liveness.length + dataset.attributes.length;
+  const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
   let done = 0;
   const tick = (): void => options.onProgress?.(++done, total);
   let livenessThreshold = NaN;
-  const attributeThresholds: Record<string, number> = {};
 
   const liveness: Scored<ScoredSample>[] = [];
   for (const item of dataset.liveness) {
     liveness.push(await scoreLiveness(engine, item, (t) => { livenessThreshold = t; }));
     tick();
   }
-  const attributes: Scored<AttributeSample>[] = [];
-  for (const item of dataset.attributes) {
-    attributes.push(await scoreAttributes(engine, item, attributeThresholds));
-    tick();
+  const flags = byGroup((): ScoredFlagGroup => ({ samples: [], thresholds: {} }));
+  for (const group of FLAG_GROUPS) {
+    for (const item of dataset.flags[group]) {
+      flags[group].samples.push(await scoreFlags(engine, item, flags[group].thresholds));
+      tick();
+    }
   }
-  return { liveness, attributes, livenessThreshold, attributeThresholds };
+  return { liveness, livenessThreshold, flags };
 }
 
 async function scoreLiveness(engine: Engine, item: LivenessItem, seeThreshold: (t: number) => void): Promise<Scored<ScoredSample>> {
@@ -68,19 +77,17 @@ async function scoreLiveness(engine: Engine, item: LivenessItem, seeThreshold: (
   }
 }
 
-async function scoreAttributes(engine: Engine, item: AttributeItem, thresholds: Record<string, number>): Promise<Scored<AttributeSample>> {
-  const base = { path: item.path, truth: item.attributes };
+/** Checks one image for its group alone and reads what the engine flagged; records the thresholds it reported. */
+async function scoreFlags(engine: Engine, item: FlagItem, thresholds: Record<string, FlagThreshold>): Promise<FlagScored> {
+  const spec = GROUPS[item.group];
+  const base = { path: item.path, truth: item.flags };
   try {
-    const result = await engine.check(await fs.readFile(item.path), ATTRIBUTES_ONLY);
-    const section = result.data.attributes;
-    if (!section) return { ...base, scores: null, error: 'NO_ATTRIBUTES_SECTION' };
-    const scores: Record<string, number> = {};
-    for (const [name, measure] of Object.entries(section)) {
-      scores[name] = measure.probability;
-      thresholds[name] = measure.threshold;
-    }
-    return { ...base, scores };
+    const result = await engine.check(await fs.readFile(item.path), spec.options);
+    const reading = spec.read(result.data);
+    if (!reading) return { ...base, flagged: null, scores: null, error: `NO_${spec.reportKey.toUpperCase()}_SECTION` };
+    Object.assign(thresholds, reading.thresholds);
+    return { ...base, flagged: reading.flagged, ...(reading.scores ? { scores: reading.scores } : {}) };
   } catch (err) {
-    return { ...base, scores: null, error: errorCode(err) };
+    return { ...base, flagged: null, scores: null, error: errorCode(err) };
   }
 }

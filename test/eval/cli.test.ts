@@ -1,14 +1,15 @@
-// `facelive eval` end to end on a small generated set: face selfies from the test helpers and a
-// landscape without a face (a non-response). Checks the JSON report's structure and counts, the plot
-// file, the calibrated pack and the usage errors.
+// `facelive eval` end to end on a small generated set: face selfies from the test helpers, blurred,
+// darkened and grayscale ones for the quality folders, and a landscape without a face (a
+// non-response). Checks the JSON report's structure and counts, the quality figures, the plot file,
+// the calibrated pack, CSV labels and the usage errors.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runEval } from '../../bin/eval';
-import type { EvalReport } from '../../core/eval/report';
-import { blurredSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import type { EvalReport, FlagReport } from '../../core/eval/report';
+import { blurredSelfie, darkenedSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 
 interface Captured { code: number; stdout: string; stderr: string }
 
@@ -38,6 +39,12 @@ describe('facelive eval (bin/eval)', function () {
       'attr_none/frontal.jpg': selfieJpeg('frontal'),
       'attr_none/landscape.jpg': landscapeJpeg(),
       'attr_sunglasses/right.jpg': selfieJpeg('right'),
+      'quality_blur/blurred.jpg': blurredSelfie(),
+      'quality_dark/dark.jpg': darkenedSelfie(),
+      'quality_grayscale/gray.jpg': grayscaleSelfie(),
+      'quality_none/frontal.jpg': selfieJpeg('frontal'),
+      'quality_none/right.jpg': selfieJpeg('right'),
+      'quality_none/landscape.jpg': landscapeJpeg(),
     };
     for (const [name, image] of Object.entries(files)) {
       await fs.mkdir(path.join(dir, path.dirname(name)), { recursive: true });
@@ -85,11 +92,39 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(a.metrics.sunglasses.support, 1);
     for (const m of Object.values(a.metrics)) assert.equal(m.tp + m.fp + m.fn + m.tn, 2);
 
-    assert.match(await fs.readFile(plot, 'utf8'), /^<svg/);
+    assert.ok(report.quality, 'quality_* folders give a quality section');
+
+    const svg = await fs.readFile(plot, 'utf8');
+    assert.match(svg, /^<svg/);
+    assert.match(svg, /Quality problems/);
     assert.match(stderr, /Plot written/);
 
     const again = await evalCli([dir, '--json']);
     assert.deepEqual(JSON.parse(again.stdout), report, 'the same set gives the same report');
+  });
+
+  it('scores quality folders like attribute folders: blur, dark and grayscale each found, nothing else', async () => {
+    const { code, stdout, stderr } = await evalCli([dir, '--json']);
+    assert.equal(code, 0, stderr);
+    const q = (JSON.parse(stdout) as EvalReport).quality;
+    assert.ok(q);
+    assert.equal(q.samples, 6);
+    assert.deepEqual(q.non_responses, { total: 1, by_code: { FACE_NOT_DETECTED: 1 } });
+    assert.deepEqual(Object.keys(q.metrics), ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'pose']);
+    for (const [name, m] of Object.entries(q.metrics)) {
+      assert.equal(m.tp + m.fp + m.fn + m.tn, 5, 'the five scored images');
+      assert.equal(m.fp, 0, `no image is flagged for ${name} without carrying it`);
+    }
+    for (const name of ['blur', 'dark', 'grayscale']) {
+      const m: FlagReport['metrics'][string] = q.metrics[name];
+      assert.deepEqual([m.support, m.tp, m.fp, m.fn, m.tn], [1, 1, 0, 0, 4], name);
+      assert.deepEqual([m.precision, m.recall, m.f1], [1, 1, 1], name);
+    }
+    assert.equal(q.metrics.exposure.support, 0);
+    assert.equal(q.metrics.exposure.recall, null, 'no image carries it: recall is n/a (null in JSON)');
+    assert.equal(typeof q.metrics.blur.threshold, 'number');
+    assert.equal(typeof q.metrics.face_size.threshold, 'number');
+    assert.deepEqual(Object.keys(q.metrics.pose.threshold), ['max_yaw', 'max_pitch', 'max_roll']);
   });
 
   it('prints a text table', async () => {
@@ -99,6 +134,9 @@ describe('facelive eval (bin/eval)', function () {
     assert.match(stdout, /Non-responses \(left out of every rate\): 1 \(FACE_NOT_DETECTED 1\)/);
     assert.match(stdout, /ACER/);
     assert.match(stdout, /sunglasses/);
+    assert.match(stdout, /Quality problems \(a measure that fails its threshold\): 6 images; non-responses 1 \(FACE_NOT_DETECTED 1\)/);
+    assert.match(stdout, /^blur +\d\.\d{4} +1 +1 +0 +0 +100\.00% +100\.00% +100\.00%$/m);
+    assert.match(stdout, /^pose +yaw\/pitch\/roll \d+\/\d+\/\d+ /m);
   });
 
   it('writes a calibrated copy of the pack with the threshold replaced', async () => {
@@ -132,6 +170,32 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(report.liveness?.counts.live.scored, 1);
     assert.deepEqual(Object.keys(report.liveness?.counts.by_species ?? {}), ['print']);
     assert.equal(report.attributes, undefined);
+    assert.equal(report.quality, undefined);
+  });
+
+  it('reads quality labels from a CSV list, a path in several rows carrying all their measures', async () => {
+    const csv = path.join(dir, 'quality.csv');
+    await fs.writeFile(csv, [
+      'path,label,species',
+      'quality_blur/blurred.jpg,quality_blur,',
+      'quality_dark/dark.jpg,quality_dark,',
+      'quality_dark/dark.jpg,quality_grayscale,',
+      'quality_none/frontal.jpg,quality_none,',
+      'quality_none/landscape.jpg,quality_none,',
+      '',
+    ].join('\n'));
+    const { code, stdout, stderr } = await evalCli([csv, '--json']);
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as EvalReport;
+    assert.equal(report.liveness, undefined);
+    assert.equal(report.attributes, undefined);
+    const q = report.quality;
+    assert.ok(q);
+    assert.equal(q.samples, 4);
+    assert.equal(q.non_responses.total, 1);
+    assert.deepEqual([q.metrics.blur.tp, q.metrics.blur.fp, q.metrics.blur.fn], [1, 0, 0]);
+    assert.deepEqual([q.metrics.dark.tp, q.metrics.dark.fp, q.metrics.dark.fn], [1, 0, 0]);
+    assert.deepEqual([q.metrics.grayscale.support, q.metrics.grayscale.tp, q.metrics.grayscale.fn], [1, 0, 1], 'the dark colour image is not grayscale');
   });
 
   it('answers usage errors with exit code 2', async () => {
@@ -140,6 +204,14 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal((await evalCli([dir, '--out', dir])).code, 2);
     assert.equal((await evalCli([dir, '--calibrate', '--target-bpcer', '2', '--out', dir])).code, 2);
     assert.equal((await evalCli([path.join(dir, 'missing')])).code, 1);
-    assert.match((await evalCli(['--help'])).stdout, /Usage: facelive eval/);
+    const help = (await evalCli(['--help'])).stdout;
+    assert.match(help, /Usage: facelive eval/);
+    assert.match(help, /quality_<measure>/);
+
+    const bad = path.join(dir, 'bad-quality');
+    await fs.mkdir(path.join(bad, 'quality_noise'), { recursive: true });
+    const unknown = await evalCli([bad]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown quality measure "noise".*quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_pose or quality_none/);
   });
 });

@@ -1,10 +1,11 @@
-// Reading labelled sets: folder layout, CSV lists, sorted order, empty species.
+// Reading labelled sets: folder layout, CSV lists, sorted order, empty species, attribute and quality
+// flag groups, unknown quality measures.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCsv, readDataset } from '../../core/eval/dataset';
+import { DatasetLabelError, parseCsv, readDataset } from '../../core/eval/dataset';
 
 describe('eval/dataset', () => {
   let dir: string;
@@ -14,6 +15,7 @@ describe('eval/dataset', () => {
     const files = [
       'live/b.jpg', 'live/a.PNG', 'live/notes.txt', 'spoof_print/x.jpg', 'spoof_replay/sub/y.webp',
       'attr_mask/m.jpg', 'attr_none/n.jpeg', 'other/ignored.jpg',
+      'quality_blur/b.jpg', 'quality_dark/d.jpg', 'quality_none/n.png', 'quality_none/sub/o.jpg',
     ];
     for (const f of files) {
       await fs.mkdir(path.dirname(path.join(dir, f)), { recursive: true });
@@ -26,7 +28,7 @@ describe('eval/dataset', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('reads live/, spoof_*/ (recursively) and attr_*/ folders in sorted order', async () => {
+  it('reads live/, spoof_*/ (recursively), attr_*/ and quality_*/ folders in sorted order', async () => {
     const set = await readDataset(dir);
     const rel = (p: string): string => path.relative(dir, p).split(path.sep).join('/');
     assert.deepEqual(set.liveness.map((i) => [rel(i.path), i.label, i.species]), [
@@ -34,13 +36,32 @@ describe('eval/dataset', () => {
       ['spoof_print/x.jpg', 'attack', 'print'], ['spoof_replay/sub/y.webp', 'attack', 'replay'],
     ]);
     assert.deepEqual(set.species, ['other', 'print', 'replay']);
-    assert.deepEqual(set.attributes.map((i) => [rel(i.path), i.attributes]), [
-      ['attr_mask/m.jpg', ['mask']], ['attr_none/n.jpeg', []],
+    assert.deepEqual(set.flags.attribute.map((i) => [rel(i.path), i.group, i.flags]), [
+      ['attr_mask/m.jpg', 'attribute', ['mask']], ['attr_none/n.jpeg', 'attribute', []],
     ]);
-    assert.deepEqual(set.attributeNames, ['mask']);
+    assert.deepEqual(set.flags.quality.map((i) => [rel(i.path), i.group, i.flags]), [
+      ['quality_blur/b.jpg', 'quality', ['blur']], ['quality_dark/d.jpg', 'quality', ['dark']],
+      ['quality_none/n.png', 'quality', []], ['quality_none/sub/o.jpg', 'quality', []],
+    ]);
+    assert.deepEqual(set.flagNames, { attribute: ['mask'], quality: ['blur', 'dark'] });
   });
 
-  it('reads a CSV list relative to its folder and merges attribute rows', async () => {
+  it('rejects an unknown quality measure, naming the known ones', async () => {
+    const bad = await fs.mkdtemp(path.join(os.tmpdir(), 'facelive-dataset-bad-'));
+    try {
+      await fs.mkdir(path.join(bad, 'quality_sharpness'));
+      await assert.rejects(readDataset(bad), (err: Error) => err instanceof DatasetLabelError
+        && /"sharpness"/.test(err.message)
+        && /quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_pose or quality_none/.test(err.message));
+      const csv = path.join(bad, 'list.csv');
+      await fs.writeFile(csv, 'a.jpg,quality_noise,\n');
+      await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /"noise".*row 1.*quality_pose/.test(err.message));
+    } finally {
+      await fs.rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a CSV list relative to its folder and merges attribute rows and quality rows', async () => {
     const csv = path.join(dir, 'list.csv');
     await fs.writeFile(csv, [
       'path,label,species',
@@ -49,14 +70,21 @@ describe('eval/dataset', () => {
       'spoof_replay/sub/y.webp,spoof_replay,',
       'attr_mask/m.jpg,attr_mask,',
       'attr_mask/m.jpg,attr_sunglasses,',
+      'quality_blur/b.jpg,quality_dark,',
+      'quality_blur/b.jpg,QUALITY_BLUR,',
+      'attr_mask/m.jpg,quality_none,',
       '',
     ].join('\r\n'));
     const set = await readDataset(csv);
     assert.deepEqual(set.liveness.map((i) => [i.label, i.species]), [['live', ''], ['attack', 'print'], ['attack', 'replay']]);
     assert.equal(set.liveness[0].path, path.join(dir, 'live/b.jpg'));
-    assert.deepEqual(set.attributes.map((i) => i.attributes), [['mask', 'sunglasses']]);
+    assert.deepEqual(set.flags.attribute.map((i) => i.flags), [['mask', 'sunglasses']]);
+    assert.deepEqual(set.flags.quality.map((i) => [path.relative(dir, i.path).split(path.sep).join('/'), i.flags]), [
+      ['attr_mask/m.jpg', []], ['quality_blur/b.jpg', ['blur', 'dark']],
+    ]);
+    assert.deepEqual(set.flagNames, { attribute: ['mask', 'sunglasses'], quality: ['blur', 'dark'] });
     await fs.writeFile(csv, 'a.jpg,bogus,\n');
-    await assert.rejects(readDataset(csv), TypeError);
+    await assert.rejects(readDataset(csv), DatasetLabelError);
   });
 
   it('parses quoted CSV fields', () => {

@@ -1,9 +1,10 @@
-// Hand-computed checks of the ISO/IEC 30107-3 metrics, ties, empty species/classes, attribute P/R/F1.
+// Hand-computed checks of the ISO/IEC 30107-3 metrics, ties, empty species/classes, and P/R/F1 per
+// flag (attributes, quality problems).
 
 import assert from 'node:assert/strict';
 import {
-  attributeMetrics, attributeNonResponses, bpcerAtApcer, calibrateThreshold, countSamples, detCurve,
-  equalErrorRate, operatingPoint, type AttributeSample, type ScoredSample,
+  bpcerAtApcer, calibrateThreshold, countSamples, detCurve, equalErrorRate, flagMetrics, flagNonResponses,
+  operatingPoint, type FlagSample, type ScoredSample,
 } from '../../core/eval/metrics';
 
 const live = (score: number | null): ScoredSample => ({ score, label: 'live' });
@@ -148,17 +149,18 @@ describe('eval/metrics', () => {
     });
   });
 
-  describe('attributeMetrics', () => {
-    const samples: AttributeSample[] = [
-      { scores: { mask: 0.9, sunglasses: 0.2, veil: 0 }, truth: ['mask'] },
-      { scores: { mask: 0.4, sunglasses: 0.8, veil: 0 }, truth: ['mask', 'sunglasses'] },
-      { scores: { mask: 0.6, sunglasses: 0.1, veil: 0 }, truth: [] },
-      { scores: { mask: 0.5, sunglasses: 0.5, veil: 0 }, truth: [] },
-      { scores: null, truth: ['mask'] },
+  describe('flagMetrics', () => {
+    // Attributes as the engine flags them (probability >= threshold).
+    const attributes: FlagSample[] = [
+      { flagged: { mask: true, sunglasses: false, veil: false }, truth: ['mask'] },
+      { flagged: { mask: false, sunglasses: true, veil: false }, truth: ['mask', 'sunglasses'] },
+      { flagged: { mask: true, sunglasses: false, veil: false }, truth: [] },
+      { flagged: { mask: true, sunglasses: true, veil: false }, truth: [] },
+      { flagged: null, truth: ['mask'] },
     ];
 
-    it('computes precision, recall and F1 (detected when score >= threshold)', () => {
-      const m = attributeMetrics(samples, { mask: 0.5, sunglasses: 0.5, veil: 0.5 });
+    it('computes precision, recall and F1 from the flags', () => {
+      const m = flagMetrics(attributes, ['mask', 'sunglasses', 'veil']);
       assert.deepEqual([m.mask.tp, m.mask.fp, m.mask.fn, m.mask.tn], [1, 2, 1, 0]);
       close(m.mask.precision, 1 / 3);
       close(m.mask.recall, 1 / 2);
@@ -166,7 +168,34 @@ describe('eval/metrics', () => {
       assert.deepEqual([m.sunglasses.tp, m.sunglasses.fp, m.sunglasses.fn, m.sunglasses.tn], [1, 1, 0, 2]);
       close(m.sunglasses.f1, 2 / 3);
       assert.ok(Number.isNaN(m.veil.precision) && Number.isNaN(m.veil.recall) && Number.isNaN(m.veil.f1));
-      assert.equal(attributeNonResponses(samples), 1);
+      assert.equal(flagNonResponses(attributes), 1);
+    });
+
+    it('scores quality problems the same way: a failed measure is a flag, an image may fail several', () => {
+      const pass = { blur: false, dark: false, grayscale: false };
+      const quality: FlagSample[] = [
+        { flagged: { ...pass, blur: true }, truth: ['blur'] },
+        { flagged: { ...pass, blur: true, dark: true }, truth: ['blur', 'dark'] },
+        { flagged: { ...pass, dark: true }, truth: [] },
+        { flagged: pass, truth: ['grayscale'] },
+        { flagged: pass, truth: [] },
+        { flagged: null, truth: ['blur'] },
+      ];
+      const m = flagMetrics(quality, ['blur', 'dark', 'grayscale']);
+      assert.deepEqual([m.blur.tp, m.blur.fp, m.blur.fn, m.blur.tn], [2, 0, 0, 3]);
+      close(m.blur.precision, 1);
+      close(m.blur.recall, 1);
+      close(m.blur.f1, 1);
+      assert.deepEqual([m.dark.tp, m.dark.fp, m.dark.fn, m.dark.tn], [1, 1, 0, 3]);
+      close(m.dark.f1, 2 / 3);
+      assert.deepEqual([m.grayscale.tp, m.grayscale.fp, m.grayscale.fn], [0, 0, 1]);
+      assert.ok(Number.isNaN(m.grayscale.precision) && Number.isNaN(m.grayscale.f1));
+      close(m.grayscale.recall, 0);
+      assert.equal(flagNonResponses(quality), 1);
+    });
+
+    it('rejects a scored sample without the flag', () => {
+      assert.throws(() => flagMetrics([{ flagged: { blur: true }, truth: [] }], ['dark']), TypeError);
     });
   });
 });
