@@ -1,5 +1,6 @@
 // The input handler every facelive node shares: busy status, run the work, then status + send +
-// done(), or a red status and done(err) so Catch nodes get the msg with msg.error.code.
+// done(), or a red status and done(err) so Catch nodes get the msg with msg.error.code (and
+// msg.statusCode set to the code's HTTP status from core's table, ready for an http response node).
 
 import { toNodeError } from './errors';
 import type { Node, NodeMessage, NodeStatus } from './red';
@@ -23,6 +24,7 @@ export function handleInput(node: Node, work: (msg: NodeMessage) => Promise<Outc
       (err: unknown) => {
         const error = toNodeError(err);
         node.status(errorStatus(error.code));
+        msg.statusCode = error.status;
         done(error);
       },
     );

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
-import { ERROR_TABLE } from '../../core';
+import { ERROR_TABLE, type ErrorCode } from '../../core';
 import { attributeNode, detectNode, engineNode, helper, nodeFlow, qualityNode, run, settledStatus } from './support';
 
 interface Case {
@@ -47,6 +47,7 @@ describe('facelive node errors', function () {
       const status = settledStatus();
       const msg = await run('caught', await c.msg());
       assert.equal(msg.error.code, c.code);
+      assert.equal(msg.statusCode, ERROR_TABLE[c.code as ErrorCode].status);
       assert.equal(msg.error.source.type, 'facelive-detect');
       assert.ok(!/FaceliveError:/.test(msg.error.message), 'the message is the plain sentence');
       if (c.code !== 'INTERNAL_SERVER_ERROR') assert.ok(msg.error.message.length > 0);
