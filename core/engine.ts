@@ -10,7 +10,7 @@ import { resolveLimits } from './limits';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { detectFaces } from './faces/detector';
-import { estimatePose, locateLandmarks } from './faces/landmarks';
+import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
 import { checkQuality } from './checks/quality';
 import { checkAttributes } from './checks/attributes';
@@ -110,7 +110,8 @@ class FaceliveEngine implements Engine {
 
     let t = performance.now();
     const bytes = await loadImageBytes(classified, this.limits);
-    const { raster, format } = await decodeImage(bytes, this.limits.maxPixels);
+    const decoded = await decodeImage(bytes, this.limits.maxPixels);
+    const { raster, format, scale } = decoded;
     const decodeMs = elapsed(t);
 
     t = performance.now();
@@ -125,10 +126,12 @@ class FaceliveEngine implements Engine {
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
       : none));
 
+    // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
+    const imageGeometry = geometry && scaleGeometry(geometry, scale);
     t = performance.now();
     const regions = geometry && (options.is_quality || options.is_attribute) ? measureRegions(raster, primary.box, geometry) : undefined;
     const quality = options.is_quality && geometry && regions
-      ? checkQuality(raster, primary.box, geometry, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
+      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
       : undefined;
     const qualityMs = elapsed(t);
 
@@ -137,17 +140,17 @@ class FaceliveEngine implements Engine {
     const attributesMs = elapsed(t);
 
     const faces: FaceResult[] = detected.map((face, i) => ({
-      box: roundBox(face.box),
+      box: roundBox(scaleBox(face.box, scale)),
       score: Math.round(face.score * 10000) / 10000,
       primary: i === 0,
-      ...(i === 0 && geometry ? { landmarks: geometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
+      ...(i === 0 && imageGeometry ? { landmarks: imageGeometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
     }));
 
     return buildResult(
       { options, nface: detected.length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
       {
         faces,
-        image: { width: raster.width, height: raster.height, format },
+        image: { width: decoded.width, height: decoded.height, format },
         pack: { name: this.pack.name, version: this.pack.version },
         request_id: context.requestId ?? randomUUID(),
         timings_ms: {
@@ -158,6 +161,14 @@ class FaceliveEngine implements Engine {
     );
   }
 
+}
+
+function scaleBox(box: { x: number; y: number; width: number; height: number }, scale: number) {
+  return scale === 1 ? box : { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
+}
+
+function scaleGeometry(geometry: FaceGeometry, scale: number): FaceGeometry {
+  return scale === 1 ? geometry : geometryFromPoints(geometry.points.map((p) => ({ x: p.x * scale, y: p.y * scale })));
 }
 
 function roundBox(box: { x: number; y: number; width: number; height: number }) {
