@@ -65,6 +65,8 @@ class FaceliveEngine implements Engine {
   private readonly landmarkKey: string | undefined;
   private readonly poseKey: string | undefined;
   private disposed = false;
+  /** Checks started and not yet settled: dispose() waits for them before releasing the sessions. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(loaded: Pack, private readonly registry: Registry, options: EngineOptions) {
     this.manifest = loaded.manifest;
@@ -78,27 +80,38 @@ class FaceliveEngine implements Engine {
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
   }
 
-  async checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-    try {
+  checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
+    return this.track(async () => {
       const { image, flags } = parseRequestBody(body);
-      return await this.run(image, flags, context);
-    } catch (err) {
-      throw toFaceliveError(err);
-    }
+      return this.run(image, flags, context);
+    });
   }
 
-  async check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
-    try {
+  check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
+    return this.track(async () => {
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
-      return await this.run(image, options, context);
-    } catch (err) {
-      throw toFaceliveError(err);
-    }
+      return this.run(image, options, context);
+    });
   }
 
+  /** Refuses new checks at once, lets the running ones finish, then releases the sessions. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.registry.dispose();
+  }
+
+  /** Runs one check, counted as in flight (synchronously, from the call) until it settles. */
+  private track(work: () => Promise<CheckResult>): Promise<CheckResult> {
+    const running = work().catch((err: unknown) => {
+      throw toFaceliveError(err);
+    });
+    this.inFlight.add(running);
+    const forget = (): void => {
+      this.inFlight.delete(running);
+    };
+    running.then(forget, forget);
+    return running;
   }
 
   private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {
