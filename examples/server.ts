@@ -11,7 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Engine } from '../core/engine-types';
@@ -308,12 +308,17 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
   const config = loadedConfig;
   let stopping = false;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     stdoutLogger({ level: 'info', msg: 'facelive shutting down', signal });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections end after their current answer instead of carrying new requests.
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     void handle
       .close({ timeoutMs: config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS })
       .catch(() => undefined)
