@@ -286,7 +286,7 @@ function stdoutLogger(entry: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }
 
-/** Starts the service on PORT (default 3000) with FACELIVE_CONFIG; resolves once it listens. */
+/** Starts the service on PORT (default 3000; HOST, default every interface) with FACELIVE_CONFIG; resolves once it listens. */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
@@ -300,7 +300,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     );
   }
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = handle.app.listen(port, () => resolve(listening));
+    const host = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
+    const listening = host === undefined ? handle.app.listen(port, () => resolve(listening)) : handle.app.listen(port, host, () => resolve(listening));
     listening.once('error', reject);
   });
   const address = server.address();
