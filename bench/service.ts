@@ -28,6 +28,10 @@ export async function startService(config: Record<string, unknown>, env: NodeJS.
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A harness that dies never leaves its service behind.
+  process.once('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   let out = '';
   // Keep only the tail: a long run logs a line per request.
   const append = (chunk: Buffer): void => {
