@@ -217,6 +217,7 @@ async function main(): Promise<void> {
   const byStatus = new Map<number, number>();
   const failures: { kind: string; status: number; body: string }[] = [];
   let sent = 0;
+  let answered = 0;
   let images = 0;
   let transportErrors = 0;
   const started = Date.now();
@@ -235,7 +236,8 @@ async function main(): Promise<void> {
       } catch {
         transportErrors += 1;
       }
-      if (sent % 1000 === 0) process.stdout.write(`  ${sent} sent, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      answered += 1;
+      if (answered % 1000 === 0) process.stdout.write(`  ${answered} answered, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     }
   };
   console.log(`facelive fuzz — seed ${seed}, up to ${count} requests or ${minutes} min, ${concurrency} at a time, service on ${service.base}`);

@@ -199,6 +199,11 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         slot.then((late) => late(), () => undefined);
         throw err;
       }
+      if (req.socket.destroyed) {
+        // The client left while the request was queued: no one to answer, no work to do.
+        release();
+        throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
+      }
       // The slot is held until the engine is done, even when the deadline answers first.
       const work = engine.checkRequest(body, { requestId });
       work.then(release, release);
@@ -221,6 +226,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
+      // An answer given before the body was read (a deadline, a shutdown) closes the connection.
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);

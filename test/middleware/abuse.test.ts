@@ -98,7 +98,7 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
 
     before(async () => {
       redis = await startRedis();
-      const config = { engine, credentials: [LIVE], quotaStore: 'redis' as const, redisUrl: redis.url, authFailures: { limit: 2, windowMs: 60_000 }, rateLimit: { limit: 3 }, trustProxy: 1 };
+      const config = { engine, credentials: [LIVE], quotaStore: 'redis' as const, redisUrl: redis.url, authFailures: { limit: 2, windowMs: 60_000 }, rateLimit: { limit: 3 }, trustProxy: 1, redisCommandTimeoutMs: 5000 };
       first = createApp(config);
       second = createApp(config);
     });

@@ -12,6 +12,8 @@ import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
 /** These tests pile up 200 requests at once on purpose: a queue that holds them all. */
+/** No outage is simulated here: a generous command timeout keeps a loaded CI machine from reading as one. */
+const SLOW_MACHINE_TIMEOUT_MS = 5000;
 const UNBOUNDED = { maxQueue: 1000, queueTimeoutMs: 600_000, requestTimeoutMs: 600_000 } as const;
 
 interface StoreCase {
@@ -29,7 +31,7 @@ const STORES: readonly StoreCase[] = [
     make: async () => {
       redis ??= await startRedis();
       prefixCounter += 1;
-      return new RedisQuotaStore({ url: redis.url, prefix: `facelive-test-${process.pid}-${prefixCounter}:` });
+      return new RedisQuotaStore({ url: redis.url, prefix: `facelive-test-${process.pid}-${prefixCounter}:`, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
     },
   },
 ];
@@ -175,8 +177,8 @@ describe('quota (testing-mode credentials)', function () {
   it('RedisQuotaStore shares one quota between two app instances', async () => {
     redis ??= await startRedis();
     const prefix = `facelive-shared-${process.pid}:`;
-    const storeA = new RedisQuotaStore({ url: redis.url, prefix });
-    const storeB = new RedisQuotaStore({ url: redis.url, prefix });
+    const storeA = new RedisQuotaStore({ url: redis.url, prefix, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
+    const storeB = new RedisQuotaStore({ url: redis.url, prefix, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
     const testing: Credential = { appId: 't-shared', apiKey: 'k-shared', mode: 'testing', quota: 3 };
     try {
       const make = (store: QuotaStore): express.Express => {
