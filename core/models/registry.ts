@@ -13,7 +13,8 @@ export type TensorMap = Record<string, { readonly data: Float32Array; readonly d
 export interface Model {
   readonly key: string;
   readonly entry: ModelEntry;
-  run(input: Float32Array): Promise<TensorMap>;
+  /** `size` overrides the manifest's input width and height (models with a dynamic input). */
+  run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap>;
 }
 
 export interface Registry {
@@ -40,13 +41,14 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
     executionMode: 'sequential',
     logSeverityLevel: 3,
   });
-  const { width, height, layout, channels, name } = entry.input;
+  const { layout, channels, name } = entry.input;
   const depth = channels === 'GRAY' ? 1 : 3;
-  const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
   const model: Model = {
     key,
     entry,
-    async run(input: Float32Array): Promise<TensorMap> {
+    async run(input: Float32Array, size = entry.input): Promise<TensorMap> {
+      const { width, height } = size;
+      const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
       const results = await session.run({ [name]: new ort.Tensor('float32', input, dims) });
       const out: TensorMap = {};
       for (const [outName, tensor] of Object.entries(results)) {
