@@ -35,7 +35,8 @@ export async function startService(config: Record<string, unknown>, env: NodeJS.
   let out = '';
   // Keep only the tail: a long run logs a line per request.
   const append = (chunk: Buffer): void => {
-    out = (out + chunk.toString()).slice(-200_000);
+    out += chunk.toString();
+    if (out.length > 400_000) out = out.slice(-200_000);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);

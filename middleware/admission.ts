@@ -24,8 +24,18 @@ interface Waiter {
 export const CAPACITY_RETRY_AFTER_S = 1;
 export const SHUTDOWN_RETRY_AFTER_S = 5;
 
+/** The 503s of a full queue (logged in summary, not one line each: under overload logging would add load). */
+const capacityErrors = new WeakSet<FaceliveError>();
+
 export function atCapacity(message = 'The server is at capacity; retry shortly.'): FaceliveError {
-  return new FaceliveError('SERVICE_UNAVAILABLE', message, { retryAfterS: CAPACITY_RETRY_AFTER_S });
+  const err = new FaceliveError('SERVICE_UNAVAILABLE', message, { retryAfterS: CAPACITY_RETRY_AFTER_S });
+  capacityErrors.add(err);
+  return err;
+}
+
+/** True for the 503 of a full queue or a queue wait that ran out. */
+export function isCapacityError(err: unknown): boolean {
+  return err instanceof FaceliveError && capacityErrors.has(err);
 }
 
 export function shuttingDown(): FaceliveError {
@@ -53,6 +63,11 @@ export class Admission {
   /** True once drain() was called. */
   get isDraining(): boolean {
     return this.draining;
+  }
+
+  /** True when a request arriving now would be refused (draining, or every slot and queue place taken). */
+  get full(): boolean {
+    return this.draining || (this.running >= this.options.maxInFlight && this.queue.length >= this.options.maxQueue);
   }
 
   /**

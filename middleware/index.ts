@@ -4,7 +4,8 @@
 // Order of checks in one request: request id, shutting down (503), the failed-authentication
 // cool-down of the client address (429: before the key is checked, or it would not stop guessing),
 // auth (401), the credential's rate limit (429), quota reservation (403; 503 when the quota store
-// is unreachable), then the body (parse errors are 400s), a check slot (503 when the queue is full),
+// is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
+// a check slot (503 when the queue is full or the wait runs out),
 // and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
 // unauthenticated or exhausted callers cannot make the server read large bodies, fetch URLs or run
 // models. The whole request runs under a deadline (requestTimeoutMs, then 503).
@@ -17,10 +18,10 @@ import type { Engine } from '../core/engine-types';
 import { FaceliveError } from '../core/errors';
 import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
-import { Admission, type Release, shuttingDown } from './admission';
+import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { describeError, sendError, toContractError } from './errors';
-import { type FaceLivenessOptions, resolveOptions } from './options';
+import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { requestIdOf } from './request-id';
 
@@ -54,15 +55,43 @@ export interface FaceLivenessRouter extends Router {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-/** Rejects with SERVICE_UNAVAILABLE when `ms` pass first; the timer never keeps the process alive. */
-function deadline(ms: number): { readonly expired: Promise<never>; cancel(): void } {
+/** Counts refusals at capacity and logs them as one line per interval instead of one per request. */
+function summaryLog(log: (entry: LogEntry) => void, intervalMs: number): { count(): void } {
+  let refused = 0;
   let timer: NodeJS.Timeout | undefined;
+  return {
+    count: () => {
+      refused += 1;
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        log({ level: 'warn', msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503, count: refused, interval_ms: intervalMs });
+        refused = 0;
+      }, intervalMs);
+      timer.unref();
+    },
+  };
+}
+
+/** Rejects with SERVICE_UNAVAILABLE when `ms` pass first; the timer never keeps the process alive. */
+function deadline(ms: number): { readonly expired: Promise<never>; readonly passed: boolean; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let passed = false;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new FaceliveError('SERVICE_UNAVAILABLE', 'The request did not finish within the server\'s deadline; retry shortly.', { retryAfterS: 1 })), ms);
+    timer = setTimeout(() => {
+      passed = true;
+      reject(new FaceliveError('SERVICE_UNAVAILABLE', 'The request did not finish within the server\'s deadline; retry shortly.', { retryAfterS: 1 }));
+    }, ms);
     timer.unref();
   });
   expired.catch(() => undefined);
-  return { expired, cancel: () => clearTimeout(timer) };
+  return {
+    expired,
+    get passed() {
+      return passed;
+    },
+    cancel: () => clearTimeout(timer),
+  };
 }
 
 function looksLikeRequest(value: unknown): boolean {
@@ -108,6 +137,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }
   const config = resolveOptions(options, createEngine);
   const { log, metrics, quota } = config;
+  const capacityLog = summaryLog(log, 1000);
   const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
   const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
   const rateLimit = config.authenticate !== null && config.rateLimit !== null ? credentialRateLimiter(config.rateLimit, config.rateLimitStore?.('rate'), log) : null;
@@ -178,6 +208,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       if (principal !== undefined) res.locals[APP_ID_LOCAL] = principal.appId;
       if (rateLimit !== null) await Promise.race([run(rateLimit, req, res), timeout.expired]);
+      // Refuse before reserving quota or reading the body when no place is free now.
+      if (admission.full) throw admission.isDraining ? shuttingDown() : atCapacity();
       if (principal?.mode === 'testing') {
         const holder = principal;
         reservation = Promise.resolve(quota.reserve(holder.appId, holder.quota ?? 0, ticket));
@@ -217,7 +249,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         reservation.then((taken) => (taken ? refund(holder, ticket, requestId) : undefined), () => undefined);
       }
       metrics?.observe('error', error.code, seconds());
-      log({
+      if (isCapacityError(error)) capacityLog.count();
+      else log({
         level: error.code === 'SERVICE_UNAVAILABLE' || error.code === 'TOO_MANY_REQUESTS' ? 'warn' : error.status >= 500 ? 'error' : 'info',
         msg: 'liveness request refused',
         request_id: requestId,
@@ -226,8 +259,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
-      // An answer given before the body was read (a deadline, a shutdown) closes the connection.
-      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+      // A deadline that passed while the body was still arriving (a slow upload) ends the connection too.
+      if (timeout.passed && !req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);
