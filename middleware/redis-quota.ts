@@ -45,7 +45,11 @@ return 1
 `;
 
 export interface RedisQuotaStoreOptions {
-  /** An ioredis client to use (not closed by close()). Give this or `url`. */
+  /**
+   * An ioredis client to use (not closed by close()). Give this or `url`. For fast 503s during an
+   * outage, create it as the store would: enableOfflineQueue false, maxRetriesPerRequest 0,
+   * autoResendUnfulfilledCommands false and a commandTimeout.
+   */
   readonly client?: Redis;
   /** A redis:// URL to connect to (the connection is closed by close()). Defaults to redis://127.0.0.1:6379. */
   readonly url?: string;
