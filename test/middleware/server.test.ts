@@ -42,10 +42,15 @@ describe('examples/server', function () {
     assert.equal((await request(dev.app).post('/v1/face/liveness').send({ image: face })).status, 401);
   });
 
-  it('GET /healthz reports ready with the pack', async () => {
+  it('GET /healthz reports live with the pack; GET /healthz/ready reports the engine and the quota store', async () => {
     const res = await request(dev.app).get('/healthz');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { status: 'ok', pack: { name: engine.pack.name, version: engine.pack.version } });
+    assert.deepEqual(res.body, { status: 'ok', engine: 'ready', pack: { name: engine.pack.name, version: engine.pack.version } });
+    const ready = await request(dev.app).get('/healthz/ready');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.status, 'ready');
+    assert.deepEqual(ready.body.quota_store, { kind: 'memory', available: true });
+    assert.equal(ready.body.draining, false);
   });
 
   it('GET / serves the demo page and its assets from the source folder', async () => {
@@ -217,10 +222,10 @@ describe('examples/server', function () {
         const apiKey = /API-Key:\s+(\S+)/.exec(out)?.[1];
         assert.ok(appId && apiKey, out);
         const base = `http://127.0.0.1:${port}`;
-        let health = await fetch(`${base}/healthz`);
+        let health = await fetch(`${base}/healthz/ready`);
         for (let i = 0; i < 50 && health.status !== 200; i += 1) {
           await new Promise((resolve) => setTimeout(resolve, 100));
-          health = await fetch(`${base}/healthz`);
+          health = await fetch(`${base}/healthz/ready`);
         }
         assert.equal(health.status, 200);
         const res = await fetch(`${base}/v1/face/liveness`, {
