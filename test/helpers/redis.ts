@@ -2,6 +2,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { pendingUnlessAvailable } from './binaries';
+import { findRedisServer } from './redis-binary';
 
 export interface RedisServer {
   readonly port: number;
@@ -22,14 +24,16 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts `redis-server` (from PATH) with no persistence on a free port of 127.0.0.1 and waits until
- * it accepts connections. Fails with a clear message when the binary is missing (install the
- * Debian package redis-server).
+ * Starts redis-server (see redis-binary.ts for where it is found) with no persistence on a free
+ * port of 127.0.0.1 and waits until it accepts connections. Fails with a clear message when the
+ * binary is missing.
  */
 export async function startRedis(): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) throw new Error(`${binary.reason}. Install it with: ${binary.enable}`);
   const port = await freePort();
   const child: ChildProcess = spawn(
-    'redis-server',
+    binary.path,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -39,7 +43,7 @@ export async function startRedis(): Promise<RedisServer> {
   await new Promise<void>((resolve, reject) => {
     const deadline = Date.now() + 10_000;
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(err.code === 'ENOENT' ? new Error('redis-server is not installed (apt-get install -y redis-server).') : err);
+      reject(err.code === 'ENOENT' ? new Error(`${binary.path} could not be run: ${err.message}`) : err);
     };
     child.once('error', onError);
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${String(code)}: ${output.slice(-500)}`)));
@@ -79,4 +83,14 @@ export async function startRedis(): Promise<RedisServer> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * startRedis() for a test or hook: when no redis-server can be found the test is reported pending
+ * with the reason (or, under CI=true, fails).
+ */
+export async function startRedisOrPending(context: Mocha.Context, what = 'the Redis tests'): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) pendingUnlessAvailable(context, what, binary);
+  return startRedis();
 }

@@ -7,14 +7,14 @@ import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { type Credential, errorHandler, faceLiveness, MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '../../middleware';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
-import { startRedis, type RedisServer } from '../helpers/redis';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
 
 interface StoreCase {
   readonly name: string;
-  make(): Promise<QuotaStore & { close?(): Promise<void> }>;
+  make(context: Mocha.Context): Promise<QuotaStore & { close?(): Promise<void> }>;
 }
 
 let redis: RedisServer | undefined;
@@ -24,8 +24,8 @@ const STORES: readonly StoreCase[] = [
   { name: 'MemoryQuotaStore', make: async () => new MemoryQuotaStore() },
   {
     name: 'RedisQuotaStore',
-    make: async () => {
-      redis ??= await startRedis();
+    make: async (context) => {
+      redis ??= await startRedisOrPending(context, 'the RedisQuotaStore tests');
       prefixCounter += 1;
       return new RedisQuotaStore({ url: redis.url, prefix: `facelive-test-${process.pid}-${prefixCounter}:` });
     },
@@ -51,13 +51,15 @@ describe('quota (testing-mode credentials)', function () {
   for (const storeCase of STORES) {
     describe(storeCase.name, () => {
       let store: QuotaStore & { close?(): Promise<void> };
+      let made: typeof store | undefined;
 
-      beforeEach(async () => {
-        store = await storeCase.make();
+      beforeEach(async function () {
+        store = made = await storeCase.make(this);
       });
 
       afterEach(async () => {
-        await store.close?.();
+        await made?.close?.();
+        made = undefined;
       });
 
       function appWith(credentials: Credential[]): express.Express {
@@ -170,8 +172,8 @@ describe('quota (testing-mode credentials)', function () {
     });
   }
 
-  it('RedisQuotaStore shares one quota between two app instances', async () => {
-    redis ??= await startRedis();
+  it('RedisQuotaStore shares one quota between two app instances', async function () {
+    redis ??= await startRedisOrPending(this, 'the RedisQuotaStore tests');
     const prefix = `facelive-shared-${process.pid}:`;
     const storeA = new RedisQuotaStore({ url: redis.url, prefix });
     const storeB = new RedisQuotaStore({ url: redis.url, prefix });
