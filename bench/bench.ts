@@ -41,7 +41,8 @@ export interface BenchReport {
     ratio: number;
   };
   human_error?: string;
-  environment: { node: string; platform: string; cpus: number };
+  /** Where it was measured: absolute times differ by machine, ratios within one run much less. */
+  environment: { node: string; platform: string; cpu_model: string; cpus: number; load_avg_1m: number };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -120,12 +121,25 @@ function formatTable(r: BenchReport): string {
   const lines = rows.map((row) => row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
   const runs = sizes.map((s) => `${s}: ${r.check_ms[s].runs}`).join(', ');
   return [
-    `facelive bench (Node ${r.environment.node}, ${r.environment.platform}, ${r.environment.cpus} CPUs; runs after ${WARMUP} warm-up: ${runs})`,
+    `facelive bench on ${r.environment.cpu_model}, ${r.environment.cpus} CPUs (load ${r.environment.load_avg_1m} at start), Node ${r.environment.node}, ${r.environment.platform}`,
+    `runs after ${WARMUP} warm-up: ${runs}`,
     ...lines,
     `engine start-up ${r.startup_ms.toFixed(0)} ms, peak RSS ${r.rss_mb.toFixed(0)} MB` +
       (r.human ? `; human start-up ${r.human.startup_ms} ms, ratio (geometric mean) ${r.human.ratio.toFixed(2)}` : ''),
     ...(r.human_error ? [`human: not measured (${r.human_error})`] : []),
   ].join('\n') + '\n';
+}
+
+/** The machine the figures come from: CPU model, logical cores, and the load when the bench started. */
+function machine(): BenchReport['environment'] {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    load_avg_1m: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
 }
 
 export async function runBench(argv: readonly string[]): Promise<number> {
@@ -150,7 +164,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     ...facelive,
     startup_ms,
     rss_mb,
-    environment: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: os.cpus().length },
+    environment: machine(),
   };
   try {
     report.human = await benchHuman(images, facelive.stages_ms);

@@ -119,11 +119,15 @@ class FaceliveEngine implements Engine {
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
 
-    const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
-    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
-    const [liveness, livenessMs] = await timed(() => (options.is_liveness
+    // Liveness first: its models run in a worker thread (see createEngine) while this thread goes on
+    // with landmarks and pose; its time is from its start to its answer.
+    const livenessRun = timed(() => (options.is_liveness
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
       : none));
+    livenessRun.catch(() => undefined); // awaited below; an early failure elsewhere must not leave it unhandled
+    const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
+    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
+    const [liveness, livenessMs] = await livenessRun;
 
     t = performance.now();
     const regions = geometry && (options.is_quality || options.is_attribute) ? measureRegions(raster, primary.box, geometry) : undefined;
@@ -172,7 +176,8 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
-  const registry = await createRegistry(pack);
+  // The liveness models run in worker threads, beside landmarks and pose on the main thread.
+  const registry = await createRegistry(pack, { workerRoles: ['liveness'] });
   try {
     return new FaceliveEngine(pack, registry, options);
   } catch (err) {

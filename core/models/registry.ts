@@ -1,11 +1,15 @@
 // The only importer of onnxruntime-node: turns a pack's model files into inference sessions,
 // checks each file's sha256 first, creates every session once per Engine, and releases them.
+// Sessions of the roles named in `workerRoles` live in a worker thread each (model-worker.ts), so
+// that they run beside the main thread; the others run on the main thread.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ModelEntry, Pack } from './manifest';
+import type { ModelEntry, ModelRole, Pack } from './manifest';
+import { startModelWorker, type ModelWorker } from './model-worker';
+import { SESSION_OPTIONS } from './session-options';
 
 export type TensorMap = Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>;
 
@@ -21,7 +25,23 @@ export interface Registry {
   dispose(): Promise<void>;
 }
 
-async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ model: Model; session: ort.InferenceSession }> {
+export interface RegistryOptions {
+  /** Roles whose sessions run in a worker thread of their own. Defaults to none. */
+  readonly workerRoles?: readonly ModelRole[];
+}
+
+interface Loaded {
+  readonly model: Model;
+  release(): Promise<void>;
+}
+
+function inputDims(entry: ModelEntry): number[] {
+  const { width, height, layout, channels } = entry.input;
+  const depth = channels === 'GRAY' ? 1 : 3;
+  return layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
+}
+
+async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: boolean): Promise<Loaded> {
   const file = path.join(pack.dir, entry.file);
   let bytes: Buffer;
   try {
@@ -33,16 +53,21 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
   if (digest !== entry.sha256) {
     throw new Error(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
   }
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-  });
-  const { width, height, layout, channels, name } = entry.input;
-  const depth = channels === 'GRAY' ? 1 : 3;
-  const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
+  const dims = inputDims(entry);
+  const { name } = entry.input;
+  if (inWorker) {
+    let worker: ModelWorker | undefined;
+    try {
+      worker = await startModelWorker(bytes);
+    } catch {
+      // No worker thread to be had (or onnxruntime would not load in one): run on the main thread.
+    }
+    if (worker) {
+      const running = worker;
+      return { model: { key, entry, run: (input) => running.run(name, input, dims) }, release: () => running.close() };
+    }
+  }
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const model: Model = {
     key,
     entry,
@@ -55,13 +80,14 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
       return out;
     },
   };
-  return { model, session };
+  return { model, release: () => session.release() };
 }
 
 /** Loads every model of the pack (in parallel) after checking its sha256. */
-export async function createRegistry(pack: Pack): Promise<Registry> {
+export async function createRegistry(pack: Pack, options: RegistryOptions = {}): Promise<Registry> {
+  const workerRoles = options.workerRoles ?? [];
   const loaded = await Promise.all(
-    Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry)] as const),
+    Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry, workerRoles.includes(entry.role))] as const),
   );
   const models = new Map(loaded.map(([key, value]) => [key, value]));
   let disposed = false;
@@ -75,7 +101,7 @@ export async function createRegistry(pack: Pack): Promise<Registry> {
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
-      await Promise.all([...models.values()].map(({ session }) => session.release()));
+      await Promise.all([...models.values()].map((loadedModel) => loadedModel.release()));
       models.clear();
     },
   };
