@@ -26,7 +26,7 @@ import { ATTRIBUTE_NAMES } from './types';
 /** The built-in pack: models/ at the package root. */
 export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
-const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes'];
+const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
 
 function checkEngineOptions(options: EngineOptions): void {
   for (const key of Object.keys(options)) {
@@ -36,6 +36,9 @@ function checkEngineOptions(options: EngineOptions): void {
   }
   if (options.pack !== undefined && typeof options.pack !== 'string') {
     throw new TypeError(`Expected a directory path for pack but received ${typeof options.pack}.`);
+  }
+  if (options.workerThreads !== undefined && typeof options.workerThreads !== 'boolean') {
+    throw new TypeError(`Expected a boolean for workerThreads but received ${typeof options.workerThreads}.`);
   }
   if (options.validateAttributes !== undefined) {
     if (!Array.isArray(options.validateAttributes) || options.validateAttributes.some((a) => !ATTRIBUTE_NAMES.includes(a))) {
@@ -177,7 +180,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
   // The liveness models run in worker threads, beside landmarks and pose on the main thread.
-  const registry = await createRegistry(pack, { workerRoles: ['liveness'] });
+  const registry = await createRegistry(pack, { workerRoles: options.workerThreads === false ? [] : ['liveness'] });
   try {
     return new FaceliveEngine(pack, registry, options);
   } catch (err) {
