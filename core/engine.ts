@@ -147,11 +147,12 @@ class FaceliveEngine implements Engine {
       box: roundBox(face.box),
       score: Math.round(face.score * 10000) / 10000,
       primary: i === 0,
+      counted: face.counted,
       ...(i === 0 && geometry ? { landmarks: geometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
     }));
 
     return buildResult(
-      { options, nface: detected.length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
+      { options, nface: detected.filter((face) => face.counted).length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
       {
         faces,
         image: { width: raster.width, height: raster.height, format },

@@ -70,18 +70,18 @@ interface Taps {
   readonly i0: Int32Array;
   readonly i1: Int32Array;
   readonly w: Float64Array;
-  /** 1 where the sample falls outside the source by more than half a pixel (filled when a fill is given). */
+  /** 1 where the sample falls outside [lo, hi] (filled when a fill is given). */
   readonly outside: Uint8Array;
 }
 
-function taps(start: number, step: number, count: number, max: number): Taps {
+function taps(start: number, step: number, count: number, max: number, lo: number, hi: number): Taps {
   const i0 = new Int32Array(count);
   const i1 = new Int32Array(count);
   const w = new Float64Array(count);
   const outside = new Uint8Array(count);
   for (let k = 0; k < count; k++) {
     let f = start + (k + 0.5) * step - 0.5;
-    outside[k] = f < -0.5 || f > max + 0.5 ? 1 : 0;
+    outside[k] = f < lo || f > hi ? 1 : 0;
     if (f < 0) f = 0; else if (f > max) f = max;
     const a = Math.floor(f);
     i0[k] = a;
@@ -94,12 +94,19 @@ function taps(start: number, step: number, count: number, max: number): Taps {
 /**
  * Samples `region` of the raster into a width x height RGB raster with bilinear interpolation
  * (pixel centres aligned, as OpenCV's INTER_LINEAR). Points outside the image clamp to the edge,
- * or take the grey level `fill` when one is given. The column and row taps are computed once.
+ * or take the grey level `fill` when one is given; with `within`, points outside that box of the
+ * image take `fill` too (a letterbox's padding). The column and row taps are computed once.
  */
-export function resample(src: Raster, region: Box, width: number, height: number, fill?: number): Raster {
+export function resample(src: Raster, region: Box, width: number, height: number, fill?: number, within?: Box): Raster {
   const out = new Uint8Array(width * height * 3);
-  const cols = taps(region.x, region.width / width, width, src.width - 1);
-  const rows = taps(region.y, region.height / height, height, src.height - 1);
+  const maxX = src.width - 1;
+  const maxY = src.height - 1;
+  const loX = within ? Math.max(-0.5, within.x - 0.5) : -0.5;
+  const hiX = within ? Math.min(maxX + 0.5, within.x + within.width - 0.5) : maxX + 0.5;
+  const loY = within ? Math.max(-0.5, within.y - 0.5) : -0.5;
+  const hiY = within ? Math.min(maxY + 0.5, within.y + within.height - 0.5) : maxY + 0.5;
+  const cols = taps(region.x, region.width / width, width, maxX, loX, hiX);
+  const rows = taps(region.y, region.height / height, height, maxY, loY, hiY);
   const data = src.data;
   const stride = src.width * 3;
   const filled = fill !== undefined;

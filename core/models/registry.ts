@@ -17,7 +17,8 @@ export type TensorMap = Record<string, { readonly data: Float32Array; readonly d
 export interface Model {
   readonly key: string;
   readonly entry: ModelEntry;
-  run(input: Float32Array): Promise<TensorMap>;
+  /** `size` overrides the manifest's input width and height (models with a dynamic input). */
+  run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap>;
 }
 
 export interface Registry {
@@ -35,8 +36,9 @@ interface Loaded {
   release(): Promise<void>;
 }
 
-function inputDims(entry: ModelEntry): number[] {
-  const { width, height, layout, channels } = entry.input;
+function inputDims(entry: ModelEntry, size: { readonly width: number; readonly height: number } = entry.input): number[] {
+  const { layout, channels } = entry.input;
+  const { width, height } = size;
   const depth = channels === 'GRAY' ? 1 : 3;
   return layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
 }
@@ -53,7 +55,6 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: b
   if (digest !== entry.sha256) {
     throw new Error(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
   }
-  const dims = inputDims(entry);
   const { name } = entry.input;
   if (inWorker) {
     let worker: ModelWorker | undefined;
@@ -64,15 +65,15 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: b
     }
     if (worker) {
       const running = worker;
-      return { model: { key, entry, run: (input) => running.run(name, input, dims) }, release: () => running.close() };
+      return { model: { key, entry, run: (input, size) => running.run(name, input, inputDims(entry, size)) }, release: () => running.close() };
     }
   }
   const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const model: Model = {
     key,
     entry,
-    async run(input: Float32Array): Promise<TensorMap> {
-      const results = await session.run({ [name]: new ort.Tensor('float32', input, dims) });
+    async run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap> {
+      const results = await session.run({ [name]: new ort.Tensor('float32', input, inputDims(entry, size)) });
       const out: TensorMap = {};
       for (const [outName, tensor] of Object.entries(results)) {
         out[outName] = { data: tensor.data as Float32Array, dims: tensor.dims };

@@ -2,7 +2,7 @@
 // liveness pack (weighted-mean fusion) built from the default pack's files in a temp directory.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createEngine, DEFAULT_PACK_DIR } from '../../core';
@@ -31,7 +31,16 @@ describe('model packs', function () {
     assert.equal(manifest.name, 'facelive-default');
     for (const entry of Object.values(manifest.models)) {
       assert.match(entry.sha256, /^[0-9a-f]{64}$/);
-      assert.ok(entry.source.package && manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
+      if (entry.source.package) {
+        assert.ok(manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
+        continue;
+      }
+      // Committed weights: a public repository at a commit, a permissive licence, a model card beside them.
+      assert.ok(entry.source.repository && /^[0-9a-f]{40}$/.test(entry.source.commit ?? ''), `${entry.file} names its repository and commit`);
+      assert.match(entry.source.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
+      assert.ok(entry.card && readFileSync(path.join(DEFAULT_PACK_DIR, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);
+      assert.ok(statSync(path.join(DEFAULT_PACK_DIR, entry.file)).size <= 4 * 1024 * 1024, `${entry.file} is at most 4 MB`);
     }
   });
 
