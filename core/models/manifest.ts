@@ -170,6 +170,12 @@ export function validateManifest(value: unknown, file: string): Manifest {
   }
   const roles = Object.values(m.models).map((e) => e.role);
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
+  // Quality and attributes (on by default, and validate_quality / validate_attribute) are measured in
+  // regions placed by the 68 landmarks: a pack without them could only answer those requests by
+  // leaving the checks out, and a requested validation must never pass without having run.
+  if (roles.filter((r) => r === 'landmarks').length !== 1) {
+    fail(file, 'exactly one model must have role landmarks (the quality and attribute checks, and validate_quality / validate_attribute, need its 68 points)');
+  }
   if (!m.liveness || !Array.isArray(m.liveness.models) || m.liveness.models.length === 0) fail(file, 'liveness.models must list at least one model');
   for (const key of m.liveness.models) {
     if (m.models[key]?.role !== 'liveness') fail(file, `liveness.models names ${key}, which is not a liveness model`);

@@ -84,12 +84,22 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: b
   return { model, release: () => session.release() };
 }
 
-/** Loads every model of the pack (in parallel) after checking its sha256. */
+/**
+ * Loads every model of the pack (in parallel) after checking its sha256. When any model fails, waits
+ * for the others to settle and releases every session (and worker) already created before rethrowing,
+ * so a refused pack leaks nothing however often it is retried.
+ */
 export async function createRegistry(pack: Pack, options: RegistryOptions = {}): Promise<Registry> {
   const workerRoles = options.workerRoles ?? [];
-  const loaded = await Promise.all(
+  const settled = await Promise.allSettled(
     Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry, workerRoles.includes(entry.role))] as const),
   );
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  if (failure) {
+    await Promise.allSettled(loaded.map(([, loadedModel]) => loadedModel.release()));
+    throw failure.reason;
+  }
   const models = new Map(loaded.map(([key, value]) => [key, value]));
   let disposed = false;
   return {
