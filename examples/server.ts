@@ -328,6 +328,13 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
+  const base = `http://localhost:${shownPort}`;
+  process.stdout.write(
+    `facelive: listening on ${base}\n` +
+      `  demo page:        ${base}/\n` +
+      `  OpenAPI document: ${base}/openapi.json\n` +
+      `  API:              POST ${base}/v1/face/liveness\n`,
+  );
   const config = loadedConfig;
   let stopping = false;
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pendingUnlessAvailable } from './binaries';
+import { findRedisServer } from './redis-binary';
 
 export interface RedisServer {
   readonly port: number;
@@ -40,15 +42,17 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts `redis-server` (from PATH) with no persistence (unless asked) on a free port of 127.0.0.1
- * and waits until it accepts connections. Fails with a clear message when the binary is missing
- * (install the Debian package redis-server).
+ * Starts redis-server (see redis-binary.ts for where it is found) with no persistence (unless asked)
+ * on a free port of 127.0.0.1 and waits until it accepts connections. Fails with a clear message when
+ * the binary is missing.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) throw new Error(`${binary.reason}. Install it with: ${binary.enable}`);
   const port = await freePort();
   const dir = options.persistent === true ? mkdtempSync(path.join(os.tmpdir(), 'facelive-redis-')) : undefined;
   const persistence = dir !== undefined ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
-  let child = await launch(port, persistence);
+  let child = await launch(binary.path, port, persistence);
   const stop = (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -67,7 +71,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     },
     stop,
     start: async () => {
-      child = await launch(port, persistence);
+      child = await launch(binary.path, port, persistence);
     },
     pause: () => {
       child.kill('SIGSTOP');
@@ -83,9 +87,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 /** Spawns redis-server on `port` and resolves once it answers PING. */
-async function launch(port: number, persistence: readonly string[]): Promise<ChildProcess> {
+async function launch(binaryPath: string, port: number, persistence: readonly string[]): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
-    'redis-server',
+    binaryPath,
     ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--protected-mode', 'yes', '--loglevel', 'warning'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -95,7 +99,7 @@ async function launch(port: number, persistence: readonly string[]): Promise<Chi
   await new Promise<void>((resolve, reject) => {
     const deadline = Date.now() + 10_000;
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(err.code === 'ENOENT' ? new Error('redis-server is not installed (apt-get install -y redis-server).') : err);
+      reject(err.code === 'ENOENT' ? new Error(`${binaryPath} could not be run: ${err.message}`) : err);
     };
     child.once('error', onError);
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${String(code)}: ${output.slice(-500)}`)));
@@ -123,4 +127,14 @@ async function launch(port: number, persistence: readonly string[]): Promise<Chi
     attempt();
   });
   return child;
+}
+
+/**
+ * startRedis() for a test or hook: when no redis-server can be found the test is reported pending
+ * with the reason (or, under CI=true, fails).
+ */
+export async function startRedisOrPending(context: Mocha.Context, what = 'the Redis tests', options: StartRedisOptions = {}): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) pendingUnlessAvailable(context, what, binary);
+  return startRedis(options);
 }

@@ -9,7 +9,7 @@ import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
 import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions } from '../../middleware';
 import { selfieJpeg } from '../helpers/faces';
-import { startRedis, type RedisServer } from '../helpers/redis';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -96,8 +96,8 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
     let first: FaceliveApp;
     let second: FaceliveApp;
 
-    before(async () => {
-      redis = await startRedis();
+    before(async function () {
+      redis = await startRedisOrPending(this, 'the Redis rate-limit tests');
       const config = { engine, credentials: [LIVE], quotaStore: 'redis' as const, redisUrl: redis.url, authFailures: { limit: 2, windowMs: 60_000 }, rateLimit: { limit: 3 }, trustProxy: 1, redisCommandTimeoutMs: 5000 };
       first = createApp(config);
       second = createApp(config);

@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { type Credential, errorHandler, faceLiveness, MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '../../middleware';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
-import { startRedis, type RedisServer } from '../helpers/redis';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -18,7 +18,7 @@ const UNBOUNDED = { maxQueue: 1000, queueTimeoutMs: 600_000, requestTimeoutMs: 6
 
 interface StoreCase {
   readonly name: string;
-  make(): Promise<QuotaStore & { close?(): Promise<void> }>;
+  make(context: Mocha.Context): Promise<QuotaStore & { close?(): Promise<void> }>;
 }
 
 let redis: RedisServer | undefined;
@@ -28,8 +28,8 @@ const STORES: readonly StoreCase[] = [
   { name: 'MemoryQuotaStore', make: async () => new MemoryQuotaStore() },
   {
     name: 'RedisQuotaStore',
-    make: async () => {
-      redis ??= await startRedis();
+    make: async (context) => {
+      redis ??= await startRedisOrPending(context, 'the RedisQuotaStore tests');
       prefixCounter += 1;
       return new RedisQuotaStore({ url: redis.url, prefix: `facelive-test-${process.pid}-${prefixCounter}:`, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
     },
@@ -55,13 +55,15 @@ describe('quota (testing-mode credentials)', function () {
   for (const storeCase of STORES) {
     describe(storeCase.name, () => {
       let store: QuotaStore & { close?(): Promise<void> };
+      let made: typeof store | undefined;
 
-      beforeEach(async () => {
-        store = await storeCase.make();
+      beforeEach(async function () {
+        store = made = await storeCase.make(this);
       });
 
       afterEach(async () => {
-        await store.close?.();
+        await made?.close?.();
+        made = undefined;
       });
 
       function appWith(credentials: Credential[]): express.Express {
@@ -174,8 +176,8 @@ describe('quota (testing-mode credentials)', function () {
     });
   }
 
-  it('RedisQuotaStore shares one quota between two app instances', async () => {
-    redis ??= await startRedis();
+  it('RedisQuotaStore shares one quota between two app instances', async function () {
+    redis ??= await startRedisOrPending(this, 'the RedisQuotaStore tests');
     const prefix = `facelive-shared-${process.pid}:`;
     const storeA = new RedisQuotaStore({ url: redis.url, prefix, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
     const storeB = new RedisQuotaStore({ url: redis.url, prefix, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });

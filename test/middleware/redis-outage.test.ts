@@ -8,7 +8,7 @@ import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
 import type { Credential, LogEntry, RedisQuotaStore } from '../../middleware';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
-import { startRedis, type RedisServer } from '../helpers/redis';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -51,8 +51,8 @@ describe('Redis outage under traffic (quotaStore "redis")', function () {
     noFace = (await landscapeJpeg(160, 120)).toString('base64');
   });
 
-  beforeEach(async () => {
-    redis = await startRedis({ persistent: true });
+  beforeEach(async function () {
+    redis = await startRedisOrPending(this, 'the Redis outage tests', { persistent: true });
     logs = [];
     consoleErrors = [];
     console.error = (...args: unknown[]) => {

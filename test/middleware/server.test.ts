@@ -14,7 +14,7 @@ import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
 import { checkConfig, createApp, loadConfig, type FaceliveApp } from '../../examples/server';
 import { openApiDocument } from '../../examples/openapi';
 import { selfieJpeg } from '../helpers/faces';
-import { startRedis } from '../helpers/redis';
+import { startRedisOrPending } from '../helpers/redis';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 
 describe('examples/server', function () {
@@ -184,8 +184,8 @@ describe('examples/server', function () {
       assert.throws(() => createApp({ engine, credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] }), /quota/);
     });
 
-    it('quotaStore "redis" counts testing quota in Redis', async () => {
-      const redis = await startRedis();
+    it('quotaStore "redis" counts testing quota in Redis', async function () {
+      const redis = await startRedisOrPending(this, 'the quotaStore "redis" test');
       const testing = { appId: `srv-${process.pid}`, apiKey: 'k', mode: 'testing' as const, quota: 1 };
       const app = createApp({ engine, credentials: [testing], quotaStore: 'redis', redisUrl: redis.url });
       try {
@@ -218,6 +218,13 @@ describe('examples/server', function () {
           });
           child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
         });
+        await new Promise<void>((resolve) => {
+          const seen = (): boolean => out.includes('API:');
+          if (seen()) resolve();
+          else child.stdout.on('data', () => seen() && resolve());
+        });
+        assert.match(out, new RegExp(`demo page: +http://localhost:${port}/\n`), 'prints the demo page URL');
+        assert.match(out, new RegExp(`OpenAPI document: +http://localhost:${port}/openapi\\.json\n`), 'prints the OpenAPI URL');
         const appId = /App-ID:\s+(\S+)/.exec(out)?.[1];
         const apiKey = /API-Key:\s+(\S+)/.exec(out)?.[1];
         assert.ok(appId && apiKey, out);

@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import { createApp } from '../../examples/server';
 import type { Credential } from '../../middleware';
 import { selfieJpeg } from '../helpers/faces';
-import { startRedis, type RedisServer } from '../helpers/redis';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, type Listening } from '../helpers/server';
 
 const SERVER = path.join(__dirname, '..', '..', 'examples', 'server.js');
@@ -55,8 +55,8 @@ describe('graceful shutdown', function () {
   let images: Listening;
   let held: http.ServerResponse[];
 
-  before(async () => {
-    redis = await startRedis();
+  before(async function () {
+    redis = await startRedisOrPending(this, 'the shutdown tests');
     dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-shutdown-'));
     jpeg = await selfieJpeg('frontal', 160, 120);
     held = [];
@@ -152,8 +152,8 @@ describe('graceful shutdown', function () {
     await handle.close();
   });
 
-  it('FaceliveApp.close() resolves while Redis is down', async () => {
-    const down = await startRedis();
+  it('FaceliveApp.close() resolves while Redis is down', async function () {
+    const down = await startRedisOrPending(this, 'the shutdown tests');
     const handle = createApp({ pack: path.join(dir, 'no-such-pack'), credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
     await down.destroy();
     await handle.close();
