@@ -22,12 +22,29 @@ function iou(a: Box, b: Box): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** Greedy non-maximum suppression, highest score first. */
+/** Share of the smaller box that the larger one covers. */
+function cover(a: Box, b: Box): number {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const smaller = Math.min(a.width * a.height, b.width * b.height);
+  return smaller > 0 ? inter / smaller : 0;
+}
+
+/** Above this share of the smaller box inside a stronger one, two boxes are taken for one face. */
+const MAX_COVER = 0.5;
+
+/**
+ * Greedy non-maximum suppression, highest score first: a box is dropped when it overlaps a kept one
+ * by more than `maxIou`, or lies mostly (MAX_COVER) inside it (a shifted second box of the same face).
+ */
 export function nonMaxSuppression<T extends { box: Box; score: number }>(faces: readonly T[], maxIou: number): T[] {
   const sorted = [...faces].sort((a, b) => b.score - a.score);
   const kept: T[] = [];
   for (const face of sorted) {
-    if (kept.every((k) => iou(k.box, face.box) <= maxIou)) kept.push(face);
+    if (kept.every((k) => iou(k.box, face.box) <= maxIou && cover(k.box, face.box) <= MAX_COVER)) kept.push(face);
   }
   return kept;
 }
