@@ -14,7 +14,7 @@ export interface AlignRule {
 }
 
 /** The crop the attribute classifier was first trained on (its manifest entry repeats it). */
-export const DEFAULT_ATTRIBUTE_CROP: { readonly size: number; readonly rule: AlignRule } = { size: 64, rule: { interEye: 0.24, eyeY: 0.4 } };
+export const DEFAULT_ATTRIBUTE_CROP: { readonly size: number; readonly rule: AlignRule } = { size: 64, rule: { interEye: 0.22, eyeY: 0.46 } };
 
 /** Five-point template of the common 112x112 face-recognition crop (eyes, nose tip, mouth corners). */
 const TEMPLATE_112: readonly Point[] = [

@@ -108,7 +108,7 @@ function frame(points: readonly Point[]) {
   return { left, right, d, across, down };
 }
 
-const LENS_TINTS: readonly Rgb[] = [[18, 18, 20], [35, 35, 38], [55, 40, 28], [38, 52, 40], [28, 36, 62], [70, 45, 30], [60, 60, 65]];
+const LENS_TINTS: readonly Rgb[] = [[18, 18, 20], [35, 35, 38], [55, 40, 28], [38, 52, 40], [28, 36, 62], [70, 45, 30], [60, 60, 65], [110, 70, 30], [12, 12, 12]];
 const MIRROR_TINTS: readonly Rgb[] = [[170, 180, 195], [90, 140, 220], [220, 170, 80], [200, 90, 150], [120, 200, 190]];
 const FRAME_COLOURS: readonly Rgb[] = [[15, 15, 15], [40, 28, 20], [90, 60, 35], [190, 160, 90], [170, 170, 175], [120, 20, 25], [230, 230, 230]];
 
@@ -116,17 +116,17 @@ const FRAME_COLOURS: readonly Rgb[] = [[15, 15, 15], [40, 28, 20], [90, 60, 35],
 function drawGlasses(img: Raster, points: readonly Point[], rng: Rng, clear: boolean): void {
   const { left, right, d, across, down } = frame(points);
   const shape = pick(rng, ['round', 'rect', 'aviator', 'cateye', 'wayfarer'] as const);
-  const halfW = d * between(rng, clear ? 0.34 : 0.4, clear ? 0.48 : 0.56);
+  const halfW = d * between(rng, clear ? 0.34 : 0.4, clear ? 0.48 : 0.62);
   const halfH = halfW * (shape === 'round' ? between(rng, 0.85, 1) : shape === 'rect' ? between(rng, 0.5, 0.7) : between(rng, 0.62, 0.85));
   const power = shape === 'round' ? 2 : shape === 'rect' ? between(rng, 3.5, 6) : shape === 'wayfarer' ? between(rng, 2.8, 4) : between(rng, 2, 2.6);
-  const drop = d * between(rng, -0.02, 0.1);
+  const drop = d * between(rng, -0.08, 0.12);
   const spread = d * between(rng, 0, 0.06);
   const rimless = rng() < (clear ? 0.1 : 0.15);
   const thick = rimless ? 0 : Math.max(1, d * (shape === 'wayfarer' || shape === 'cateye' ? between(rng, 0.05, 0.1) : between(rng, 0.015, 0.06)));
   const frameColour = pick(rng, FRAME_COLOURS);
   const mirrored = !clear && rng() < 0.25;
   const tint: Rgb = clear ? [235, 235, 230] : mirrored ? pick(rng, MIRROR_TINTS) : pick(rng, LENS_TINTS);
-  const opacity = clear ? between(rng, 0, 0.15) : mirrored ? between(rng, 0.88, 1) : between(rng, 0.68, 0.97);
+  const opacity = clear ? between(rng, 0, 0.15) : mirrored ? between(rng, 0.88, 1) : between(rng, 0.5, 0.97);
   const gradient = clear || mirrored ? 0 : rng() < 0.35 ? between(rng, 0.15, 0.4) : 0;
   const glint = rng() < (clear ? 0.5 : 0.75) ? { angle: between(rng, -1.2, -0.3), offset: between(rng, -0.5, 0.3), width: between(rng, 0.08, 0.3), strength: between(rng, 0.15, clear ? 0.35 : 0.6) } : null;
   const tortoise = frameColour[0] === 90 ? valueNoise(rng, Math.max(2, d * 0.05)) : null;
@@ -245,8 +245,8 @@ function drawCap(img: Raster, points: readonly Point[], rng: Rng): void {
   const { left, right, d, across, down } = frame(points);
   const eyes = mid(left, right);
   const halfWidth = (Math.hypot(points[16]!.x - points[0]!.x, points[16]!.y - points[0]!.y) / 2) * between(rng, 1.0, 1.18);
-  const low = d * between(rng, 0.28, 0.5);
-  const height = d * between(rng, 1.0, 1.5);
+  const low = d * between(rng, 0.3, 0.75);
+  const height = d * between(rng, 1.1, 1.8);
   const base = { x: eyes.x - down.x * low, y: eyes.y - down.y * low };
   const crown: Point[] = [];
   for (let i = 0; i <= 24; i++) {

@@ -31,7 +31,8 @@ describe('model packs', function () {
     assert.equal(manifest.name, 'facelive-default');
     for (const entry of Object.values(manifest.models)) {
       assert.match(entry.sha256, /^[0-9a-f]{64}$/);
-      assert.ok(entry.source.package && manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
+      const licence = entry.source.package ? manifest.sources?.[entry.source.package]?.license : entry.source.trained && entry.source.license;
+      assert.ok(licence, `${entry.file} names its package (or the training code that made it) and licence`);
     }
   });
 
