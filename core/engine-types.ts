@@ -57,6 +57,6 @@ export interface Engine {
   check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
   /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). */
   checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
-  /** Releases the model sessions. Further checks reject. */
+  /** Refuses further checks at once, waits for the checks already running to finish, then releases the model sessions. */
   dispose(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { resolveLimits } from './limits';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { detectFaces } from './faces/detector';
-import { estimatePose, locateLandmarks } from './faces/landmarks';
+import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
 import { checkQuality } from './checks/quality';
 import { checkAttributes } from './checks/attributes';
@@ -66,6 +66,8 @@ class FaceliveEngine implements Engine {
   private readonly poseKey: string | undefined;
   private readonly attributesKey: string;
   private disposed = false;
+  /** Checks started and not yet settled: dispose() waits for them before releasing the sessions. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(loaded: Pack, private readonly registry: Registry, options: EngineOptions) {
     this.manifest = loaded.manifest;
@@ -80,27 +82,38 @@ class FaceliveEngine implements Engine {
     this.attributesKey = modelsOfRole(loaded.manifest, 'attributes')[0]![0];
   }
 
-  async checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-    try {
+  checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
+    return this.track(async () => {
       const { image, flags } = parseRequestBody(body);
-      return await this.run(image, flags, context);
-    } catch (err) {
-      throw toFaceliveError(err);
-    }
+      return this.run(image, flags, context);
+    });
   }
 
-  async check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
-    try {
+  check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
+    return this.track(async () => {
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
-      return await this.run(image, options, context);
-    } catch (err) {
-      throw toFaceliveError(err);
-    }
+      return this.run(image, options, context);
+    });
   }
 
+  /** Refuses new checks at once, lets the running ones finish, then releases the sessions. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.registry.dispose();
+  }
+
+  /** Runs one check, counted as in flight (synchronously, from the call) until it settles. */
+  private track(work: () => Promise<CheckResult>): Promise<CheckResult> {
+    const running = work().catch((err: unknown) => {
+      throw toFaceliveError(err);
+    });
+    this.inFlight.add(running);
+    const forget = (): void => {
+      this.inFlight.delete(running);
+    };
+    running.then(forget, forget);
+    return running;
   }
 
   private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {
@@ -112,7 +125,8 @@ class FaceliveEngine implements Engine {
 
     let t = performance.now();
     const bytes = await loadImageBytes(classified, this.limits);
-    const { raster, format } = await decodeImage(bytes, this.limits.maxPixels);
+    const decoded = await decodeImage(bytes, this.limits.maxPixels);
+    const { raster, format, scale } = decoded;
     const decodeMs = elapsed(t);
 
     t = performance.now();
@@ -127,10 +141,12 @@ class FaceliveEngine implements Engine {
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
       : none));
 
+    // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
+    const imageGeometry = geometry && scaleGeometry(geometry, scale);
     t = performance.now();
     const regions = geometry && options.is_quality ? measureRegions(raster, primary.box, geometry) : undefined;
     const quality = options.is_quality && geometry && regions
-      ? checkQuality(raster, primary.box, geometry, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
+      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
       : undefined;
     const qualityMs = elapsed(t);
 
@@ -141,17 +157,18 @@ class FaceliveEngine implements Engine {
     const attributesMs = elapsed(t);
 
     const faces: FaceResult[] = detected.map((face, i) => ({
-      box: roundBox(face.box),
+      box: roundBox(scaleBox(face.box, scale)),
       score: Math.round(face.score * 10000) / 10000,
       primary: i === 0,
-      ...(i === 0 && geometry ? { landmarks: geometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
+      counted: face.counted,
+      ...(i === 0 && imageGeometry ? { landmarks: imageGeometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
     }));
 
     return buildResult(
-      { options, nface: detected.length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
+      { options, nface: detected.filter((face) => face.counted).length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
       {
         faces,
-        image: { width: raster.width, height: raster.height, format },
+        image: { width: decoded.width, height: decoded.height, format },
         pack: { name: this.pack.name, version: this.pack.version },
         request_id: context.requestId ?? randomUUID(),
         timings_ms: {
@@ -162,6 +179,14 @@ class FaceliveEngine implements Engine {
     );
   }
 
+}
+
+function scaleBox(box: { x: number; y: number; width: number; height: number }, scale: number) {
+  return scale === 1 ? box : { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
+}
+
+function scaleGeometry(geometry: FaceGeometry, scale: number): FaceGeometry {
+  return scale === 1 ? geometry : geometryFromPoints(geometry.points.map((p) => ({ x: p.x * scale, y: p.y * scale })));
 }
 
 function roundBox(box: { x: number; y: number; width: number; height: number }) {

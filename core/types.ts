@@ -14,6 +14,9 @@ export interface FaceResult {
   readonly score: number;
   /** True for the largest face, the one liveness, quality and attributes describe. */
   readonly primary: boolean;
+  /** Whether nface counts this face: the pack's count rule leaves out faces that are unsure or tiny
+   *  next to the image or the primary face (a poster, a face on a screen behind the user). */
+  readonly counted: boolean;
   /** 68 landmarks (iBUG 300-W order) for the primary face; absent for the others. */
   readonly landmarks?: readonly Point[];
 }

@@ -17,8 +17,23 @@ export interface VerdictInput {
   readonly validateAttributes: readonly AttributeName[];
 }
 
-/** The validations that fail, in bit order. */
+/**
+ * A requested validation whose section was not computed must not pass silently: that is a bug in
+ * the engine or the pack, answered as INTERNAL_SERVER_ERROR, never as PASS.
+ */
+function assertEvaluated(input: VerdictInput): void {
+  const { options } = input;
+  const missing = [
+    options.validate_liveness && !input.liveness ? 'liveness' : null,
+    options.validate_attribute && !input.attributes ? 'attribute' : null,
+    options.validate_quality && !input.quality ? 'quality' : null,
+  ].filter((name): name is string => name !== null);
+  if (missing.length > 0) throw new Error(`Requested validations were not evaluated: ${missing.join(', ')}.`);
+}
+
+/** The validations that fail, in bit order. Throws when a requested validation was not evaluated. */
 export function failedValidations(input: VerdictInput): Validation[] {
+  assertEvaluated(input);
   const { options } = input;
   const failed: Validation[] = [];
   if (options.validate_liveness && input.liveness && !input.liveness.is_live) failed.push('liveness');

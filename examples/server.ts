@@ -3,8 +3,9 @@
 //
 // Demo credentials: with no credentials configured, a development pair (live mode) is generated and
 // printed once. The demo page has App-ID/API-Key fields; GET /demo-config.json fills them with the
-// generated pair, but only for callers on loopback, and only while running with generated
-// credentials. With configured credentials that endpoint answers 404 and users type their own.
+// generated pair, but only for a browser on the same machine: the socket's peer is loopback, the
+// request names a loopback host, and no proxy forwarded it (a reverse proxy on the same host makes
+// every visitor's socket look like loopback). With configured credentials it answers 404.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -72,6 +73,26 @@ export function publicDir(): string {
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/** Headers a proxy adds when it forwards a request: their presence means the peer is not the client. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+
+/** The Host header names this machine's loopback (guards against DNS rebinding from a web page). */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
+}
+
+/**
+ * True when a request may receive the generated demo credentials: from loopback, addressed to a
+ * loopback host, and not forwarded by a proxy.
+ */
+export function isLocalDemoCaller(req: { socket: { remoteAddress?: string }; headers: Record<string, unknown> }): boolean {
+  if (!isLoopback(req.socket.remoteAddress)) return false;
+  if (FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+  return isLoopbackHost(typeof req.headers.host === 'string' ? req.headers.host : undefined);
 }
 
 /** Checks a parsed config file; a bad key is an Error naming it. */
@@ -152,7 +173,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   });
   app.get('/demo-config.json', (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    if (devCredential === undefined || !isLoopback(req.socket.remoteAddress)) {
+    if (devCredential === undefined || !isLocalDemoCaller(req)) {
       res.status(404).json({ message: 'No development credentials to share.' });
       return;
     }

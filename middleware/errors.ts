@@ -26,6 +26,9 @@ const BODY_PARSER_TYPES = new Set([
   'parameters.too.many',
 ]);
 
+/** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
+export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for a 5 MiB image.';
+
 /** multer's codes that mean "too big". */
 const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
 
@@ -44,7 +47,7 @@ export function toContractError(err: unknown): FaceliveError {
   }
   if (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) {
     if (record.type === 'entity.too.large' || record.status === 413) {
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The request body is larger than the limit for a 5 MiB image.', { cause: err });
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: err });
     }
     return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
   }

@@ -14,7 +14,7 @@ import { FaceliveError } from '../core/errors';
 import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
 import type { Principal } from './auth';
-import { describeError, sendError, toContractError } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, resolveOptions } from './options';
 import { requestIdOf } from './request-id';
 
@@ -87,10 +87,24 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       if (buf.length === 0) emptyBodies.add(req);
     },
   });
+  // A multipart body may be no larger than a JSON body: busboy's limits are per field, so without
+  // this count every text field could hold as much as the whole JSON limit.
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: config.limits.maxImageBytes, files: 1, fields: OPTION_NAMES.length + 1, parts: OPTION_NAMES.length + 2, fieldSize: config.jsonBodyLimit },
-  }).single('image');
+    streamHandler: (req: Request, busboy: NodeJS.WritableStream & { destroy(err?: Error): void }) => {
+      let received = 0;
+      const count = (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received > config.jsonBodyLimit) {
+          req.off('data', count);
+          busboy.destroy(new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE));
+        }
+      };
+      req.on('data', count);
+      req.pipe(busboy);
+    },
+  } as multer.Options).single('image');
 
   async function readBody(req: Request, res: Response): Promise<unknown> {
     if (!isMultipart(req)) {

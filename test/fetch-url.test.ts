@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaceliveError } from '../core/errors';
-import { fetchImageUrl, isPublicAddress } from '../core/image/fetch-url';
+import type dns from 'node:dns';
+import type net from 'node:net';
+import { fetchImageUrl, isPublicAddress, type NetworkPolicy } from '../core/image/fetch-url';
 import { resolveLimits, type Limits } from '../core/limits';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -14,24 +16,29 @@ interface TestServer {
   readonly port: number;
   /** TCP connections accepted so far. */
   connections: number;
+  /** The server side of the connections accepted so far. */
+  readonly sockets: readonly net.Socket[];
   close(): Promise<void>;
 }
 
-async function startServer(handler: Handler, host = '127.0.0.1'): Promise<TestServer> {
+async function startServer(handler: Handler, host = '127.0.0.1', port = 0): Promise<TestServer> {
   const server = http.createServer(handler);
   const state = { connections: 0 };
-  server.on('connection', () => {
+  server.on('connection', (socket: net.Socket) => {
     state.connections += 1;
+    sockets.push(socket);
   });
+  const sockets: net.Socket[] = [];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+  const bound = (server.address() as AddressInfo).port;
+  const origin = host.includes(':') ? `http://[${host}]:${bound}` : `http://${host}:${bound}`;
   return {
     origin,
-    port,
+    port: bound,
+    sockets,
     get connections() {
       return state.connections;
     },
@@ -44,6 +51,19 @@ async function startServer(handler: Handler, host = '127.0.0.1'): Promise<TestSe
         server.close(() => resolve());
       }),
   };
+}
+
+/** Resolves when the server side of `socket` has closed; rejects after `ms`. */
+function closedWithin(socket: net.Socket | undefined, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!socket) return reject(new Error('no connection was made'));
+    if (socket.destroyed) return resolve();
+    const timer = setTimeout(() => reject(new Error(`the connection was still open ${ms} ms after the error`)), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 const loopback: Limits = resolveLimits({ allowPrivateNetwork: true });
@@ -95,6 +115,16 @@ describe('fetchImageUrl', function () {
         };
         res.on('error', () => undefined);
         pump();
+      } else if (path === '/endless') {
+        // Streams without end: only the client closing the connection stops it.
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        const chunk = Buffer.alloc(64 * 1024);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('error', () => undefined);
+        pump();
       } else if (path === '/big-declared') {
         res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(6 * 1024 * 1024) });
         res.write(Buffer.alloc(1024));
@@ -141,6 +171,23 @@ describe('fetchImageUrl', function () {
 
   it('gives INVALID_PAYLOAD_IMAGE_SIZE for a 6 MiB streamed body without Content-Length', async () => {
     await expectCode(fetchImageUrl(new URL(`${server.origin}/big-chunked`), loopback), 'INVALID_PAYLOAD_IMAGE_SIZE');
+  });
+
+  describe('closes the connection after an error', () => {
+    it('after the time budget runs out (the server stops dripping)', async () => {
+      await expectCode(fetchImageUrl(new URL(`${server.origin}/drip`), { ...loopback, urlTimeoutMs: 500 }), 'INVALID_PAYLOAD_IMAGE_TIMEOUT');
+      await closedWithin(server.sockets.at(-1), 2000);
+    });
+
+    it('after a streamed body passes the byte cap (the server would stream forever)', async () => {
+      await expectCode(fetchImageUrl(new URL(`${server.origin}/endless`), loopback), 'INVALID_PAYLOAD_IMAGE_SIZE');
+      await closedWithin(server.sockets.at(-1), 2000);
+    });
+
+    it('after a Content-Length over the cap', async () => {
+      await expectCode(fetchImageUrl(new URL(`${server.origin}/big-declared`), loopback), 'INVALID_PAYLOAD_IMAGE_SIZE');
+      await closedWithin(server.sockets.at(-1), 2000);
+    });
   });
 
   it('gives INVALID_PAYLOAD_IMAGE_SIZE early when Content-Length is over the cap', async () => {
@@ -224,6 +271,98 @@ describe('fetchImageUrl', function () {
       const err = await expectCode(fetchImageUrl(new URL(`http://localhost:${server.port}/image`), guarded), 'INVALID_PAYLOAD_IMAGE_FORMAT');
       assert.match(err.message, /non-public/);
       assert.equal(server.connections, before);
+    });
+  });
+
+  describe('the guard on every hop and every address (a test resolver; 127.0.0.2 plays a public address)', () => {
+    // Two servers on the same port: "public" 127.0.0.2 and private 127.0.0.1. The test's network
+    // policy resolves made-up names and counts 127.0.0.2 as public, so the guard runs offline.
+    let publicServer: TestServer;
+    let privateServer: TestServer;
+    const served = Buffer.from('the public image');
+    const secret = Buffer.from('the private image');
+    let answers: Record<string, string[][]>;
+    let asked: string[];
+    const network: NetworkPolicy = {
+      resolve(hostname: string, _options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void) {
+        asked.push(hostname);
+        const queue = answers[hostname];
+        if (!queue || queue.length === 0) {
+          callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+          return;
+        }
+        const next = queue.length > 1 ? queue.shift()! : queue[0]!;
+        setImmediate(() => callback(null, next.map((address) => ({ address, family: 4 }))));
+      },
+      isPublic: (address: string) => address === '127.0.0.2' || isPublicAddress(address),
+    };
+    const publicUrl = (host: string, path: string) => new URL(`http://${host}:${publicServer.port}${path}`);
+
+    before(async () => {
+      publicServer = await startServer((req, res) => {
+        if (req.url === '/to-private-literal') {
+          res.writeHead(302, { location: `http://127.0.0.1:${publicServer.port}/image` });
+          res.end();
+        } else if (req.url === '/to-private-name') {
+          res.writeHead(302, { location: `http://private.test:${publicServer.port}/image` });
+          res.end();
+        } else if (req.url === '/to-public-name') {
+          res.writeHead(302, { location: `http://public.test:${publicServer.port}/image` });
+          res.end();
+        } else {
+          res.end(served);
+        }
+      }, '127.0.0.2');
+      privateServer = await startServer((_req, res) => res.end(secret), '127.0.0.1', publicServer.port);
+    });
+
+    after(async () => {
+      await publicServer.close();
+      await privateServer.close();
+    });
+
+    beforeEach(() => {
+      asked = [];
+      answers = {
+        'public.test': [['127.0.0.2']],
+        'private.test': [['127.0.0.1']],
+        'mixed.test': [['127.0.0.2', '127.0.0.1']],
+        'rebind.test': [['127.0.0.2'], ['127.0.0.1']],
+      };
+    });
+
+    it('fetches from a public name, and follows a redirect to another public name (the harness works)', async () => {
+      assert.deepEqual(await fetchImageUrl(publicUrl('public.test', '/image'), guarded, network), served);
+      assert.deepEqual(await fetchImageUrl(publicUrl('127.0.0.2', '/to-public-name'), guarded, network), served);
+    });
+
+    it('refuses a redirect to a private literal address without connecting to it', async () => {
+      const before = privateServer.connections;
+      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-literal'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.match(err.message, /non-public/);
+      assert.equal(privateServer.connections, before);
+    });
+
+    it('refuses a redirect to a name that resolves to a private address without connecting to it', async () => {
+      const before = privateServer.connections;
+      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-name'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.match(err.message, /non-public/);
+      assert.equal(privateServer.connections, before);
+    });
+
+    it('refuses a name resolving to a public and a private address, connecting to neither', async () => {
+      const before = [publicServer.connections, privateServer.connections];
+      const err = await expectCode(fetchImageUrl(publicUrl('mixed.test', '/image'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.match(err.message, /non-public/);
+      assert.deepEqual([publicServer.connections, privateServer.connections], before);
+    });
+
+    it('connects to the address it checked when the resolver answers public, then private (DNS rebinding)', async () => {
+      const before = privateServer.connections;
+      const bytes = await fetchImageUrl(publicUrl('rebind.test', '/image'), guarded, network);
+      assert.deepEqual(bytes, served, 'the body came from the address that was checked');
+      assert.deepEqual(asked, ['rebind.test'], 'the name was resolved once, by the socket itself');
+      assert.equal(privateServer.connections, before, 'the private address was never connected to');
     });
   });
 

@@ -1,85 +1,131 @@
-// Face detection: runs the pack's detector on the whole image and decodes its boxes (NMS included).
+// Face detection: letterboxes the image into the pack's detector (aspect ratio kept, boxes mapped
+// back exactly), adds a high-resolution pass for small faces in large images and a padded retry
+// for faces that fill the frame, refines the primary face's box in a window around it, and marks
+// which faces nface counts (the manifest's count rule).
 
-import { resample, toTensorData, type Raster } from '../image/raster';
-import type { ModelEntry } from '../models/manifest';
+import { toTensorData, type Raster } from '../image/raster';
+import type { DetectorOutputCommon, ModelEntry } from '../models/manifest';
 import type { Model } from '../models/registry';
-import type { Box } from '../types';
+import type { Box, Point } from '../types';
+import { decodeDetections, nonMaxSuppression, type RawFace } from './detector-decode';
+import { letterbox, toImageBox, type InputFrame } from './letterbox';
+
+export { nonMaxSuppression } from './detector-decode';
 
 export interface DetectedFace {
   readonly box: Box;
   readonly score: number;
+  /** Five keypoints in image pixels, when the detector gives them. */
+  readonly keypoints?: readonly Point[];
+  /** Whether nface counts this face (the pack's count rule); the primary face always counts. */
+  readonly counted: boolean;
 }
 
-function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
-}
+type DetectorSpec = DetectorOutputCommon & ModelEntry['output'];
 
-/** Greedy non-maximum suppression, highest score first. */
-export function nonMaxSuppression(faces: DetectedFace[], maxIou: number): DetectedFace[] {
-  const sorted = [...faces].sort((a, b) => b.score - a.score);
-  const kept: DetectedFace[] = [];
-  for (const face of sorted) {
-    if (kept.every((k) => iou(k.box, face.box) <= maxIou)) kept.push(face);
-  }
-  return kept;
-}
-
-function decodeUltraface(outputs: Awaited<ReturnType<Model['run']>>, entry: ModelEntry, width: number, height: number): DetectedFace[] {
+function detectorSpec(entry: ModelEntry): DetectorSpec {
   const spec = entry.output;
-  if (spec.type !== 'ultraface') throw new Error(`Detector output type ${spec.type} is not supported.`);
-  const scores = outputs[spec.scores]?.data;
-  const boxes = outputs[spec.boxes]?.data;
-  if (!scores || !boxes) throw new Error('Detector outputs are missing.');
-  const count = scores.length / 2;
-  const minSide = spec.minFaceRatio * Math.min(width, height);
-  const found: DetectedFace[] = [];
-  for (let i = 0; i < count; i++) {
-    const score = scores[i * 2 + 1]!;
-    if (score < spec.scoreThreshold) continue;
-    const x0 = Math.max(0, boxes[i * 4]! * width);
-    const y0 = Math.max(0, boxes[i * 4 + 1]! * height);
-    const x1 = Math.min(width, boxes[i * 4 + 2]! * width);
-    const y1 = Math.min(height, boxes[i * 4 + 3]! * height);
-    if (x1 - x0 < minSide || y1 - y0 < minSide) continue;
-    found.push({ box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score });
-  }
-  return nonMaxSuppression(found, spec.nmsIou);
+  if (spec.type !== 'ultraface' && spec.type !== 'retinaface') throw new Error(`Detector output type ${spec.type} is not supported.`);
+  return spec as DetectorSpec;
 }
 
-/** Runs the detector on `region` of the image (grey outside it) and maps boxes back to image pixels. */
-async function detectIn(model: Model, image: Raster, region: Box): Promise<DetectedFace[]> {
-  const { input } = model.entry;
-  const scaled = resample(image, region, input.width, input.height, 127);
-  const outputs = await model.run(toTensorData(scaled, input));
-  return decodeUltraface(outputs, model.entry, region.width, region.height).map(({ box, score }) => {
-    const x0 = Math.max(0, box.x + region.x);
-    const y0 = Math.max(0, box.y + region.y);
-    const x1 = Math.min(image.width, box.x + box.width + region.x);
-    const y1 = Math.min(image.height, box.y + box.height + region.y);
-    return { box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score };
-  }).filter((face) => face.box.width > 1 && face.box.height > 1);
+function fillLevel(entry: ModelEntry, spec: DetectorSpec): number {
+  if (spec.fill !== undefined) return spec.fill;
+  const mean = entry.input.mean;
+  return Math.round(mean.reduce((a, b) => a + b, 0) / Math.max(1, mean.length));
+}
+
+const side = (box: Box): number => Math.min(box.width, box.height);
+
+/** Runs the detector on `region` of the image (letterboxed into `frame`) and returns faces in image pixels. */
+async function detectIn(model: Model, image: Raster, region: Box, frame: InputFrame): Promise<RawFace[]> {
+  const { entry } = model;
+  const spec = detectorSpec(entry);
+  const lb = letterbox(image, region, frame, fillLevel(entry, spec));
+  const size = { width: lb.input.width, height: lb.input.height };
+  const outputs = await model.run(toTensorData(lb.input, { ...entry.input, ...size }), size);
+  const mapPoint = (p: Point): Point => ({ x: lb.originX + p.x / lb.scale, y: lb.originY + p.y / lb.scale });
+  return decodeDetections(outputs, spec, size.width, size.height)
+    .map((face) => ({
+      box: toImageBox(face.box, lb, image.width, image.height),
+      score: face.score,
+      ...(face.keypoints ? { keypoints: face.keypoints.map(mapPoint) } : {}),
+    }))
+    .filter((face) => face.box.width > 1 && face.box.height > 1);
+}
+
+function needsSmallFacePass(faces: readonly RawFace[], image: Raster, spec: DetectorSpec, frame: InputFrame): boolean {
+  const pass = spec.smallFacePass;
+  if (!pass || !frame.dynamicMultiple) return false;
+  const longSide = Math.max(image.width, image.height);
+  if (longSide < pass.minImageSide || pass.longSide <= Math.max(frame.width, frame.height)) return false;
+  if (faces.length !== 1) return true;
+  return side(faces[0]!.box) < pass.largestFaceBelow * Math.min(image.width, image.height);
+}
+
+function overlap(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  const inter = Math.max(0, w) * Math.max(0, h);
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/** Re-detects the primary face in a square window around it, seen at the same model scale whatever the image. */
+async function refinePrimary(model: Model, image: Raster, face: RawFace, spec: DetectorSpec): Promise<RawFace> {
+  const refine = spec.refine;
+  if (!refine) return face;
+  const { box } = face;
+  const sideLength = Math.max(box.width, box.height) * refine.context;
+  const window: Box = { x: box.x + box.width / 2 - sideLength / 2, y: box.y + box.height / 2 - sideLength / 2, width: sideLength, height: sideLength };
+  const found = await detectIn(model, image, window, { width: refine.size, height: refine.size, dynamicMultiple: model.entry.input.dynamicMultiple });
+  let best: RawFace | undefined;
+  let bestOverlap = 0.5;
+  for (const candidate of found) {
+    const o = overlap(candidate.box, box);
+    if (o > bestOverlap) { best = candidate; bestOverlap = o; }
+  }
+  return best ? { ...best, score: Math.max(best.score, face.score) } : face;
+}
+
+/** Marks the faces nface counts; `faces` is sorted largest first. */
+function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Raster): DetectedFace[] {
+  const rule = spec.count;
+  const primarySide = faces.length > 0 ? side(faces[0]!.box) : 0;
+  const shortSide = Math.min(image.width, image.height);
+  return faces.map((face, i) => ({
+    ...face,
+    counted: i === 0 || !rule || (face.score >= rule.minScore
+      && side(face.box) >= rule.minFaceRatio * shortSide
+      && side(face.box) >= rule.minRelativeSize * primarySide),
+  }));
 }
 
 /**
- * All faces in the image, largest first. When none is found, tries once more with the image
- * framed by a grey border (the manifest's padRetry, a fraction of each side): detectors trained
- * on scenes miss faces cropped so tightly that they fill the whole image.
+ * All faces in the image, largest first, each marked counted or not. The first pass letterboxes
+ * the whole image into the detector's input. Large images whose first pass found no face, several
+ * faces or only a small one get a second pass at the manifest's higher resolution. When no face is
+ * found at all, one more pass frames the image in a padded border (the manifest's padRetry):
+ * detectors trained on scenes miss faces cropped so tightly that they fill the whole image.
  */
 export async function detectFaces(model: Model, image: Raster): Promise<DetectedFace[]> {
+  const { entry } = model;
+  const spec = detectorSpec(entry);
+  const frame: InputFrame = { width: entry.input.width, height: entry.input.height, dynamicMultiple: entry.input.dynamicMultiple };
   const whole: Box = { x: 0, y: 0, width: image.width, height: image.height };
-  let faces = await detectIn(model, image, whole);
-  const spec = model.entry.output;
-  const pad = spec.type === 'ultraface' ? spec.padRetry ?? 0 : 0;
-  if (faces.length === 0 && pad > 0) {
-    const px = image.width * pad;
-    const py = image.height * pad;
-    faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py });
+  let faces = await detectIn(model, image, whole, frame);
+  if (needsSmallFacePass(nonMaxSuppression(faces, spec.nmsIou), image, spec, frame)) {
+    const longSide = Math.min(spec.smallFacePass!.longSide, Math.max(image.width, image.height));
+    faces = faces.concat(await detectIn(model, image, whole, { ...frame, width: longSide, height: longSide }));
   }
-  return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  const minSide = spec.minFaceRatio * Math.min(image.width, image.height);
+  const bigEnough = (face: RawFace): boolean => side(face.box) >= minSide;
+  if (!faces.some(bigEnough) && (spec.padRetry ?? 0) > 0) {
+    const px = image.width * spec.padRetry!;
+    const py = image.height * spec.padRetry!;
+    faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py }, frame);
+  }
+  const kept = nonMaxSuppression(faces.filter(bigEnough), spec.nmsIou)
+    .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  if (kept.length > 0) kept[0] = await refinePrimary(model, image, kept[0]!, spec);
+  return applyCountRule(kept, spec, image);
 }

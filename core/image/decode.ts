@@ -1,5 +1,8 @@
 // Bytes -> Raster: sniff the format (JPEG, PNG, WebP), apply the pixel cap before decoding,
 // decode strictly with sharp (EXIF orientation applied), or with jimp when sharp cannot load.
+// The raster is decoded at a working size (longest side at most WORKING_MAX_SIDE): the models
+// look at 320x240 of the whole image and at most 224x224 of a face, so a 40-megapixel photo is
+// shrunk while it loads (libjpeg/libwebp scale on load) instead of becoming a 120 MB raster.
 
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
@@ -15,10 +18,21 @@ export function sniffFormat(bytes: Buffer): ImageFormat | null {
   return null;
 }
 
+/** Longest side of the decoded raster; larger images are shrunk on load to fit. */
+export const WORKING_MAX_SIDE = 2048;
+
 export interface DecodedImage {
+  /** The pixels at the working size (never larger than the image). */
   readonly raster: Raster;
   readonly format: ImageFormat;
+  /** The image's own size, after EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  /** Image pixels per raster pixel (1 when the image was not shrunk). */
+  readonly scale: number;
 }
+
+type Decoded = Omit<DecodedImage, 'format'>;
 
 type SharpModule = typeof SharpFn;
 let sharpModule: SharpModule | null | undefined;
@@ -44,7 +58,7 @@ function undecodable(format: ImageFormat): FaceliveError {
   return new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', `The ${format.toUpperCase()} image could not be decoded (corrupt or truncated).`);
 }
 
-async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Raster> {
+async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
   let meta;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -54,43 +68,64 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
+  const swapped = (meta.orientation ?? 1) >= 5;
+  const imageWidth = swapped ? height : width;
+  const imageHeight = swapped ? width : height;
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true })
       .rotate()
+      .resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+    const raster: Raster = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+    return { raster, width: imageWidth, height: imageHeight, scale: imageWidth / info.width };
   } catch {
     throw undecodable(format);
   }
 }
 
-/** Width and height from a PNG's IHDR or a JPEG's SOF marker, without decoding; null if not found. */
+/** JPEG markers that stand alone (no length field): TEM, RST0-7, SOI. */
+function isStandaloneMarker(marker: number): boolean {
+  return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
+}
+
+/**
+ * Width and height from a PNG's IHDR or a JPEG's SOF marker, without decoding; null if not found.
+ * JPEG markers may be preceded by any number of 0xFF fill bytes (ITU T.81, B.1.1.2).
+ */
 export function headerSize(bytes: Buffer, format: ImageFormat): { width: number; height: number } | null {
   if (format === 'png') {
     return bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR' ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) } : null;
   }
   if (format !== 'jpeg') return null;
   let offset = 2;
-  while (offset + 9 < bytes.length) {
+  while (offset < bytes.length) {
     if (bytes[offset] !== 0xff) return null;
-    const marker = bytes[offset + 1]!;
-    const length = bytes.readUInt16BE(offset + 2);
+    while (offset < bytes.length && bytes[offset] === 0xff) offset += 1;
+    if (offset >= bytes.length) return null;
+    const marker = bytes[offset]!;
+    offset += 1;
+    if (isStandaloneMarker(marker)) continue;
+    if (marker === 0xd9 || marker === 0xda || offset + 2 > bytes.length) return null; // EOI or scan data before any frame header
+    const length = bytes.readUInt16BE(offset);
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame) return { width: bytes.readUInt16BE(offset + 7), height: bytes.readUInt16BE(offset + 5) };
-    offset += 2 + length;
+    if (isFrame) return offset + 7 <= bytes.length ? { width: bytes.readUInt16BE(offset + 5), height: bytes.readUInt16BE(offset + 3) } : null;
+    if (length < 2) return null;
+    offset += length;
   }
   return null;
 }
 
-async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Raster> {
+async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
   // Pure-JS fallback for platforms where sharp's native binary is unavailable (no WebP, no EXIF
-  // rotation). The pixel cap is checked from the header first, as sharp does.
+  // rotation, no shrink on load). The pixel cap is checked from the header first, as sharp does; a
+  // header whose size cannot be read is refused rather than decoded blind.
   const declared = headerSize(bytes, format);
-  if (declared && declared.width * declared.height > maxPixels) throw tooManyPixels(declared.width, declared.height, maxPixels);
+  if (!declared) throw undecodable(format);
+  if (declared.width * declared.height > maxPixels) throw tooManyPixels(declared.width, declared.height, maxPixels);
   const { Jimp } = await import('jimp');
   let image;
   try {
@@ -98,15 +133,18 @@ async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: num
   } catch {
     throw undecodable(format);
   }
+  const imageWidth = image.bitmap.width;
+  const imageHeight = image.bitmap.height;
+  if (imageWidth * imageHeight > maxPixels) throw tooManyPixels(imageWidth, imageHeight, maxPixels);
+  if (Math.max(imageWidth, imageHeight) > WORKING_MAX_SIDE) image.scaleToFit({ w: WORKING_MAX_SIDE, h: WORKING_MAX_SIDE });
   const { width, height, data } = image.bitmap;
-  if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
     rgb[j] = data[i]!;
     rgb[j + 1] = data[i + 1]!;
     rgb[j + 2] = data[i + 2]!;
   }
-  return { data: rgb, width, height, channels: 3 };
+  return { raster: { data: rgb, width, height, channels: 3 }, width: imageWidth, height: imageHeight, scale: imageWidth / width };
 }
 
 /**
@@ -118,6 +156,6 @@ export async function decodeImage(bytes: Buffer, maxPixels: number, decoder: 'au
   if (!format) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'The image is not a JPEG, PNG or WebP.');
   if (decoder === 'jimp' && format === 'webp') throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'WebP needs sharp.');
   const sharp = decoder === 'jimp' ? null : loadSharp();
-  const raster = sharp ? await decodeWithSharp(sharp, bytes, format, maxPixels) : await decodeWithJimp(bytes, format, maxPixels);
-  return { raster, format };
+  const decoded = sharp ? await decodeWithSharp(sharp, bytes, format, maxPixels) : await decodeWithJimp(bytes, format, maxPixels);
+  return { ...decoded, format };
 }

@@ -49,20 +49,43 @@ function bareHost(url: URL): string {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
-/** A `lookup` for http.request that resolves every address and refuses the request if any is non-public. */
-function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) {
-      callback(err, []);
-      return;
-    }
-    if (addresses.length === 0 || addresses.some((entry) => !isPublicAddress(entry.address))) {
-      callback(new RefusedAddressError(REFUSED_MESSAGE), []);
-      return;
-    }
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
-  });
+/**
+ * How host names resolve and which addresses count as public. Production uses DEFAULT_NETWORK
+ * (the system resolver and isPublicAddress); tests inject a resolver and a rule so they can
+ * exercise the guard offline, on loopback.
+ */
+export interface NetworkPolicy {
+  /** Resolves every address of a host name, as dns.lookup with `all: true`. */
+  readonly resolve: (hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void) => void;
+  /** True for an address that may be connected to. */
+  readonly isPublic: (address: string) => boolean;
+}
+
+export const DEFAULT_NETWORK: NetworkPolicy = Object.freeze({
+  resolve: (hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void) =>
+    dns.lookup(hostname, { ...options, all: true }, callback),
+  isPublic: isPublicAddress,
+});
+
+/**
+ * A `lookup` for http.request that resolves every address and refuses the request if any is
+ * non-public. Being the socket's own lookup, the addresses it checks are the ones connected to.
+ */
+function guardedLookup(network: NetworkPolicy) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
+    network.resolve(hostname, options, (err, addresses) => {
+      if (err) {
+        callback(err, []);
+        return;
+      }
+      if (addresses.length === 0 || addresses.some((entry) => !network.isPublic(entry.address))) {
+        callback(new RefusedAddressError(REFUSED_MESSAGE), []);
+        return;
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
 }
 
 function formatError(message: string, cause?: unknown): FaceliveError {
@@ -84,19 +107,19 @@ function networkError(err: unknown): FaceliveError {
 }
 
 /** Refuses a hop before any connection: wrong scheme, or a literal IP host outside the public ranges. */
-function checkHop(url: URL, limits: Limits, first: boolean): void {
+function checkHop(url: URL, limits: Limits, first: boolean, network: NetworkPolicy): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     if (first) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', 'Only http and https image URLs are accepted.');
     throw formatError('The image URL redirected to a URL that is not http or https.');
   }
   const host = bareHost(url);
-  if (!limits.allowPrivateNetwork && net.isIP(host) !== 0 && !isPublicAddress(host)) {
+  if (!limits.allowPrivateNetwork && net.isIP(host) !== 0 && !network.isPublic(host)) {
     throw formatError(REFUSED_MESSAGE);
   }
 }
 
 /** One GET: resolves with a redirect target or the whole body, rejects with a FaceliveError. */
-function fetchOnce(url: URL, limits: Limits, signal: AbortSignal): Promise<Hop> {
+function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: NetworkPolicy): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let settled = false;
     let req: http.ClientRequest | undefined;
@@ -124,7 +147,7 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal): Promise<Hop> 
       method: 'GET',
       agent: false,
       headers: { accept: 'image/*', 'user-agent': 'facelive' },
-      ...(limits.allowPrivateNetwork ? {} : { lookup: guardedLookup as unknown as net.LookupFunction }),
+      ...(limits.allowPrivateNetwork ? {} : { lookup: guardedLookup(network) as unknown as net.LookupFunction }),
     });
     req.on('error', (err) => fail(networkError(err)));
     req.on('response', (res) => {
@@ -181,16 +204,17 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal): Promise<Hop> 
  * `limits.allowPrivateNetwork`, every hop's host must resolve only to public unicast addresses
  * (checked on the addresses handed to the socket, so DNS rebinding between check and connect
  * cannot slip through). The body is returned whatever its Content-Type; decoding judges it.
+ * `network` is for tests; it defaults to the system resolver and isPublicAddress.
  * @throws FaceliveError INVALID_PAYLOAD_IMAGE_TIMEOUT, _SIZE, _FORMAT (or _MISSING for a non-http(s) URL).
  */
-export async function fetchImageUrl(url: URL, limits: Limits): Promise<Buffer> {
+export async function fetchImageUrl(url: URL, limits: Limits, network: NetworkPolicy = DEFAULT_NETWORK): Promise<Buffer> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), limits.urlTimeoutMs);
   try {
     let current = url;
     for (let redirects = 0; ; redirects += 1) {
-      checkHop(current, limits, redirects === 0);
-      const hop = await fetchOnce(current, limits, controller.signal);
+      checkHop(current, limits, redirects === 0, network);
+      const hop = await fetchOnce(current, limits, controller.signal, network);
       if (hop.kind === 'body') return hop.bytes;
       if (redirects >= limits.maxRedirects) {
         throw formatError(`The image URL redirected more than ${limits.maxRedirects} times.`);

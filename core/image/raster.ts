@@ -68,26 +68,31 @@ export function cropBox(box: Box, rule: CropRule, imageWidth: number, imageHeigh
 /**
  * Samples `region` of the raster into a width x height RGB raster with bilinear interpolation
  * (pixel centres aligned, as OpenCV's INTER_LINEAR). Points outside the image clamp to the edge,
- * or take the grey level `fill` when one is given.
+ * or take the grey level `fill` when one is given; with `within`, points outside that box of the
+ * image take `fill` too (a letterbox's padding).
  */
-export function resample(src: Raster, region: Box, width: number, height: number, fill?: number): Raster {
+export function resample(src: Raster, region: Box, width: number, height: number, fill?: number, within?: Box): Raster {
   const out = new Uint8Array(width * height * 3);
   const sx = region.width / width;
   const sy = region.height / height;
   const maxX = src.width - 1;
   const maxY = src.height - 1;
+  const loX = within ? Math.max(-0.5, within.x - 0.5) : -0.5;
+  const hiX = within ? Math.min(maxX + 0.5, within.x + within.width - 0.5) : maxX + 0.5;
+  const loY = within ? Math.max(-0.5, within.y - 0.5) : -0.5;
+  const hiY = within ? Math.min(maxY + 0.5, within.y + within.height - 0.5) : maxY + 0.5;
   const data = src.data;
   const stride = src.width * 3;
   for (let y = 0; y < height; y++) {
     let fy = region.y + (y + 0.5) * sy - 0.5;
-    const rowOutside = fill !== undefined && (fy < -0.5 || fy > maxY + 0.5);
+    const rowOutside = fill !== undefined && (fy < loY || fy > hiY);
     if (fy < 0) fy = 0; else if (fy > maxY) fy = maxY;
     const y0 = Math.floor(fy);
     const y1 = y0 < maxY ? y0 + 1 : y0;
     const wy = fy - y0;
     for (let x = 0; x < width; x++) {
       let fx = region.x + (x + 0.5) * sx - 0.5;
-      if (fill !== undefined && (rowOutside || fx < -0.5 || fx > maxX + 0.5)) {
+      if (fill !== undefined && (rowOutside || fx < loX || fx > hiX)) {
         const o = (y * width + x) * 3;
         out[o] = out[o + 1] = out[o + 2] = fill;
         continue;

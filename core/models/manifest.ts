@@ -9,8 +9,63 @@ import type { AlignRule } from '../faces/align';
 export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness' | 'attributes';
 const ROLES: readonly ModelRole[] = ['detector', 'landmarks', 'pose', 'liveness', 'attributes'];
 
+/** Which detected faces nface counts (all are reported): confident ones, not tiny next to the image or the primary face. */
+export interface FaceCountRule {
+  /** Detector score a face needs to be counted. */
+  readonly minScore: number;
+  /** Smaller box side over the image's shorter side. */
+  readonly minFaceRatio: number;
+  /** Smaller box side over the primary (largest) face's. */
+  readonly minRelativeSize: number;
+}
+
+/** A second detector pass at a higher resolution for small faces in large images. */
+export interface SmallFacePass {
+  /** Only for images whose longer side is at least this many pixels. */
+  readonly minImageSide: number;
+  /** The longer side of the second pass's input (dynamic-input detectors). */
+  readonly longSide: number;
+  /** Run it when no face was found, several were, or the largest face's side is below this fraction of the image's shorter side. */
+  readonly largestFaceBelow: number;
+}
+
+/** Detector settings every detector output type shares. */
+export interface DetectorOutputCommon {
+  /** Faces under this score are dropped. */
+  readonly scoreThreshold: number;
+  readonly nmsIou: number;
+  /** Faces whose box side is below this fraction of the image's shorter side are dropped. */
+  readonly minFaceRatio: number;
+  /** When no face is found, retry with this much padding (fraction of each side) around the image. */
+  readonly padRetry?: number;
+  /** Grey level of letterbox and retry padding (0..255); defaults to the input's mean. */
+  readonly fill?: number;
+  readonly count?: FaceCountRule;
+  readonly smallFacePass?: SmallFacePass;
+  readonly refine?: BoxRefinement;
+}
+
+/**
+ * A last pass on a square window around the primary face, so that its box does not depend on how
+ * large the face was in the whole-image pass (the image's framing, padding or size).
+ */
+export interface BoxRefinement {
+  /** The window's side over the face box's longer side. */
+  readonly context: number;
+  /** The window's side in model pixels. */
+  readonly size: number;
+}
+
 export type OutputSpec =
-  | { readonly type: 'ultraface'; readonly scores: string; readonly boxes: string; readonly scoreThreshold: number; readonly nmsIou: number; readonly minFaceRatio: number; readonly padRetry?: number }
+  | ({ readonly type: 'ultraface'; readonly scores: string; readonly boxes: string } & DetectorOutputCommon)
+  | ({
+    readonly type: 'retinaface';
+    /** One output [1, priors, 16]: box deltas (4), class logits (2), five landmark deltas (10). */
+    readonly name: string;
+    readonly steps: readonly number[];
+    readonly minSizes: readonly (readonly number[])[];
+    readonly variance: readonly [number, number];
+  } & DetectorOutputCommon)
   | { readonly type: 'points'; readonly name: string; readonly points: number; readonly scheme: 'ibug68'; readonly space: 'crop-normalized' }
   | { readonly type: 'pose-bins'; readonly yaw: string; readonly pitch: string; readonly roll: string; readonly binWidth: number; readonly offset: number }
   | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number }
@@ -18,22 +73,32 @@ export type OutputSpec =
   | { readonly type: 'attributes'; readonly name: string; readonly labels: readonly string[] };
 
 export interface ModelSource {
+  /** An npm package pinned in package.json (the file is built from its tarball at install). */
   readonly package?: string;
   readonly url?: string;
+  /** A public repository and commit (the file is committed under models/, converted or trained here). */
+  readonly repository?: string;
+  readonly commit?: string;
   /** Trained in this repository: the folder of the training code that reproduces it. */
   readonly trained?: string;
-  /** Licence of weights trained here (package sources name theirs under `sources`). */
-  readonly license?: string;
+  /** Weights trained here: the training data and its terms. */
+  readonly data?: string;
   readonly path: string;
   readonly sha256: string;
+  /** How the committed file was made from the source (script and checks). */
+  readonly converted?: string;
 }
 
 export interface ModelEntry {
   readonly role: ModelRole;
   readonly file: string;
   readonly sha256: string;
+  /** SPDX licence of the weights, and the model card beside the manifest, for committed models. */
+  readonly license?: string;
+  readonly card?: string;
   readonly source: ModelSource;
-  readonly input: TensorSpec & { readonly name: string };
+  /** With dynamicMultiple, width and height give the longer side and the input follows the image's shape. */
+  readonly input: TensorSpec & { readonly name: string; readonly dynamicMultiple?: number };
   /** How the input is cut around the detector box (every role but attributes). */
   readonly crop: CropRule;
   /** Attributes models: the landmark-aligned crop (core/faces/align.ts) instead of a box crop. */
@@ -124,6 +189,12 @@ export function validateManifest(value: unknown, file: string): Manifest {
   const roles = Object.values(m.models).map((e) => e.role);
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
   if (roles.filter((r) => r === 'attributes').length !== 1) fail(file, 'exactly one model must have role attributes');
+  // Quality and attributes (on by default, and validate_quality / validate_attribute) are measured in
+  // regions placed by the 68 landmarks: a pack without them could only answer those requests by
+  // leaving the checks out, and a requested validation must never pass without having run.
+  if (roles.filter((r) => r === 'landmarks').length !== 1) {
+    fail(file, 'exactly one model must have role landmarks (the quality and attribute checks, and validate_quality / validate_attribute, need its 68 points)');
+  }
   if (!m.liveness || !Array.isArray(m.liveness.models) || m.liveness.models.length === 0) fail(file, 'liveness.models must list at least one model');
   for (const key of m.liveness.models) {
     if (m.models[key]?.role !== 'liveness') fail(file, `liveness.models names ${key}, which is not a liveness model`);

@@ -13,7 +13,8 @@ export type TensorMap = Record<string, { readonly data: Float32Array; readonly d
 export interface Model {
   readonly key: string;
   readonly entry: ModelEntry;
-  run(input: Float32Array): Promise<TensorMap>;
+  /** `size` overrides the manifest's input width and height (models with a dynamic input). */
+  run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap>;
 }
 
 export interface Registry {
@@ -40,13 +41,14 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
     executionMode: 'sequential',
     logSeverityLevel: 3,
   });
-  const { width, height, layout, channels, name } = entry.input;
+  const { layout, channels, name } = entry.input;
   const depth = channels === 'GRAY' ? 1 : 3;
-  const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
   const model: Model = {
     key,
     entry,
-    async run(input: Float32Array): Promise<TensorMap> {
+    async run(input: Float32Array, size = entry.input): Promise<TensorMap> {
+      const { width, height } = size;
+      const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
       const results = await session.run({ [name]: new ort.Tensor('float32', input, dims) });
       const out: TensorMap = {};
       for (const [outName, tensor] of Object.entries(results)) {
@@ -58,11 +60,21 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
   return { model, session };
 }
 
-/** Loads every model of the pack (in parallel) after checking its sha256. */
+/**
+ * Loads every model of the pack (in parallel) after checking its sha256. When any model fails, waits
+ * for the others to settle and releases every session already created before rethrowing, so a
+ * refused pack leaks nothing however often it is retried.
+ */
 export async function createRegistry(pack: Pack): Promise<Registry> {
-  const loaded = await Promise.all(
+  const settled = await Promise.allSettled(
     Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry)] as const),
   );
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  if (failure) {
+    await Promise.allSettled(loaded.map(([, { session }]) => session.release()));
+    throw failure.reason;
+  }
   const models = new Map(loaded.map(([key, value]) => [key, value]));
   let disposed = false;
   return {

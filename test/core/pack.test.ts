@@ -2,12 +2,15 @@
 // liveness pack (weighted-mean fusion) built from the default pack's files in a temp directory.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { createEngine, DEFAULT_PACK_DIR } from '../../core';
 import { readPack, validateManifest, type Manifest } from '../../core/models/manifest';
-import { selfieJpeg } from '../helpers/faces';
+import { buildResult } from '../../core/verdict';
+import { DEFAULT_OPTIONS } from '../../core/options';
+import { blurredSelfie, selfieJpeg } from '../helpers/faces';
 
 function defaultManifest(): Manifest {
   return JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
@@ -31,8 +34,19 @@ describe('model packs', function () {
     assert.equal(manifest.name, 'facelive-default');
     for (const entry of Object.values(manifest.models)) {
       assert.match(entry.sha256, /^[0-9a-f]{64}$/);
-      const licence = entry.source.package ? manifest.sources?.[entry.source.package]?.license : entry.source.trained && entry.source.license;
-      assert.ok(licence, `${entry.file} names its package (or the training code that made it) and licence`);
+      if (entry.source.package) {
+        assert.ok(manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
+        continue;
+      }
+      // Committed weights: a public repository at a commit (or the training code here that made them),
+      // a permissive licence, a model card beside them.
+      const fromRepository = entry.source.repository && /^[0-9a-f]{40}$/.test(entry.source.commit ?? '');
+      const trainedHere = entry.source.trained && existsSync(path.join(DEFAULT_PACK_DIR, '..', entry.source.trained)) && entry.source.data;
+      assert.ok(fromRepository || trainedHere, `${entry.file} names its repository and commit, or its training code and data`);
+      assert.match(entry.source.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
+      assert.ok(entry.card && readFileSync(path.join(DEFAULT_PACK_DIR, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);
+      assert.ok(statSync(path.join(DEFAULT_PACK_DIR, entry.file)).size <= 4 * 1024 * 1024, `${entry.file} is at most 4 MB`);
     }
   });
 
@@ -59,6 +73,64 @@ describe('model packs', function () {
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(file, bytes);
     await assert.rejects(createEngine({ pack: dir }), /sha256/);
+  });
+
+  it('refuses, naming the role, a pack without a landmarks model (its quality and attribute validations could not run)', async function () {
+    const base = defaultManifest();
+    const models = Object.fromEntries(Object.entries(base.models).filter(([, entry]) => entry.role !== 'landmarks'));
+    const dir = writePack({ ...base, name: 'no-landmarks', models });
+    made.push(dir);
+    await assert.rejects(createEngine({ pack: dir }), (err: unknown) => err instanceof TypeError && /role landmarks/.test(err.message));
+    // The blurred grey face that such a pack used to PASS: the default pack fails it on quality.
+    const engine = await createEngine();
+    try {
+      const { data } = await engine.check(await blurredSelfie(), { validate_quality: true, validate_attribute: true });
+      assert.ok(data.validations.failed.includes('quality'), JSON.stringify(data.validations));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('never passes a requested validation whose section was not computed', function () {
+    const rest = { faces: [], image: { width: 1, height: 1, format: 'jpeg' as const }, pack: { name: 'p', version: '1' }, request_id: 'r', timings_ms: {} as never };
+    for (const flag of ['validate_quality', 'validate_attribute', 'validate_liveness'] as const) {
+      const options = { ...DEFAULT_OPTIONS, [flag]: true };
+      assert.throws(() => buildResult({ options, nface: 1, validateAttributes: ['sunglasses'] }, rest), /not evaluated/, flag);
+    }
+  });
+
+  it('releases every session it created when one model of the pack fails to load (three tries, nothing kept)', async function () {
+    const manifest = defaultManifest();
+    const dir = writePack(manifest);
+    made.push(dir);
+    const file = path.join(dir, manifest.models.liveness!.file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const factory = ort.InferenceSession as unknown as { create: (...args: unknown[]) => Promise<ort.InferenceSession> };
+    const original = factory.create;
+    let created = 0;
+    let released = 0;
+    factory.create = async (...args: unknown[]) => {
+      const session = await original.apply(factory, args);
+      created += 1;
+      const release = session.release.bind(session);
+      session.release = async () => {
+        released += 1;
+        await release();
+      };
+      return session;
+    };
+    try {
+      for (let i = 0; i < 3; i++) await assert.rejects(createEngine({ pack: dir }), /sha256/);
+      // Sessions of the good models may still be in creation when the bad one is refused: let them finish.
+      const goodModels = Object.keys(manifest.models).length - 1;
+      for (let waited = 0; created < 3 * goodModels && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(created, 3 * goodModels, 'every good model got its session');
+      assert.equal(released, created, `created ${created} sessions, released ${released}`);
+    } finally {
+      factory.create = original;
+    }
   });
 
   it('fuses several liveness models by weighted mean, each with its own crop, as the manifest says', async function () {

@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
 import type { Engine } from '../../core/engine-types';
 import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middleware';
+import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
+import { jsonBodyLimitFor } from '../../middleware/options';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
@@ -237,6 +239,22 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assertError(res, 'INVALID_PAYLOAD_IMAGE_SIZE');
     });
 
+    it('INVALID_PAYLOAD_IMAGE_SIZE from the HTTP layer: a small image padded past the JSON limit, not past it', async () => {
+      // The image is small, so only the body parser's limit (its 413, mapped to the documented code)
+      // can refuse this body; the engine would answer 200.
+      const limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
+      const padded = (size: number): string => {
+        const json = JSON.stringify({ image: faceB64 });
+        return `${json.slice(0, -1)}${' '.repeat(size - json.length)}}`;
+      };
+      const send = (text: string) => request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(text);
+      const over = await send(padded(limit + 1));
+      assertError(over, 'INVALID_PAYLOAD_IMAGE_SIZE');
+      assert.equal(over.body.message, BODY_TOO_LARGE_MESSAGE);
+      const at = await send(padded(limit));
+      assert.equal(at.status, 200, `a body of exactly the limit is read: ${JSON.stringify(at.body)}`);
+    });
+
     it('INVALID_PAYLOAD_IMAGE_SIZE: a URL streaming 6 MiB', async () => {
       assertError(await post({ image: `${images.url}/big.jpg` }), 'INVALID_PAYLOAD_IMAGE_SIZE');
     });
@@ -385,6 +403,15 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
         .set('Content-Type', 'multipart/form-data; boundary=XYZ')
         .send('--XYZ\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nabc');
       assertError(broken, 'INVALID_PAYLOAD');
+    });
+
+    it('text fields share the JSON body limit: seven 6 MB flag fields are refused as a body too large', async () => {
+      let req = form().attach('image', Buffer.from([0xff, 0xd8, 0xff]), 'tiny.jpg');
+      const names = ['is_quality', 'is_attribute', 'is_liveness', 'validate_quality', 'validate_attribute', 'validate_liveness', 'validate_nface'];
+      for (const name of names) req = req.field(name, 't'.repeat(6 * 1000 * 1000));
+      const res = await req;
+      assertError(res, 'INVALID_PAYLOAD_IMAGE_SIZE');
+      assert.equal(res.body.message, BODY_TOO_LARGE_MESSAGE);
     });
 
     it('a non-image file is INVALID_PAYLOAD_IMAGE_FORMAT', async () => {

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { checkConfig, createApp, loadConfig, type FaceliveApp } from '../../exam
 import { openApiDocument } from '../../examples/openapi';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedis } from '../helpers/redis';
-import { sharedEngine } from '../helpers/server';
+import { listen, type Listening, sharedEngine } from '../helpers/server';
 
 describe('examples/server', function () {
   this.timeout(60_000);
@@ -65,6 +66,53 @@ describe('examples/server', function () {
     assert.equal(configured.devCredential, undefined);
     assert.equal((await request(configured.app).get('/demo-config.json')).status, 404);
     await configured.close();
+  });
+
+  describe('GET /demo-config.json refuses anyone but a browser on this machine', () => {
+    /** Serves the app on loopback, presenting every connection to it as coming from `peer`. */
+    async function servedAs(peer: string): Promise<Listening> {
+      return listen((req: http.IncomingMessage, res: http.ServerResponse) => {
+        Object.defineProperty(req.socket, 'remoteAddress', { value: peer, configurable: true });
+        (dev.app as unknown as http.RequestListener)(req, res);
+      });
+    }
+
+    it('a caller whose socket is not loopback', async () => {
+      const remote = await servedAs('203.0.113.7');
+      try {
+        const res = await request(remote.url).get('/demo-config.json');
+        assert.equal(res.status, 404);
+        assert.equal(res.body.apiKey, undefined);
+      } finally {
+        await remote.close();
+      }
+      const local = await servedAs('127.0.0.1');
+      try {
+        assert.equal((await request(local.url).get('/demo-config.json')).status, 200, 'the same harness from loopback is served');
+      } finally {
+        await local.close();
+      }
+    });
+
+    for (const [header, value] of [
+      ['X-Forwarded-For', '198.51.100.23'],
+      ['Forwarded', 'for=198.51.100.23;proto=https'],
+      ['X-Real-IP', '198.51.100.23'],
+      ['X-Forwarded-Host', 'kyc.example.com'],
+      ['Via', '1.1 proxy'],
+    ] as const) {
+      it(`a loopback request forwarded by a proxy (${header})`, async () => {
+        const res = await request(dev.app).get('/demo-config.json').set(header, value);
+        assert.equal(res.status, 404);
+        assert.doesNotMatch(JSON.stringify(res.body), new RegExp(dev.devCredential!.apiKey));
+      });
+    }
+
+    it('a loopback request for another host name (DNS rebinding from a web page)', async () => {
+      const res = await request(dev.app).get('/demo-config.json').set('Host', 'attacker.example:3000');
+      assert.equal(res.status, 404);
+      assert.equal((await request(dev.app).get('/demo-config.json').set('Host', 'localhost:3000')).status, 200);
+    });
   });
 
   it('GET /metrics only when configured', async () => {

@@ -89,6 +89,43 @@ describe('facelive-engine config node', function () {
       assert.equal((await after.check(image)).data.nface, 1);
     });
 
+    it('lets a running check finish when the flow is redeployed, then disposes of the old Engine', async () => {
+      const failures: unknown[] = [];
+      const record = (err: unknown): void => { failures.push(err); };
+      process.on('unhandledRejection', record);
+      try {
+        await helper.load(faceliveNodes, sharedFlow);
+        const cfg = helper.getNode('cfg');
+        const engine: Engine = await cfg.getEngine();
+        let started!: () => void;
+        const inFlight = new Promise<void>((resolve) => { started = resolve; });
+        const original = cfg.getEngine;
+        // The same engine, telling the test the moment the node's check has begun.
+        cfg.getEngine = () => original().then((e: Engine): Engine => ({
+          pack: e.pack, limits: e.limits, check: e.check.bind(e), dispose: e.dispose.bind(e),
+          checkRequest: (body, context) => {
+            const running = e.checkRequest(body, context);
+            started();
+            return running;
+          },
+        }));
+        const d1 = helper.getNode('d1');
+        const outcome = new Promise<string>((resolve) => {
+          d1.on('call:send', () => resolve('sent'));
+          d1.on('call:error', (call: { args: unknown[] }) => resolve(`error: ${String((call.args[0] as Error)?.message ?? call.args[0])}`));
+        });
+        d1.receive({ payload: await selfieJpeg() });
+        await inFlight;
+        await helper.setFlows([...sharedFlow.filter((n) => n.id !== 'cfg'), { id: 'cfg', type: 'facelive-engine', name: 'redeployed' }]);
+        assert.equal(await outcome, 'sent', 'the check that was running when the flow was redeployed completed');
+        await assert.rejects(engine.check(await selfieJpeg()), 'the old engine was disposed of after it');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        process.off('unhandledRejection', record);
+      }
+      assert.deepEqual(failures, [], 'no unhandled rejection');
+    });
+
     it('closes cleanly while a check is still running', async () => {
       const failures: unknown[] = [];
       const record = (err: unknown): void => { failures.push(err); };

@@ -253,10 +253,12 @@ def main():
             "role": "attributes",
             "file": onnx_name,
             "sha256": report["sha256"],
+            "license": "MIT",
+            "card": "attributes.md",
             "source": {"trained": "models/train/attributes", "path": f"models/{onnx_name}", "sha256": report["sha256"],
-                       "license": ("MIT for the code and weights as far as this project can grant it; trained on public images "
-                                   "with research/evaluation-only terms and photos scraped from the web (third-party copyright): "
-                                   "see models/attributes.md before shipping")},
+                       "data": ("Public images with research/evaluation-only terms and photos scraped from the web (third-party copyright): "
+                                "masks, uncovered faces, clear eyeglasses and caps from public GitHub repositories, live faces of the liveness "
+                                "sets, and sunglasses, eyeglasses, masks, caps and scarves drawn on them; no image is committed. See attributes.md.")},
             "input": {"name": "input", "width": meta["size"], "height": meta["size"], "layout": "NCHW", "channels": "RGB",
                       "mean": [MEAN] * 3, "std": [STD] * 3},
             "align": meta["rule"],

@@ -1,0 +1,74 @@
+// Exports liveness training crops with the engine's own pipeline: each labelled image is decoded and
+// its primary face found exactly as `engine.check` does, then cut by the crop rules below (the same
+// cropBox + resample the served models use). Output: one uint8 RGB array per rule and an index.
+//
+//   node dist/models/train/export-crops.js OUT_DIR DATA_DIR [DATA_DIR ...]
+//
+// DATA_DIR holds live/, spoof_print/, spoof_replay/ and spoof_other/; a file's source is the
+// name prefix before "__". Images never leave OUT_DIR, which must not be inside the repository.
+
+import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { createEngine } from '../../core';
+import { decodeImage } from '../../core/image/decode';
+import { cropBox, resample, type CropRule } from '../../core/image/raster';
+
+/** The crop rules exported for training and for choosing between them by grouped validation. */
+export const CROP_RULES: Record<string, CropRule & { size: number }> = {
+  s27: { scale: 2.7, mode: 'shift', square: false, size: 80 },
+  s27sq: { scale: 2.7, mode: 'shift', square: true, size: 80 },
+  s40sq: { scale: 4.0, mode: 'shift', square: true, size: 80 },
+  s15sq: { scale: 1.5, mode: 'shift', square: true, size: 80 },
+};
+
+const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;
+const IMAGE = /\.(jpe?g|png|webp)$/i;
+
+async function main(): Promise<void> {
+  const [outDir, ...dataDirs] = process.argv.slice(2);
+  if (!outDir || dataDirs.length === 0) {
+    console.error('usage: export-crops OUT_DIR DATA_DIR [DATA_DIR ...]');
+    process.exit(2);
+  }
+  if (path.resolve(outDir).startsWith(path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
+  mkdirSync(outDir, { recursive: true });
+  const engine = await createEngine();
+  const outputs = Object.fromEntries(Object.keys(CROP_RULES).map((name) => [name, openSync(path.join(outDir, `crops_${name}.u8`), 'w')]));
+  const index: string[] = ['row\tfile\tsource\tlabel\tlive\tstatus\tbox_x\tbox_y\tbox_w\tbox_h\twidth\theight\tnface'];
+  let row = 0;
+  let failed = 0;
+  for (const dataDir of dataDirs) {
+    for (const label of LABELS) {
+      let files: string[];
+      try { files = readdirSync(path.join(dataDir, label)).filter((f) => IMAGE.test(f)).sort(); } catch { continue; }
+      for (const file of files) {
+        const source = file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown';
+        const bytes = readFileSync(path.join(dataDir, label, file));
+        try {
+          const result = await engine.check(bytes, { is_liveness: false, is_quality: false, is_attribute: false });
+          const box = result.data.faces.find((f) => f.primary)!.box;
+          const { raster } = await decodeImage(bytes, engine.limits.maxPixels);
+          for (const [name, rule] of Object.entries(CROP_RULES)) {
+            const crop = resample(raster, cropBox(box, rule, raster.width, raster.height), rule.size, rule.size);
+            writeSync(outputs[name]!, crop.data);
+          }
+          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, raster.width, raster.height, result.data.nface].join('\t'));
+        } catch (err) {
+          failed++;
+          const code = (err as { code?: string }).code ?? 'ERROR';
+          index.push(['-', file, source, label, label === 'live' ? 1 : 0, code, '', '', '', '', '', '', ''].join('\t'));
+        }
+      }
+    }
+  }
+  for (const fd of Object.values(outputs)) closeSync(fd);
+  writeFileSync(path.join(outDir, 'index.tsv'), index.join('\n') + '\n');
+  writeFileSync(path.join(outDir, 'rules.json'), JSON.stringify(CROP_RULES, null, 2));
+  console.log(`exported ${row} faces (${failed} without a face) to ${outDir}`);
+  await engine.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+"""Liveness crops exported by export-crops.ts, their labels and sources, and folds grouped by source."""
+import json
+import os
+
+import numpy as np
+
+# Training classes of the MiniFASNet head: 1 = live, 0 = print (and other), 2 = screen replay.
+CLASS_OF_LABEL = {'live': 1, 'spoof_print': 0, 'spoof_other': 0, 'spoof_replay': 2}
+
+
+class Crops:
+    def __init__(self, directory, rule):
+        rows = [line.rstrip('\n').split('\t') for line in open(os.path.join(directory, 'index.tsv'))]
+        header, rows = rows[0], rows[1:]
+        col = {name: i for i, name in enumerate(header)}
+        self.skipped = [r for r in rows if r[col['status']] != 'ok']
+        ok = [r for r in rows if r[col['status']] == 'ok']
+        size = json.load(open(os.path.join(directory, 'rules.json')))[rule]['size']
+        self.images = np.fromfile(os.path.join(directory, f'crops_{rule}.u8'), dtype=np.uint8).reshape(-1, size, size, 3)
+        assert len(self.images) == len(ok), 'index and crops disagree'
+        self.files = np.array([r[col['file']] for r in ok])
+        self.sources = np.array([r[col['source']] for r in ok])
+        self.labels = np.array([r[col['label']] for r in ok])
+        self.live = (self.labels == 'live').astype(np.int64)
+        self.classes = np.array([CLASS_OF_LABEL[label] for label in self.labels], dtype=np.int64)
+
+
+def grouped_folds(sources, k, seed=0):
+    """Assigns whole sources to k folds, largest sources first, each to the currently smallest fold."""
+    names, counts = np.unique(sources, return_counts=True)
+    rng = np.random.RandomState(seed)
+    order = sorted(range(len(names)), key=lambda i: (-counts[i], rng.rand()))
+    sizes = [0] * k
+    fold_of = {}
+    for i in order:
+        f = int(np.argmin(sizes))
+        fold_of[names[i]] = f
+        sizes[f] += counts[i]
+    return np.array([fold_of[s] for s in sources])
+
+
+def to_model_input(images_rgb_u8):
+    """RGB uint8 NHWC -> the MiniFASNet input: BGR, raw 0..255, NCHW float32."""
+    return np.ascontiguousarray(images_rgb_u8[..., ::-1].transpose(0, 3, 1, 2)).astype(np.float32)

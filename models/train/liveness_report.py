@@ -1,0 +1,90 @@
+"""Per-source liveness report from out-of-fold scores: thresholds chosen on the other folds only, so each
+source's APCER and BPCER are measured at a threshold that never saw it.
+
+  liveness_report.py WORK RULE NAME[=WEIGHT] [NAME[=WEIGHT] ...] [--markdown OUT.md] [--json OUT.json]
+
+NAME is an oof_NAME.npy or zeroshot_RULE.npy in WORK ("zeroshot" for the latter); several names are
+fused by weighted mean, as the engine fuses a pack's liveness models.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from liveness_data import grouped_folds  # noqa: E402
+from liveness_metrics import auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
+from train_liveness import FOLDS  # noqa: E402
+
+
+def fused_scores(work, rule, parts):
+    total, weight = 0, 0
+    for part in parts:
+        name, _, w = part.partition('=')
+        w = float(w or 1)
+        path = os.path.join(work, f'zeroshot_{rule}.npy' if name == 'zeroshot' else f'oof_{name}.npy')
+        total = total + w * np.load(path)
+        weight += w
+    return total / weight
+
+
+def evaluate(scores, meta):
+    sources = np.array(meta['sources'])
+    labels = np.array(meta['labels'])
+    folds = grouped_folds(sources, FOLDS, seed=0)
+    thresholds = {}
+    for f in range(FOLDS):
+        t = choose_threshold(scores[folds != f], labels[folds != f])
+        for s in set(sources[folds == f]):
+            thresholds[s] = t
+    rows = per_source_table(scores, labels, sources, thresholds)
+    shipped = choose_threshold(scores, labels)
+    pooled_heldout = {'auc': auc(scores, (labels == 'live').astype(int))}
+    # Pooled rates where each face is judged at its own fold's held-out threshold.
+    per_face_t = np.array([thresholds[s] for s in sources])
+    live = labels == 'live'
+    pooled_heldout['bpcer'] = float(np.mean(scores[live] < per_face_t[live]))
+    for species in ('spoof_print', 'spoof_replay', 'spoof_other'):
+        m = labels == species
+        pooled_heldout[species] = float(np.mean(scores[m] >= per_face_t[m])) if m.any() else None
+    return rows, summarise(rows), shipped, pooled_heldout, rates(scores, labels, shipped)
+
+
+def markdown(rows, summary, shipped, pooled):
+    fmt = lambda v: '–' if v is None else f'{100 * v:.1f} %'  # noqa: E731
+    lines = ['| source | live | attacks | AUC | threshold | BPCER | APCER print | APCER replay | APCER other |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        auc_text = '–' if r['auc'] is None else '%.3f' % r['auc']
+        lines.append(f"| {r['source']} | {r['live']} | {r['attack']} | {auc_text} | "
+                     f"{r['threshold']:.3f} | {fmt(r['bpcer'])} | {fmt(r.get('spoof_print'))} | {fmt(r.get('spoof_replay'))} | {fmt(r.get('spoof_other'))} |")
+    lines.append('')
+    lines.append(f"Sources: {summary['sources']}. Per-source AUC mean {summary['auc_mean']:.3f}, worst {summary['auc_worst']:.3f} "
+                 f"({summary['auc_worst_source']}). BPCER mean {fmt(summary['bpcer_mean'])}, worst {fmt(summary['bpcer_worst'])}; "
+                 f"APCER (worst of print and replay) mean {fmt(summary['apcer_mean'])}, worst {fmt(summary['apcer_worst'])}.")
+    lines.append(f"All held-out faces pooled: AUC {pooled['auc']:.3f}, BPCER {fmt(pooled['bpcer'])}, APCER print "
+                 f"{fmt(pooled['spoof_print'])}, replay {fmt(pooled['spoof_replay'])}, other {fmt(pooled['spoof_other'])}. "
+                 f"Threshold chosen on all out-of-fold scores (shipped): {shipped:.3f}.")
+    return '\n'.join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('work'); p.add_argument('rule'); p.add_argument('parts', nargs='+')
+    p.add_argument('--markdown'); p.add_argument('--json')
+    args = p.parse_args()
+    meta = json.load(open(os.path.join(args.work, f'meta_{args.rule}.json')))
+    scores = fused_scores(args.work, args.rule, args.parts)
+    rows, summary, shipped, pooled, shipped_rates = evaluate(scores, meta)
+    print(json.dumps({'parts': args.parts, **summary, 'pooled_heldout': pooled, 'shipped_threshold': shipped}, indent=None))
+    if args.markdown:
+        open(args.markdown, 'w').write(markdown(rows, summary, shipped, pooled) + '\n')
+    if args.json:
+        json.dump({'parts': args.parts, 'rows': rows, 'summary': summary, 'pooled_heldout': pooled,
+                   'shipped_threshold': shipped, 'rates_at_shipped_on_oof': shipped_rates}, open(args.json, 'w'), indent=1)
+
+
+if __name__ == '__main__':
+    main()

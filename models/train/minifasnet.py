@@ -1,0 +1,134 @@
+"""MiniFASNet (minivision-ai/Silent-Face-Anti-Spoofing, Apache-2.0) rebuilt in PyTorch from a checkpoint's
+own tensor shapes, so the released V2 weights (and fine-tuned copies) load strictly.
+
+Input: [N, 3, 80, 80] float, BGR channel order, raw 0..255 values. Output: 3 logits (class 1 = live).
+"""
+import torch
+import torch.nn as nn
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, cin, cout, kernel=1, stride=1, padding=0, groups=1, prelu=True):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        if prelu:
+            self.prelu = nn.PReLU(cout)
+        self.has_prelu = prelu
+
+    def forward(self, x):
+        x = self.bn(self.conv(x))
+        return self.prelu(x) if self.has_prelu else x
+
+
+class DepthWise(nn.Module):
+    def __init__(self, cin, mid, cout, stride, residual):
+        super().__init__()
+        self.conv = ConvBlock(cin, mid, 1)
+        self.conv_dw = ConvBlock(mid, mid, 3, stride, 1, groups=mid)
+        self.project = ConvBlock(mid, cout, 1, prelu=False)
+        self.residual = residual
+
+    def forward(self, x):
+        y = self.project(self.conv_dw(self.conv(x)))
+        return x + y if self.residual else y
+
+
+class Residual(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.model = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def _shape(sd, key):
+    return tuple(sd[key].shape)
+
+
+def _depthwise(sd, prefix, stride, residual):
+    mid, cin = _shape(sd, f'{prefix}.conv.conv.weight')[:2]
+    cout = _shape(sd, f'{prefix}.project.conv.weight')[0]
+    return DepthWise(cin, mid, cout, stride, residual)
+
+
+def _residual(sd, prefix):
+    n = len({k.split('.')[2] for k in sd if k.startswith(prefix + '.model.')})
+    return Residual([_depthwise(sd, f'{prefix}.model.{i}', 1, True) for i in range(n)])
+
+
+class MiniFASNet(nn.Module):
+    def __init__(self, sd):
+        super().__init__()
+        c1 = _shape(sd, 'conv1.conv.weight')[0]
+        self.conv1 = ConvBlock(3, c1, 3, 2, 1)
+        self.conv2_dw = ConvBlock(c1, c1, 3, 1, 1, groups=c1)
+        self.conv_23 = _depthwise(sd, 'conv_23', 2, False)
+        self.conv_3 = _residual(sd, 'conv_3')
+        self.conv_34 = _depthwise(sd, 'conv_34', 2, False)
+        self.conv_4 = _residual(sd, 'conv_4')
+        self.conv_45 = _depthwise(sd, 'conv_45', 2, False)
+        self.conv_5 = _residual(sd, 'conv_5')
+        sep_out, sep_in = _shape(sd, 'conv_6_sep.conv.weight')[:2]
+        self.conv_6_sep = ConvBlock(sep_in, sep_out, 1)
+        dw_out, _, k, _ = _shape(sd, 'conv_6_dw.conv.weight')
+        self.conv_6_dw = ConvBlock(sep_out, dw_out, k, 1, 0, groups=dw_out, prelu=False)
+        emb, flat = _shape(sd, 'linear.weight')
+        self.linear = nn.Linear(flat, emb, bias=False)
+        self.bn = nn.BatchNorm1d(emb)
+        self.drop = nn.Dropout(0.0)
+        classes = _shape(sd, 'prob.weight')[0]
+        self.prob = nn.Linear(emb, classes, bias=False)
+
+    def features(self, x):
+        for layer in (self.conv1, self.conv2_dw, self.conv_23, self.conv_3, self.conv_34, self.conv_4,
+                      self.conv_45, self.conv_5, self.conv_6_sep, self.conv_6_dw):
+            x = layer(x)
+        return self.bn(self.linear(torch.flatten(x, 1)))
+
+    def forward(self, x):
+        return self.prob(self.drop(self.features(x)))
+
+
+# MiniFASNetV2's layer widths, as its released checkpoint has them (for a randomly initialised copy).
+V2_WIDTHS = {'conv1': 32, 'conv_23': (103, 64), 'conv_3': ([13] * 4, 64), 'conv_34': (231, 128),
+             'conv_4': ([231, 52, 26, 77, 26, 26], 128), 'conv_45': (308, 128), 'conv_5': ([26, 26], 128),
+             'conv_6': 512, 'kernel': 5, 'embedding': 128, 'classes': 3}
+
+
+def random_v2_state(seed=0):
+    """A state dict with MiniFASNetV2's shapes and random weights (tests and smoke runs without weights)."""
+    w = V2_WIDTHS
+    shapes = {'conv1.conv.weight': (w['conv1'], 3, 3, 3), 'conv2_dw.conv.weight': (w['conv1'], 1, 3, 3)}
+
+    def dw(prefix, cin, mid, cout):
+        shapes[f'{prefix}.conv.conv.weight'] = (mid, cin, 1, 1)
+        shapes[f'{prefix}.project.conv.weight'] = (cout, mid, 1, 1)
+
+    dw('conv_23', w['conv1'], *w['conv_23'])
+    for name, stage, prev in (('conv_3', w['conv_3'], w['conv_23'][1]), ('conv_4', w['conv_4'], w['conv_34'][1]),
+                              ('conv_5', w['conv_5'], w['conv_45'][1])):
+        for i, mid in enumerate(stage[0]):
+            dw(f'{name}.model.{i}', stage[1], mid, stage[1])
+    dw('conv_34', w['conv_23'][1], *w['conv_34'])
+    dw('conv_45', w['conv_34'][1], *w['conv_45'])
+    shapes['conv_6_sep.conv.weight'] = (w['conv_6'], w['conv_5'][1], 1, 1)
+    shapes['conv_6_dw.conv.weight'] = (w['conv_6'], 1, w['kernel'], w['kernel'])
+    shapes['linear.weight'] = (w['embedding'], w['conv_6'])
+    shapes['prob.weight'] = (w['classes'], w['embedding'])
+    torch.manual_seed(seed)
+    model = MiniFASNet({k: torch.zeros(v) for k, v in shapes.items()})
+    return model.state_dict()
+
+
+def load_state(path):
+    sd = torch.load(path, map_location='cpu')
+    return {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
+
+
+def load(path):
+    sd = load_state(path)
+    model = MiniFASNet(sd)
+    model.load_state_dict(sd, strict=True)
+    return model.eval()

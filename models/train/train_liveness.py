@@ -1,0 +1,255 @@
+"""facelive's liveness training: MiniFASNetV2 (Silent-Face, Apache-2.0) with its early layers frozen and its
+later layers fine-tuned on crops the engine exported, every choice validated with folds grouped by source.
+
+Steps (each writes its results into WORK; see models/train/README.md for the one command that runs all):
+  features  WORK CROPS RULE WEIGHTS [--copies K]   frozen-trunk activations of K augmented copies per face
+  zeroshot  WORK CROPS RULE WEIGHTS                 the released model's live probability per face
+  cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities
+  final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX, check parity
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from liveness_augment import augment  # noqa: E402
+from liveness_data import Crops, grouped_folds, to_model_input  # noqa: E402
+from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
+
+TRUNK = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34')
+HEAD = ('conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
+FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
+
+
+def seed_everything(seed):
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_model(weights):
+    sd = random_v2_state() if weights == 'random' else load_state(weights)
+    model = MiniFASNet(sd)
+    model.load_state_dict(sd, strict=True)
+    return model
+
+
+def trunk(model, x):
+    for name in TRUNK:
+        x = getattr(model, name)(x)
+    return x
+
+
+def head(model, x):
+    for name in HEAD:
+        x = getattr(model, name)(x)
+    return model.prob(model.drop(model.bn(model.linear(torch.flatten(x, 1)))))
+
+
+def batches(n, size):
+    for i in range(0, n, size):
+        yield slice(i, min(n, i + size))
+
+
+def cmd_features(args):
+    crops = Crops(args.crops, args.rule)
+    model = load_model(args.weights).eval()
+    rng = np.random.RandomState(args.seed)
+    feats = []
+    started = time.time()
+    for copy in range(args.copies):
+        # Copy 0 is each crop as the engine serves it; the others are augmented.
+        images = crops.images if copy == 0 else np.stack([augment(c, rng) for c in crops.images])
+        out = []
+        with torch.no_grad():
+            for sl in batches(len(images), 128):
+                out.append(trunk(model, torch.from_numpy(to_model_input(images[sl]))).half().numpy())
+        feats.append(np.concatenate(out))
+        print(f'copy {copy + 1}/{args.copies} done in {time.time() - started:.0f} s', flush=True)
+    np.save(os.path.join(args.work, f'features_{args.rule}.npy'), np.stack(feats))
+    write_meta(args.work, args.rule, crops)
+
+
+class Trunk(nn.Module):
+    """The frozen early layers alone, exported so onnxruntime computes the features (much faster on CPU)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return trunk(self.model, x)
+
+
+def cmd_trunk(args):
+    """Exports the frozen trunk to ONNX and writes K-1 augmented copies of the crops as uint8 files."""
+    model = load_model(args.weights).eval()
+    out = os.path.join(args.work, 'trunk.onnx')
+    torch.onnx.export(Trunk(model), torch.zeros(1, 3, 80, 80), out, input_names=['input'], output_names=['features'],
+                      opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
+    crops = Crops(args.crops, args.rule)
+    write_meta(args.work, args.rule, crops)
+    rng = np.random.RandomState(args.seed)
+    for copy in range(1, args.copies):
+        np.stack([augment(c, rng) for c in crops.images]).tofile(os.path.join(args.work, f'aug_{args.rule}_{copy}.u8'))
+        print(f'augmented copy {copy} written', flush=True)
+
+
+def cmd_zeroshot(args):
+    crops = Crops(args.crops, args.rule)
+    model = load_model(args.weights).eval()
+    out = []
+    with torch.no_grad():
+        for sl in batches(len(crops.images), 128):
+            out.append(F.softmax(model(torch.from_numpy(to_model_input(crops.images[sl]))), dim=1)[:, 1].numpy())
+    np.save(os.path.join(args.work, f'zeroshot_{args.rule}.npy'), np.concatenate(out))
+    write_meta(args.work, args.rule, crops)
+
+
+def write_meta(work, rule, crops):
+    meta = {'rule': rule, 'files': crops.files.tolist(), 'sources': crops.sources.tolist(),
+            'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'skipped': len(crops.skipped)}
+    json.dump(meta, open(os.path.join(work, f'meta_{rule}.json'), 'w'))
+
+
+def train_head(model, feats, classes, sources, args, seed):
+    """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly."""
+    seed_everything(seed)
+    for p in model.parameters():
+        p.requires_grad = False
+    params = []
+    for name in HEAD + ('linear', 'bn', 'prob'):
+        for p in getattr(model, name).parameters():
+            p.requires_grad = True
+            params.append(p)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    # Even sampling: each (source, class) group weighs the same, within it every face the same.
+    groups = {}
+    for i, key in enumerate(zip(sources, classes)):
+        groups.setdefault(key, []).append(i)
+    weights = np.zeros(len(classes))
+    for members in groups.values():
+        weights[members] = 1.0 / len(members)
+    weights /= weights.sum()
+    steps = max(1, int(args.epochs * len(classes) // args.batch))
+    total = steps
+    rng = np.random.RandomState(seed)
+    model.train()
+    for module in (model.conv_4, model.conv_45, model.conv_5):
+        module.train()
+    for step in range(steps):
+        lr = args.lr * 0.5 * (1 + np.cos(np.pi * step / total))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        idx = rng.choice(len(classes), size=args.batch, p=weights)
+        copy = rng.randint(0 if args.include_plain else 1, feats.shape[0], size=args.batch)
+        x = torch.from_numpy(feats[copy, idx].astype(np.float32))
+        y = torch.from_numpy(classes[idx])
+        loss = F.cross_entropy(head(model, x), y, label_smoothing=args.smoothing)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model
+
+
+def predict(model, feats):
+    out = []
+    with torch.no_grad():
+        for sl in batches(len(feats), 256):
+            out.append(F.softmax(head(model, torch.from_numpy(feats[sl].astype(np.float32))), dim=1)[:, 1].numpy())
+    return np.concatenate(out)
+
+
+def load_features(work, rule):
+    """Trunk features: features_RULE.npy (PyTorch path) or features_RULE_K.f32 files (onnxruntime path)."""
+    meta = json.load(open(os.path.join(work, f'meta_{rule}.json')))
+    npy = os.path.join(work, f'features_{rule}.npy')
+    if os.path.exists(npy):
+        return np.load(npy).astype(np.float16), meta
+    copies = []
+    k = 0
+    while os.path.exists(os.path.join(work, f'features_{rule}_{k}.f32')):
+        raw = np.fromfile(os.path.join(work, f'features_{rule}_{k}.f32'), dtype=np.float32)
+        copies.append(raw.reshape(len(meta['sources']), -1, 10, 10).astype(np.float16))
+        k += 1
+    return np.stack(copies), meta
+
+
+def cmd_cv(args):
+    torch.set_num_threads(args.threads)
+    feats, meta = load_features(args.work, args.rule)
+    sources = np.array(meta['sources'])
+    classes = np.array(meta['classes'], dtype=np.int64)
+    folds = grouped_folds(sources, FOLDS, seed=0)
+    oof = np.zeros(len(sources), dtype=np.float32)
+    started = time.time()
+    for f in range(FOLDS):
+        train = folds != f
+        model = load_model(args.weights)
+        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f)
+        oof[~train] = predict(model, feats[0, ~train])
+        print(f'fold {f}: {(~train).sum()} held out ({len(set(sources[~train]))} sources), {time.time() - started:.0f} s', flush=True)
+    np.save(os.path.join(args.work, f'oof_{args.name}.npy'), oof)
+    json.dump(vars(args), open(os.path.join(args.work, f'oof_{args.name}.json'), 'w'))
+
+
+def cmd_final(args):
+    torch.set_num_threads(args.threads)
+    feats, meta = load_features(args.work, args.rule)
+    sources = np.array(meta['sources'])
+    classes = np.array(meta['classes'], dtype=np.int64)
+    model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed)
+    torch.save(model.state_dict(), os.path.join(args.work, f'final_{args.name}.pth'))
+    export(model, args.out)
+
+
+def export(model, out):
+    model.eval()
+    dummy = torch.zeros(1, 3, 80, 80)
+    torch.onnx.export(model, dummy, out, input_names=['input'], output_names=['output'], opset_version=13,
+                      dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}}, do_constant_folding=True)
+    g = torch.Generator().manual_seed(7)
+    x = torch.rand(4, 3, 80, 80, generator=g) * 255
+    with torch.no_grad():
+        y = model(x)
+    x.numpy().tofile(out + '.parity-in.bin')
+    y.numpy().tofile(out + '.parity-out.bin')
+    print('exported', out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest='cmd', required=True)
+    f = sub.add_parser('features')
+    f.add_argument('work'); f.add_argument('crops'); f.add_argument('rule'); f.add_argument('weights')
+    f.add_argument('--copies', type=int, default=4); f.add_argument('--seed', type=int, default=0)
+    t = sub.add_parser('trunk')
+    t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
+    t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
+    z = sub.add_parser('zeroshot')
+    z.add_argument('work'); z.add_argument('crops'); z.add_argument('rule'); z.add_argument('weights')
+    for name in ('cv', 'final'):
+        c = sub.add_parser(name)
+        c.add_argument('work'); c.add_argument('name')
+        if name == 'final':
+            c.add_argument('out')
+        c.add_argument('--rule', default='s27'); c.add_argument('--weights', required=True)
+        c.add_argument('--epochs', type=float, default=3); c.add_argument('--lr', type=float, default=3e-4)
+        c.add_argument('--batch', type=int, default=64); c.add_argument('--weight-decay', type=float, default=1e-4)
+        c.add_argument('--smoothing', type=float, default=0.1); c.add_argument('--seed', type=int, default=0)
+        c.add_argument('--include-plain', type=int, default=1); c.add_argument('--threads', type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(getattr(args, 'threads', 1))
+    os.makedirs(args.work, exist_ok=True)
+    {'features': cmd_features, 'trunk': cmd_trunk, 'zeroshot': cmd_zeroshot, 'cv': cmd_cv, 'final': cmd_final}[args.cmd](args)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,122 @@
+// Decoding: images larger than the models need are shrunk on load (coordinates still reported in
+// image pixels), the peak memory of concurrent checks on a 39-megapixel JPEG stays bounded, and
+// the jimp fallback reads a JPEG's size through 0xFF fill bytes before decoding.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { FaceliveError } from '../../core/errors';
+import { decodeImage, headerSize, WORKING_MAX_SIDE } from '../../core/image/decode';
+import { sharedEngine } from '../helpers/engine';
+import { selfieJpeg } from '../helpers/faces';
+
+const run = promisify(execFile);
+
+/** Peak RSS growth allowed for 8 concurrent checks of a 39-megapixel JPEG (README: "Memory"). */
+const PEAK_GROWTH_BOUND_MIB = 256;
+
+/** The JPEG with two 0xFF fill bytes before every marker after SOI (legal, and what libjpeg skips). */
+function withFillBytes(jpeg: Buffer): Buffer {
+  const parts: Buffer[] = [jpeg.subarray(0, 2)];
+  let offset = 2;
+  while (offset + 4 <= jpeg.length && jpeg[offset] === 0xff) {
+    const marker = jpeg[offset + 1]!;
+    if (marker === 0xda) break; // scan data follows: copy the rest as it is
+    const length = jpeg.readUInt16BE(offset + 2);
+    parts.push(Buffer.from([0xff, 0xff]), jpeg.subarray(offset, offset + 2 + length));
+    offset += 2 + length;
+  }
+  parts.push(Buffer.from([0xff, 0xff]), jpeg.subarray(offset));
+  return Buffer.concat(parts);
+}
+
+/** The JPEG with its frame header (SOF) edited to claim width x height pixels. */
+function claiming(jpeg: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(jpeg);
+  const at = headerSize(out, 'jpeg');
+  assert.ok(at, 'the frame header is readable');
+  for (let i = 2; i + 9 < out.length; i++) {
+    if (out[i - 1] === 0xff && out[i] >= 0xc0 && out[i] <= 0xc2 && out.readUInt16BE(i + 4) === at.height && out.readUInt16BE(i + 6) === at.width) {
+      out.writeUInt16BE(height, i + 4);
+      out.writeUInt16BE(width, i + 6);
+      return out;
+    }
+  }
+  throw new Error('no frame header found');
+}
+
+/** The selfie upscaled to width x height: a real face in a large, still small (in bytes) JPEG. */
+async function largeSelfie(width: number, height: number): Promise<Buffer> {
+  return sharp(await selfieJpeg('frontal', 640, 480)).resize(width, height).jpeg({ quality: 80 }).toBuffer();
+}
+
+describe('decoding large images', function () {
+  this.timeout(120_000);
+
+  it('reads a JPEG size through 0xFF fill bytes, so the jimp fallback refuses a 9000x9000 JPEG before decoding it', async function () {
+    const small = await selfieJpeg('frontal', 64, 48);
+    const filled = withFillBytes(small);
+    assert.deepEqual(headerSize(filled, 'jpeg'), { width: 64, height: 48 });
+    assert.equal((await decodeImage(filled, 40e6)).raster.width, 64, 'libjpeg accepts the fill bytes too');
+    const huge = claiming(filled, 9000, 9000);
+    assert.deepEqual(headerSize(huge, 'jpeg'), { width: 9000, height: 9000 });
+    await assert.rejects(decodeImage(huge, 40e6, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_SIZE' && /9000x9000/.test(err.message));
+  });
+
+  it('the jimp fallback refuses a JPEG whose size cannot be read rather than decoding it blind', async function () {
+    const small = await selfieJpeg('frontal', 64, 48);
+    const noFrame = Buffer.concat([small.subarray(0, 2), Buffer.from([0xff, 0xd9])]);
+    assert.equal(headerSize(noFrame, 'jpeg'), null);
+    await assert.rejects(decodeImage(noFrame, 40e6, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_FORMAT');
+  });
+
+  it(`shrinks an image on load to ${WORKING_MAX_SIDE} px on its longest side, with sharp and with jimp`, async function () {
+    const big = await largeSelfie(2400, 1800);
+    for (const decoder of ['auto', 'jimp'] as const) {
+      const decoded = await decodeImage(big, 40e6, decoder);
+      assert.equal(Math.max(decoded.raster.width, decoded.raster.height), WORKING_MAX_SIDE, decoder);
+      assert.deepEqual([decoded.width, decoded.height], [2400, 1800], decoder);
+      assert.ok(Math.abs(decoded.scale - 2400 / WORKING_MAX_SIDE) < 1e-9, decoder);
+    }
+    const small = await decodeImage(await selfieJpeg(), 40e6);
+    assert.deepEqual([small.raster.width, small.raster.height, small.scale], [640, 480, 1], 'smaller images are not resized');
+  });
+
+  it('reports the face box, landmarks, image size and face size of a shrunk image in the image\'s own pixels', async function () {
+    const engine = await sharedEngine();
+    const factor = 7.5;
+    const small = await engine.check(await selfieJpeg('frontal', 640, 480));
+    const large = await engine.check(await largeSelfie(640 * factor, 480 * factor));
+    assert.deepEqual(large.data.image, { width: 4800, height: 3600, format: 'jpeg' });
+    const a = small.data.faces[0]!.box;
+    const b = large.data.faces[0]!.box;
+    for (const key of ['x', 'y', 'width', 'height'] as const) {
+      assert.ok(Math.abs(b[key] - a[key] * factor) < 0.05 * a.width * factor, `${key}: ${b[key]} vs ${a[key] * factor}`);
+    }
+    const eyes = (r: typeof small) => r.data.quality!.face_size.inter_eye_px;
+    assert.ok(Math.abs(eyes(large) / eyes(small) - factor) < 0.5, `inter-eye ${eyes(large)} vs ${eyes(small)} x ${factor}`);
+    assert.ok(large.data.faces[0]!.landmarks!.every((p) => p.x >= b.x - b.width && p.x <= b.x + 2 * b.width), 'landmarks in image pixels');
+  });
+
+  it(`8 concurrent checks of a 39-megapixel JPEG raise peak RSS by less than ${PEAK_GROWTH_BOUND_MIB} MiB (child process)`, async function () {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-memory-'));
+    try {
+      const file = path.join(dir, 'large.jpg');
+      const jpeg = await largeSelfie(7200, 5400);
+      assert.ok(jpeg.length < 5 * 1024 * 1024, `${jpeg.length} bytes fit the byte cap`);
+      writeFileSync(file, jpeg);
+      const probe = path.join(__dirname, '..', 'helpers', 'peak-memory.js');
+      const { stdout } = await run(process.execPath, [probe, file, '8'], { maxBuffer: 1024 * 1024 });
+      const report = JSON.parse(stdout) as { image: { width: number; height: number }; nface: number[]; growthMiB: number; peakAfterMiB: number };
+      assert.deepEqual([report.image.width, report.image.height], [7200, 5400]);
+      assert.deepEqual(report.nface, [1, 1, 1, 1, 1, 1, 1, 1], 'every check found the face');
+      assert.ok(report.growthMiB < PEAK_GROWTH_BOUND_MIB, `peak RSS grew by ${report.growthMiB} MiB (peak ${report.peakAfterMiB} MiB)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

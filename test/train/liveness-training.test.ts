@@ -1,0 +1,89 @@
+// Smoke test of the liveness training pipeline, end to end on a few generated images: crops exported
+// by the engine (TypeScript), frozen-trunk features, grouped folds, a per-source report, the final
+// model exported to ONNX and checked against PyTorch in onnxruntime-node. Needs python3-torch.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
+import { requireTorch, TORCH_PYTHON } from '../helpers/python';
+
+const repo = path.resolve(__dirname, '..', '..', '..');
+const trainDir = path.join(repo, 'models', 'train');
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const result = spawnSync(command, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, timeout: 600_000 });
+  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** A screen-like recapture: a pixel grid and a colour cast over the face, then blurred. */
+async function screenCopy(jpeg: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      const o = (y * info.width + x) * 3;
+      const dim = x % 3 === 0 || y % 3 === 0 ? 0.65 : 1;
+      data[o] = Math.min(255, data[o]! * dim * 0.9 + 10);
+      data[o + 1] = Math.min(255, data[o + 1]! * dim);
+      data[o + 2] = Math.min(255, data[o + 2]! * dim * 1.1 + 15);
+    }
+  }
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).blur(0.8).jpeg({ quality: 80 }).toBuffer();
+}
+
+describe('liveness training pipeline (smoke)', function () {
+  this.timeout(900_000);
+  let work: string;
+
+  before(async function () {
+    requireTorch(this);
+    work = mkdtempSync(path.join(os.tmpdir(), 'facelive-train-'));
+    // Six "sources" (three selfies x two framings), each with live images and screen copies.
+    const data = path.join(work, 'data');
+    for (const label of ['live', 'spoof_replay']) mkdirSync(path.join(data, label), { recursive: true });
+    let n = 0;
+    for (const name of SELFIE_NAMES) {
+      for (const [w, h] of [[640, 480], [480, 480]] as const) {
+        const source = `smoke${n++}`;
+        for (let k = 0; k < 2; k++) {
+          const live = await sharp(await selfieJpeg(name, w, h)).modulate({ brightness: 0.9 + 0.2 * k }).jpeg({ quality: 90 }).toBuffer();
+          writeFileSync(path.join(data, 'live', `${source}__live${k}.jpg`), live);
+          writeFileSync(path.join(data, 'spoof_replay', `${source}__screen${k}.jpg`), await screenCopy(live));
+        }
+      }
+    }
+  });
+
+  after(function () {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('exports crops with the engine, trains by grouped folds, exports ONNX with parity', function () {
+    const env = { FACELIVE_TRAIN_FOLDS: '3' };
+    run('node', [path.join(repo, 'dist', 'models', 'train', 'export-crops.js'), path.join(work, 'crops'), path.join(work, 'data')]);
+    const index = readFileSync(path.join(work, 'crops', 'index.tsv'), 'utf8').trim().split('\n');
+    assert.equal(index.length, 1 + 24, 'one row per image');
+    assert.ok(index.slice(1).every((row) => row.split('\t')[5] === 'ok'), 'every face found');
+
+    const script = path.join(trainDir, 'train_liveness.py');
+    run(TORCH_PYTHON, [script, 'zeroshot', work, path.join(work, 'crops'), 's27', 'random'], env);
+    run(TORCH_PYTHON, [script, 'trunk', work, path.join(work, 'crops'), 's27', 'random', '--copies', '2'], env);
+    const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
+    run('node', [features, path.join(work, 'trunk.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
+    run('node', [features, path.join(work, 'trunk.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
+    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2'], env);
+    const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
+    assert.equal(report.sources, 6);
+    assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
+
+    const onnx = path.join(work, 'smoke.onnx');
+    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1'], env);
+    assert.ok(existsSync(onnx));
+    const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
+    assert.match(parity, /max abs difference/);
+  });
+});
