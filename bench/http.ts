@@ -34,7 +34,8 @@ const CONCURRENCY = [1, 4, 16];
 
 async function main(): Promise<void> {
   const credential = { appId: 'bench', apiKey: 'bench-key', mode: 'live' as const };
-  const handle = createApp({ credentials: [credential] });
+  // A queue that holds every connection: this measures throughput, not refusals (see bench:overload).
+  const handle = createApp({ credentials: [credential], maxQueue: 64, queueTimeoutMs: 60_000, authFailures: false });
   const engine = await handle.liveness.ready();
   const server = handle.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

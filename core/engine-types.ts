@@ -37,6 +37,11 @@ export interface EngineOptions {
   readonly thresholds?: ThresholdOverrides;
   /** Attributes that validate_attribute fails on. Defaults to ['sunglasses', 'mask']. */
   readonly validateAttributes?: readonly AttributeName[];
+  /**
+   * Run the liveness models in a worker thread, beside landmarks and pose on the calling thread.
+   * Defaults to true; false keeps every model on the calling thread (a one-core container).
+   */
+  readonly workerThreads?: boolean;
 }
 
 export interface PackInfo {

@@ -26,7 +26,7 @@ import { ATTRIBUTE_NAMES } from './types';
 /** The built-in pack: models/ at the package root. */
 export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
-const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes'];
+const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
 
 function checkEngineOptions(options: EngineOptions): void {
   for (const key of Object.keys(options)) {
@@ -36,6 +36,9 @@ function checkEngineOptions(options: EngineOptions): void {
   }
   if (options.pack !== undefined && typeof options.pack !== 'string') {
     throw new TypeError(`Expected a directory path for pack but received ${typeof options.pack}.`);
+  }
+  if (options.workerThreads !== undefined && typeof options.workerThreads !== 'boolean') {
+    throw new TypeError(`Expected a boolean for workerThreads but received ${typeof options.workerThreads}.`);
   }
   if (options.validateAttributes !== undefined) {
     if (!Array.isArray(options.validateAttributes) || options.validateAttributes.some((a) => !ATTRIBUTE_NAMES.includes(a))) {
@@ -135,11 +138,15 @@ class FaceliveEngine implements Engine {
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
 
-    const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
-    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
-    const [liveness, livenessMs] = await timed(() => (options.is_liveness
+    // Liveness first: its models run in a worker thread (see createEngine) while this thread goes on
+    // with landmarks and pose; its time is from its start to its answer.
+    const livenessRun = timed(() => (options.is_liveness
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
       : none));
+    livenessRun.catch(() => undefined); // awaited below; an early failure elsewhere must not leave it unhandled
+    const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
+    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
+    const [liveness, livenessMs] = await livenessRun;
 
     // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
     const imageGeometry = geometry && scaleGeometry(geometry, scale);
@@ -201,7 +208,8 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
-  const registry = await createRegistry(pack);
+  // The liveness models run in worker threads, beside landmarks and pose on the main thread.
+  const registry = await createRegistry(pack, { workerRoles: options.workerThreads === false ? [] : ['liveness'] });
   try {
     return new FaceliveEngine(pack, registry, options);
   } catch (err) {

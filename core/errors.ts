@@ -13,23 +13,34 @@ export const ERROR_TABLE = {
   FACE_NOT_DETECTED: { status: 400, message: 'No face was found in the image.' },
   UNAUTHORIZED: { status: 401, message: 'App-ID or API-Key is missing or wrong.' },
   INSUFFICIENT_QUOTA_LIVENESS: { status: 403, message: 'The testing quota of this credential is used up.' },
+  TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests; retry after the time given in the Retry-After header.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred.' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is at capacity or a store it needs is unreachable; retry after the time given in the Retry-After header.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** Every documented error code, in the contract's check order. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
 export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
 
+/** Codes whose answers tell the client when to retry (HTTP `Retry-After`). */
+const RETRY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);
+
 /** The only error `engine.check` rejects with. `status` is the HTTP status of `code`. */
 export class FaceliveError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /**
+   * Seconds after which a retry may succeed, for TOO_MANY_REQUESTS and SERVICE_UNAVAILABLE (sent as
+   * `Retry-After`); undefined for every other code. Defaults to 1 for those two codes.
+   */
+  readonly retryAfterS?: number;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? ERROR_TABLE[code].message, options);
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfterS?: number }) {
+    super(message ?? ERROR_TABLE[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FaceliveError';
     this.code = code;
     this.status = ERROR_TABLE[code].status;
+    if (RETRY_CODES.has(code)) this.retryAfterS = Math.max(1, Math.ceil(options?.retryAfterS ?? 1));
   }
 
   /** The contract's error body: `{ message, error_code }`. */

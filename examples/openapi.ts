@@ -40,6 +40,18 @@ const errorResponse = (codes: string[]): Record<string, unknown> => ({
   },
 });
 
+/** An error response that also carries Retry-After (429 and 503). */
+const retryResponse = (codes: string[]): Record<string, unknown> => {
+  const base = errorResponse(codes);
+  return {
+    ...base,
+    headers: {
+      ...(base.headers as Record<string, unknown>),
+      'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } },
+    },
+  };
+};
+
 const byStatus = (status: number): string[] => ERROR_CODES.filter((code) => ERROR_TABLE[code].status === status);
 
 export const openApiDocument = Object.freeze({
@@ -50,7 +62,9 @@ export const openApiDocument = Object.freeze({
     summary: 'Self-hosted face liveness detection.',
     description:
       'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
-      'authentication (401), testing-mode quota (403), then the 400 codes in the order listed, so one request gets exactly one code. ' +
+      'a client address in its failed-authentication cool-down (429), authentication (401), the credential\'s rate limit (429), ' +
+      'testing-mode quota (403, or 503 when the quota store is unreachable), then the 400 codes in the order listed; ' +
+      'a full queue, a shutdown or a missed deadline answers 503. One request gets exactly one code. ' +
       'Quota is charged only for answers of 200.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -94,7 +108,9 @@ export const openApiDocument = Object.freeze({
           '400': errorResponse(byStatus(400)),
           '401': errorResponse(byStatus(401)),
           '403': errorResponse(byStatus(403)),
+          '429': retryResponse(byStatus(429)),
           '500': errorResponse(byStatus(500)),
+          '503': retryResponse(byStatus(503)),
         },
       },
     },

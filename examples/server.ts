@@ -1,5 +1,8 @@
 // The service behind `npm start`: the middleware at POST /v1/face/liveness, GET /openapi.json,
-// GET /healthz and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file).
+// GET /healthz (liveness), GET /healthz/ready (readiness: engine, quota store, not shutting down)
+// and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). SIGTERM or
+// SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
+// (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
 //
 // Demo credentials: with no credentials configured, a development pair (live mode) is generated and
 // printed once. The demo page has App-ID/API-Key fields; GET /demo-config.json fills them with the
@@ -9,7 +12,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Engine } from '../core/engine-types';
@@ -24,7 +27,9 @@ import {
   metricsRouter,
   type QuotaStore,
   RedisQuotaStore,
+  redisRateLimitStores,
 } from '../middleware';
+import type { AuthFailureLimit, CredentialRateLimit } from '../middleware/rate-limit';
 import { openApiDocument } from './openapi';
 
 /** The FACELIVE_CONFIG file's shape. */
@@ -43,6 +48,24 @@ export interface ServerConfig {
   readonly allowPrivateNetwork?: boolean;
   /** Serve Prometheus metrics at GET /metrics. Defaults to false. */
   readonly metrics?: boolean;
+  /** Checks running at once. Defaults to the CPU count. */
+  readonly maxInFlight?: number;
+  /** Requests waiting for a check slot; beyond it 503 at once. Defaults to maxInFlight. */
+  readonly maxQueue?: number;
+  /** Longest wait for a slot, in ms, before 503. Defaults to 1000. */
+  readonly queueTimeoutMs?: number;
+  /** Deadline of one request, in ms, before 503. Defaults to the URL budget + 10000. */
+  readonly requestTimeoutMs?: number;
+  /** Failed-authentication cool-down per client address ({limit, windowMs}), or false. Defaults to 10 a minute. */
+  readonly authFailures?: AuthFailureLimit | false;
+  /** Requests per App-ID per window ({limit, windowMs}, windowMs defaults to a minute), or false. Defaults to false. */
+  readonly rateLimit?: CredentialRateLimit | false;
+  /** Timeout of one Redis command, in ms, before the request gets 503. Defaults to 500. */
+  readonly redisCommandTimeoutMs?: number;
+  /** How long a graceful shutdown waits for running checks, in ms. Defaults to 10000. */
+  readonly shutdownTimeoutMs?: number;
+  /** Honour X-Forwarded-For from this many proxy hops (Express 'trust proxy'), so the cool-down sees client addresses. Defaults to 0. */
+  readonly trustProxy?: number;
 }
 
 /** createApp's input: the file's config plus what a program (or a test) may inject. */
@@ -59,11 +82,36 @@ export interface FaceliveApp {
   readonly liveness: FaceLivenessRouter;
   /** The generated development credential, when none was configured. */
   readonly devCredential?: Credential;
-  /** Disposes of what createApp created (the engine it loaded, a Redis connection). */
-  close(): Promise<void>;
+  /** The quota store in use (a RedisQuotaStore with quotaStore 'redis'). */
+  readonly quota: QuotaStore;
+  /**
+   * Stops gracefully: queued and new requests get 503, running checks finish (at most
+   * `timeoutMs`, default the config's shutdownTimeoutMs), then what createApp created (the engine
+   * it loaded, the Redis connection) is closed. Never rejects, also when the engine failed to load.
+   */
+  close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-const CONFIG_KEYS: readonly string[] = ['credentials', 'limits', 'quotaStore', 'redisUrl', 'pack', 'allowPrivateNetwork', 'metrics'];
+const CONFIG_KEYS: readonly string[] = [
+  'credentials',
+  'limits',
+  'quotaStore',
+  'redisUrl',
+  'pack',
+  'allowPrivateNetwork',
+  'metrics',
+  'maxInFlight',
+  'maxQueue',
+  'queueTimeoutMs',
+  'requestTimeoutMs',
+  'authFailures',
+  'rateLimit',
+  'redisCommandTimeoutMs',
+  'shutdownTimeoutMs',
+  'trustProxy',
+];
+const NUMBER_KEYS: readonly string[] = ['maxInFlight', 'maxQueue', 'queueTimeoutMs', 'requestTimeoutMs', 'redisCommandTimeoutMs', 'shutdownTimeoutMs', 'trustProxy'];
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** Static files of the demo page: kept in the source tree (plain tsc does not copy them). */
 export function publicDir(): string {
@@ -110,6 +158,16 @@ export function checkConfig(value: unknown, source = 'config'): ServerConfig {
   if (config.pack !== undefined && typeof config.pack !== 'string') throw new TypeError(`${source}.pack must be a string.`);
   if (config.allowPrivateNetwork !== undefined && typeof config.allowPrivateNetwork !== 'boolean') throw new TypeError(`${source}.allowPrivateNetwork must be a boolean.`);
   if (config.metrics !== undefined && typeof config.metrics !== 'boolean') throw new TypeError(`${source}.metrics must be a boolean.`);
+  for (const key of NUMBER_KEYS) {
+    const value = config[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) throw new TypeError(`${source}.${key} must be a non-negative integer.`);
+  }
+  for (const key of ['authFailures', 'rateLimit']) {
+    const value = config[key];
+    if (value !== undefined && value !== false && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new TypeError(`${source}.${key} must be false or an object {limit, windowMs}.`);
+    }
+  }
   return config as ServerConfig;
 }
 
@@ -136,7 +194,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   let redisStore: RedisQuotaStore | undefined;
   let quota: QuotaStore;
   if (config.quotaStore === 'redis') {
-    redisStore = new RedisQuotaStore({ url: config.redisUrl });
+    redisStore = new RedisQuotaStore({ url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger: config.logger });
     quota = redisStore;
   } else {
     quota = new MemoryQuotaStore();
@@ -146,13 +204,32 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     ...config.limits,
     ...(config.allowPrivateNetwork !== undefined ? { allowPrivateNetwork: config.allowPrivateNetwork } : {}),
   };
-  const liveness =
-    config.engine !== undefined
-      ? faceLiveness({ engine: config.engine, auth: { credentials }, quota, logger: config.logger })
-      : faceLiveness({ engineOptions: { pack: config.pack }, limits, auth: { credentials }, quota, logger: config.logger });
+  const common = {
+    auth: { credentials },
+    quota,
+    logger: config.logger,
+    maxInFlight: config.maxInFlight,
+    maxQueue: config.maxQueue,
+    queueTimeoutMs: config.queueTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    authFailures: config.authFailures,
+    rateLimit: config.rateLimit,
+    rateLimitStore: redisStore !== undefined ? redisRateLimitStores(redisStore) : undefined,
+  };
+  let liveness: FaceLivenessRouter;
+  try {
+    liveness =
+      config.engine !== undefined
+        ? faceLiveness({ ...common, engine: config.engine })
+        : faceLiveness({ ...common, engineOptions: { pack: config.pack }, limits });
+  } catch (err) {
+    redisStore?.close().catch(() => undefined);
+    throw err;
+  }
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxy !== undefined && config.trustProxy > 0) app.set('trust proxy', config.trustProxy);
   app.use('/v1/face/liveness', liveness);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
@@ -168,8 +245,31 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
       engineState = 'failed';
     },
   );
+  // Liveness: the process answers; 503 only when the engine failed to load (a restart is the cure).
   app.get('/healthz', (_req, res) => {
-    res.status(engineState === 'ready' ? 200 : 503).json({ status: engineState === 'ready' ? 'ok' : engineState, pack });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(engineState === 'failed' ? 503 : 200).json({ status: engineState === 'failed' ? 'failed' : 'ok', engine: engineState, pack });
+  });
+  // Readiness: send traffic here only when the engine is loaded, the quota store answers and no shutdown is under way.
+  app.get('/healthz/ready', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    let storeAvailable = true;
+    try {
+      storeAvailable = quota.available === undefined ? true : await quota.available();
+    } catch {
+      storeAvailable = false;
+    }
+    const load = liveness.load();
+    const ready = engineState === 'ready' && storeAvailable && !load.draining;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not ready',
+      engine: engineState,
+      quota_store: { kind: redisStore !== undefined ? 'redis' : 'memory', available: storeAvailable },
+      draining: load.draining,
+      in_flight: load.inFlight,
+      queued: load.queued,
+      pack,
+    });
   });
   app.get('/demo-config.json', (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -183,13 +283,22 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   app.use(express.static(publicDir(), { index: 'index.html' }));
   app.use(errorHandler({ logger: config.logger }));
 
+  let closing: Promise<void> | undefined;
+  const closeAll = async (timeoutMs: number): Promise<void> => {
+    try {
+      await liveness.close({ timeoutMs });
+    } finally {
+      await redisStore?.close().catch(() => undefined);
+    }
+  };
   return {
     app,
     liveness,
     devCredential,
-    close: async () => {
-      await liveness.close();
-      await redisStore?.close();
+    quota,
+    close: (options = {}) => {
+      closing ??= closeAll(options.timeoutMs ?? config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+      return closing;
     },
   };
 }
@@ -198,11 +307,12 @@ function stdoutLogger(entry: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }
 
-/** Starts the service on PORT (default 3000) with FACELIVE_CONFIG; resolves once it listens. */
+/** Starts the service on PORT (default 3000; HOST, default every interface) with FACELIVE_CONFIG; resolves once it listens. */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
-  const handle = createApp({ ...loadConfig(env), logger: stdoutLogger });
+  const loadedConfig = loadConfig(env);
+  const handle = createApp({ ...loadedConfig, logger: stdoutLogger });
   if (handle.devCredential !== undefined) {
     process.stdout.write(
       `facelive: no credentials configured; generated a development pair for this run:\n` +
@@ -211,17 +321,43 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     );
   }
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = handle.app.listen(port, () => resolve(listening));
+    const host = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
+    const listening = host === undefined ? handle.app.listen(port, () => resolve(listening)) : handle.app.listen(port, host, () => resolve(listening));
     listening.once('error', reject);
   });
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
-  const shutdown = (): void => {
-    server.close(() => {
-      handle.close().finally(() => process.exit(0));
-    });
+  const base = `http://localhost:${shownPort}`;
+  process.stdout.write(
+    `facelive: listening on ${base}\n` +
+      `  demo page:        ${base}/\n` +
+      `  OpenAPI document: ${base}/openapi.json\n` +
+      `  API:              POST ${base}/v1/face/liveness\n`,
+  );
+  const config = loadedConfig;
+  let stopping = false;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    stdoutLogger({ level: 'info', msg: 'facelive shutting down', signal });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections end after their current answer instead of carrying new requests.
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
+    void handle
+      .close({ timeoutMs: config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS })
+      .catch(() => undefined)
+      // Answers already computed are written; then any connection left is cut.
+      .then(() => Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]))
+      .finally(() => {
+        server.closeAllConnections();
+        stdoutLogger({ level: 'info', msg: 'facelive stopped' });
+        process.exit(0);
+      });
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -43,7 +43,11 @@ export function toContractError(err: unknown): FaceliveError {
   if (err === null || typeof err !== 'object') return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
   const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; message?: unknown };
   if (record.name === 'FaceliveError' && isErrorCode(record.code)) {
-    return new FaceliveError(record.code, typeof record.message === 'string' ? record.message : undefined, { cause: err });
+    const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
+    return new FaceliveError(record.code, typeof record.message === 'string' ? record.message : undefined, {
+      cause: err,
+      retryAfterS: typeof retryAfterS === 'number' ? retryAfterS : undefined,
+    });
   }
   if (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) {
     if (record.type === 'entity.too.large' || record.status === 413) {
@@ -65,8 +69,9 @@ export function errorBody(err: FaceliveError, requestId: string): ErrorBody {
   return { ...err.toJSON(), request_id: requestId };
 }
 
-/** Sends the contract's error answer (status from the table). */
+/** Sends the contract's error answer (status from the table; `Retry-After` for 429 and 503). */
 export function sendError(res: Response, err: FaceliveError, requestId: string): void {
+  if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
   res.status(err.status).json(errorBody(err, requestId));
 }
 

@@ -1,11 +1,16 @@
 // faceLiveness(): the Express adapter. A Router whose POST / serves the contract (respond mode) or
 // annotates req.faceLiveness (annotate mode). Everything is resolved at construction.
 //
-// Order of checks in one request: request id, auth (401), quota reservation (403), then the body
-// (parse errors are 400s) and the engine, whose 400s follow the contract's table order. Auth and
-// quota come first so that unauthenticated or exhausted callers cannot make the server read large
-// bodies, fetch URLs or run models; the contract's "table order" governs the 400s among themselves.
+// Order of checks in one request: request id, shutting down (503), the failed-authentication
+// cool-down of the client address (429: before the key is checked, or it would not stop guessing),
+// auth (401), the credential's rate limit (429), quota reservation (403; 503 when the quota store
+// is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
+// a check slot (503 when the queue is full or the wait runs out),
+// and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
+// unauthenticated or exhausted callers cannot make the server read large bodies, fetch URLs or run
+// models. The whole request runs under a deadline (requestTimeoutMs, then 503).
 
+import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { createEngine } from '../core';
@@ -13,9 +18,11 @@ import type { Engine } from '../core/engine-types';
 import { FaceliveError } from '../core/errors';
 import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
+import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, describeError, sendError, toContractError } from './errors';
-import { type FaceLivenessOptions, resolveOptions } from './options';
+import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
+import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -25,11 +32,66 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** What the middleware is doing now (for readiness probes and dashboards). */
+export interface LivenessLoad {
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly maxInFlight: number;
+  readonly maxQueue: number;
+  /** True once close() was called: every new request is answered 503. */
+  readonly draining: boolean;
+}
+
 export interface FaceLivenessRouter extends Router {
   /** Resolves with the engine once it is loaded (rejects if it failed to load). */
   ready(): Promise<Engine>;
-  /** Disposes of the engine if this middleware created it; a given engine is left alone. */
-  close(): Promise<void>;
+  /** Checks in flight, queued, and whether the middleware is shutting down. */
+  load(): LivenessLoad;
+  /**
+   * Graceful stop: answers new and queued requests 503 SERVICE_UNAVAILABLE, waits for the running
+   * checks (at most `timeoutMs`, default 10000), then disposes of the engine if this middleware
+   * created it (a given engine is left alone). Never rejects, also when the engine failed to load.
+   */
+  close(options?: { readonly timeoutMs?: number }): Promise<void>;
+}
+
+/** Counts refusals at capacity and logs them as one line per interval instead of one per request. */
+function summaryLog(log: (entry: LogEntry) => void, intervalMs: number): { count(): void } {
+  let refused = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    count: () => {
+      refused += 1;
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        log({ level: 'warn', msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503, count: refused, interval_ms: intervalMs });
+        refused = 0;
+      }, intervalMs);
+      timer.unref();
+    },
+  };
+}
+
+/** Rejects with SERVICE_UNAVAILABLE when `ms` pass first; the timer never keeps the process alive. */
+function deadline(ms: number): { readonly expired: Promise<never>; readonly passed: boolean; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let passed = false;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      passed = true;
+      reject(new FaceliveError('SERVICE_UNAVAILABLE', 'The request did not finish within the server\'s deadline; retry shortly.', { retryAfterS: 1 }));
+    }, ms);
+    timer.unref();
+  });
+  expired.catch(() => undefined);
+  return {
+    expired,
+    get passed() {
+      return passed;
+    },
+    cancel: () => clearTimeout(timer),
+  };
 }
 
 function looksLikeRequest(value: unknown): boolean {
@@ -75,6 +137,10 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }
   const config = resolveOptions(options, createEngine);
   const { log, metrics, quota } = config;
+  const capacityLog = summaryLog(log, 1000);
+  const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
+  const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
+  const rateLimit = config.authenticate !== null && config.rateLimit !== null ? credentialRateLimiter(config.rateLimit, config.rateLimitStore?.('rate'), log) : null;
 
   // JSON for every content type but multipart (a missing Content-Type still parses as JSON).
   // body-parser turns an empty body into {}; the contract calls that a missing body (INVALID_PAYLOAD).
@@ -122,9 +188,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     return formBody(req);
   }
 
-  async function refund(principal: Principal, requestId: string): Promise<void> {
+  async function refund(principal: Principal, ticket: string, requestId: string): Promise<void> {
     try {
-      await quota.refund(principal.appId);
+      await quota.refund(principal.appId, ticket);
     } catch (err) {
       log({ level: 'error', msg: 'quota refund failed', request_id: requestId, app_id: principal.appId, cause: (err as Error)?.name });
     }
@@ -136,22 +202,70 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     let principal: Principal | undefined;
     let reserved = false;
+    let reservation: Promise<boolean> | undefined;
+    let reservationSettled = false;
+    const ticket = randomUUID();
     let result: CheckResult;
+    const timeout = deadline(config.requestTimeoutMs);
     try {
-      if (config.authenticate !== null) principal = await config.authenticate(req);
+      if (admission.isDraining) throw shuttingDown();
+      if (authFailures !== null) await Promise.race([authFailures.check(req), timeout.expired]);
+      if (config.authenticate !== null) {
+        const authenticate = config.authenticate;
+        principal = await Promise.race([
+          authenticate(req).catch(async (err: unknown) => {
+            if (authFailures !== null && (err as FaceliveError)?.code === 'UNAUTHORIZED') await authFailures.recordFailure(req);
+            throw err;
+          }),
+          timeout.expired,
+        ]);
+      }
+      if (principal !== undefined) res.locals[APP_ID_LOCAL] = principal.appId;
+      if (rateLimit !== null) await Promise.race([run(rateLimit, req, res), timeout.expired]);
+      // Refuse before reserving quota or reading the body when no place is free now.
+      if (admission.full) throw admission.isDraining ? shuttingDown() : atCapacity();
       if (principal?.mode === 'testing') {
-        reserved = await quota.reserve(principal.appId, principal.quota ?? 0);
+        const holder = principal;
+        reservation = Promise.resolve(quota.reserve(holder.appId, holder.quota ?? 0, ticket));
+        reservation.then(
+          () => (reservationSettled = true),
+          () => (reservationSettled = true),
+        );
+        reserved = await Promise.race([reservation, timeout.expired]);
         if (!reserved) throw new FaceliveError('INSUFFICIENT_QUOTA_LIVENESS');
       }
-      const body = await readBody(req, res);
-      const engine = await config.engine;
-      result = await engine.checkRequest(body, { requestId });
+      const body = await Promise.race([readBody(req, res), timeout.expired]);
+      const engine = await Promise.race([config.engine, timeout.expired]);
+      const slot = admission.acquire();
+      let release: Release;
+      try {
+        release = await Promise.race([slot, timeout.expired]);
+      } catch (err) {
+        // Past the deadline while queued: hand the slot back as soon as it comes.
+        slot.then((late) => late(), () => undefined);
+        throw err;
+      }
+      if (req.socket.destroyed) {
+        // The client left while the request was queued: no one to answer, no work to do.
+        release();
+        throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
+      }
+      // The slot is held until the engine is done, even when the deadline answers first.
+      const work = engine.checkRequest(body, { requestId });
+      work.then(release, release);
+      result = await Promise.race([work, timeout.expired]);
     } catch (err) {
       const error = toContractError(err);
-      if (reserved && principal !== undefined) await refund(principal, requestId);
+      if (reserved && principal !== undefined) await refund(principal, ticket, requestId);
+      else if (reservation !== undefined && !reservationSettled && principal !== undefined) {
+        // The deadline came first: a unit the store takes later is given back then.
+        const holder = principal;
+        reservation.then((taken) => (taken ? refund(holder, ticket, requestId) : undefined), () => undefined);
+      }
       metrics?.observe('error', error.code, seconds());
-      log({
-        level: error.status >= 500 ? 'error' : 'info',
+      if (isCapacityError(error)) capacityLog.count();
+      else log({
+        level: error.code === 'SERVICE_UNAVAILABLE' || error.code === 'TOO_MANY_REQUESTS' ? 'warn' : error.status >= 500 ? 'error' : 'info',
         msg: 'liveness request refused',
         request_id: requestId,
         app_id: principal?.appId,
@@ -159,10 +273,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
+      // A deadline that passed while the body was still arriving (a slow upload) ends the connection too.
+      if (timeout.passed && !req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);
       return;
+    } finally {
+      timeout.cancel();
     }
     const code = result.error_code ?? 'PASS';
     metrics?.observe(result.error_code === null ? 'pass' : 'fail', code, seconds());
@@ -190,10 +308,30 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     handle(req, res, next).catch(next);
   });
 
+  let closing: Promise<void> | undefined;
+  async function close(timeoutMs: number): Promise<void> {
+    const stillRunning = await admission.drain(timeoutMs);
+    if (stillRunning > 0) log({ level: 'warn', msg: 'checks still running at shutdown', in_flight: stillRunning });
+    if (!config.ownsEngine) return;
+    try {
+      await (await config.engine).dispose();
+    } catch {
+      // An engine that failed to load has nothing to dispose of (the failure was logged at load).
+    }
+  }
+
   return Object.assign(router, {
     ready: () => config.engine,
-    close: async () => {
-      if (config.ownsEngine) await (await config.engine).dispose();
+    load: (): LivenessLoad => ({
+      inFlight: admission.inFlight,
+      queued: admission.queued,
+      maxInFlight: config.maxInFlight,
+      maxQueue: config.maxQueue,
+      draining: admission.isDraining,
+    }),
+    close: (closeOptions: { readonly timeoutMs?: number } = {}) => {
+      closing ??= close(closeOptions.timeoutMs ?? 10_000);
+      return closing;
     },
   }) as FaceLivenessRouter;
 }
@@ -201,7 +339,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
 export { errorHandler, toContractError, errorBody, type ErrorBody } from './errors';
 export { metricsRouter, FaceliveMetrics, defaultMetrics, type Outcome } from './metrics';
 export { MemoryQuotaStore, type QuotaStore } from './quota';
-export { RedisQuotaStore, type RedisQuotaStoreOptions } from './redis-quota';
+export { RedisQuotaStore, type RedisQuotaStoreOptions, type RedisState } from './redis-quota';
+export { redisRateLimitStores, type AuthFailureLimit, type CredentialRateLimit, type RateLimitStoreFactory } from './rate-limit';
+export { defaultMaxInFlight } from './options';
 export { REQUEST_ID_HEADER, sanitizeRequestId } from './request-id';
 export type { AuthFunction, AuthOption, AuthResult, Credential, CredentialMode } from './auth';
 export type { FaceLivenessOptions, LogEntry, Logger, Mode } from './options';

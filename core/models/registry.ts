@@ -1,11 +1,15 @@
 // The only importer of onnxruntime-node: turns a pack's model files into inference sessions,
 // checks each file's sha256 first, creates every session once per Engine, and releases them.
+// Sessions of the roles named in `workerRoles` live in a worker thread each (model-worker.ts), so
+// that they run beside the main thread; the others run on the main thread.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ModelEntry, Pack } from './manifest';
+import type { ModelEntry, ModelRole, Pack } from './manifest';
+import { startModelWorker, type ModelWorker } from './model-worker';
+import { SESSION_OPTIONS } from './session-options';
 
 export type TensorMap = Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>;
 
@@ -22,7 +26,24 @@ export interface Registry {
   dispose(): Promise<void>;
 }
 
-async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ model: Model; session: ort.InferenceSession }> {
+export interface RegistryOptions {
+  /** Roles whose sessions run in a worker thread of their own. Defaults to none. */
+  readonly workerRoles?: readonly ModelRole[];
+}
+
+interface Loaded {
+  readonly model: Model;
+  release(): Promise<void>;
+}
+
+function inputDims(entry: ModelEntry, size: { readonly width: number; readonly height: number } = entry.input): number[] {
+  const { layout, channels } = entry.input;
+  const { width, height } = size;
+  const depth = channels === 'GRAY' ? 1 : 3;
+  return layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
+}
+
+async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: boolean): Promise<Loaded> {
   const file = path.join(pack.dir, entry.file);
   let bytes: Buffer;
   try {
@@ -34,22 +55,25 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
   if (digest !== entry.sha256) {
     throw new Error(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
   }
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-  });
-  const { layout, channels, name } = entry.input;
-  const depth = channels === 'GRAY' ? 1 : 3;
+  const { name } = entry.input;
+  if (inWorker) {
+    let worker: ModelWorker | undefined;
+    try {
+      worker = await startModelWorker(bytes);
+    } catch {
+      // No worker thread to be had (or onnxruntime would not load in one): run on the main thread.
+    }
+    if (worker) {
+      const running = worker;
+      return { model: { key, entry, run: (input, size) => running.run(name, input, inputDims(entry, size)) }, release: () => running.close() };
+    }
+  }
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const model: Model = {
     key,
     entry,
-    async run(input: Float32Array, size = entry.input): Promise<TensorMap> {
-      const { width, height } = size;
-      const dims = layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
-      const results = await session.run({ [name]: new ort.Tensor('float32', input, dims) });
+    async run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap> {
+      const results = await session.run({ [name]: new ort.Tensor('float32', input, inputDims(entry, size)) });
       const out: TensorMap = {};
       for (const [outName, tensor] of Object.entries(results)) {
         out[outName] = { data: tensor.data as Float32Array, dims: tensor.dims };
@@ -57,22 +81,23 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry): Promise<{ 
       return out;
     },
   };
-  return { model, session };
+  return { model, release: () => session.release() };
 }
 
 /**
  * Loads every model of the pack (in parallel) after checking its sha256. When any model fails, waits
- * for the others to settle and releases every session already created before rethrowing, so a
- * refused pack leaks nothing however often it is retried.
+ * for the others to settle and releases every session (and worker) already created before rethrowing,
+ * so a refused pack leaks nothing however often it is retried.
  */
-export async function createRegistry(pack: Pack): Promise<Registry> {
+export async function createRegistry(pack: Pack, options: RegistryOptions = {}): Promise<Registry> {
+  const workerRoles = options.workerRoles ?? [];
   const settled = await Promise.allSettled(
-    Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry)] as const),
+    Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry, workerRoles.includes(entry.role))] as const),
   );
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   if (failure) {
-    await Promise.allSettled(loaded.map(([, { session }]) => session.release()));
+    await Promise.allSettled(loaded.map(([, loadedModel]) => loadedModel.release()));
     throw failure.reason;
   }
   const models = new Map(loaded.map(([key, value]) => [key, value]));
@@ -87,7 +112,7 @@ export async function createRegistry(pack: Pack): Promise<Registry> {
     async dispose(): Promise<void> {
       if (disposed) return;
       disposed = true;
-      await Promise.all([...models.values()].map(({ session }) => session.release()));
+      await Promise.all([...models.values()].map((loadedModel) => loadedModel.release()));
       models.clear();
     },
   };

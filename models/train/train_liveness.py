@@ -5,7 +5,8 @@ Steps (each writes its results into WORK; see models/train/README.md for the one
   features  WORK CROPS RULE WEIGHTS [--copies K]   frozen-trunk activations of K augmented copies per face
   zeroshot  WORK CROPS RULE WEIGHTS                 the released model's live probability per face
   cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities
-  final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX, check parity
+  final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
+  fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
 """
 import argparse
 import json
@@ -210,6 +211,32 @@ def cmd_final(args):
     export(model, args.out)
 
 
+class FusedLiveness(nn.Module):
+    """The released model and the fine-tuned one share the frozen trunk: one trunk pass, two heads, and
+    the mean of their class probabilities (the fusion chosen by grouped validation)."""
+
+    def __init__(self, tuned, released):
+        super().__init__()
+        self.tuned = tuned
+        self.released = released
+
+    def forward(self, x):
+        features = trunk(self.released, x)
+        return (F.softmax(head(self.tuned, features), dim=1) + F.softmax(head(self.released, features), dim=1)) / 2
+
+
+def cmd_fuse(args):
+    """Exports the fine-tuned head fused with the released model (same trunk) as one ONNX file."""
+    released = load_model(args.weights).eval()
+    tuned = load_model(args.weights)
+    tuned.load_state_dict(torch.load(os.path.join(args.work, f'final_{args.name}.pth'), map_location='cpu'), strict=True)
+    tuned.eval()
+    for name in TRUNK:
+        for a, b in zip(getattr(tuned, name).state_dict().values(), getattr(released, name).state_dict().values()):
+            assert torch.equal(a, b), 'the trunk must be the released one'
+    export(FusedLiveness(tuned, released), args.out)
+
+
 def export(model, out):
     model.eval()
     dummy = torch.zeros(1, 3, 80, 80)
@@ -230,6 +257,8 @@ def main():
     f = sub.add_parser('features')
     f.add_argument('work'); f.add_argument('crops'); f.add_argument('rule'); f.add_argument('weights')
     f.add_argument('--copies', type=int, default=4); f.add_argument('--seed', type=int, default=0)
+    u = sub.add_parser('fuse')
+    u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
     t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
@@ -248,7 +277,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))
     os.makedirs(args.work, exist_ok=True)
-    {'features': cmd_features, 'trunk': cmd_trunk, 'zeroshot': cmd_zeroshot, 'cv': cmd_cv, 'final': cmd_final}[args.cmd](args)
+    {'features': cmd_features, 'trunk': cmd_trunk, 'fuse': cmd_fuse, 'zeroshot': cmd_zeroshot, 'cv': cmd_cv, 'final': cmd_final}[args.cmd](args)
 
 
 if __name__ == '__main__':

@@ -1,14 +1,14 @@
-// The demo page in Debian's chromium (playwright-core): upload a face and see a verdict with the
-// face drawn and scored; upload a non-image and see its error code.
+// The demo page in a real Chromium (playwright-core; see helpers/chromium.ts for which one): upload
+// a face and see a verdict with the face drawn and scored; upload a non-image and see its error code.
 
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
 import { selfieJpeg } from '../helpers/faces';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { pendingUnlessAvailable } from '../helpers/binaries';
+import { launchChromium } from '../helpers/chromium';
 
 describe('demo page (chromium)', function () {
   this.timeout(120_000);
@@ -19,16 +19,14 @@ describe('demo page (chromium)', function () {
   let page: Page;
   const pageErrors: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    const launched = await launchChromium();
+    if (!('browser' in launched)) pendingUnlessAvailable(this, 'the demo page tests', launched);
+    browser = launched.browser;
     engine = await sharedEngine();
     handle = createApp({ engine });
     await handle.liveness.ready();
     server = await listen(handle.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
     page = await browser.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (message) => {

@@ -157,6 +157,18 @@ describe('model packs', function () {
     }
   });
 
+  it('keeps the previous npm-built pack selectable for comparison (models/faceplugin)', async function () {
+    const engine = await createEngine({ pack: path.join(DEFAULT_PACK_DIR, 'faceplugin') });
+    try {
+      const { data } = await engine.check(await selfieJpeg(), { is_quality: false, is_attribute: false });
+      assert.equal(data.pack.name, 'facelive-faceplugin');
+      assert.equal(data.nface, 1);
+      assert.deepEqual(Object.keys(data.liveness!.models), ['liveness']);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('rejects unknown engine options and bad thresholds with a TypeError', async function () {
     await assert.rejects(createEngine({ packs: 'x' } as never), /Unknown engine option "packs"/);
     await assert.rejects(createEngine({ thresholds: { liveness: 3 } }), /thresholds.liveness/);

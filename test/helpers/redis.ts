@@ -1,12 +1,32 @@
-// Starts a throwaway redis-server on a free loopback port for a test run, and stops it.
+// Starts a throwaway redis-server on a free loopback port for a test run; stops, restarts, pauses and resumes it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pendingUnlessAvailable } from './binaries';
+import { findRedisServer } from './redis-binary';
 
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
+  /** The running redis-server's process id (a new one after start()). */
+  readonly pid: number;
   stop(): Promise<void>;
+  /** Starts it again after stop(), on the same port (and, when persistent, with the same data). */
+  start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing answers, like a network partition. */
+  pause(): void;
+  /** Thaws a paused process (SIGCONT). */
+  resume(): void;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** Keep the data across stop() and start(): an append-only file, fsync'd on every write, in a temp directory. */
+  readonly persistent?: boolean;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -22,15 +42,55 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts `redis-server` (from PATH) with no persistence on a free port of 127.0.0.1 and waits until
- * it accepts connections. Fails with a clear message when the binary is missing (install the
- * Debian package redis-server).
+ * Starts redis-server (see redis-binary.ts for where it is found) with no persistence (unless asked)
+ * on a free port of 127.0.0.1 and waits until it accepts connections. Fails with a clear message when
+ * the binary is missing.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) throw new Error(`${binary.reason}. Install it with: ${binary.enable}`);
   const port = await freePort();
+  const dir = options.persistent === true ? mkdtempSync(path.join(os.tmpdir(), 'facelive-redis-')) : undefined;
+  const persistence = dir !== undefined ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
+  let child = await launch(binary.path, port, persistence);
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    });
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid ?? -1;
+    },
+    stop,
+    start: async () => {
+      child = await launch(binary.path, port, persistence);
+    },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
+    },
+    destroy: async () => {
+      await stop();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns redis-server on `port` and resolves once it answers PING. */
+async function launch(binaryPath: string, port: number, persistence: readonly string[]): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
+    binaryPath,
+    ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--protected-mode', 'yes', '--loglevel', 'warning'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -39,7 +99,7 @@ export async function startRedis(): Promise<RedisServer> {
   await new Promise<void>((resolve, reject) => {
     const deadline = Date.now() + 10_000;
     const onError = (err: NodeJS.ErrnoException): void => {
-      reject(err.code === 'ENOENT' ? new Error('redis-server is not installed (apt-get install -y redis-server).') : err);
+      reject(err.code === 'ENOENT' ? new Error(`${binaryPath} could not be run: ${err.message}`) : err);
     };
     child.once('error', onError);
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${String(code)}: ${output.slice(-500)}`)));
@@ -66,17 +126,15 @@ export async function startRedis(): Promise<RedisServer> {
     };
     attempt();
   });
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return child;
+}
+
+/**
+ * startRedis() for a test or hook: when no redis-server can be found the test is reported pending
+ * with the reason (or, under CI=true, fails).
+ */
+export async function startRedisOrPending(context: Mocha.Context, what = 'the Redis tests', options: StartRedisOptions = {}): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!('path' in binary)) pendingUnlessAvailable(context, what, binary);
+  return startRedis(options);
 }

@@ -434,7 +434,9 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       'FACE_NOT_DETECTED',
       'UNAUTHORIZED',
       'INSUFFICIENT_QUOTA_LIVENESS',
+      'TOO_MANY_REQUESTS',
       'INTERNAL_SERVER_ERROR',
+      'SERVICE_UNAVAILABLE',
     ]);
   });
 });

@@ -14,7 +14,7 @@ import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
 import { checkConfig, createApp, loadConfig, type FaceliveApp } from '../../examples/server';
 import { openApiDocument } from '../../examples/openapi';
 import { selfieJpeg } from '../helpers/faces';
-import { startRedis } from '../helpers/redis';
+import { startRedisOrPending } from '../helpers/redis';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 
 describe('examples/server', function () {
@@ -42,10 +42,15 @@ describe('examples/server', function () {
     assert.equal((await request(dev.app).post('/v1/face/liveness').send({ image: face })).status, 401);
   });
 
-  it('GET /healthz reports ready with the pack', async () => {
+  it('GET /healthz reports live with the pack; GET /healthz/ready reports the engine and the quota store', async () => {
     const res = await request(dev.app).get('/healthz');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { status: 'ok', pack: { name: engine.pack.name, version: engine.pack.version } });
+    assert.deepEqual(res.body, { status: 'ok', engine: 'ready', pack: { name: engine.pack.name, version: engine.pack.version } });
+    const ready = await request(dev.app).get('/healthz/ready');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.status, 'ready');
+    assert.deepEqual(ready.body.quota_store, { kind: 'memory', available: true });
+    assert.equal(ready.body.draining, false);
   });
 
   it('GET / serves the demo page and its assets from the source folder', async () => {
@@ -179,8 +184,8 @@ describe('examples/server', function () {
       assert.throws(() => createApp({ engine, credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] }), /quota/);
     });
 
-    it('quotaStore "redis" counts testing quota in Redis', async () => {
-      const redis = await startRedis();
+    it('quotaStore "redis" counts testing quota in Redis', async function () {
+      const redis = await startRedisOrPending(this, 'the quotaStore "redis" test');
       const testing = { appId: `srv-${process.pid}`, apiKey: 'k', mode: 'testing' as const, quota: 1 };
       const app = createApp({ engine, credentials: [testing], quotaStore: 'redis', redisUrl: redis.url });
       try {
@@ -213,14 +218,21 @@ describe('examples/server', function () {
           });
           child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
         });
+        await new Promise<void>((resolve) => {
+          const seen = (): boolean => out.includes('API:');
+          if (seen()) resolve();
+          else child.stdout.on('data', () => seen() && resolve());
+        });
+        assert.match(out, new RegExp(`demo page: +http://localhost:${port}/\n`), 'prints the demo page URL');
+        assert.match(out, new RegExp(`OpenAPI document: +http://localhost:${port}/openapi\\.json\n`), 'prints the OpenAPI URL');
         const appId = /App-ID:\s+(\S+)/.exec(out)?.[1];
         const apiKey = /API-Key:\s+(\S+)/.exec(out)?.[1];
         assert.ok(appId && apiKey, out);
         const base = `http://127.0.0.1:${port}`;
-        let health = await fetch(`${base}/healthz`);
+        let health = await fetch(`${base}/healthz/ready`);
         for (let i = 0; i < 50 && health.status !== 200; i += 1) {
           await new Promise((resolve) => setTimeout(resolve, 100));
-          health = await fetch(`${base}/healthz`);
+          health = await fetch(`${base}/healthz/ready`);
         }
         assert.equal(health.status, 200);
         const res = await fetch(`${base}/v1/face/liveness`, {

@@ -1,0 +1,127 @@
+// Starts the service behind `npm start` (dist/examples/server.js) as a child process on a free
+// loopback port with a temporary FACELIVE_CONFIG, for the fuzz and soak harnesses. Also reads the
+// child's resident memory and open file descriptors from /proc (Linux).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Service {
+  readonly base: string;
+  readonly child: ChildProcess;
+  /** Everything the service printed (stdout and stderr). */
+  output(): string;
+  /** True while the process runs. */
+  alive(): boolean;
+  /** SIGTERM, then the exit code (null when killed by a signal). */
+  stop(): Promise<number | null>;
+}
+
+const SERVER = path.join(__dirname, '..', 'examples', 'server.js');
+
+export async function startService(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<Service> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-harness-'));
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // A harness that dies never leaves its service behind.
+  process.once('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  // Keep only the tail: a long run logs a line per request.
+  const append = (chunk: Buffer): void => {
+    out += chunk.toString();
+    if (out.length > 400_000) out = out.slice(-200_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start: ${out}`)), 120_000);
+    const onData = (): void => {
+      const match = /"msg":"facelive listening","port":(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the service exited with ${String(code)}: ${out}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i += 1) {
+    const ready = await fetch(`${base}/healthz/ready`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (i > 1200) throw new Error('the service did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.removeAllListeners('exit');
+  return {
+    base,
+    child,
+    output: () => out,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    stop: () =>
+      new Promise((resolve) => {
+        const done = (code: number | null): void => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve(code);
+        };
+        if (child.exitCode !== null || child.signalCode !== null) {
+          done(child.exitCode);
+          return;
+        }
+        child.once('exit', (code) => done(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or NaN elsewhere. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Open file descriptors of a process (Linux /proc), or NaN elsewhere. */
+export function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a run can be repeated exactly. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A number argument `--name=value` from argv, or the fallback. */
+export function numberArg(name: string, fallback: number): number {
+  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
+  if (arg === undefined) return fallback;
+  const value = Number(arg.slice(name.length + 3));
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`--${name} must be a non-negative number.`);
+  return value;
+}

@@ -1,0 +1,73 @@
+// The main-thread side of a model worker (session-worker.ts): starts the thread, hands it the model
+// bytes, and turns each run into a message and a promise, so the model runs while the main thread
+// goes on with the other stages of the check.
+
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { WorkerReply, WorkerRequest } from './session-worker';
+
+type Outputs = Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>;
+
+export interface ModelWorker {
+  run(name: string, input: Float32Array, dims: readonly number[]): Promise<Outputs>;
+  close(): Promise<void>;
+}
+
+/** Starts a worker holding a session for `bytes`; resolves once the session is created. */
+export function startModelWorker(bytes: Buffer): Promise<ModelWorker> {
+  const worker = new Worker(path.join(__dirname, 'session-worker.js'));
+  const pending = new Map<number, { resolve(outputs: Outputs): void; reject(err: Error): void }>();
+  let nextId = 0;
+  let closed = false;
+  // The worker keeps the process alive only while a run is in flight (or while it loads).
+  const settle = (): void => {
+    if (pending.size === 0) worker.unref();
+  };
+  const failAll = (err: Error): void => {
+    for (const { reject } of pending.values()) reject(err);
+    pending.clear();
+    settle();
+  };
+  return new Promise<ModelWorker>((resolve, reject) => {
+    const onStartError = (err: Error): void => reject(err);
+    worker.once('error', onStartError);
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'ready') {
+        worker.off('error', onStartError);
+        settle();
+        worker.on('error', (err) => failAll(err));
+        worker.on('exit', () => failAll(new Error('The model worker exited.')));
+        resolve({
+          run(name, input, dims) {
+            if (closed) return Promise.reject(new Error('The engine was disposed.'));
+            const id = nextId++;
+            return new Promise<Outputs>((res, rej) => {
+              pending.set(id, { resolve: res, reject: rej });
+              worker.ref();
+              // The input is made for this run only: hand its buffer over instead of copying it.
+              worker.postMessage({ type: 'run', id, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
+            });
+          },
+          async close() {
+            closed = true;
+            await worker.terminate();
+          },
+        });
+        return;
+      }
+      if (reply.type === 'error' && reply.id === undefined) {
+        reject(new Error(reply.message));
+        void worker.terminate();
+        return;
+      }
+      const waiting = reply.id === undefined ? undefined : pending.get(reply.id);
+      if (!waiting || reply.id === undefined) return;
+      pending.delete(reply.id);
+      settle();
+      if (reply.type === 'result') waiting.resolve(reply.outputs);
+      else if (reply.type === 'error') waiting.reject(new Error(reply.message));
+    });
+    const copy = new Uint8Array(bytes);
+    worker.postMessage({ type: 'load', bytes: copy } satisfies WorkerRequest, [copy.buffer]);
+  });
+}

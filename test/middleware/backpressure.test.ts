@@ -1,0 +1,152 @@
+// Back-pressure over real sockets: a check slot held by a URL image that a local server answers
+// only when told; beyond the queue the answer is 503 SERVICE_UNAVAILABLE with Retry-After at once;
+// a queued request waits at most queueTimeoutMs; the per-request deadline answers 503 (and refunds
+// the testing quota) while the slot stays taken until the engine is done.
+
+import assert from 'node:assert/strict';
+import type http from 'node:http';
+import express from 'express';
+import type { Engine } from '../../core/engine-types';
+import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions, MemoryQuotaStore } from '../../middleware';
+import { resolveOptions } from '../../middleware/options';
+import { selfieJpeg } from '../helpers/faces';
+import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
+
+const PATH = '/v1/face/liveness';
+
+interface Answer {
+  readonly status: number;
+  readonly code: string | null;
+  readonly retryAfter: string | null;
+  readonly ms: number;
+}
+
+describe('back-pressure: bounded checks in flight, bounded queue, deadline', function () {
+  this.timeout(60_000);
+  let engine: Engine;
+  let jpeg: Buffer;
+  let face: string;
+  let images: Listening;
+  /** Requests to /held wait here until released. */
+  let held: http.ServerResponse[];
+  let apps: Listening[];
+
+  before(async () => {
+    engine = await sharedEngine({ limits: { urlTimeoutMs: 3000 } });
+    jpeg = await selfieJpeg('frontal', 160, 120);
+    face = jpeg.toString('base64');
+    held = [];
+    images = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/held') held.push(res);
+      else if (req.url === '/never') {
+        // Never answers: the fetch runs into the URL budget.
+      } else {
+        res.writeHead(200, { 'content-type': 'image/jpeg' });
+        res.end(jpeg);
+      }
+    });
+  });
+
+  beforeEach(() => {
+    apps = [];
+  });
+
+  afterEach(async () => {
+    for (const res of held.splice(0)) res.destroy();
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  after(async () => {
+    await images.close();
+  });
+
+  async function serve(options: Partial<FaceLivenessOptions>): Promise<string> {
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, ...options } as FaceLivenessOptions));
+    app.use(errorHandler());
+    const listening = await listen(app);
+    apps.push(listening);
+    return `${listening.url}${PATH}`;
+  }
+
+  async function post(url: string, image: string, credential: Credential = LIVE): Promise<Answer> {
+    const started = Date.now();
+    const res = await fetch(url, { method: 'POST', headers: { ...authHeaders(credential), 'Content-Type': 'application/json' }, body: JSON.stringify({ image }) });
+    const body = (await res.json()) as { error_code: string | null };
+    return { status: res.status, code: body.error_code, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(condition(), 'condition not met in time');
+  }
+
+  function release(): void {
+    for (const res of held.splice(0)) {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      res.end(jpeg);
+    }
+  }
+
+  it('defaults: one check per CPU in flight, a queue as long, 1 s queue wait, deadline = URL budget + 10 s', () => {
+    const config = resolveOptions({ engine, auth: false }, () => Promise.reject(new Error('unused')));
+    assert.ok(config.maxInFlight >= 1);
+    assert.equal(config.maxQueue, config.maxInFlight);
+    assert.equal(config.queueTimeoutMs, 1000);
+    assert.equal(config.requestTimeoutMs, engine.limits.urlTimeoutMs + 10_000);
+    assert.throws(() => resolveOptions({ engine, auth: false, maxInFlight: 0 }, () => Promise.reject(new Error('unused'))), /maxInFlight/);
+    assert.throws(() => resolveOptions({ engine, auth: false, maxQueue: -1 }, () => Promise.reject(new Error('unused'))), /maxQueue/);
+  });
+
+  it('beyond maxInFlight + maxQueue the answer is 503 SERVICE_UNAVAILABLE with Retry-After, at once', async () => {
+    const url = await serve({ maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 10_000 });
+    const running = post(url, `${images.url}/held`);
+    await until(() => held.length === 1);
+    const queued = post(url, face);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await post(url, face);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.code, 'SERVICE_UNAVAILABLE');
+    assert.equal(refused.retryAfter, '1');
+    assert.ok(refused.ms < 500, `refused after ${refused.ms} ms`);
+    release();
+    assert.equal((await running).status, 200);
+    assert.equal((await queued).status, 200, 'the queued request ran once the slot was free');
+    assert.equal((await post(url, face)).status, 200);
+  });
+
+  it('a queued request waits at most queueTimeoutMs, then 503', async () => {
+    const url = await serve({ maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 300 });
+    const running = post(url, `${images.url}/held`);
+    await until(() => held.length === 1);
+    const queued = await post(url, face);
+    assert.equal(queued.status, 503);
+    assert.equal(queued.code, 'SERVICE_UNAVAILABLE');
+    assert.ok(queued.ms >= 250 && queued.ms < 1500, `answered after ${queued.ms} ms`);
+    release();
+    assert.equal((await running).status, 200);
+  });
+
+  it('the per-request deadline answers 503, refunds the testing unit, and keeps the slot until the engine is done', async () => {
+    const testing: Credential = { appId: 'deadline-testing', apiKey: 'deadline-key', mode: 'testing', quota: 5 };
+    const quota = new MemoryQuotaStore();
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE, testing] }, quota, metrics: false, maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 10_000, requestTimeoutMs: 400 }));
+    const listening = await listen(app);
+    apps.push(listening);
+    const url = `${listening.url}${PATH}`;
+
+    const late = await post(url, `${images.url}/never`, testing);
+    assert.equal(late.status, 503);
+    assert.equal(late.code, 'SERVICE_UNAVAILABLE');
+    assert.ok(late.ms >= 350 && late.ms < 1500, `answered after ${late.ms} ms`);
+    assert.equal(quota.used(testing.appId), 0, 'a 503 is not charged');
+    // The fetch of /never still holds the only slot (until its 3 s URL budget ends): a second request queues past its own deadline.
+    const waiting = await post(url, face);
+    assert.equal(waiting.status, 503);
+    // Once the URL budget has passed the slot is free again.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await post(url, face, testing)).status, 200);
+    assert.equal(quota.used(testing.appId), 1);
+  });
+});

@@ -1,0 +1,161 @@
+// Graceful shutdown of the service process (SIGTERM, SIGINT): it stops accepting connections,
+// finishes the running check, answers the queued ones 503 SERVICE_UNAVAILABLE with Retry-After,
+// closes its Redis connection and exits 0. And FaceliveApp.close() neither rejects when the engine
+// failed to load nor leaves the Redis connection open.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { createApp } from '../../examples/server';
+import type { Credential } from '../../middleware';
+import { selfieJpeg } from '../helpers/faces';
+import { startRedisOrPending, type RedisServer } from '../helpers/redis';
+import { authHeaders, listen, type Listening } from '../helpers/server';
+
+const SERVER = path.join(__dirname, '..', '..', 'examples', 'server.js');
+const LIVE: Credential = { appId: 'shutdown-live', apiKey: 'shutdown-key-0123456789', mode: 'live' };
+
+/** Clients connected to redis-server other than the asking one. */
+async function otherClients(url: string): Promise<number> {
+  const probe = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const list = (await probe.call('CLIENT', 'LIST')) as string;
+    return list.trim().split('\n').filter((line) => line.length > 0).length - 1;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** A GET on a new connection (fetch would reuse a kept-alive one). */
+function freshGet(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+  });
+}
+
+interface Answer {
+  readonly status: number;
+  readonly code: string | null;
+  readonly retryAfter: string | null;
+}
+
+describe('graceful shutdown', function () {
+  this.timeout(120_000);
+  let redis: RedisServer;
+  let dir: string;
+  let jpeg: Buffer;
+  let images: Listening;
+  let held: http.ServerResponse[];
+
+  before(async function () {
+    redis = await startRedisOrPending(this, 'the shutdown tests');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-shutdown-'));
+    jpeg = await selfieJpeg('frontal', 160, 120);
+    held = [];
+    images = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url === '/held') held.push(res);
+      else res.end(jpeg);
+    });
+  });
+
+  after(async () => {
+    for (const res of held.splice(0)) res.destroy();
+    await images.close();
+    await redis.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startService(): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+    const config = path.join(dir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ credentials: [LIVE], quotaStore: 'redis', redisUrl: redis.url, allowPrivateNetwork: true, maxInFlight: 1, maxQueue: 2, queueTimeoutMs: 30_000, shutdownTimeoutMs: 20_000 }),
+    );
+    const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', FACELIVE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 60_000);
+      child.stdout?.on('data', () => {
+        const match = /"msg":"facelive listening","port":(\d+)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 600; i += 1) {
+      if ((await fetch(`${base}/healthz/ready`)).status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { child, base, output: () => out };
+  }
+
+  async function post(base: string, image: string): Promise<Answer> {
+    const res = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers: { ...authHeaders(LIVE), 'Content-Type': 'application/json' }, body: JSON.stringify({ image }) });
+    const body = (await res.json()) as { error_code: string | null };
+    return { status: res.status, code: body.error_code, retryAfter: res.headers.get('retry-after') };
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: the running check finishes, queued ones get 503, new connections are refused, Redis is closed, exit 0`, async () => {
+      const { child, base, output } = await startService();
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        assert.equal((await fetch(`${base}/healthz/ready`)).status, 200);
+        assert.ok((await otherClients(redis.url)) >= 1, 'the service holds a Redis connection');
+        const running = post(base, `${images.url}/held`);
+        for (let i = 0; i < 300 && held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(held.length, 1, 'the first check is running');
+        const face = jpeg.toString('base64');
+        const queued = [post(base, face), post(base, face)];
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        child.kill(signal);
+        const refusedQueue = await Promise.all(queued);
+        for (const answer of refusedQueue) {
+          assert.equal(answer.status, 503);
+          assert.equal(answer.code, 'SERVICE_UNAVAILABLE');
+          assert.ok(Number(answer.retryAfter) >= 1);
+        }
+        await assert.rejects(freshGet(`${base}/healthz`), /ECONNREFUSED/, 'no new connections once shutting down');
+        for (const res of held.splice(0)) res.end(jpeg);
+        const finished = await running;
+        assert.equal(finished.status, 200, 'the running check finished');
+        assert.equal(await exited, 0);
+        assert.match(output(), /"msg":"facelive shutting down"/);
+        assert.match(output(), /"msg":"facelive stopped"/);
+        assert.equal(await otherClients(redis.url), 0, 'the Redis connection was closed');
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    });
+  }
+
+  it('FaceliveApp.close() resolves when the engine failed to load, and closes the Redis connection', async () => {
+    const handle = createApp({ pack: path.join(dir, 'no-such-pack'), credentials: [LIVE], quotaStore: 'redis', redisUrl: redis.url, logger: () => undefined });
+    await assert.rejects(handle.liveness.ready());
+    for (let i = 0; i < 100 && (await otherClients(redis.url)) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await otherClients(redis.url), 1, 'connected');
+    await handle.close();
+    assert.equal(await otherClients(redis.url), 0, 'closed');
+    await handle.close();
+  });
+
+  it('FaceliveApp.close() resolves while Redis is down', async function () {
+    const down = await startRedisOrPending(this, 'the shutdown tests');
+    const handle = createApp({ pack: path.join(dir, 'no-such-pack'), credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
+    await down.destroy();
+    await handle.close();
+  });
+});
