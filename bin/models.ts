@@ -34,7 +34,8 @@ export async function runModels(argv: readonly string[]): Promise<number> {
   const outDir = path.resolve(values.dir ?? path.join(DEFAULT_PACK_DIR, 'minifasnet'));
   try {
     process.stderr.write(`facelive: fetching ${MINIFASNET_MODELS.map((m) => m.file).join(', ')}...\n`);
-    await installMiniFasNetPack({ baseDir: DEFAULT_PACK_DIR, outDir, from: values.from });
+    // Built on the npm-built pack, the combination its fusion weights and threshold were measured on.
+    await installMiniFasNetPack({ baseDir: path.join(DEFAULT_PACK_DIR, 'faceplugin'), outDir, from: values.from });
     process.stdout.write(`facelive: installed the MiniFASNet pack in ${outDir}\n`);
     return 0;
   } catch (err) {

@@ -99,7 +99,7 @@ export async function installMiniFasNetPack(options: {
   const manifest: Manifest = {
     ...base,
     name: 'facelive-minifasnet',
-    description: 'The default pack plus Silent-Face MiniFASNet V2 and V1SE (Apache-2.0, minivision-ai), liveness fused over the three models.',
+    description: 'The base pack plus Silent-Face MiniFASNet V2 and V1SE (Apache-2.0, minivision-ai), liveness fused over the three models.',
     models: entries,
     liveness: { models: keys, fusion: 'mean', weights: [...MINIFASNET_LIVENESS.weights], threshold: MINIFASNET_LIVENESS.threshold },
   };

@@ -37,9 +37,11 @@ async function liveProbability(engine: Engine, image: Buffer): Promise<number | 
 describe('liveness on real faces: live above their screen replays', function () {
   this.timeout(300_000);
   const pairs: Pair[] = [];
+  let threshold = 0;
 
   before(async function () {
     const engine = await sharedEngine();
+    threshold = (await engine.check(await selfieJpeg(), { is_quality: false, is_attribute: false })).data.liveness!.threshold;
     const faces: [string, Buffer][] = [
       ...(await Promise.all(SELFIE_NAMES.map(async (name) => [`selfie ${name}`, await selfieJpeg(name)] as [string, Buffer]))),
       ...(await Promise.all(PORTRAIT_CROPS.map(async (crop, i) => [`${crop.photo} #${i}`, await portraitJpeg(i)] as [string, Buffer]))),
@@ -70,5 +72,12 @@ describe('liveness on real faces: live above their screen replays', function () 
     const both = compared();
     const won = both.filter((p) => p.live > p.replay).length;
     assert.ok(won / both.length >= MIN_PAIRS_WON, `${won} of ${both.length}\n${table()}`);
+  });
+
+  it('scores the live faces above the pack\'s threshold on average, and most of them one by one', function () {
+    const live = pairs.map((p) => p.live);
+    assert.ok(mean(live) > threshold, `mean live ${mean(live).toFixed(3)} vs threshold ${threshold}\n${table()}`);
+    const accepted = live.filter((v) => v >= threshold).length;
+    assert.ok(accepted / live.length >= 0.6, `${accepted} of ${live.length} live faces accepted at ${threshold}\n${table()}`);
   });
 });
