@@ -1,5 +1,5 @@
 // `npm run bench`: engine start-up, peak RSS, and per-stage and whole-check latency (median, p95) on
-// single-face JPEGs at 640x480, 1280x960 and 1920x1080, warm-up excluded; then the same images through
+// single-face JPEGs at 640x480, 1280x960, 1920x1080 and 1080x1920 (portrait), warm-up excluded; then the same images through
 // @vladmandic/human (WASM: detection + antispoof + liveness) and the ratio human / facelive for the
 // comparable part (facelive detect + liveness, timed in checks with only liveness on). Prints a
 // table, or with --json only the JSON report.
@@ -11,7 +11,7 @@ import type { Engine } from '../core';
 import { selfieJpeg } from '../test/helpers/faces';
 import { createHumanRunner } from './human';
 
-const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080]];
+const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080], [1080, 1920]];
 const STAGES = ['decode', 'detect', 'landmarks', 'pose', 'liveness', 'quality', 'attributes'] as const;
 const WARMUP = 5;
 /** The sections of a check comparable with human's detection + antispoof + liveness. */

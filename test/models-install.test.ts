@@ -13,7 +13,7 @@ import { installMiniFasNetPack, MINIFASNET_MODELS, sha256, type RemoteModel } fr
 
 describe('facelive models install (opt-in download)', function () {
   // A stand-in model file: a real ONNX file of the default pack, served under the MiniFASNet name.
-  const standIn = readFileSync(path.join(DEFAULT_PACK_DIR, 'fr_liveness.onnx'));
+  const standIn = readFileSync(path.join(DEFAULT_PACK_DIR, 'faceplugin', 'fr_liveness.onnx'));
   let server: http.Server;
   let base: string;
   let dir: string;

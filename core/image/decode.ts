@@ -72,9 +72,12 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   const imageWidth = swapped ? height : width;
   const imageHeight = swapped ? width : height;
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true })
-      .rotate()
-      .resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true }).rotate();
+    // Only images over the working size are resized: a no-op resize still costs a pass over the pixels.
+    if (Math.max(imageWidth, imageHeight) > WORKING_MAX_SIDE) {
+      pipeline = pipeline.resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true });
+    }
+    const { data, info } = await pipeline
       .toColourspace('srgb')
       .removeAlpha()
       .raw()
