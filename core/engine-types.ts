@@ -24,6 +24,8 @@ export interface ThresholdOverrides {
   readonly mask?: number;
   readonly veil?: number;
   readonly hat?: number;
+  /** Clear eyeglasses (reported only). */
+  readonly eyeglasses?: number;
 }
 
 export interface EngineOptions {

@@ -67,6 +67,7 @@ class FaceliveEngine implements Engine {
   private readonly detectorKey: string;
   private readonly landmarkKey: string | undefined;
   private readonly poseKey: string | undefined;
+  private readonly attributesKey: string;
   private disposed = false;
   /** Checks started and not yet settled: dispose() waits for them before releasing the sessions. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -81,6 +82,7 @@ class FaceliveEngine implements Engine {
     this.detectorKey = modelsOfRole(loaded.manifest, 'detector')[0]![0];
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
+    this.attributesKey = modelsOfRole(loaded.manifest, 'attributes')[0]![0];
   }
 
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
@@ -149,14 +151,16 @@ class FaceliveEngine implements Engine {
     // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
     const imageGeometry = geometry && scaleGeometry(geometry, scale);
     t = performance.now();
-    const regions = geometry && (options.is_quality || options.is_attribute) ? measureRegions(raster, primary.box, geometry) : undefined;
+    const regions = geometry && options.is_quality ? measureRegions(raster, primary.box, geometry) : undefined;
     const quality = options.is_quality && geometry && regions
       ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
       : undefined;
     const qualityMs = elapsed(t);
 
     t = performance.now();
-    const attributes = options.is_attribute && regions ? checkAttributes(regions, this.thresholds.attributes) : undefined;
+    const attributes = options.is_attribute && geometry
+      ? await checkAttributes(this.registry.get(this.attributesKey), raster, geometry, this.thresholds.attributes)
+      : undefined;
     const attributesMs = elapsed(t);
 
     const faces: FaceResult[] = detected.map((face, i) => ({

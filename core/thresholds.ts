@@ -10,7 +10,7 @@ export interface ResolvedThresholds {
 }
 
 const QUALITY_KEYS = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size'] as const;
-const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat'] as const;
+const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;
 const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_KEYS];
 
 export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {

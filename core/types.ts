@@ -71,9 +71,12 @@ export interface AttributesResult {
   readonly mask: AttributeMeasure;
   readonly veil: AttributeMeasure;
   readonly hat: AttributeMeasure;
+  /** Clear eyeglasses (extension): reported, never a validate_attribute failure. */
+  readonly eyeglasses?: AttributeMeasure;
 }
 
-export type AttributeName = keyof AttributesResult;
+/** The attributes validate_attribute may fail on. */
+export type AttributeName = 'sunglasses' | 'mask' | 'veil' | 'hat';
 export const ATTRIBUTE_NAMES: readonly AttributeName[] = ['sunglasses', 'mask', 'veil', 'hat'];
 
 export interface VerdictData {

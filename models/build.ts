@@ -39,7 +39,15 @@ export async function buildShippedPacks(log: (line: string) => void = console.lo
 export async function buildPack(packDir: string, log: (line: string) => void = console.log): Promise<void> {
   const { manifest } = readPack(packDir);
   for (const entry of Object.values(manifest.models).filter((e) => !e.source.package)) {
-    if (!(await isBuilt(path.join(packDir, entry.file), entry.sha256))) {
+    // Weights trained here are committed once (source.path, from the package root); another pack
+    // that uses them gets a checked copy.
+    const committed = entry.source.trained ? path.join(modelsDir, '..', entry.source.path) : null;
+    const target = path.join(packDir, entry.file);
+    if (committed && path.resolve(committed) !== path.resolve(target) && !(await isBuilt(target, entry.sha256)) && (await isBuilt(committed, entry.sha256))) {
+      await copyFile(committed, target);
+      log(`facelive: copied ${entry.source.path} into ${path.basename(packDir)}/`);
+    }
+    if (!(await isBuilt(target, entry.sha256))) {
       throw new Error(`${entry.file} is committed under models/ but is missing or fails its sha256 ${entry.sha256}.`);
     }
   }

@@ -4,8 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CropRule, TensorSpec } from '../image/raster';
+import type { AlignRule } from '../faces/align';
 
-export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness';
+export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness' | 'attributes';
+const ROLES: readonly ModelRole[] = ['detector', 'landmarks', 'pose', 'liveness', 'attributes'];
 
 /** Which detected faces nface counts (all are reported): confident ones, not tiny next to the image or the primary face. */
 export interface FaceCountRule {
@@ -66,7 +68,9 @@ export type OutputSpec =
   } & DetectorOutputCommon)
   | { readonly type: 'points'; readonly name: string; readonly points: number; readonly scheme: 'ibug68'; readonly space: 'crop-normalized' }
   | { readonly type: 'pose-bins'; readonly yaw: string; readonly pitch: string; readonly roll: string; readonly binWidth: number; readonly offset: number }
-  | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number };
+  | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number }
+  /** One calibrated probability per label, in `labels` order (the model applies its own sigmoid). */
+  | { readonly type: 'attributes'; readonly name: string; readonly labels: readonly string[] };
 
 export interface ModelSource {
   /** An npm package pinned in package.json (the file is built from its tarball at install). */
@@ -75,6 +79,10 @@ export interface ModelSource {
   /** A public repository and commit (the file is committed under models/, converted or trained here). */
   readonly repository?: string;
   readonly commit?: string;
+  /** Trained in this repository: the folder of the training code that reproduces it. */
+  readonly trained?: string;
+  /** Weights trained here: the training data and its terms. */
+  readonly data?: string;
   readonly path: string;
   readonly sha256: string;
   /** How the committed file was made from the source (script and checks). */
@@ -91,7 +99,10 @@ export interface ModelEntry {
   readonly source: ModelSource;
   /** With dynamicMultiple, width and height give the longer side and the input follows the image's shape. */
   readonly input: TensorSpec & { readonly name: string; readonly dynamicMultiple?: number };
+  /** How the input is cut around the detector box (every role but attributes). */
   readonly crop: CropRule;
+  /** Attributes models: the landmark-aligned crop (core/faces/align.ts) instead of a box crop. */
+  readonly align?: AlignRule;
   readonly output: OutputSpec;
 }
 
@@ -112,6 +123,8 @@ export interface AttributeThresholds {
   readonly mask: number;
   readonly veil: number;
   readonly hat: number;
+  /** Clear eyeglasses: reported (extension), never validated. */
+  readonly eyeglasses?: number;
   readonly validate: readonly ('sunglasses' | 'mask' | 'veil' | 'hat')[];
 }
 
@@ -162,14 +175,20 @@ export function validateManifest(value: unknown, file: string): Manifest {
   if (typeof m.name !== 'string' || typeof m.version !== 'string') fail(file, 'name and version must be strings');
   if (!m.models || typeof m.models !== 'object') fail(file, 'models must be an object');
   for (const [key, entry] of Object.entries(m.models)) {
-    if (!['detector', 'landmarks', 'pose', 'liveness'].includes(entry.role)) fail(file, `models.${key}.role is unknown`);
+    if (!ROLES.includes(entry.role)) fail(file, `models.${key}.role is unknown`);
     if (typeof entry.file !== 'string' || path.basename(entry.file) !== entry.file) fail(file, `models.${key}.file must be a file name`);
     if (!/^[0-9a-f]{64}$/.test(entry.sha256)) fail(file, `models.${key}.sha256 must be 64 hex digits`);
     checkTensorSpec(file, key, entry.input);
-    if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
+    if (entry.role === 'attributes') {
+      const a = entry.align;
+      if (!a || !(a.interEye > 0 && a.interEye < 1) || !(a.eyeY > 0 && a.eyeY < 1)) fail(file, `models.${key}.align needs interEye and eyeY in (0,1)`);
+      if (entry.input.width !== entry.input.height) fail(file, `models.${key}.input must be square`);
+      if (entry.output.type !== 'attributes' || !Array.isArray(entry.output.labels)) fail(file, `models.${key}.output must be of type attributes with labels`);
+    } else if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
   }
   const roles = Object.values(m.models).map((e) => e.role);
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
+  if (roles.filter((r) => r === 'attributes').length !== 1) fail(file, 'exactly one model must have role attributes');
   // Quality and attributes (on by default, and validate_quality / validate_attribute) are measured in
   // regions placed by the 68 landmarks: a pack without them could only answer those requests by
   // leaving the checks out, and a requested validation must never pass without having run.

@@ -2,7 +2,7 @@
 // liveness pack (weighted-mean fusion) built from the default pack's files in a temp directory.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -38,8 +38,11 @@ describe('model packs', function () {
         assert.ok(manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
         continue;
       }
-      // Committed weights: a public repository at a commit, a permissive licence, a model card beside them.
-      assert.ok(entry.source.repository && /^[0-9a-f]{40}$/.test(entry.source.commit ?? ''), `${entry.file} names its repository and commit`);
+      // Committed weights: a public repository at a commit (or the training code here that made them),
+      // a permissive licence, a model card beside them.
+      const fromRepository = entry.source.repository && /^[0-9a-f]{40}$/.test(entry.source.commit ?? '');
+      const trainedHere = entry.source.trained && existsSync(path.join(DEFAULT_PACK_DIR, '..', entry.source.trained)) && entry.source.data;
+      assert.ok(fromRepository || trainedHere, `${entry.file} names its repository and commit, or its training code and data`);
       assert.match(entry.source.sha256, /^[0-9a-f]{64}$/);
       assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
       assert.ok(entry.card && readFileSync(path.join(DEFAULT_PACK_DIR, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);

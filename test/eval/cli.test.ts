@@ -88,7 +88,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.ok(a);
     assert.equal(a.samples, 3);
     assert.deepEqual(a.non_responses, { total: 1, by_code: { FACE_NOT_DETECTED: 1 } });
-    assert.deepEqual(Object.keys(a.metrics).sort(), ['hat', 'mask', 'sunglasses', 'veil']);
+    assert.deepEqual(Object.keys(a.metrics).sort(), ['eyeglasses', 'hat', 'mask', 'sunglasses', 'veil'], 'the four attributes and the eyeglasses extension');
     assert.equal(a.metrics.sunglasses.support, 1);
     for (const m of Object.values(a.metrics)) assert.equal(m.tp + m.fp + m.fn + m.tn, 2);
 

@@ -37,6 +37,10 @@ async function main(): Promise<void> {
     boxes.set(fixture, { x: round(b.x), y: round(b.y), width: round(b.width), height: round(b.height) });
   }
   for (const [key, entry] of Object.entries(pack.manifest.models)) {
+    // The attribute model's input is the landmark-aligned face, not a crop about the box: its
+    // preprocessing and behaviour are tested in test/core/attributes.test.ts, its ONNX file against
+    // PyTorch by the training's parity check.
+    if (entry.role === 'attributes') continue;
     if (only && !only.includes(key)) continue;
     const cases: GoldenCase[] = [];
     for (const fixture of GOLDEN_FIXTURES) {

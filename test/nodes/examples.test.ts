@@ -99,7 +99,9 @@ describe('example flow: batch-folder.json', function () {
   before(async () => {
     folder = mkdtempSync(path.join(os.tmpdir(), 'facelive-batch-'));
     writeFileSync(path.join(folder, 'a-selfie.jpg'), await selfieJpeg());
-    writeFileSync(path.join(folder, 'b-right.jpg'), await selfieJpeg('right'));
+    // Not the "right" selfie: the attribute model reads a mask on it (a false alarm documented in
+    // models/attributes.md), and this test is about the flow, not the model.
+    writeFileSync(path.join(folder, 'b-downward.jpg'), await selfieJpeg('downward'));
     writeFileSync(path.join(folder, 'c-blurred.jpg'), await blurredSelfie());
     writeFileSync(path.join(folder, 'd-landscape.jpg'), await landscapeJpeg());
     writeFileSync(path.join(folder, 'notes.txt'), 'not an image, skipped');
@@ -143,8 +145,8 @@ describe('example flow: batch-folder.json', function () {
     const rows = readFileSync(csv, 'utf8').trim().split('\n').map((line) => line.split(','));
     assert.deepEqual(rows[0], ['file', 'verdict', 'liveness_probability', 'nface', 'blur_pass', 'dark_pass', 'grayscale_pass', 'sunglasses', 'mask', 'veil', 'hat']);
     const byFile = new Map(rows.slice(1).map((row) => [row[0], row]));
-    assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-right.jpg', 'c-blurred.jpg', 'd-landscape.jpg']);
-    for (const name of ['a-selfie.jpg', 'b-right.jpg']) {
+    assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-landscape.jpg']);
+    for (const name of ['a-selfie.jpg', 'b-downward.jpg']) {
       const row = byFile.get(name) as string[];
       assert.match(row[1], /^(PASS|FAIL_ON_1)$/, `${name}: only liveness could fail a clean selfie`);
       assert.ok(Number(row[2]) >= 0 && Number(row[2]) <= 1);

@@ -1,0 +1,36 @@
+"""The attribute classifier: a small CNN on the 64x64 landmark-aligned face, one logit per label."""
+
+import torch
+from torch import nn
+
+
+def block(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class AttributeNet(nn.Module):
+    def __init__(self, labels=5):
+        super().__init__()
+        self.features = nn.Sequential(
+            block(3, 16, stride=2),            # 32x32
+            block(16, 32, stride=2),           # 16x16
+            block(32, 32), nn.MaxPool2d(2),    # 8x8
+            block(32, 64), nn.MaxPool2d(2),    # 4x4: keeps where on the face a cue is
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 4 * 4, labels))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class Calibrated(nn.Module):
+    """The trained net with per-label Platt scaling and the sigmoid: outputs calibrated probabilities."""
+
+    def __init__(self, net, scale, bias):
+        super().__init__()
+        self.net = net
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+        self.register_buffer("bias", torch.tensor(bias, dtype=torch.float32))
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x) * self.scale + self.bias)

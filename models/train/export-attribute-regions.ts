@@ -1,0 +1,164 @@
+// Exports landmark-aligned face crops for attribute training: runs the engine's own detector and 68
+// landmarks on every image of labelled folders (attr_<name>/, attr_none/, live/), aligns the primary
+// face exactly as the runtime check does, and (with --synth) adds seeded synthetic attributes drawn on
+// uncovered faces. Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
+//
+//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] DATA_DIR...
+
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeImage } from '../../core/image/decode';
+import type { Raster } from '../../core/image/raster';
+import { detectFaces } from '../../core/faces/detector';
+import { locateLandmarks } from '../../core/faces/landmarks';
+import { alignFace, DEFAULT_ATTRIBUTE_CROP } from '../../core/faces/align';
+import { modelsOfRole, type Manifest, type Pack } from '../../core/models/manifest';
+import { createRegistry, type Registry } from '../../core/models/registry';
+import type { Point } from '../../core/types';
+import { DEFAULT_PACK_DIR } from '../../core/engine';
+import { hashSeed, renderAttribute, seededRandom, type SyntheticKind } from './attribute-render';
+
+/** Label columns of index.tsv, in the classifier's output order. */
+export const LABELS = ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses'] as const;
+const SYNTH_LABEL: Record<SyntheticKind, (typeof LABELS)[number]> = { sunglasses: 'sunglasses', eyeglasses: 'eyeglasses', mask: 'mask', cap: 'hat', veil: 'veil' };
+/** How often each synthetic attribute is drawn on an uncovered face. */
+const SYNTH_WEIGHTS: readonly [SyntheticKind, number][] = [['sunglasses', 0.42], ['eyeglasses', 0.16], ['mask', 0.12], ['cap', 0.15], ['veil', 0.15]];
+
+interface Args { out: string; synth: number; perSource: number; seed: number; dirs: string[]; pack: string }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, dirs: [], pack: DEFAULT_PACK_DIR };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
+    if (a === '--out') args.out = next();
+    else if (a === '--synth') args.synth = Number(next());
+    else if (a === '--per-source') args.perSource = Number(next());
+    else if (a === '--seed') args.seed = Number(next());
+    else if (a === '--pack') args.pack = next();
+    else args.dirs.push(a);
+  }
+  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] DATA_DIR...');
+  return args;
+}
+
+/** Folder name -> label: attr_<name> names the attribute, attr_none and live are uncovered faces. */
+function labelOf(folder: string): string | null {
+  if (folder === 'live' || folder === 'attr_none') return 'none';
+  const m = /^attr_(sunglasses|mask|hat|veil|eyeglasses)$/.exec(folder);
+  return m ? m[1]! : null;
+}
+
+/** Source of a file: its name before "__" (the data sets' convention). */
+const sourceOf = (file: string): string => (file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown');
+
+/** At most `n` files per source, evenly spread over each source's sorted list (0 = all). */
+function capPerSource(files: string[], n: number): string[] {
+  if (n <= 0) return files;
+  const bySource = new Map<string, string[]>();
+  for (const f of files) bySource.set(sourceOf(f), [...(bySource.get(sourceOf(f)) ?? []), f]);
+  const kept: string[] = [];
+  for (const list of bySource.values()) {
+    if (list.length <= n) kept.push(...list);
+    else for (let i = 0; i < n; i++) kept.push(list[Math.floor((i * list.length) / n)]!);
+  }
+  return kept.sort();
+}
+
+function drawKind(rng: () => number): SyntheticKind {
+  let r = rng();
+  for (const [kind, w] of SYNTH_WEIGHTS) { if ((r -= w) < 0) return kind; }
+  return 'sunglasses';
+}
+
+class Exporter {
+  private rows: string[] = [];
+  private count = 0;
+  constructor(private registry: Registry, private detectorKey: string, private landmarkKey: string,
+    private size: number, private rule: { interEye: number; eyeY: number }, private crops: NodeJS.WritableStream) {}
+
+  async landmarks(raster: Raster): Promise<readonly Point[] | null> {
+    const faces = await detectFaces(this.registry.get(this.detectorKey), raster);
+    if (faces.length === 0) return null;
+    return (await locateLandmarks(this.registry.get(this.landmarkKey), raster, faces[0]!.box)).points;
+  }
+
+  add(raster: Raster, points: readonly Point[], file: string, source: string, labels: string[], synthetic: string, seed: number): void {
+    const crop = alignFace(raster, points, this.size, this.rule);
+    this.crops.write(Buffer.from(crop.data));
+    const flags = LABELS.map((l) => (labels.includes(l) ? '1' : '0'));
+    this.rows.push([this.count++, file, source, ...flags, synthetic, seed].join('\t'));
+  }
+
+  index(): string {
+    return ['row\tfile\tsource\t' + LABELS.join('\t') + '\tsynthetic\tseed', ...this.rows].join('\n') + '\n';
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(args.out, { recursive: true });
+  // The pack's detector and landmark models only: the attribute model may not exist yet.
+  const full = JSON.parse(readFileSync(path.join(args.pack, 'manifest.json'), 'utf8')) as Manifest;
+  const models = Object.fromEntries(Object.entries(full.models).filter(([, e]) => e.role === 'detector' || e.role === 'landmarks'));
+  const pack: Pack = { dir: path.resolve(args.pack), manifest: { ...full, models } };
+  const registry = await createRegistry(pack);
+  const attributes = modelsOfRole(full, 'attributes')[0]?.[1];
+  const { size, rule } = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
+  const crops = createWriteStream(path.join(args.out, 'crops.u8'));
+  const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
+  const missed: Record<string, number> = {};
+  const seen: Record<string, number> = {};
+  try {
+    for (const dir of args.dirs) {
+      for (const folder of readdirSync(dir).sort()) {
+        const label = labelOf(folder);
+        if (!label || !statSync(path.join(dir, folder)).isDirectory()) continue;
+        let files = readdirSync(path.join(dir, folder)).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+        if (folder === 'live') files = capPerSource(files, args.perSource);
+        for (const name of files) {
+          const file = `${path.basename(dir)}/${folder}/${name}`;
+          const key = `${path.basename(dir)}/${folder}`;
+          seen[key] = (seen[key] ?? 0) + 1;
+          let raster: Raster;
+          try {
+            raster = (await decodeImage(await readFile(path.join(dir, folder, name)), 40_000_000)).raster;
+          } catch {
+            missed[key] = (missed[key] ?? 0) + 1;
+            continue;
+          }
+          const points = await exporter.landmarks(raster);
+          if (!points) { missed[key] = (missed[key] ?? 0) + 1; continue; }
+          const source = sourceOf(name);
+          exporter.add(raster, points, file, source, label === 'none' ? [] : [label], '', 0);
+          if (label !== 'none') continue;
+          const rng = seededRandom(hashSeed(file, args.seed));
+          for (let k = 0; k < args.synth; k++) {
+            const kind = drawKind(rng);
+            const seed = Math.floor(rng() * 2 ** 31);
+            const drawn = renderAttribute(raster, points, kind, seed);
+            // Landmarks found again on the drawn image, as the runtime would find them.
+            const again = await exporter.landmarks(drawn);
+            if (!again) { missed[`${key}+${kind}`] = (missed[`${key}+${kind}`] ?? 0) + 1; continue; }
+            exporter.add(drawn, again, file, source, [SYNTH_LABEL[kind]], kind, seed);
+          }
+        }
+        console.log(`${dir}/${folder}: ${seen[`${path.basename(dir)}/${folder}`] ?? 0} images, ${missed[`${path.basename(dir)}/${folder}`] ?? 0} without a face`);
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => crops.end(resolve));
+    await registry.dispose();
+  }
+  writeFileSync(path.join(args.out, 'index.tsv'), exporter.index());
+  writeFileSync(path.join(args.out, 'meta.json'), JSON.stringify({ size, rule, labels: LABELS, seed: args.seed, synth: args.synth, perSource: args.perSource, seen, missed }, null, 2));
+  console.log(JSON.stringify({ seen, missed }));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,63 @@
+// Smoke test of the attribute training toolchain end to end on a few generated images: the
+// engine-side export (alignment, synthetic attributes), one epoch of PyTorch training with grouped
+// folds, ONNX export and the onnxruntime-node parity check. Runs where /usr/bin/python3 has torch.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const python = '/usr/bin/python3';
+
+function hasTorch(): boolean {
+  return spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+}
+
+describe('attribute training toolchain (smoke)', function () {
+  this.timeout(300_000);
+  let dir: string;
+
+  before(function () {
+    // A machine without Debian's PyTorch cannot run the training code; .ci/run installs it.
+    if (!hasTorch()) this.skip();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-attr-train-'));
+  });
+
+  after(function () {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exports aligned crops with synthetic attributes, trains one epoch, exports ONNX with parity', async function () {
+    const data = path.join(dir, 'data');
+    mkdirSync(path.join(data, 'live'), { recursive: true });
+    // Three sources (one per fixture face), two framings each.
+    for (const name of SELFIE_NAMES) {
+      writeFileSync(path.join(data, 'live', `${name}__a.jpg`), await selfieJpeg(name));
+      writeFileSync(path.join(data, 'live', `${name}__b.jpg`), await sharp(await selfieJpeg(name, 480, 480)).flop().jpeg().toBuffer());
+    }
+    const out = path.join(dir, 'export');
+    const exported = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out, '--synth', '3', '--seed', '5', data], { encoding: 'utf8' });
+    assert.equal(exported.status, 0, exported.stderr);
+    const index = readFileSync(path.join(out, 'index.tsv'), 'utf8').trim().split('\n');
+    const synthetic = index.slice(1).filter((row) => row.split('\t')[8] !== '').length;
+    assert.equal(index.length - 1 - synthetic, 6, 'the six faces, bare');
+    assert.ok(synthetic >= 12 && synthetic <= 18, `up to three synthetic attributes per face (${synthetic})`);
+    const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')) as { size: number };
+    assert.equal(statSync(path.join(out, 'crops.u8')).size, (index.length - 1) * meta.size * meta.size * 3);
+
+    const onnx = path.join(dir, 'attributes.onnx');
+    const report = path.join(dir, 'report.json');
+    const trained = spawnSync(python, [path.join(root, 'models', 'train', 'attributes', 'train.py'), '--data', out, '--onnx', onnx, '--report', report,
+      '--folds', '3', '--epochs', '1', '--parity-script', path.join(root, 'dist', 'models', 'train', 'attribute-parity.js')], { encoding: 'utf8', cwd: root });
+    assert.equal(trained.status, 0, trained.stderr);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { parity_max_abs_diff: number; folds: { sources: string[] }[]; onnx_bytes: number; thresholds: Record<string, number> };
+    assert.ok(r.parity_max_abs_diff <= 1e-4, `parity ${r.parity_max_abs_diff}`);
+    assert.deepEqual(r.folds.flatMap((f) => f.sources).sort(), [...SELFIE_NAMES].sort(), 'each source held out in exactly one fold');
+    assert.ok(r.onnx_bytes > 0 && r.onnx_bytes <= 4 * 1024 * 1024);
+    for (const name of ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses']) assert.ok(r.thresholds[name]! > 0 && r.thresholds[name]! < 1, name);
+  });
+});
