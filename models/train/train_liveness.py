@@ -189,6 +189,9 @@ def cmd_cv(args):
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     folds = grouped_folds(sources, FOLDS, seed=0)
+    zeroshot = os.path.join(args.work, f'zeroshot_{args.rule}.npy')
+    if not os.path.exists(zeroshot):  # the released model, scored through the same features
+        np.save(zeroshot, predict(load_model(args.weights).eval(), feats[0]))
     oof = np.zeros(len(sources), dtype=np.float32)
     started = time.time()
     for f in range(FOLDS):
