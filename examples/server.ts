@@ -29,15 +29,16 @@ import {
   RedisQuotaStore,
   redisRateLimitStores,
 } from '../middleware';
-import type { AuthFailureLimit, CredentialRateLimit } from '../middleware/rate-limit';
+import type { FaceLivenessOptions } from '../middleware/options';
 import { openApiDocument } from './openapi';
 
+/** The middleware options the service's config file passes through as they are (documented there). */
+type PassedThrough = 'limits' | 'maxInFlight' | 'maxQueue' | 'queueTimeoutMs' | 'requestTimeoutMs' | 'authFailures' | 'rateLimit';
+
 /** The FACELIVE_CONFIG file's shape. */
-export interface ServerConfig {
+export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
   /** Credentials; when absent or empty a development pair is generated. */
   readonly credentials?: readonly Credential[];
-  /** Input limits over the contract's defaults. */
-  readonly limits?: Partial<Limits>;
   /** Where testing-mode quota is counted. Defaults to 'memory'. */
   readonly quotaStore?: 'memory' | 'redis';
   /** Redis URL for quotaStore 'redis'. Defaults to redis://127.0.0.1:6379. */
@@ -48,18 +49,6 @@ export interface ServerConfig {
   readonly allowPrivateNetwork?: boolean;
   /** Serve Prometheus metrics at GET /metrics. Defaults to false. */
   readonly metrics?: boolean;
-  /** Checks running at once. Defaults to the CPU count. */
-  readonly maxInFlight?: number;
-  /** Requests waiting for a check slot; beyond it 503 at once. Defaults to maxInFlight. */
-  readonly maxQueue?: number;
-  /** Longest wait for a slot, in ms, before 503. Defaults to 1000. */
-  readonly queueTimeoutMs?: number;
-  /** Deadline of one request, in ms, before 503. Defaults to the URL budget + 10000. */
-  readonly requestTimeoutMs?: number;
-  /** Failed-authentication cool-down per client address ({limit, windowMs}), or false. Defaults to 10 a minute. */
-  readonly authFailures?: AuthFailureLimit | false;
-  /** Requests per App-ID per window ({limit, windowMs}, windowMs defaults to a minute), or false. Defaults to false. */
-  readonly rateLimit?: CredentialRateLimit | false;
   /** Timeout of one Redis command, in ms, before the request gets 503. Defaults to 500. */
   readonly redisCommandTimeoutMs?: number;
   /** How long a graceful shutdown waits for running checks, in ms. Defaults to 10000. */
@@ -68,7 +57,6 @@ export interface ServerConfig {
   readonly trustProxy?: number;
 }
 
-/** createApp's input: the file's config plus what a program (or a test) may inject. */
 export interface AppConfig extends ServerConfig {
   /** A ready engine to use instead of creating one from pack/limits. */
   readonly engine?: Engine;

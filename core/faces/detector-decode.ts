@@ -12,25 +12,24 @@ export interface RawFace {
   readonly keypoints?: readonly Point[];
 }
 
-function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+/** Area of the intersection of two boxes. */
+function intersection(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return Math.max(0, w) * Math.max(0, h);
+}
+
+/** Intersection over union. */
+export function iou(a: Box, b: Box): number {
+  const inter = intersection(a, b);
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
 }
 
 /** Share of the smaller box that the larger one covers. */
 function cover(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   const smaller = Math.min(a.width * a.height, b.width * b.height);
-  return smaller > 0 ? inter / smaller : 0;
+  return smaller > 0 ? intersection(a, b) / smaller : 0;
 }
 
 /** Above this share of the smaller box inside a stronger one, two boxes are taken for one face. */

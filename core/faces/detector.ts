@@ -7,10 +7,8 @@ import { toTensorData, type Raster } from '../image/raster';
 import type { DetectorOutputCommon, ModelEntry } from '../models/manifest';
 import type { Model } from '../models/registry';
 import type { Box, Point } from '../types';
-import { decodeDetections, nonMaxSuppression, type RawFace } from './detector-decode';
+import { decodeDetections, iou, nonMaxSuppression, type RawFace } from './detector-decode';
 import { letterbox, toImageBox, type InputFrame } from './letterbox';
-
-export { nonMaxSuppression } from './detector-decode';
 
 export interface DetectedFace {
   readonly box: Box;
@@ -63,13 +61,6 @@ function needsSmallFacePass(faces: readonly RawFace[], image: Raster, spec: Dete
   return side(faces[0]!.box) < pass.largestFaceBelow * Math.min(image.width, image.height);
 }
 
-function overlap(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  const inter = Math.max(0, w) * Math.max(0, h);
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
 /** Re-detects the primary face in a square window around it, seen at the same model scale whatever the image. */
 async function refinePrimary(model: Model, image: Raster, face: RawFace, spec: DetectorSpec): Promise<RawFace> {
   const refine = spec.refine;
@@ -81,7 +72,7 @@ async function refinePrimary(model: Model, image: Raster, face: RawFace, spec: D
   let best: RawFace | undefined;
   let bestOverlap = 0.5;
   for (const candidate of found) {
-    const o = overlap(candidate.box, box);
+    const o = iou(candidate.box, box);
     if (o > bestOverlap) { best = candidate; bestOverlap = o; }
   }
   return best ? { ...best, score: Math.max(best.score, face.score) } : face;

@@ -13,12 +13,13 @@ import { createEngine } from '../../core';
 import { decodeImage } from '../../core/image/decode';
 import { cropBox, resample, type CropRule } from '../../core/image/raster';
 
-/** The crop rules exported for training and for choosing between them by grouped validation. */
+/**
+ * The crop rules exported, by name (the training scripts' RULE). s27 is the default pack's liveness
+ * crop (MiniFASNetV2's: 2.7x the box, shifted inside the image, 80x80); add a rule here to train or
+ * compare another.
+ */
 export const CROP_RULES: Record<string, CropRule & { size: number }> = {
   s27: { scale: 2.7, mode: 'shift', square: false, size: 80 },
-  s27sq: { scale: 2.7, mode: 'shift', square: true, size: 80 },
-  s40sq: { scale: 4.0, mode: 'shift', square: true, size: 80 },
-  s15sq: { scale: 1.5, mode: 'shift', square: true, size: 80 },
 };
 
 const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;

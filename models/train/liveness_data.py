@@ -38,7 +38,3 @@ def grouped_folds(sources, k, seed=0):
         sizes[f] += counts[i]
     return np.array([fold_of[s] for s in sources])
 
-
-def to_model_input(images_rgb_u8):
-    """RGB uint8 NHWC -> the MiniFASNet input: BGR, raw 0..255, NCHW float32."""
-    return np.ascontiguousarray(images_rgb_u8[..., ::-1].transpose(0, 3, 1, 2)).astype(np.float32)

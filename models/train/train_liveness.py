@@ -1,10 +1,11 @@
 """facelive's liveness training: MiniFASNetV2 (Silent-Face, Apache-2.0) with its early layers frozen and its
 later layers fine-tuned on crops the engine exported, every choice validated with folds grouped by source.
 
-Steps (each writes its results into WORK; see models/train/README.md for the one command that runs all):
-  features  WORK CROPS RULE WEIGHTS [--copies K]   frozen-trunk activations of K augmented copies per face
-  zeroshot  WORK CROPS RULE WEIGHTS                 the released model's live probability per face
-  cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities
+Steps (each writes its results into WORK; models/train/train-liveness.sh runs them all):
+  trunk     WORK CROPS RULE WEIGHTS [--copies K]   the frozen trunk as ONNX, and K-1 augmented copies of
+                                                  the crops (trunk-features.ts then computes the features)
+  cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities (and the
+                                                  released model's, from the same features)
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
 """
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_augment import augment  # noqa: E402
-from liveness_data import Crops, grouped_folds, to_model_input  # noqa: E402
+from liveness_data import Crops, grouped_folds  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
 
 TRUNK = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34')
@@ -58,25 +59,6 @@ def batches(n, size):
         yield slice(i, min(n, i + size))
 
 
-def cmd_features(args):
-    crops = Crops(args.crops, args.rule)
-    model = load_model(args.weights).eval()
-    rng = np.random.RandomState(args.seed)
-    feats = []
-    started = time.time()
-    for copy in range(args.copies):
-        # Copy 0 is each crop as the engine serves it; the others are augmented.
-        images = crops.images if copy == 0 else np.stack([augment(c, rng) for c in crops.images])
-        out = []
-        with torch.no_grad():
-            for sl in batches(len(images), 128):
-                out.append(trunk(model, torch.from_numpy(to_model_input(images[sl]))).half().numpy())
-        feats.append(np.concatenate(out))
-        print(f'copy {copy + 1}/{args.copies} done in {time.time() - started:.0f} s', flush=True)
-    np.save(os.path.join(args.work, f'features_{args.rule}.npy'), np.stack(feats))
-    write_meta(args.work, args.rule, crops)
-
-
 class Trunk(nn.Module):
     """The frozen early layers alone, exported so onnxruntime computes the features (much faster on CPU)."""
 
@@ -100,17 +82,6 @@ def cmd_trunk(args):
     for copy in range(1, args.copies):
         np.stack([augment(c, rng) for c in crops.images]).tofile(os.path.join(args.work, f'aug_{args.rule}_{copy}.u8'))
         print(f'augmented copy {copy} written', flush=True)
-
-
-def cmd_zeroshot(args):
-    crops = Crops(args.crops, args.rule)
-    model = load_model(args.weights).eval()
-    out = []
-    with torch.no_grad():
-        for sl in batches(len(crops.images), 128):
-            out.append(F.softmax(model(torch.from_numpy(to_model_input(crops.images[sl]))), dim=1)[:, 1].numpy())
-    np.save(os.path.join(args.work, f'zeroshot_{args.rule}.npy'), np.concatenate(out))
-    write_meta(args.work, args.rule, crops)
 
 
 def write_meta(work, rule, crops):
@@ -169,11 +140,8 @@ def predict(model, feats):
 
 
 def load_features(work, rule):
-    """Trunk features: features_RULE.npy (PyTorch path) or features_RULE_K.f32 files (onnxruntime path)."""
+    """Trunk features (copies x N x C x H x W, float16) from the features_RULE_K.f32 files of trunk-features.ts."""
     meta = json.load(open(os.path.join(work, f'meta_{rule}.json')))
-    npy = os.path.join(work, f'features_{rule}.npy')
-    if os.path.exists(npy):
-        return np.load(npy).astype(np.float16), meta
     copies = []
     k = 0
     while os.path.exists(os.path.join(work, f'features_{rule}_{k}.f32')):
@@ -257,16 +225,11 @@ def export(model, out):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='cmd', required=True)
-    f = sub.add_parser('features')
-    f.add_argument('work'); f.add_argument('crops'); f.add_argument('rule'); f.add_argument('weights')
-    f.add_argument('--copies', type=int, default=4); f.add_argument('--seed', type=int, default=0)
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
     t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
-    z = sub.add_parser('zeroshot')
-    z.add_argument('work'); z.add_argument('crops'); z.add_argument('rule'); z.add_argument('weights')
     for name in ('cv', 'final'):
         c = sub.add_parser(name)
         c.add_argument('work'); c.add_argument('name')
@@ -280,7 +243,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))
     os.makedirs(args.work, exist_ok=True)
-    {'features': cmd_features, 'trunk': cmd_trunk, 'fuse': cmd_fuse, 'zeroshot': cmd_zeroshot, 'cv': cmd_cv, 'final': cmd_final}[args.cmd](args)
+    {'trunk': cmd_trunk, 'fuse': cmd_fuse, 'cv': cmd_cv, 'final': cmd_final}[args.cmd](args)
 
 
 if __name__ == '__main__':

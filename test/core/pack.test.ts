@@ -23,6 +23,17 @@ function writePack(manifest: unknown): string {
   return dir;
 }
 
+/** The default pack in a temp directory, its liveness file altered by one byte (a sha256 mismatch). */
+function packWithCorruptedLiveness(): string {
+  const manifest = defaultManifest();
+  const dir = writePack(manifest);
+  const file = path.join(dir, manifest.models.liveness!.file);
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 1] ^= 0xff;
+  writeFileSync(file, bytes);
+  return dir;
+}
+
 describe('model packs', function () {
   const made: string[] = [];
   after(function () {
@@ -65,13 +76,8 @@ describe('model packs', function () {
   });
 
   it('refuses to load a model file whose sha256 differs from the manifest', async function () {
-    const manifest = defaultManifest();
-    const dir = writePack(manifest);
+    const dir = packWithCorruptedLiveness();
     made.push(dir);
-    const file = path.join(dir, manifest.models.liveness!.file);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
-    writeFileSync(file, bytes);
     await assert.rejects(createEngine({ pack: dir }), /sha256/);
   });
 
@@ -100,13 +106,8 @@ describe('model packs', function () {
   });
 
   it('releases every session it created when one model of the pack fails to load (three tries, nothing kept)', async function () {
-    const manifest = defaultManifest();
-    const dir = writePack(manifest);
+    const dir = packWithCorruptedLiveness();
     made.push(dir);
-    const file = path.join(dir, manifest.models.liveness!.file);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
-    writeFileSync(file, bytes);
     const factory = ort.InferenceSession as unknown as { create: (...args: unknown[]) => Promise<ort.InferenceSession> };
     const original = factory.create;
     let created = 0;
@@ -124,7 +125,7 @@ describe('model packs', function () {
     try {
       for (let i = 0; i < 3; i++) await assert.rejects(createEngine({ pack: dir }), /sha256/);
       // Sessions of the good models may still be in creation when the bad one is refused: let them finish.
-      const goodModels = Object.keys(manifest.models).length - 1;
+      const goodModels = Object.keys(defaultManifest().models).length - 1;
       for (let waited = 0; created < 3 * goodModels && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(created, 3 * goodModels, 'every good model got its session');
       assert.equal(released, created, `created ${created} sessions, released ${released}`);

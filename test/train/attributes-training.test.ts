@@ -9,13 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
+import { requireTorch, TORCH_PYTHON } from '../helpers/python';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const python = '/usr/bin/python3';
-
-function hasTorch(): boolean {
-  return spawnSync(python, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-}
+const python = TORCH_PYTHON;
 
 describe('attribute training toolchain (smoke)', function () {
   this.timeout(300_000);
@@ -23,7 +20,7 @@ describe('attribute training toolchain (smoke)', function () {
 
   before(function () {
     // A machine without Debian's PyTorch cannot run the training code; .ci/run installs it.
-    if (!hasTorch()) this.skip();
+    requireTorch(this, 'the attribute training smoke test');
     dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-attr-train-'));
   });
 

@@ -70,7 +70,6 @@ describe('liveness training pipeline (smoke)', function () {
     assert.ok(index.slice(1).every((row) => row.split('\t')[5] === 'ok'), 'every face found');
 
     const script = path.join(trainDir, 'train_liveness.py');
-    run(TORCH_PYTHON, [script, 'zeroshot', work, path.join(work, 'crops'), 's27', 'random'], env);
     run(TORCH_PYTHON, [script, 'trunk', work, path.join(work, 'crops'), 's27', 'random', '--copies', '2'], env);
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
     run('node', [features, path.join(work, 'trunk.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
