@@ -83,6 +83,10 @@ export async function installMiniFasNetPack(options: {
 }): Promise<string> {
   const models = options.models ?? MINIFASNET_MODELS;
   const base = readPack(options.baseDir).manifest;
+  // The fusion weights were measured with one base liveness model (the faceplugin pack's).
+  if (base.liveness.models.length + models.length !== MINIFASNET_LIVENESS.weights.length) {
+    throw new Error(`The MiniFASNet pack extends a pack with ${MINIFASNET_LIVENESS.weights.length - models.length} liveness model (models/faceplugin); ${options.baseDir} has ${base.liveness.models.length}.`);
+  }
   const fetched = await Promise.all(models.map(async (m) => [m, await fetchModel(m, options.from)] as const));
   await mkdir(options.outDir, { recursive: true });
   for (const entry of Object.values(base.models)) {

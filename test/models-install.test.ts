@@ -11,6 +11,9 @@ import { createEngine, DEFAULT_PACK_DIR } from '../core';
 import { readPack } from '../core/models/manifest';
 import { installMiniFasNetPack, MINIFASNET_MODELS, sha256, type RemoteModel } from '../models/minifasnet';
 
+/** The pack `facelive models install minifasnet` extends: one liveness model, as its fusion weights assume. */
+const FACEPLUGIN_PACK_DIR = path.join(DEFAULT_PACK_DIR, 'faceplugin');
+
 describe('facelive models install (opt-in download)', function () {
   // A stand-in model file: a real ONNX file of the default pack, served under the MiniFASNet name.
   const standIn = readFileSync(path.join(DEFAULT_PACK_DIR, 'faceplugin', 'fr_liveness.onnx'));
@@ -43,14 +46,14 @@ describe('facelive models install (opt-in download)', function () {
 
   it('refuses a download whose sha256 differs from the pin and writes nothing', async function () {
     const out = path.join(dir, 'refused');
-    await assert.rejects(installMiniFasNetPack({ baseDir: DEFAULT_PACK_DIR, outDir: out, from: base }), /sha256 .* is pinned/);
+    await assert.rejects(installMiniFasNetPack({ baseDir: FACEPLUGIN_PACK_DIR, outDir: out, from: base }), /sha256 .* is pinned/);
     assert.equal(existsSync(out), false);
   });
 
   it('writes a pack that fuses the downloaded models with the default one, and it loads', async function () {
     const pinned: RemoteModel[] = MINIFASNET_MODELS.map((m) => ({ ...m, sha256: sha256(standIn) }));
     const out = path.join(dir, 'pack');
-    await installMiniFasNetPack({ baseDir: DEFAULT_PACK_DIR, outDir: out, from: base, models: pinned });
+    await installMiniFasNetPack({ baseDir: FACEPLUGIN_PACK_DIR, outDir: out, from: base, models: pinned });
     const { manifest } = readPack(out);
     assert.deepEqual(manifest.liveness.models, ['liveness', 'minifasnetv2', 'minifasnetv1se']);
     assert.equal(manifest.models.minifasnetv1se!.crop.scale, 4);

@@ -32,12 +32,14 @@ export async function checkLiveness(
   image: Raster,
   box: Box,
 ): Promise<LivenessResult> {
+  // Each model runs in its own session (a worker thread when so configured): score them together.
+  const all = await Promise.all(models.map((model) => scoreModel(model, image, box)));
   const scores: Record<string, number> = {};
   let fused = 0;
   let totalWeight = 0;
   for (let i = 0; i < models.length; i++) {
     const model = models[i]!;
-    const score = await scoreModel(model, image, box);
+    const score = all[i]!;
     const weight = config.weights?.[i] ?? 1;
     scores[model.key] = score;
     fused += score * weight;

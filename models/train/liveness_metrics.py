@@ -58,11 +58,21 @@ def per_source_table(scores, labels, sources, thresholds):
     return rows
 
 
+# A source's AUC on a handful of faces is noise (one live face and two attacks give 0, 0.5 or 1):
+# the summary also reports the sources with at least this many live faces and this many attacks.
+SIZABLE = 20
+
+
 def summarise(rows):
+    sizable = [r for r in rows if r['live'] >= SIZABLE and r['attack'] >= SIZABLE and r['auc'] is not None]
     aucs = [r['auc'] for r in rows if r['auc'] is not None]
     bp = [r['bpcer'] for r in rows if r['bpcer'] is not None]
     ap = [r['apcer_worst'] for r in rows if r['apcer_worst'] is not None]
     return {'sources': len(rows), 'auc_mean': float(np.mean(aucs)), 'auc_worst': float(np.min(aucs)),
             'auc_worst_source': min((r for r in rows if r['auc'] is not None), key=lambda r: r['auc'])['source'],
             'bpcer_mean': float(np.mean(bp)), 'bpcer_worst': float(np.max(bp)),
-            'apcer_mean': float(np.mean(ap)), 'apcer_worst': float(np.max(ap))}
+            'apcer_mean': float(np.mean(ap)), 'apcer_worst': float(np.max(ap)),
+            'sizable_sources': len(sizable),
+            'sizable_auc_mean': float(np.mean([r['auc'] for r in sizable])) if sizable else None,
+            'sizable_auc_worst': float(min(r['auc'] for r in sizable)) if sizable else None,
+            'sizable_auc_worst_source': min(sizable, key=lambda r: r['auc'])['source'] if sizable else None}

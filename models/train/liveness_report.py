@@ -3,7 +3,8 @@ source's APCER and BPCER are measured at a threshold that never saw it.
 
   liveness_report.py WORK RULE NAME[=WEIGHT] [NAME[=WEIGHT] ...] [--markdown OUT.md] [--json OUT.json]
 
-NAME is an oof_NAME.npy or zeroshot_RULE.npy in WORK ("zeroshot" for the latter); several names are
+NAME is an oof_NAME.npy in WORK, or a released model's zero-shot scores: "zeroshot" for zeroshot_RULE.npy,
+"zeroshot-OTHER" for zeroshot_OTHER.npy (another crop rule's model over the same faces); several names are
 fused by weighted mean, as the engine fuses a pack's liveness models.
 """
 import argparse
@@ -15,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_data import grouped_folds  # noqa: E402
-from liveness_metrics import auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
+from liveness_metrics import SIZABLE, auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
 from train_liveness import FOLDS  # noqa: E402
 
 
@@ -24,7 +25,12 @@ def fused_scores(work, rule, parts):
     for part in parts:
         name, _, w = part.partition('=')
         w = float(w or 1)
-        path = os.path.join(work, f'zeroshot_{rule}.npy' if name == 'zeroshot' else f'oof_{name}.npy')
+        if name == 'zeroshot':
+            path = os.path.join(work, f'zeroshot_{rule}.npy')
+        elif name.startswith('zeroshot-'):
+            path = os.path.join(work, f'zeroshot_{name[len("zeroshot-"):]}.npy')
+        else:
+            path = os.path.join(work, f'oof_{name}.npy')
         total = total + w * np.load(path)
         weight += w
     return total / weight
@@ -64,6 +70,9 @@ def markdown(rows, summary, shipped, pooled):
     lines.append(f"Sources: {summary['sources']}. Per-source AUC mean {summary['auc_mean']:.3f}, worst {summary['auc_worst']:.3f} "
                  f"({summary['auc_worst_source']}). BPCER mean {fmt(summary['bpcer_mean'])}, worst {fmt(summary['bpcer_worst'])}; "
                  f"APCER (worst of print and replay) mean {fmt(summary['apcer_mean'])}, worst {fmt(summary['apcer_worst'])}.")
+    if summary['sizable_sources']:
+        lines.append(f"The {summary['sizable_sources']} sources with at least {SIZABLE} live faces and {SIZABLE} attacks: AUC mean "
+                     f"{summary['sizable_auc_mean']:.3f}, worst {summary['sizable_auc_worst']:.3f} ({summary['sizable_auc_worst_source']}).")
     lines.append(f"All held-out faces pooled: AUC {pooled['auc']:.3f}, BPCER {fmt(pooled['bpcer'])}, APCER print "
                  f"{fmt(pooled['spoof_print'])}, replay {fmt(pooled['spoof_replay'])}, other {fmt(pooled['spoof_other'])}. "
                  f"Threshold chosen on all out-of-fold scores (shipped): {shipped:.3f}.")

@@ -1,5 +1,6 @@
 """MiniFASNet (minivision-ai/Silent-Face-Anti-Spoofing, Apache-2.0) rebuilt in PyTorch from a checkpoint's
-own tensor shapes, so the released V2 weights (and fine-tuned copies) load strictly.
+own tensor shapes, so the released V2 and V1SE weights (and fine-tuned copies) load strictly. V1SE is V2's
+layout with a squeeze-and-excitation module in the last block of each residual stage.
 
 Input: [N, 3, 80, 80] float, BGR channel order, raw 0..255 values. Output: 3 logits (class 1 = live).
 """
@@ -21,16 +22,37 @@ class ConvBlock(nn.Module):
         return self.prelu(x) if self.has_prelu else x
 
 
+class SqueezeExcitation(nn.Module):
+    """Silent-Face's SEModule: channel gates from the pooled map (1x1 convs with batch norm)."""
+
+    def __init__(self, channels, reduced):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, reduced, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(reduced)
+        self.fc2 = nn.Conv2d(reduced, channels, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        g = torch.mean(x, dim=(2, 3), keepdim=True)
+        g = torch.sigmoid(self.bn2(self.fc2(torch.relu(self.bn1(self.fc1(g))))))
+        return x * g
+
+
 class DepthWise(nn.Module):
-    def __init__(self, cin, mid, cout, stride, residual):
+    def __init__(self, cin, mid, cout, stride, residual, se_reduced=0):
         super().__init__()
         self.conv = ConvBlock(cin, mid, 1)
         self.conv_dw = ConvBlock(mid, mid, 3, stride, 1, groups=mid)
         self.project = ConvBlock(mid, cout, 1, prelu=False)
         self.residual = residual
+        if se_reduced:
+            self.se_module = SqueezeExcitation(cout, se_reduced)
+        self.has_se = bool(se_reduced)
 
     def forward(self, x):
         y = self.project(self.conv_dw(self.conv(x)))
+        if self.has_se:
+            y = self.se_module(y)
         return x + y if self.residual else y
 
 
@@ -50,7 +72,8 @@ def _shape(sd, key):
 def _depthwise(sd, prefix, stride, residual):
     mid, cin = _shape(sd, f'{prefix}.conv.conv.weight')[:2]
     cout = _shape(sd, f'{prefix}.project.conv.weight')[0]
-    return DepthWise(cin, mid, cout, stride, residual)
+    se = f'{prefix}.se_module.fc1.weight'
+    return DepthWise(cin, mid, cout, stride, residual, _shape(sd, se)[0] if se in sd else 0)
 
 
 def _residual(sd, prefix):

@@ -73,7 +73,7 @@ class Trunk(nn.Module):
 def cmd_trunk(args):
     """Exports the frozen trunk to ONNX and writes K-1 augmented copies of the crops as uint8 files."""
     model = load_model(args.weights).eval()
-    out = os.path.join(args.work, 'trunk.onnx')
+    out = os.path.join(args.work, f'trunk_{args.rule}.onnx')
     torch.onnx.export(Trunk(model), torch.zeros(1, 3, 80, 80), out, input_names=['input'], output_names=['features'],
                       opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
     crops = Crops(args.crops, args.rule)

@@ -72,8 +72,8 @@ describe('liveness training pipeline (smoke)', function () {
     const script = path.join(trainDir, 'train_liveness.py');
     run(TORCH_PYTHON, [script, 'trunk', work, path.join(work, 'crops'), 's27', 'random', '--copies', '2'], env);
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
-    run('node', [features, path.join(work, 'trunk.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
-    run('node', [features, path.join(work, 'trunk.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
+    run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
+    run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
     run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2'], env);
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
