@@ -88,11 +88,11 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     }
   }
 
-  it('defaults: one check per CPU in flight, a queue as long, 1 s queue wait, deadline = URL budget + 10 s', () => {
+  it('defaults: one check per CPU in flight, a queue as long, 0.5 s queue wait, deadline = URL budget + 10 s', () => {
     const config = resolveOptions({ engine, auth: false }, () => Promise.reject(new Error('unused')));
     assert.ok(config.maxInFlight >= 1);
     assert.equal(config.maxQueue, config.maxInFlight);
-    assert.equal(config.queueTimeoutMs, 1000);
+    assert.equal(config.queueTimeoutMs, 500);
     assert.equal(config.requestTimeoutMs, engine.limits.urlTimeoutMs + 10_000);
     assert.throws(() => resolveOptions({ engine, auth: false, maxInFlight: 0 }, () => Promise.reject(new Error('unused'))), /maxInFlight/);
     assert.throws(() => resolveOptions({ engine, auth: false, maxQueue: -1 }, () => Promise.reject(new Error('unused'))), /maxQueue/);
