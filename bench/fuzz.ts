@@ -7,7 +7,8 @@
 
 import sharp from 'sharp';
 import { landscapeJpeg, selfieJpeg } from '../test/helpers/faces';
-import { numberArg, prng, startService } from './service';
+import { seededRandom } from '../models/train/seeded-random';
+import { numberArg, startService } from './service';
 
 const DOCUMENTED = new Set([200, 400, 401, 403, 429, 503]);
 const CREDENTIAL = { appId: 'fuzz', apiKey: 'fuzz-key-0123456789', mode: 'live' as const };
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   const minutes = numberArg('minutes', 20);
   const seed = numberArg('seed', 1);
   const concurrency = numberArg('concurrency', 4);
-  const random = prng(seed);
+  const random = seededRandom(seed);
 
   const service = await startService({
     credentials: [CREDENTIAL, TESTING],

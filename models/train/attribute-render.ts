@@ -4,21 +4,11 @@
 
 import type { Raster } from '../../core/image/raster';
 import type { Point } from '../../core/types';
+import { seededRandom } from './seeded-random';
 
 export type SyntheticKind = 'sunglasses' | 'eyeglasses' | 'mask' | 'cap' | 'veil';
 export const SYNTHETIC_KINDS: readonly SyntheticKind[] = ['sunglasses', 'eyeglasses', 'mask', 'cap', 'veil'];
 
-/** Mulberry32: a small seeded generator of floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a hash of a string, to derive per-file seeds. */
 export function hashSeed(text: string, seed = 0): number {

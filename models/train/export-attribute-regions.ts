@@ -17,7 +17,8 @@ import { modelsOfRole, type Manifest, type Pack } from '../../core/models/manife
 import { createRegistry, type Registry } from '../../core/models/registry';
 import type { Point } from '../../core/types';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
-import { hashSeed, renderAttribute, seededRandom, type SyntheticKind } from './attribute-render';
+import { hashSeed, renderAttribute, type SyntheticKind } from './attribute-render';
+import { seededRandom } from './seeded-random';
 
 /** Label columns of index.tsv, in the classifier's output order. */
 export const LABELS = ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses'] as const;
