@@ -8,13 +8,14 @@
 # 2. frozen-trunk activations of each crop as served plus augmented copies (the trunk exported from
 #    PyTorch, run by onnxruntime-node: several times faster than PyTorch on CPU);
 # 3. the released model's zero-shot scores (its own head on the same features); grouped k-fold (sources
-#    as groups) fine-tuning of the later layers, out-of-fold scores;
+#    as groups) fine-tuning of every layer after the frozen ones (conv1 to conv_23 frozen, chosen over
+#    conv1 to conv_34 on the held-out folds), out-of-fold scores;
 # 4. the final model trained on every source, fused with the released head (one trunk, two heads),
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's
 # fusion of both (the mean of the two files' outputs, as the manifest fuses them).
 # Needs Debian's python3-torch (apt-get install python3-torch python3-torchvision); WORK_DIR must be
-# outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about 25 minutes.
+# outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about an hour (each model's six folds about 22 minutes).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -22,31 +23,31 @@ work="$1"; weights_dir="$2"; shift 2
 python="${PYTHON:-/usr/bin/python3}"
 epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"
 fixtures="${FIXTURES:-$repo/test/fixtures/pytorch}"
-# id, crop rule (export-crops.ts), released weights
-models=("v2 s27 2.7_80x80_MiniFASNetV2.pth" "v1se s40 4_0_0_80x80_MiniFASNetV1SE.pth")
+# id, crop rule (export-crops.ts), released weights, last frozen layer
+models=("v2 s27 2.7_80x80_MiniFASNetV2.pth conv_23" "v1se s40 4_0_0_80x80_MiniFASNetV1SE.pth conv_23")
 
 cd "$repo"
 npm run build --silent
 node dist/models/train/export-crops.js "$work/crops" "$@"
 fused=()
 for model in "${models[@]}"; do
-  read -r id rule file <<<"$model"
+  read -r id rule file frozen <<<"$model"
   weights="$weights_dir/$file"
   out="$repo/models/liveness_minifasnet_${id}_facelive.onnx"
-  "$python" "$here/train_liveness.py" trunk "$work" "$work/crops" "$rule" "$weights" --copies "$copies"
+  "$python" "$here/train_liveness.py" trunk "$work" "$work/crops" "$rule" "$weights" --copies "$copies" --frozen "$frozen"
   node dist/models/train/trunk-features.js "$work/trunk_$rule.onnx" "$work/crops/crops_$rule.u8" 80 "$work/features_${rule}_0.f32"
   for k in $(seq 1 $((copies - 1))); do
     node dist/models/train/trunk-features.js "$work/trunk_$rule.onnx" "$work/aug_${rule}_$k.u8" 80 "$work/features_${rule}_$k.f32"
   done
-  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr"
+  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen"
   for parts in "$id" "zeroshot" "$id zeroshot"; do
     name="$(echo "$parts" | tr ' ' '_')"
     # shellcheck disable=SC2086
     "$python" "$here/liveness_report.py" "$work" "$rule" $parts --markdown "$work/report_${rule}_$name.md" --json "$work/report_${rule}_$name.json"
   done
-  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr"
+  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen"
   # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged.
-  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights"
+  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights" --frozen "$frozen"
   node dist/models/train/check-parity.js "$out" 4 3 80 80
   base="$(basename "$out" .onnx)"
   mkdir -p "$fixtures"

@@ -8,6 +8,8 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
                                                   released model's, from the same features)
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
+Every step takes --frozen LAYER (conv_34 by default, or conv_23: two more blocks fine-tuned); the trunk's
+features are stored per crop rule, so one WORK holds one depth per rule.
 """
 import argparse
 import json
@@ -25,8 +27,9 @@ from liveness_augment import augment  # noqa: E402
 from liveness_data import Crops, grouped_folds  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
 
-TRUNK = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34')
-HEAD = ('conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
+LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
+# --frozen LAYER: the last frozen layer, and the shape of its output for an 80x80 crop (channels, height, width).
+FEATURE_SHAPES = {'conv_34': (128, 10, 10), 'conv_23': (64, 20, 20)}
 FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
 
 
@@ -42,14 +45,22 @@ def load_model(weights):
     return model
 
 
-def trunk(model, x):
-    for name in TRUNK:
+def trunk_layers(frozen):
+    return LAYERS[:LAYERS.index(frozen) + 1]
+
+
+def head_layers(frozen):
+    return LAYERS[LAYERS.index(frozen) + 1:]
+
+
+def trunk(model, x, frozen):
+    for name in trunk_layers(frozen):
         x = getattr(model, name)(x)
     return x
 
 
-def head(model, x):
-    for name in HEAD:
+def head(model, x, frozen):
+    for name in head_layers(frozen):
         x = getattr(model, name)(x)
     return model.prob(model.drop(model.bn(model.linear(torch.flatten(x, 1)))))
 
@@ -62,19 +73,20 @@ def batches(n, size):
 class Trunk(nn.Module):
     """The frozen early layers alone, exported so onnxruntime computes the features (much faster on CPU)."""
 
-    def __init__(self, model):
+    def __init__(self, model, frozen):
         super().__init__()
         self.model = model
+        self.frozen = frozen
 
     def forward(self, x):
-        return trunk(self.model, x)
+        return trunk(self.model, x, self.frozen)
 
 
 def cmd_trunk(args):
     """Exports the frozen trunk to ONNX and writes K-1 augmented copies of the crops as uint8 files."""
     model = load_model(args.weights).eval()
     out = os.path.join(args.work, f'trunk_{args.rule}.onnx')
-    torch.onnx.export(Trunk(model), torch.zeros(1, 3, 80, 80), out, input_names=['input'], output_names=['features'],
+    torch.onnx.export(Trunk(model, args.frozen), torch.zeros(1, 3, 80, 80), out, input_names=['input'], output_names=['features'],
                       opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
     crops = Crops(args.crops, args.rule)
     write_meta(args.work, args.rule, crops)
@@ -96,7 +108,7 @@ def train_head(model, feats, classes, sources, args, seed):
     for p in model.parameters():
         p.requires_grad = False
     params = []
-    for name in HEAD + ('linear', 'bn', 'prob'):
+    for name in head_layers(args.frozen) + ('linear', 'bn', 'prob'):
         for p in getattr(model, name).parameters():
             p.requires_grad = True
             params.append(p)
@@ -113,8 +125,6 @@ def train_head(model, feats, classes, sources, args, seed):
     total = steps
     rng = np.random.RandomState(seed)
     model.train()
-    for module in (model.conv_4, model.conv_45, model.conv_5):
-        module.train()
     for step in range(steps):
         lr = args.lr * 0.5 * (1 + np.cos(np.pi * step / total))
         for g in opt.param_groups:
@@ -123,7 +133,7 @@ def train_head(model, feats, classes, sources, args, seed):
         copy = rng.randint(0 if args.include_plain else 1, feats.shape[0], size=args.batch)
         x = torch.from_numpy(feats[copy, idx].astype(np.float32))
         y = torch.from_numpy(classes[idx])
-        loss = F.cross_entropy(head(model, x), y, label_smoothing=args.smoothing)
+        loss = F.cross_entropy(head(model, x, args.frozen), y, label_smoothing=args.smoothing)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -131,42 +141,43 @@ def train_head(model, feats, classes, sources, args, seed):
     return model
 
 
-def predict(model, feats):
+def predict(model, feats, frozen):
     out = []
     with torch.no_grad():
         for sl in batches(len(feats), 256):
-            out.append(F.softmax(head(model, torch.from_numpy(feats[sl].astype(np.float32))), dim=1)[:, 1].numpy())
+            x = torch.from_numpy(feats[sl].astype(np.float32))
+            out.append(F.softmax(head(model, x, frozen), dim=1)[:, 1].numpy())
     return np.concatenate(out)
 
 
-def load_features(work, rule):
+def load_features(work, rule, frozen):
     """Trunk features (copies x N x C x H x W, float16) from the features_RULE_K.f32 files of trunk-features.ts."""
     meta = json.load(open(os.path.join(work, f'meta_{rule}.json')))
     copies = []
     k = 0
     while os.path.exists(os.path.join(work, f'features_{rule}_{k}.f32')):
         raw = np.fromfile(os.path.join(work, f'features_{rule}_{k}.f32'), dtype=np.float32)
-        copies.append(raw.reshape(len(meta['sources']), -1, 10, 10).astype(np.float16))
+        copies.append(raw.reshape(len(meta['sources']), *FEATURE_SHAPES[frozen]).astype(np.float16))
         k += 1
     return np.stack(copies), meta
 
 
 def cmd_cv(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule)
+    feats, meta = load_features(args.work, args.rule, args.frozen)
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     folds = grouped_folds(sources, FOLDS, seed=0)
     zeroshot = os.path.join(args.work, f'zeroshot_{args.rule}.npy')
     if not os.path.exists(zeroshot):  # the released model, scored through the same features
-        np.save(zeroshot, predict(load_model(args.weights).eval(), feats[0]))
+        np.save(zeroshot, predict(load_model(args.weights).eval(), feats[0], args.frozen))
     oof = np.zeros(len(sources), dtype=np.float32)
     started = time.time()
     for f in range(FOLDS):
         train = folds != f
         model = load_model(args.weights)
         train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f)
-        oof[~train] = predict(model, feats[0, ~train])
+        oof[~train] = predict(model, feats[0, ~train], args.frozen)
         print(f'fold {f}: {(~train).sum()} held out ({len(set(sources[~train]))} sources), {time.time() - started:.0f} s', flush=True)
     np.save(os.path.join(args.work, f'oof_{args.name}.npy'), oof)
     json.dump(vars(args), open(os.path.join(args.work, f'oof_{args.name}.json'), 'w'))
@@ -174,7 +185,7 @@ def cmd_cv(args):
 
 def cmd_final(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule)
+    feats, meta = load_features(args.work, args.rule, args.frozen)
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed)
@@ -186,14 +197,16 @@ class FusedLiveness(nn.Module):
     """The released model and the fine-tuned one share the frozen trunk: one trunk pass, two heads, and
     the mean of their class probabilities (the fusion chosen by grouped validation)."""
 
-    def __init__(self, tuned, released):
+    def __init__(self, tuned, released, frozen):
         super().__init__()
         self.tuned = tuned
         self.released = released
+        self.frozen = frozen
 
     def forward(self, x):
-        features = trunk(self.released, x)
-        return (F.softmax(head(self.tuned, features), dim=1) + F.softmax(head(self.released, features), dim=1)) / 2
+        features = trunk(self.released, x, self.frozen)
+        tuned = F.softmax(head(self.tuned, features, self.frozen), dim=1)
+        return (tuned + F.softmax(head(self.released, features, self.frozen), dim=1)) / 2
 
 
 def cmd_fuse(args):
@@ -202,10 +215,10 @@ def cmd_fuse(args):
     tuned = load_model(args.weights)
     tuned.load_state_dict(torch.load(os.path.join(args.work, f'final_{args.name}.pth'), map_location='cpu'), strict=True)
     tuned.eval()
-    for name in TRUNK:
+    for name in trunk_layers(args.frozen):
         for a, b in zip(getattr(tuned, name).state_dict().values(), getattr(released, name).state_dict().values()):
             assert torch.equal(a, b), 'the trunk must be the released one'
-    export(FusedLiveness(tuned, released), args.out)
+    export(FusedLiveness(tuned, released, args.frozen), args.out)
 
 
 def export(model, out):
@@ -227,9 +240,11 @@ def main():
     sub = p.add_subparsers(dest='cmd', required=True)
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
+    u.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
     t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
     for name in ('cv', 'final'):
         c = sub.add_parser(name)
         c.add_argument('work'); c.add_argument('name')
@@ -240,6 +255,7 @@ def main():
         c.add_argument('--batch', type=int, default=64); c.add_argument('--weight-decay', type=float, default=1e-4)
         c.add_argument('--smoothing', type=float, default=0.1); c.add_argument('--seed', type=int, default=0)
         c.add_argument('--include-plain', type=int, default=1); c.add_argument('--threads', type=int, default=1)
+        c.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))
     os.makedirs(args.work, exist_ok=True)

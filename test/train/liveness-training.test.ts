@@ -70,17 +70,19 @@ describe('liveness training pipeline (smoke)', function () {
     assert.ok(index.slice(1).every((row) => row.split('\t')[5] === 'ok'), 'every face found');
 
     const script = path.join(trainDir, 'train_liveness.py');
-    run(TORCH_PYTHON, [script, 'trunk', work, path.join(work, 'crops'), 's27', 'random', '--copies', '2'], env);
+    // The shipped depth: conv1 to conv_23 frozen, the rest trained.
+    const frozen = ['--frozen', 'conv_23'];
+    run(TORCH_PYTHON, [script, 'trunk', work, path.join(work, 'crops'), 's27', 'random', '--copies', '2', ...frozen], env);
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
-    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2'], env);
+    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', ...frozen], env);
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
 
     const onnx = path.join(work, 'smoke.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1'], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', ...frozen], env);
     assert.ok(existsSync(onnx));
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
