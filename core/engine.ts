@@ -138,15 +138,14 @@ class FaceliveEngine implements Engine {
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
 
-    // Liveness first: its models run in a worker thread (see createEngine) while this thread goes on
-    // with landmarks and pose; its time is from its start to its answer.
+    // Liveness first: its models run in worker threads (see createEngine) while this thread goes on
+    // with landmarks, pose, quality and attributes; its time is from its start to its answer.
     const livenessRun = timed(() => (options.is_liveness
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
       : none));
     livenessRun.catch(() => undefined); // awaited below; an early failure elsewhere must not leave it unhandled
     const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
     const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
-    const [liveness, livenessMs] = await livenessRun;
 
     // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
     const imageGeometry = geometry && scaleGeometry(geometry, scale);
@@ -162,6 +161,8 @@ class FaceliveEngine implements Engine {
       ? await checkAttributes(this.registry.get(this.attributesKey), raster, geometry, this.thresholds.attributes)
       : undefined;
     const attributesMs = elapsed(t);
+    // Everything on this thread is done; the liveness workers have been running beside it.
+    const [liveness, livenessMs] = await livenessRun;
 
     const faces: FaceResult[] = detected.map((face, i) => ({
       box: roundBox(scaleBox(face.box, scale)),
