@@ -111,7 +111,8 @@ export function alignFace(image: Raster, points: readonly Point[], size: number,
       }
       const o = (y * size + x) * 3;
       const n = k * k;
-      out[o] = Math.round(r / n); out[o + 1] = Math.round(g / n); out[o + 2] = Math.round(b / n);
+      // Non-negative: (v + 0.5) | 0 is Math.round without its branches (see resample in raster.ts).
+      out[o] = (r / n + 0.5) | 0; out[o + 1] = (g / n + 0.5) | 0; out[o + 2] = (b / n + 0.5) | 0;
     }
   }
   return { data: out, width: size, height: size, channels: 3 };
