@@ -9,7 +9,7 @@
 #    PyTorch, run by onnxruntime-node: several times faster than PyTorch on CPU);
 # 3. the released model's zero-shot scores (its own head on the same features); grouped k-fold (sources
 #    as groups) fine-tuning of every layer after the frozen ones (conv1 to conv_23 frozen, chosen over
-#    conv1 to conv_34 on the held-out folds), out-of-fold scores;
+#    conv1 to conv_34 and over conv1 to conv2_dw on the held-out folds), out-of-fold scores;
 # 4. the final model trained on every source, fused with the released head (one trunk, two heads),
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's

@@ -8,7 +8,7 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
                                                   released model's, from the same features)
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
-Every step takes --frozen LAYER (conv_34 by default, or conv_23: two more blocks fine-tuned); the trunk's
+Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tune more blocks); the trunk's
 features are stored per crop rule, so one WORK holds one depth per rule.
 """
 import argparse
@@ -29,7 +29,7 @@ from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
 # --frozen LAYER: the last frozen layer, and the shape of its output for an 80x80 crop (channels, height, width).
-FEATURE_SHAPES = {'conv_34': (128, 10, 10), 'conv_23': (64, 20, 20)}
+FEATURE_SHAPES = {'conv_34': (128, 10, 10), 'conv_23': (64, 20, 20), 'conv2_dw': (32, 40, 40)}
 FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
 
 
