@@ -28,8 +28,6 @@ from liveness_data import Crops, grouped_folds  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
-# --frozen LAYER: the last frozen layer, and the shape of its output for an 80x80 crop (channels, height, width).
-FEATURE_SHAPES = {'conv_34': (128, 10, 10), 'conv_23': (64, 20, 20), 'conv2_dw': (32, 40, 40)}
 FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
 
 
@@ -43,6 +41,17 @@ def load_model(weights):
     model = MiniFASNet(sd)
     model.load_state_dict(sd, strict=True)
     return model
+
+
+def add_frozen_option(parser):
+    """--frozen LAYER: the last frozen layer (the trunk); every later layer is fine-tuned."""
+    parser.add_argument('--frozen', choices=LAYERS[:-1], default='conv_34')
+
+
+def feature_shape(weights, frozen):
+    """The trunk's output shape for one 80x80 crop (channels, height, width), from the model itself."""
+    with torch.no_grad():
+        return tuple(trunk(load_model(weights).eval(), torch.zeros(1, 3, 80, 80), frozen).shape[1:])
 
 
 def trunk_layers(frozen):
@@ -150,21 +159,21 @@ def predict(model, feats, frozen):
     return np.concatenate(out)
 
 
-def load_features(work, rule, frozen):
+def load_features(work, rule, shape):
     """Trunk features (copies x N x C x H x W, float16) from the features_RULE_K.f32 files of trunk-features.ts."""
     meta = json.load(open(os.path.join(work, f'meta_{rule}.json')))
     copies = []
     k = 0
     while os.path.exists(os.path.join(work, f'features_{rule}_{k}.f32')):
         raw = np.fromfile(os.path.join(work, f'features_{rule}_{k}.f32'), dtype=np.float32)
-        copies.append(raw.reshape(len(meta['sources']), *FEATURE_SHAPES[frozen]).astype(np.float16))
+        copies.append(raw.reshape(len(meta['sources']), *shape).astype(np.float16))
         k += 1
     return np.stack(copies), meta
 
 
 def cmd_cv(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule, args.frozen)
+    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     folds = grouped_folds(sources, FOLDS, seed=0)
@@ -185,7 +194,7 @@ def cmd_cv(args):
 
 def cmd_final(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule, args.frozen)
+    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed)
@@ -240,11 +249,11 @@ def main():
     sub = p.add_subparsers(dest='cmd', required=True)
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
-    u.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
+    add_frozen_option(u)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
     t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
-    t.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
+    add_frozen_option(t)
     for name in ('cv', 'final'):
         c = sub.add_parser(name)
         c.add_argument('work'); c.add_argument('name')
@@ -255,7 +264,7 @@ def main():
         c.add_argument('--batch', type=int, default=64); c.add_argument('--weight-decay', type=float, default=1e-4)
         c.add_argument('--smoothing', type=float, default=0.1); c.add_argument('--seed', type=int, default=0)
         c.add_argument('--include-plain', type=int, default=1); c.add_argument('--threads', type=int, default=1)
-        c.add_argument('--frozen', choices=FEATURE_SHAPES, default='conv_34')
+        add_frozen_option(c)
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))
     os.makedirs(args.work, exist_ok=True)
