@@ -1,6 +1,7 @@
 // Synthetic face attributes drawn from the 68 landmarks, for training and tests: sunglasses (dark,
 // tinted, gradient or mirrored lenses of varied shapes, frames, reflections, partial transparency),
-// clear eyeglasses, masks, caps and head scarves. Deterministic: the same seed draws the same thing.
+// clear eyeglasses, masks, caps, beanies and head scarves, alone or together (sunglasses under a cap).
+// Deterministic: the same seed draws the same thing.
 
 import type { Raster } from '../../core/image/raster';
 import type { Point } from '../../core/types';
@@ -117,7 +118,8 @@ function drawGlasses(img: Raster, points: readonly Point[], rng: Rng, clear: boo
   const mirrored = !clear && rng() < 0.25;
   const tint: Rgb = clear ? [235, 235, 230] : mirrored ? pick(rng, MIRROR_TINTS) : pick(rng, LENS_TINTS);
   const opacity = clear ? between(rng, 0, 0.15) : mirrored ? between(rng, 0.88, 1) : between(rng, 0.5, 0.97);
-  const gradient = clear || mirrored ? 0 : rng() < 0.35 ? between(rng, 0.15, 0.4) : 0;
+  // Gradient lenses: dark at the top, fading towards the cheeks (often brown, over bright skin).
+  const gradient = clear || mirrored ? 0 : rng() < 0.4 ? between(rng, 0.15, 0.7) : 0;
   const glint = rng() < (clear ? 0.5 : 0.75) ? { angle: between(rng, -1.2, -0.3), offset: between(rng, -0.5, 0.3), width: between(rng, 0.08, 0.3), strength: between(rng, 0.15, clear ? 0.35 : 0.6) } : null;
   const tortoise = frameColour[0] === 90 ? valueNoise(rng, Math.max(2, d * 0.05)) : null;
   const frameAt = (x: number, y: number): Rgb => {
@@ -230,12 +232,13 @@ function drawMask(img: Raster, points: readonly Point[], rng: Rng): void {
   });
 }
 
-/** A cap: a crown over the forehead and above, with a brim along its lower edge. */
+/** A cap (a crown over the forehead and above, with a brim along its lower edge) or a brimless beanie. */
 function drawCap(img: Raster, points: readonly Point[], rng: Rng): void {
   const { left, right, d, across, down } = frame(points);
   const eyes = mid(left, right);
-  const halfWidth = (Math.hypot(points[16]!.x - points[0]!.x, points[16]!.y - points[0]!.y) / 2) * between(rng, 1.0, 1.18);
-  const low = d * between(rng, 0.3, 0.75);
+  const beanie = rng() < 0.35;
+  const halfWidth = (Math.hypot(points[16]!.x - points[0]!.x, points[16]!.y - points[0]!.y) / 2) * between(rng, 1.0, beanie ? 1.1 : 1.18);
+  const low = d * (beanie ? between(rng, 0.35, 0.6) : between(rng, 0.3, 0.75));
   const height = d * between(rng, 1.1, 1.8);
   const base = { x: eyes.x - down.x * low, y: eyes.y - down.y * low };
   const crown: Point[] = [];
@@ -246,6 +249,19 @@ function drawCap(img: Raster, points: readonly Point[], rng: Rng): void {
   }
   const colour = cloth(rng, d);
   paint(img, boundsOf(crown), (x, y) => smooth(polygonDistance(crown, x, y)), (x, y) => colour(x, y));
+  if (beanie) {
+    // A folded cuff: a darker band along the lower edge instead of a brim.
+    const cuff = d * between(rng, 0.2, 0.35);
+    const shadeCuff = between(rng, 0.75, 0.92);
+    paint(img, boundsOf(crown), (x, y) => {
+      const v = (x - base.x) * down.x + (y - base.y) * down.y;
+      return Math.min(smooth(polygonDistance(crown, x, y)), smooth(-v - cuff));
+    }, (x, y) => {
+      const c = colour(x, y);
+      return [c[0] * shadeCuff, c[1] * shadeCuff, c[2] * shadeCuff];
+    });
+    return;
+  }
   const brimDepth = d * between(rng, 0.12, 0.3);
   const brimWidth = halfWidth * between(rng, 0.9, 1.15);
   const brim: Point[] = [];
@@ -299,15 +315,29 @@ function drawVeil(img: Raster, points: readonly Point[], rng: Rng): void {
   paint(img, boundsOf(outer), (x, y) => Math.min(smooth(polygonDistance(outer, x, y)), smooth(-polygonDistance(opening, x, y))), (x, y) => colour(x, y));
 }
 
-/** A copy of `image` wearing the synthetic attribute `kind`, drawn with the generator seeded by `seed`. */
-export function renderAttribute(image: Raster, points: readonly Point[], kind: SyntheticKind, seed: number): Raster {
+/** Drawing order when several attributes are worn: headwear first, then glasses, then a mask. */
+const LAYER_ORDER: readonly SyntheticKind[] = ['veil', 'cap', 'sunglasses', 'eyeglasses', 'mask'];
+
+/**
+ * A copy of `image` wearing every synthetic attribute in `kinds` (for example sunglasses under a
+ * cap), drawn with the generator seeded by `seed`.
+ */
+export function renderAttributes(image: Raster, points: readonly Point[], kinds: readonly SyntheticKind[], seed: number): Raster {
   if (points.length < 68) throw new RangeError(`Expected 68 landmarks but received ${points.length}.`);
   const rng = seededRandom(seed);
   const out = copy(image);
-  if (kind === 'sunglasses') drawGlasses(out, points, rng, false);
-  else if (kind === 'eyeglasses') drawGlasses(out, points, rng, true);
-  else if (kind === 'mask') drawMask(out, points, rng);
-  else if (kind === 'cap') drawCap(out, points, rng);
-  else drawVeil(out, points, rng);
+  for (const kind of LAYER_ORDER) {
+    if (!kinds.includes(kind)) continue;
+    if (kind === 'sunglasses') drawGlasses(out, points, rng, false);
+    else if (kind === 'eyeglasses') drawGlasses(out, points, rng, true);
+    else if (kind === 'mask') drawMask(out, points, rng);
+    else if (kind === 'cap') drawCap(out, points, rng);
+    else drawVeil(out, points, rng);
+  }
   return out;
+}
+
+/** A copy of `image` wearing the synthetic attribute `kind`, drawn with the generator seeded by `seed`. */
+export function renderAttribute(image: Raster, points: readonly Point[], kind: SyntheticKind, seed: number): Raster {
+  return renderAttributes(image, points, [kind], seed);
 }

@@ -1,9 +1,10 @@
 // Exports landmark-aligned face crops for attribute training: runs the engine's own detector and 68
 // landmarks on every image of labelled folders (attr_<name>/, attr_none/, live/), aligns the primary
 // face exactly as the runtime check does, and (with --synth) adds seeded synthetic attributes drawn on
-// uncovered faces. Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
+// uncovered faces (and sunglasses on some real masked or capped faces). Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
 //
-//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] DATA_DIR...
+//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size 64] \
+//       [--labels models/train/attributes/label-corrections.tsv] DATA_DIR...
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,19 +18,24 @@ import { modelsOfRole, type Manifest, type Pack } from '../../core/models/manife
 import { createRegistry, type Registry } from '../../core/models/registry';
 import type { Point } from '../../core/types';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
-import { hashSeed, renderAttribute, type SyntheticKind } from './attribute-render';
+import { hashSeed, renderAttributes, type SyntheticKind } from './attribute-render';
 import { seededRandom } from './seeded-random';
+import { readLabelCorrections, type LabelCorrections } from './label-corrections';
 
 /** Label columns of index.tsv, in the classifier's output order. */
 export const LABELS = ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses'] as const;
 const SYNTH_LABEL: Record<SyntheticKind, (typeof LABELS)[number]> = { sunglasses: 'sunglasses', eyeglasses: 'eyeglasses', mask: 'mask', cap: 'hat', veil: 'veil' };
 /** How often each synthetic attribute is drawn on an uncovered face. */
 const SYNTH_WEIGHTS: readonly [SyntheticKind, number][] = [['sunglasses', 0.42], ['eyeglasses', 0.16], ['mask', 0.12], ['cap', 0.15], ['veil', 0.15]];
+/** How often glasses or a mask drawn on an uncovered face come with headwear too (sunglasses under a cap). */
+const HEADWEAR_TOO = 0.25;
+/** How often a real masked or capped face also gets drawn sunglasses (with --synth). */
+const SUNGLASSES_ON_REAL = 0.35;
 
-interface Args { out: string; synth: number; perSource: number; seed: number; dirs: string[]; pack: string }
+interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string; dirs: string[]; pack: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, dirs: [], pack: DEFAULT_PACK_DIR };
+  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: '', dirs: [], pack: DEFAULT_PACK_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -38,9 +44,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--per-source') args.perSource = Number(next());
     else if (a === '--seed') args.seed = Number(next());
     else if (a === '--pack') args.pack = next();
+    else if (a === '--size') args.size = Number(next());
+    else if (a === '--labels') args.labels = next();
     else args.dirs.push(a);
   }
-  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] DATA_DIR...');
+  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv] DATA_DIR...');
   return args;
 }
 
@@ -71,6 +79,13 @@ function drawKind(rng: () => number): SyntheticKind {
   let r = rng();
   for (const [kind, w] of SYNTH_WEIGHTS) { if ((r -= w) < 0) return kind; }
   return 'sunglasses';
+}
+
+/** What to draw on an uncovered face: one attribute, sometimes glasses or a mask with headwear. */
+function drawKinds(rng: () => number): SyntheticKind[] {
+  const kind = drawKind(rng);
+  if (kind === 'cap' || kind === 'veil' || rng() >= HEADWEAR_TOO) return [kind];
+  return [kind, rng() < 0.7 ? 'cap' : 'veil'];
 }
 
 class Exporter {
@@ -106,11 +121,14 @@ async function main(): Promise<void> {
   const pack: Pack = { dir: path.resolve(args.pack), manifest: { ...full, models } };
   const registry = await createRegistry(pack);
   const attributes = modelsOfRole(full, 'attributes')[0]?.[1];
-  const { size, rule } = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
+  const fromPack = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
+  const { size, rule } = { size: args.size || fromPack.size, rule: fromPack.rule };
   const crops = createWriteStream(path.join(args.out, 'crops.u8'));
   const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
   const missed: Record<string, number> = {};
   const seen: Record<string, number> = {};
+  const corrections: LabelCorrections | null = args.labels ? readLabelCorrections(args.labels, LABELS) : null;
+  let excluded = 0;
   try {
     for (const dir of args.dirs) {
       for (const folder of readdirSync(dir).sort()) {
@@ -132,17 +150,22 @@ async function main(): Promise<void> {
           const points = await exporter.landmarks(raster);
           if (!points) { missed[key] = (missed[key] ?? 0) + 1; continue; }
           const source = sourceOf(name);
-          exporter.add(raster, points, file, source, label === 'none' ? [] : [label], '', 0);
-          if (label !== 'none') continue;
+          const corrected = corrections?.of(file);
+          if (corrected === 'exclude') { excluded++; continue; }
+          const real = corrected ? [...corrected] : label === 'none' ? [] : [label];
+          exporter.add(raster, points, file, source, real, '', 0);
           const rng = seededRandom(hashSeed(file, args.seed));
-          for (let k = 0; k < args.synth; k++) {
-            const kind = drawKind(rng);
+          const draws: SyntheticKind[][] = [];
+          if (real.length === 0) for (let k = 0; k < args.synth; k++) draws.push(drawKinds(rng));
+          else if ((real.includes('mask') || real.includes('hat')) && !real.includes('sunglasses') && args.synth > 0 && rng() < SUNGLASSES_ON_REAL) draws.push(['sunglasses']);
+          for (const kinds of draws) {
             const seed = Math.floor(rng() * 2 ** 31);
-            const drawn = renderAttribute(raster, points, kind, seed);
+            const drawn = renderAttributes(raster, points, kinds, seed);
             // Landmarks found again on the drawn image, as the runtime would find them.
             const again = await exporter.landmarks(drawn);
-            if (!again) { missed[`${key}+${kind}`] = (missed[`${key}+${kind}`] ?? 0) + 1; continue; }
-            exporter.add(drawn, again, file, source, [SYNTH_LABEL[kind]], kind, seed);
+            const what = kinds.join('+');
+            if (!again) { missed[`${key}+${what}`] = (missed[`${key}+${what}`] ?? 0) + 1; continue; }
+            exporter.add(drawn, again, file, source, [...real, ...kinds.map((k) => SYNTH_LABEL[k])], what, seed);
           }
         }
         console.log(`${dir}/${folder}: ${seen[`${path.basename(dir)}/${folder}`] ?? 0} images, ${missed[`${path.basename(dir)}/${folder}`] ?? 0} without a face`);
@@ -153,7 +176,10 @@ async function main(): Promise<void> {
     await registry.dispose();
   }
   writeFileSync(path.join(args.out, 'index.tsv'), exporter.index());
-  writeFileSync(path.join(args.out, 'meta.json'), JSON.stringify({ size, rule, labels: LABELS, seed: args.seed, synth: args.synth, perSource: args.perSource, seen, missed }, null, 2));
+  const unused = corrections?.unused() ?? [];
+  if (unused.length > 0) console.warn(`label corrections that matched no file: ${unused.join(', ')}`);
+  writeFileSync(path.join(args.out, 'meta.json'), JSON.stringify({ size, rule, labels: LABELS, seed: args.seed, synth: args.synth, perSource: args.perSource,
+    labelCorrections: args.labels ? path.basename(args.labels) : null, excluded, seen, missed }, null, 2));
   console.log(JSON.stringify({ seen, missed }));
 }
 

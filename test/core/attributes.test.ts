@@ -11,7 +11,7 @@ import { validateManifest, type Manifest } from '../../core/models/manifest';
 import { readPack } from '../../core/models/manifest';
 import { DEFAULT_PACK_DIR } from '../../core';
 import type { Point } from '../../core/types';
-import { renderAttribute, SYNTHETIC_KINDS, type SyntheticKind } from '../../models/train/attribute-render';
+import { renderAttribute, renderAttributes, SYNTHETIC_KINDS, type SyntheticKind } from '../../models/train/attribute-render';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
 
@@ -93,6 +93,20 @@ describe('attributes: synthetic rendering', function () {
       assert.ok(Buffer.from(face.data).equals(before), 'the input raster is unchanged');
     });
   }
+
+  it('draws several attributes together (sunglasses under a cap), deterministically for a seed', function () {
+    const both = renderAttributes(face, points, ['cap', 'sunglasses'], 1234);
+    const again = renderAttributes(face, points, ['sunglasses', 'cap'], 1234);
+    assert.ok(Buffer.from(both.data).equals(Buffer.from(again.data)), 'same seed and kinds in any order, same pixels');
+    const differ = (a: Raster, b: Raster): number => { let n = 0; for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) n++; return n; };
+    // The pair changes more pixels than the cap alone, and the eye band too.
+    const capOnly = renderAttribute(face, points, 'cap', 1234);
+    assert.ok(differ(both, face) > differ(capOnly, face), 'the lenses are drawn as well as the cap');
+    const eye = points[37]!;
+    const at = (r: Raster): number => r.data[(Math.round(eye.y) * r.width + Math.round(eye.x)) * 3]!;
+    assert.notEqual(at(both), at(face), 'a lens covers the eye');
+    assert.equal(at(capOnly), at(face), 'the cap alone leaves the eye alone');
+  });
 });
 
 describe('attributes: the classifier on rendered pairs', function () {

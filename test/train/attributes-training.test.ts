@@ -36,13 +36,23 @@ describe('attribute training toolchain (smoke)', function () {
       writeFileSync(path.join(data, 'live', `${name}__a.jpg`), await selfieJpeg(name));
       writeFileSync(path.join(data, 'live', `${name}__b.jpg`), await sharp(await selfieJpeg(name, 480, 480)).flop().jpeg().toBuffer());
     }
+    // Label corrections: one face left out, one relabelled as wearing clear glasses (so nothing is drawn on it).
+    const corrections = path.join(dir, 'corrections.tsv');
+    const first = SELFIE_NAMES[0]!, second = SELFIE_NAMES[1]!;
+    writeFileSync(corrections, `# test corrections\ndata/live/${first}__b.jpg\texclude\tleft out\ndata/live/${second}__*\teyeglasses\tclear glasses\n`);
     const out = path.join(dir, 'export');
-    const exported = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out, '--synth', '3', '--seed', '5', data], { encoding: 'utf8' });
+    const exported = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out, '--synth', '3', '--seed', '5',
+      '--labels', corrections, data], { encoding: 'utf8' });
     assert.equal(exported.status, 0, exported.stderr);
     const index = readFileSync(path.join(out, 'index.tsv'), 'utf8').trim().split('\n');
-    const synthetic = index.slice(1).filter((row) => row.split('\t')[8] !== '').length;
-    assert.equal(index.length - 1 - synthetic, 6, 'the six faces, bare');
-    assert.ok(synthetic >= 12 && synthetic <= 18, `up to three synthetic attributes per face (${synthetic})`);
+    const rows = index.slice(1).map((row) => row.split('\t'));
+    const synthetic = rows.filter((row) => row[8] !== '').length;
+    assert.equal(rows.length - synthetic, 5, 'the six faces but the one left out, bare');
+    assert.ok(!rows.some((row) => row[1] === `data/live/${first}__b.jpg`), 'the excluded face is not exported');
+    const relabelled = rows.filter((row) => row[1]!.startsWith(`data/live/${second}__`));
+    assert.equal(relabelled.length, 2, 'both faces of the relabelled source, nothing drawn on them');
+    for (const row of relabelled) assert.deepEqual(row.slice(3, 8), ['0', '0', '0', '0', '1'], 'labelled eyeglasses');
+    assert.ok(synthetic >= 6 && synthetic <= 9, `three draws (one or two attributes each) per uncovered face (${synthetic})`);
     const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')) as { size: number };
     assert.equal(statSync(path.join(out, 'crops.u8')).size, (index.length - 1) * meta.size * meta.size * 3);
 

@@ -1,4 +1,4 @@
-"""The attribute classifier: a small CNN on the 64x64 landmark-aligned face, one logit per label."""
+"""The attribute classifier: a small CNN on the landmark-aligned face (96x96 by default), one logit per label."""
 
 import torch
 from torch import nn
@@ -9,15 +9,18 @@ def block(cin, cout, stride=1):
 
 
 class AttributeNet(nn.Module):
-    def __init__(self, labels=5):
+    def __init__(self, labels=5, size=96):
         super().__init__()
+        if size % 16:
+            raise ValueError(f"crop size {size} is not a multiple of 16")
         self.features = nn.Sequential(
-            block(3, 16, stride=2),            # 32x32
-            block(16, 32, stride=2),           # 16x16
-            block(32, 32), nn.MaxPool2d(2),    # 8x8
-            block(32, 64), nn.MaxPool2d(2),    # 4x4: keeps where on the face a cue is
+            block(3, 16, stride=2),            # size / 2
+            block(16, 32, stride=2),           # size / 4
+            block(32, 32), nn.MaxPool2d(2),    # size / 8
+            block(32, 64), nn.MaxPool2d(2),    # size / 16 (6x6 at 96): keeps where on the face a cue is
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 4 * 4, labels))
+        grid = size // 16
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * grid * grid, labels))
 
     def forward(self, x):
         return self.head(self.features(x))

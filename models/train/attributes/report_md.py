@@ -27,7 +27,8 @@ def main():
             cells.append(f"{real} / {syn}, {pct(a['far'])} ({a['n_negative']})")
         print(f"| {fold['fold']} | {', '.join(fold['sources'])} | " + " | ".join(cells) + " |")
     print("\nThresholds:", ", ".join(f"{n} {r['thresholds'][n]}" for n in labels))
-    print("Eyeglasses read as sunglasses (out of fold):", pct(r["eyeglasses_as_sunglasses"]))
+    print("Eyeglasses read as sunglasses (out of fold):", pct(r["eyeglasses_as_sunglasses"]), "of all (real and drawn);",
+          pct(r.get("real_eyeglasses_as_sunglasses")), f"of the {r.get('n_real_eyeglasses', '-')} real ones")
     if "dev" in r:
         print("\nHeld-out attribute photos (never trained on), final model:\n")
         print("| attribute | positives | recall | negatives | false alarms |")

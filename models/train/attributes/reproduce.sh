@@ -9,6 +9,7 @@ data=${1:?DATA_ROOT}
 work=${2:?WORK_DIR}
 npm run build
 node dist/models/train/export-attribute-regions.js --out "$work/train" --synth 2 --per-source 40 --seed 1 \
+  --labels models/train/attributes/label-corrections.tsv \
   "$data/train_attributes" "$data/train" "$data/liveness"
 node dist/models/train/export-attribute-regions.js --out "$work/dev" "$data/attributes"
 /usr/bin/python3 models/train/attributes/train.py --data "$work/train" --dev "$work/dev" \
