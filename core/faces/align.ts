@@ -13,8 +13,8 @@ export interface AlignRule {
   readonly eyeY: number;
 }
 
-/** The crop the attribute classifier was first trained on (its manifest entry repeats it). */
-export const DEFAULT_ATTRIBUTE_CROP: { readonly size: number; readonly rule: AlignRule } = { size: 64, rule: { interEye: 0.22, eyeY: 0.46 } };
+/** The crop the attribute classifier is trained on when the pack has none yet (its manifest entry repeats what it used). */
+export const DEFAULT_ATTRIBUTE_CROP: { readonly size: number; readonly rule: AlignRule } = { size: 96, rule: { interEye: 0.22, eyeY: 0.46 } };
 
 /** Five-point template of the common 112x112 face-recognition crop (eyes, nose tip, mouth corners). */
 const TEMPLATE_112: readonly Point[] = [

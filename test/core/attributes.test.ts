@@ -133,7 +133,7 @@ describe('attributes: the classifier on rendered pairs', function () {
     it(`reads no sunglasses on the bare "${name}" selfie${name === 'right' ? '' : ', and no mask'}`, async function () {
       const a = await probabilities(await selfieJpeg(name));
       assert.equal(a.sunglasses.detected, false, `sunglasses ${a.sunglasses.probability}`);
-      // The side-lit "right" selfie reads as masked (about 0.37 against 0.14): a known false alarm of
+      // The side-lit "right" selfie reads as masked (about 0.33 against 0.20): a known false alarm of
       // this model, stated in models/attributes.md; its mask pair is checked by probability below.
       if (name !== 'right') assert.equal(a.mask.detected, false, `mask ${a.mask.probability}`);
       bare.set(name, { sunglasses: a.sunglasses.probability, mask: a.mask.probability });
@@ -144,9 +144,9 @@ describe('attributes: the classifier on rendered pairs', function () {
       const threshold = (await probabilities(await selfieJpeg(name))).sunglasses.threshold;
       const drawn: number[] = [];
       for (const seed of [11, 12, 13, 14, 15]) drawn.push((await probabilities(await rendered(name, 'sunglasses', seed))).sunglasses.probability);
-      // At least 2 of 5: on the tilted, side-lit "right" selfie some drawn pairs stay under the
-      // threshold (a weakness stated in models/attributes.md); the frontal and downward faces flip on at least 4.
-      assert.ok(drawn.filter((p) => p >= threshold).length >= (name === 'right' ? 2 : 4), `drawn ${drawn.join(', ')} vs threshold ${threshold}`);
+      // At least 4 of 5 on every test face (all 5 when this model was trained, the lowest 0.87 on the
+      // tilted, side-lit "right" selfie, against a threshold of 0.23).
+      assert.ok(drawn.filter((p) => p >= threshold).length >= 4, `drawn ${drawn.join(', ')} vs threshold ${threshold}`);
       const mean = drawn.reduce((a, b) => a + b, 0) / drawn.length;
       assert.ok(mean >= base + 0.4, `mean drawn ${mean} vs bare ${base}`);
     });

@@ -9,6 +9,7 @@ import express from 'express';
 import request from 'supertest';
 import { blurredSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
 import { coreNode, faceliveNodes, helper, nextMessage } from './support';
+import { sharedEngine } from '../helpers/engine';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 const readFlow = (name: string): Record<string, any>[] => JSON.parse(readFileSync(path.join(EXAMPLES, name), 'utf8'));
@@ -146,15 +147,25 @@ describe('example flow: batch-folder.json', function () {
     assert.deepEqual(rows[0], ['file', 'verdict', 'liveness_probability', 'nface', 'blur_pass', 'dark_pass', 'grayscale_pass', 'sunglasses', 'mask', 'veil', 'hat']);
     const byFile = new Map(rows.slice(1).map((row) => [row[0], row]));
     assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-landscape.jpg']);
-    for (const name of ['a-selfie.jpg', 'b-downward.jpg']) {
+    const engine = await sharedEngine();
+    for (const [name, jpeg] of [['a-selfie.jpg', await selfieJpeg()], ['b-downward.jpg', await selfieJpeg('downward')]] as const) {
       const row = byFile.get(name) as string[];
       assert.match(row[1], /^(PASS|FAIL_ON_1)$/, `${name}: only liveness could fail a clean selfie`);
       assert.ok(Number(row[2]) >= 0 && Number(row[2]) <= 1);
       assert.equal(row[3], '1');
-      assert.deepEqual(row.slice(4), ['true', 'true', 'true', 'false', 'false', 'false', 'false']);
+      assert.deepEqual(row.slice(4, 9), ['true', 'true', 'true', 'false', 'false'], `${name}: quality passes, no sunglasses, no mask`);
+      // Veil and hat are reported, not validated, and the model has known false alarms on them
+      // (the frontal selfie reads veil 0.07 against 0.05, models/attributes.md): the CSV must say
+      // what the engine says.
+      const { attributes } = (await engine.check(jpeg, { is_liveness: false, is_quality: false })).data;
+      assert.ok(attributes);
+      assert.deepEqual(row.slice(9), [String(attributes.veil.detected), String(attributes.hat.detected)], `${name}: veil and hat as the engine reports them`);
     }
     const blurred = byFile.get('c-blurred.jpg') as string[];
-    assert.match(blurred[1], /^FAIL_ON_(4|5)$/);
+    // Quality (4) must be among the failures; a face this blurred may also read as masked (0.23 against
+    // 0.20 with the current model, a known false alarm in models/attributes.md), adding 2.
+    const failed = /^FAIL_ON_(\d+)$/.exec(blurred[1]!);
+    assert.ok(failed && (Number(failed[1]) & 4) !== 0, `blurred: ${blurred[1]}`);
     assert.equal(blurred[4], 'false');
     assert.deepEqual(byFile.get('d-landscape.jpg'), ['d-landscape.jpg', 'FACE_NOT_DETECTED', '', '', '', '', '', '', '', '', '']);
   });

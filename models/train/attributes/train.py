@@ -179,7 +179,7 @@ def main():
     ap.add_argument("--report", required=True)
     ap.add_argument("--manifest", help="model pack manifest to update (attributes entry and thresholds)")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--parity-script", default=os.path.join("dist", "models", "train", "attribute-parity.js"))
     args = ap.parse_args()
