@@ -181,9 +181,10 @@ def main():
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (the figures in the card used one)")
     ap.add_argument("--parity-script", default=os.path.join("dist", "models", "train", "attribute-parity.js"))
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
 
     crops, labels, rows, meta = load_export(args.data)
     sources = [r["source"] for r in rows]
