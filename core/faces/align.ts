@@ -84,22 +84,48 @@ export function alignFace(image: Raster, points: readonly Point[], size: number,
   const out = new Uint8Array(size * size * 3);
   const { data, width, height } = image;
   const maxX = width - 1, maxY = height - 1;
+  // The products of the transform with each sample coordinate, computed once: the same doubles the
+  // per-sample expressions a * u - b * v + tx and b * u + a * v + ty would form (same order), so the
+  // crop is bit-identical to sampling them in place, at a fraction of the multiplications.
+  const n = size * k;
+  const au = new Float64Array(n), bu = new Float64Array(n);
+  for (let x = 0; x < size; x++) {
+    for (let sx = 0; sx < k; sx++) {
+      const u = x + (sx + 0.5) / k;
+      au[x * k + sx] = m.a * u; bu[x * k + sx] = m.b * u;
+    }
+  }
+  const samples = k * k;
+  const stride = width * 3;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let r = 0, g = 0, b = 0;
       for (let sy = 0; sy < k; sy++) {
         const v = y + (sy + 0.5) / k;
+        const bv = m.b * v, av = m.a * v;
         for (let sx = 0; sx < k; sx++) {
-          const u = x + (sx + 0.5) / k;
-          const fx = m.a * u - m.b * v + m.tx - 0.5;
-          const fy = m.b * u + m.a * v + m.ty - 0.5;
+          const i = x * k + sx;
+          const fx = au[i]! - bv + m.tx - 0.5;
+          const fy = bu[i]! + av + m.ty - 0.5;
+          if (fx >= 0 && fy >= 0 && fx < maxX && fy < maxY) {
+            // Inside, with a right and a lower neighbour: the general path below without its clamps.
+            const x0 = fx | 0, y0 = fy | 0;
+            const wx = fx - x0, wy = fy - y0;
+            const p00 = (y0 * width + x0) * 3, p10 = p00 + stride;
+            const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
+            r += data[p00]! * w00 + data[p00 + 3]! * w01 + data[p10]! * w10 + data[p10 + 3]! * w11;
+            g += data[p00 + 1]! * w00 + data[p00 + 4]! * w01 + data[p10 + 1]! * w10 + data[p10 + 4]! * w11;
+            b += data[p00 + 2]! * w00 + data[p00 + 5]! * w01 + data[p10 + 2]! * w10 + data[p10 + 5]! * w11;
+            continue;
+          }
           if (fx < -0.5 || fy < -0.5 || fx > maxX + 0.5 || fy > maxY + 0.5) {
             r += ALIGN_FILL; g += ALIGN_FILL; b += ALIGN_FILL;
             continue;
           }
           const cx = fx < 0 ? 0 : fx > maxX ? maxX : fx;
           const cy = fy < 0 ? 0 : fy > maxY ? maxY : fy;
-          const x0 = Math.floor(cx), y0 = Math.floor(cy);
+          // Non-negative and small: | 0 is Math.floor here.
+          const x0 = cx | 0, y0 = cy | 0;
           const x1 = x0 < maxX ? x0 + 1 : x0, y1 = y0 < maxY ? y0 + 1 : y0;
           const wx = cx - x0, wy = cy - y0;
           const p00 = (y0 * width + x0) * 3, p01 = (y0 * width + x1) * 3, p10 = (y1 * width + x0) * 3, p11 = (y1 * width + x1) * 3;
@@ -110,9 +136,8 @@ export function alignFace(image: Raster, points: readonly Point[], size: number,
         }
       }
       const o = (y * size + x) * 3;
-      const n = k * k;
       // Non-negative: (v + 0.5) | 0 is Math.round without its branches (see resample in raster.ts).
-      out[o] = (r / n + 0.5) | 0; out[o + 1] = (g / n + 0.5) | 0; out[o + 2] = (b / n + 0.5) | 0;
+      out[o] = (r / samples + 0.5) | 0; out[o + 1] = (g / samples + 0.5) | 0; out[o + 2] = (b / samples + 0.5) | 0;
     }
   }
   return { data: out, width: size, height: size, channels: 3 };
