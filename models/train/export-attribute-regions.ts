@@ -1,9 +1,10 @@
 // Exports landmark-aligned face crops for attribute training: runs the engine's own detector and 68
 // landmarks on every image of labelled folders (attr_<name>/, attr_none/, live/), aligns the primary
 // face exactly as the runtime check does, and (with --synth) adds seeded synthetic attributes drawn on
-// uncovered faces (and sunglasses on some real masked or capped faces). Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
+// uncovered faces (and sunglasses on some real masked or capped faces). Writes crops.u8
+// (N x size x size x 3 bytes) and index.tsv to --out, never an image.
 //
-//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size 64] \
+//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size N] \
 //       [--labels models/train/attributes/label-corrections.tsv] DATA_DIR...
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -122,7 +123,8 @@ async function main(): Promise<void> {
   const registry = await createRegistry(pack);
   const attributes = modelsOfRole(full, 'attributes')[0]?.[1];
   const fromPack = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
-  const { size, rule } = { size: args.size || fromPack.size, rule: fromPack.rule };
+  const size = args.size || fromPack.size;
+  const { rule } = fromPack;
   const crops = createWriteStream(path.join(args.out, 'crops.u8'));
   const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
   const missed: Record<string, number> = {};
@@ -140,6 +142,9 @@ async function main(): Promise<void> {
           const file = `${path.basename(dir)}/${folder}/${name}`;
           const key = `${path.basename(dir)}/${folder}`;
           seen[key] = (seen[key] ?? 0) + 1;
+          // Left out before it is read: nothing of an excluded photo is decoded or run.
+          const corrected = corrections?.of(file);
+          if (corrected === 'exclude') { excluded++; continue; }
           let raster: Raster;
           try {
             raster = (await decodeImage(await readFile(path.join(dir, folder, name)), 40_000_000)).raster;
@@ -150,8 +155,6 @@ async function main(): Promise<void> {
           const points = await exporter.landmarks(raster);
           if (!points) { missed[key] = (missed[key] ?? 0) + 1; continue; }
           const source = sourceOf(name);
-          const corrected = corrections?.of(file);
-          if (corrected === 'exclude') { excluded++; continue; }
           const real = corrected ? [...corrected] : label === 'none' ? [] : [label];
           exporter.add(raster, points, file, source, real, '', 0);
           const rng = seededRandom(hashSeed(file, args.seed));

@@ -9,7 +9,7 @@ export type Correction = readonly string[] | 'exclude';
 export interface LabelCorrections {
   /** The correction for `file` (a path relative to the data root), or undefined to keep its folder label. */
   of(file: string): Correction | undefined;
-  /** How many files each rule matched so far, to report rules that matched nothing. */
+  /** The rules that have matched no file so far (to warn about stale entries). */
   unused(): string[];
 }
 
