@@ -9,7 +9,9 @@
 #    PyTorch, run by onnxruntime-node: several times faster than PyTorch on CPU);
 # 3. the released model's zero-shot scores (its own head on the same features); grouped k-fold (sources
 #    as groups) fine-tuning of every layer after the frozen ones (conv1 to conv_23 frozen, chosen over
-#    conv1 to conv_34 and over conv1 to conv2_dw on the held-out folds), out-of-fold scores;
+#    conv1 to conv_34 and over conv1 to conv2_dw on the held-out folds), with MixStyle on half the batches
+#    (each face's feature statistics mixed with another face's of the same class, mostly from another
+#    source: chosen on the held-out folds), out-of-fold scores;
 # 4. the final model trained on every source, fused with the released head (one trunk, two heads),
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's
@@ -21,7 +23,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$1"; weights_dir="$2"; shift 2
 python="${PYTHON:-/usr/bin/python3}"
-epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"
+epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"; mixstyle="${MIXSTYLE:-0.5}"
 fixtures="${FIXTURES:-$repo/test/fixtures/pytorch}"
 # id, crop rule (export-crops.ts), released weights, last frozen layer
 models=("v2 s27 2.7_80x80_MiniFASNetV2.pth conv_23" "v1se s40 4_0_0_80x80_MiniFASNetV1SE.pth conv_23")
@@ -39,13 +41,13 @@ for model in "${models[@]}"; do
   for k in $(seq 1 $((copies - 1))); do
     node dist/models/train/trunk-features.js "$work/trunk_$rule.onnx" "$work/aug_${rule}_$k.u8" 80 "$work/features_${rule}_$k.f32"
   done
-  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen"
+  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle"
   for parts in "$id" "zeroshot" "$id zeroshot"; do
     name="$(echo "$parts" | tr ' ' '_')"
     # shellcheck disable=SC2086
     "$python" "$here/liveness_report.py" "$work" "$rule" $parts --markdown "$work/report_${rule}_$name.md" --json "$work/report_${rule}_$name.json"
   done
-  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen"
+  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle"
   # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged.
   "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights" --frozen "$frozen"
   node dist/models/train/check-parity.js "$out" 4 3 80 80

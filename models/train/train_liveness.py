@@ -68,10 +68,40 @@ def trunk(model, x, frozen):
     return x
 
 
-def head(model, x, frozen):
+def embedding(model, x, frozen):
     for name in head_layers(frozen):
         x = getattr(model, name)(x)
-    return model.prob(model.drop(model.bn(model.linear(torch.flatten(x, 1)))))
+    return model.bn(model.linear(torch.flatten(x, 1)))
+
+
+def head(model, x, frozen):
+    return model.prob(model.drop(embedding(model, x, frozen)))
+
+
+def mix_style(x, classes, rng, alpha):
+    """MixStyle on trunk features: each face's per-channel mean and deviation mixed with those of another
+    face of the same class in the batch (mostly another source, as the batch samples sources evenly)."""
+    n = x.shape[0]
+    partner = np.arange(n)
+    for c in np.unique(classes):
+        members = np.flatnonzero(classes == c)
+        partner[members] = rng.permutation(members)
+    mu = x.mean(dim=(2, 3), keepdim=True)
+    sig = (x.var(dim=(2, 3), keepdim=True) + 1e-6).sqrt()
+    lam = torch.from_numpy(rng.beta(alpha, alpha, size=(n, 1, 1, 1)).astype(np.float32))
+    idx = torch.from_numpy(partner)
+    return (x - mu) / sig * (lam * sig + (1 - lam) * sig[idx]) + lam * mu + (1 - lam) * mu[idx]
+
+
+def live_compactness(emb, classes):
+    """Mean squared distance of the batch's live embeddings (unit length) from their mean direction: live
+    faces pulled together whatever their source, attacks left free (asymmetric, as in SSDG)."""
+    live = emb[classes == 1]
+    if live.shape[0] < 2:
+        return emb.sum() * 0
+    live = F.normalize(live, dim=1)
+    centre = F.normalize(live.mean(dim=0, keepdim=True), dim=1).detach()
+    return ((live - centre) ** 2).sum(dim=1).mean()
 
 
 def batches(n, size):
@@ -142,7 +172,12 @@ def train_head(model, feats, classes, sources, args, seed):
         copy = rng.randint(0 if args.include_plain else 1, feats.shape[0], size=args.batch)
         x = torch.from_numpy(feats[copy, idx].astype(np.float32))
         y = torch.from_numpy(classes[idx])
-        loss = F.cross_entropy(head(model, x, args.frozen), y, label_smoothing=args.smoothing)
+        if args.mixstyle > 0 and rng.rand() < args.mixstyle:
+            x = mix_style(x, classes[idx], rng, 0.1)
+        emb = embedding(model, x, args.frozen)
+        loss = F.cross_entropy(model.prob(model.drop(emb)), y, label_smoothing=args.smoothing)
+        if args.live_compact > 0:
+            loss = loss + args.live_compact * live_compactness(emb, classes[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -264,6 +299,8 @@ def main():
         c.add_argument('--batch', type=int, default=64); c.add_argument('--weight-decay', type=float, default=1e-4)
         c.add_argument('--smoothing', type=float, default=0.1); c.add_argument('--seed', type=int, default=0)
         c.add_argument('--include-plain', type=int, default=1); c.add_argument('--threads', type=int, default=1)
+        c.add_argument('--mixstyle', type=float, default=0, help='probability of MixStyle on a batch (same class)')
+        c.add_argument('--live-compact', type=float, default=0, help='weight of the live-compactness loss')
         add_frozen_option(c)
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))

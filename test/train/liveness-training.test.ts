@@ -76,15 +76,40 @@ describe('liveness training pipeline (smoke)', function () {
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
-    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', ...frozen], env);
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
 
     const onnx = path.join(work, 'smoke.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', ...frozen], env);
     assert.ok(existsSync(onnx));
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
+  });
+
+  it('mixes feature statistics only between faces of the same class, and keeps each face\'s pattern', function () {
+    // MixStyle (training only): each face's per-channel mean and deviation move towards a partner's of
+    // the same class; the normalised pattern stays the face's own. Faces of a class alone keep theirs.
+    const check = `
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from train_liveness import mix_style
+rng = np.random.RandomState(3)
+x = torch.randn(8, 4, 5, 5) * torch.arange(1, 9).view(8, 1, 1, 1) + torch.arange(8).view(8, 1, 1, 1)
+classes = np.array([0, 0, 0, 1, 1, 1, 2, 0])
+y = mix_style(x, classes, rng, 0.1)
+norm = lambda t: (t - t.mean(dim=(2, 3), keepdim=True)) / t.std(dim=(2, 3), keepdim=True)
+assert torch.allclose(norm(x), norm(y), atol=1e-3), 'the pattern changed'
+assert torch.allclose(y[6], x[6], atol=1e-4), "a lone face took another class's statistics"
+mu_x, mu_y = x.mean(dim=(2, 3)), y.mean(dim=(2, 3))
+for c in (0, 1):
+    members = np.flatnonzero(classes == c)
+    lo, hi = mu_x[members].min(dim=0).values - 1e-4, mu_x[members].max(dim=0).values + 1e-4
+    assert bool(((mu_y[members] >= lo) & (mu_y[members] <= hi)).all()), "a mean left its class's range"
+assert not torch.allclose(x, y), 'nothing was mixed'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
   });
 });
