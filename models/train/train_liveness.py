@@ -9,7 +9,9 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
 Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tune more blocks); the trunk's
-features are stored per crop rule, so one WORK holds one depth per rule.
+features are stored per crop rule, so one WORK holds one depth per rule. cv and final take --mixstyle P (MixStyle
+on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
+live-compactness loss, measured and not used).
 """
 import argparse
 import json
