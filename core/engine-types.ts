@@ -20,6 +20,8 @@ export interface ThresholdOverrides {
   readonly exposure?: number;
   readonly backlight?: number;
   readonly face_size?: number;
+  /** Least image-to-face ratio (quality.framing). */
+  readonly framing?: number;
   readonly sunglasses?: number;
   readonly mask?: number;
   readonly veil?: number;

@@ -9,7 +9,11 @@ export interface ResolvedThresholds {
   readonly attributes: AttributeThresholds;
 }
 
-const QUALITY_KEYS = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size'] as const;
+const QUALITY_KEYS = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing'] as const;
+/** Measures in their own unit (pixels, a ratio), not in [0,1]. */
+const UNBOUNDED_KEYS: readonly string[] = ['face_size', 'framing'];
+/** quality.framing's threshold for packs whose manifest predates it: the image at least 1.5 face boxes wide and high. */
+export const DEFAULT_FRAMING = 1.5;
 const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;
 const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_KEYS];
 
@@ -20,9 +24,10 @@ export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverri
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new TypeError(`Expected a non-negative number for thresholds.${key} but received ${String(value)}.`);
     }
-    if (key !== 'face_size' && value > 1) throw new TypeError(`Expected thresholds.${key} in [0,1] but received ${value}.`);
+    if (!UNBOUNDED_KEYS.includes(key) && value > 1) throw new TypeError(`Expected thresholds.${key} in [0,1] but received ${value}.`);
   }
   const quality: Record<string, number> = { ...manifest.quality };
+  quality.framing ??= DEFAULT_FRAMING;
   for (const key of QUALITY_KEYS) if (overrides[key] !== undefined) quality[key] = overrides[key];
   const attributes: Record<string, unknown> = { ...manifest.attributes };
   for (const key of ATTRIBUTE_KEYS) if (overrides[key] !== undefined) attributes[key] = overrides[key];

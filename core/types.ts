@@ -52,6 +52,11 @@ export interface QualityResult {
   readonly backlight: Measure;
   /** Inter-eye distance in pixels; passes when >= threshold (extension). */
   readonly face_size: { readonly inter_eye_px: number; readonly threshold: number; readonly pass: boolean };
+  /**
+   * How many face boxes the image spans, the smaller of width and height; passes when >= threshold
+   * (extension). Below it the liveness crops lose the surroundings of the face they were trained with.
+   */
+  readonly framing: { readonly image_to_face: number; readonly threshold: number; readonly pass: boolean };
   /** Head pose in degrees; passes when each |angle| <= its limit (extension). */
   readonly pose: {
     readonly yaw: number; readonly pitch: number; readonly roll: number;

@@ -212,6 +212,7 @@ export const openApiDocument = Object.freeze({
               exposure: measure,
               backlight: measure,
               face_size: { type: 'object', properties: { inter_eye_px: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
+              framing: { type: 'object', properties: { image_to_face: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
               pose: { type: 'object' },
             },
           },

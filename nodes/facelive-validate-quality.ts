@@ -10,7 +10,7 @@ import { failStatus, passStatus } from './lib/status';
 
 /** The measures this node can check, and whether the form checks them unless told otherwise. */
 const MEASURES = {
-  blur: true, dark: true, grayscale: true, exposure: false, backlight: false, face_size: false, pose: false,
+  blur: true, dark: true, grayscale: true, exposure: false, backlight: false, face_size: false, framing: false, pose: false,
 } as const satisfies Record<keyof QualityResult, boolean>;
 type MeasureName = keyof typeof MEASURES;
 

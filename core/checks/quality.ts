@@ -1,5 +1,6 @@
 // Image quality of the primary face, in the spirit of ISO/IEC 29794-5 (OFIQ): sharpness (blur),
-// luminance (dark), colour (grayscale), clipped highlights (exposure), backlight, face size, pose.
+// luminance (dark), colour (grayscale), clipped highlights (exposure), backlight, face size, framing
+// (how much of the image surrounds the face), pose.
 
 import { resample, toGray, type Raster } from '../image/raster';
 import type { FaceGeometry, HeadPose } from '../faces/landmarks';
@@ -66,6 +67,15 @@ export function imageChroma(image: Raster): number {
 
 const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+/**
+ * How many face boxes the image spans, the smaller of its width and height ratios. The liveness crops
+ * take 2.7 and 4 times the box; when the image is narrower they shrink to fit, and the models judge the
+ * face without its surroundings (held-out sources reject far more live faces then: see the README).
+ */
+export function imageToFace(image: Raster, box: Box): number {
+  return Math.min(image.width / Math.max(1, box.width), image.height / Math.max(1, box.height));
+}
+
 export function checkQuality(
   image: Raster,
   box: Box,
@@ -80,6 +90,7 @@ export function checkQuality(
   const exposure = regions.face.clipped;
   const backlight = Math.min(1, Math.max(0, (regions.background.luma - regions.face.luma) / 128));
   const grayscale = chroma < t.grayscale;
+  const framing = imageToFace(image, box);
   const posePass = Math.abs(pose.yaw) <= t.max_yaw && Math.abs(pose.pitch) <= t.max_pitch && Math.abs(pose.roll) <= t.max_roll;
   return {
     blur: { score: round(blur), threshold: t.blur, pass: blur <= t.blur },
@@ -88,6 +99,7 @@ export function checkQuality(
     exposure: { score: round(exposure), threshold: t.exposure, pass: exposure <= t.exposure },
     backlight: { score: round(backlight), threshold: t.backlight, pass: backlight <= t.backlight },
     face_size: { inter_eye_px: round(geometry.interEye, 1), threshold: t.face_size, pass: geometry.interEye >= t.face_size },
+    framing: { image_to_face: round(framing, 2), threshold: t.framing, pass: framing >= t.framing },
     pose: {
       yaw: round(pose.yaw, 1), pitch: round(pose.pitch, 1), roll: round(pose.roll, 1),
       max_yaw: t.max_yaw, max_pitch: t.max_pitch, max_roll: t.max_roll, pass: posePass,

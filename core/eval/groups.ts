@@ -45,7 +45,7 @@ export interface FlagGroupSpec {
 }
 
 /** The keys of the engine's data.quality; the type below fails to compile if one is missing. */
-export const QUALITY_MEASURES = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'pose'] as const;
+export const QUALITY_MEASURES = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing', 'pose'] as const;
 type MissingMeasure = Exclude<keyof QualityResult, (typeof QUALITY_MEASURES)[number]>;
 const allMeasures: [MissingMeasure] extends [never] ? true : never = true;
 void allMeasures;

@@ -113,6 +113,8 @@ export interface QualityThresholds {
   readonly exposure: number;
   readonly backlight: number;
   readonly face_size: number;
+  /** Least image-to-face ratio (quality.framing); packs without it get DEFAULT_FRAMING. */
+  readonly framing: number;
   readonly max_yaw: number;
   readonly max_pitch: number;
   readonly max_roll: number;

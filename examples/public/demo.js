@@ -164,6 +164,8 @@
       if (g) addRow(`quality: colour (grayscale: ${g.value ? 'yes' : 'no'})`, g.score, `>= ${fmt(g.threshold)}`, g.pass);
       const f = data.quality.face_size;
       if (f) addRow('quality: inter-eye distance (px)', f.inter_eye_px, `>= ${fmt(f.threshold)}`, f.pass);
+      const fr = data.quality.framing;
+      if (fr) addRow('quality: framing (image / face box)', fr.image_to_face, `>= ${fmt(fr.threshold)}`, fr.pass);
       const p = data.quality.pose;
       if (p) addRow('quality: pose yaw/pitch/roll', `${fmt(p.yaw)} / ${fmt(p.pitch)} / ${fmt(p.roll)}`, `${fmt(p.max_yaw)} / ${fmt(p.max_pitch)} / ${fmt(p.max_roll)}`, p.pass);
     }

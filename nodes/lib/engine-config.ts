@@ -8,7 +8,7 @@ import type { NodeDef } from './red';
 
 /** Every threshold the form can override, in the form's order. */
 export const THRESHOLD_NAMES = [
-  'liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size',
+  'liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing',
   'sunglasses', 'mask', 'veil', 'hat',
 ] as const satisfies readonly (keyof ThresholdOverrides)[];
 

@@ -84,6 +84,34 @@ describe('engine: verdicts on real faces', function () {
     assert.deepEqual(qualityFlags(await engine.check(await grayscaleSelfie())), { blur: false, dark: false, grayscale: true });
   });
 
+  it('framing passes on the selfie and fails on the same face cut to its box, without failing validate_quality', async function () {
+    const image = await selfieJpeg();
+    const framed = await engine.check(image, { is_attribute: false, is_liveness: false, validate_quality: true });
+    const box = framed.data.faces[0]!.box;
+    const { width, height } = framed.data.image;
+    assert.equal(framed.data.quality!.framing.image_to_face, Math.round(Math.min(width / box.width, height / box.height) * 100) / 100);
+    assert.ok(framed.data.quality!.framing.pass, `image spans ${framed.data.quality!.framing.image_to_face} face boxes`);
+    // The same face with a fifth of its box around it: what a face-cropping app sends.
+    const margin = 0.1;
+    const left = Math.max(0, Math.round(box.x - box.width * margin));
+    const top = Math.max(0, Math.round(box.y - box.height * margin));
+    const tight = await sharp(image).extract({
+      left, top, width: Math.min(width - left, Math.round(box.width * (1 + 2 * margin))), height: Math.min(height - top, Math.round(box.height * (1 + 2 * margin))),
+    }).jpeg({ quality: 95 }).toBuffer();
+    const cut = await engine.check(tight, { is_attribute: false, is_liveness: false, validate_quality: true });
+    const framing = cut.data.quality!.framing;
+    assert.ok(framing.image_to_face < framing.threshold && !framing.pass, `cut to the face: ${framing.image_to_face}`);
+    assert.equal(framing.threshold, 1.5);
+    assert.equal(cut.data.status, framed.data.status, 'framing is an extension: validate_quality does not fail on it');
+    const lenient = await createEngine({ thresholds: { framing: 1 } });
+    try {
+      const again = await lenient.check(tight, { is_attribute: false, is_liveness: false });
+      assert.ok(again.data.quality!.framing.pass && again.data.quality!.framing.threshold === 1);
+    } finally {
+      await lenient.dispose();
+    }
+  });
+
   it('scores are in [0,1] with their thresholds, and sections switched off are absent', async function () {
     const all = await engine.check(await selfieJpeg());
     const { liveness, quality, attributes } = all.data;

@@ -8,6 +8,9 @@ import { selfieJpeg } from '../helpers/faces';
 import { pngClaiming } from '../helpers/bad-inputs';
 import { cropBox } from '../../core/image/raster';
 import { failCode, errorCodeOf } from '../../core/verdict';
+import { DEFAULT_FRAMING, resolveThresholds } from '../../core/thresholds';
+import { readPack } from '../../core/models/manifest';
+import { DEFAULT_PACK_DIR } from '../../core/engine';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -81,5 +84,16 @@ describe('core units', function () {
     assert.equal(failCode(['liveness', 'attribute', 'quality', 'nface']), 15);
     assert.equal(errorCodeOf(0), null);
     assert.equal(errorCodeOf(6), 'FAIL_ON_6');
+  });
+
+  it('thresholds: framing from the manifest, a default for packs that predate it, and overrides above 1', function () {
+    const { manifest } = readPack(DEFAULT_PACK_DIR);
+    assert.equal(resolveThresholds(manifest).quality.framing, manifest.quality.framing);
+    const { framing: _omitted, ...older } = manifest.quality;
+    void _omitted;
+    assert.equal(resolveThresholds({ ...manifest, quality: older as typeof manifest.quality }).quality.framing, DEFAULT_FRAMING);
+    assert.equal(resolveThresholds(manifest, { framing: 2.5 }).quality.framing, 2.5);
+    assert.throws(() => resolveThresholds(manifest, { blur: 2.5 }), /thresholds.blur in \[0,1\]/);
+    assert.throws(() => resolveThresholds(manifest, { framing: -1 }), /thresholds.framing/);
   });
 });

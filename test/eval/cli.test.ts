@@ -43,7 +43,8 @@ describe('facelive eval (bin/eval)', function () {
       'quality_dark/dark.jpg': darkenedSelfie(),
       'quality_grayscale/gray.jpg': grayscaleSelfie(),
       'quality_none/frontal.jpg': selfieJpeg('frontal'),
-      'quality_none/right.jpg': selfieJpeg('right'),
+      // A close-up: the face box spans 1.38 of the image's width and height, under framing's 1.5.
+      'quality_framing/right.jpg': selfieJpeg('right'),
       'quality_none/landscape.jpg': landscapeJpeg(),
     };
     for (const [name, image] of Object.entries(files)) {
@@ -103,19 +104,19 @@ describe('facelive eval (bin/eval)', function () {
     assert.deepEqual(JSON.parse(again.stdout), report, 'the same set gives the same report');
   });
 
-  it('scores quality folders like attribute folders: blur, dark and grayscale each found, nothing else', async () => {
+  it('scores quality folders like attribute folders: blur, dark, grayscale and framing each found, nothing else', async () => {
     const { code, stdout, stderr } = await evalCli([dir, '--json']);
     assert.equal(code, 0, stderr);
     const q = (JSON.parse(stdout) as EvalReport).quality;
     assert.ok(q);
     assert.equal(q.samples, 6);
     assert.deepEqual(q.non_responses, { total: 1, by_code: { FACE_NOT_DETECTED: 1 } });
-    assert.deepEqual(Object.keys(q.metrics), ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'pose']);
+    assert.deepEqual(Object.keys(q.metrics), ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing', 'pose']);
     for (const [name, m] of Object.entries(q.metrics)) {
       assert.equal(m.tp + m.fp + m.fn + m.tn, 5, 'the five scored images');
       assert.equal(m.fp, 0, `no image is flagged for ${name} without carrying it`);
     }
-    for (const name of ['blur', 'dark', 'grayscale']) {
+    for (const name of ['blur', 'dark', 'grayscale', 'framing']) {
       const m: FlagReport['metrics'][string] = q.metrics[name];
       assert.deepEqual([m.support, m.tp, m.fp, m.fn, m.tn], [1, 1, 0, 0, 4], name);
       assert.deepEqual([m.precision, m.recall, m.f1], [1, 1, 1], name);
@@ -212,6 +213,6 @@ describe('facelive eval (bin/eval)', function () {
     await fs.mkdir(path.join(bad, 'quality_noise'), { recursive: true });
     const unknown = await evalCli([bad]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /Unknown quality measure "noise".*quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_pose or quality_none/);
+    assert.match(unknown.stderr, /Unknown quality measure "noise".*quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_framing, quality_pose or quality_none/);
   });
 });

@@ -52,7 +52,7 @@ describe('eval/dataset', () => {
       await fs.mkdir(path.join(bad, 'quality_sharpness'));
       await assert.rejects(readDataset(bad), (err: Error) => err instanceof DatasetLabelError
         && /"sharpness"/.test(err.message)
-        && /quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_pose or quality_none/.test(err.message));
+        && /quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_framing, quality_pose or quality_none/.test(err.message));
       const csv = path.join(bad, 'list.csv');
       await fs.writeFile(csv, 'a.jpg,quality_noise,\n');
       await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /"noise".*row 1.*quality_pose/.test(err.message));
