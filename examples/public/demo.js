@@ -196,7 +196,11 @@
         const code = body.error_code === null ? 'PASS' : body.error_code;
         verdictBadge.textContent = code;
         verdictBadge.className = `badge ${body.error_code === null ? 'pass' : 'fail'}`;
-        messageText.textContent = body.message;
+        const framing = body.data.quality && body.data.quality.framing;
+        // Liveness judges the face with its surroundings: a face that fills the picture is judged worse.
+        messageText.textContent = framing && !framing.pass
+          ? `${body.message} The face fills most of the picture: step back so that liveness sees its surroundings.`
+          : body.message;
         draw(body.data);
         showScores(body.data);
       } else {
