@@ -14,13 +14,14 @@ import { decodeImage } from '../../core/image/decode';
 import { cropBox, resample, type CropRule } from '../../core/image/raster';
 
 /**
- * The crop rules exported, by name (the training scripts' RULE): the default pack's two liveness crops,
- * MiniFASNetV2's (2.7x the box, shifted inside the image, 80x80) and MiniFASNetV1SE's (4x the box);
- * add a rule here to train or compare another.
+ * The crop rules exported, by name (the training scripts' RULE): the default pack's three liveness crops,
+ * MiniFASNetV2's (2.7x the box, shifted inside the image, 80x80), MiniFASNetV1SE's (4x the box) and the
+ * face crop (1.2x the box) a second MiniFASNetV2 is fine-tuned on; add a rule here to train or compare another.
  */
 export const CROP_RULES: Record<string, CropRule & { size: number }> = {
   s27: { scale: 2.7, mode: 'shift', square: false, size: 80 },
   s40: { scale: 4, mode: 'shift', square: false, size: 80 },
+  s12: { scale: 1.2, mode: 'shift', square: false, size: 80 },
 };
 
 const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;

@@ -2,9 +2,9 @@
 # facelive's liveness training, start to end, in one command:
 #   models/train/train-liveness.sh WORK_DIR SILENT_FACE_PTH_DIR DATA_DIR [DATA_DIR ...]
 # SILENT_FACE_PTH_DIR holds the released Silent-Face weights 2.7_80x80_MiniFASNetV2.pth and
-# 4_0_0_80x80_MiniFASNetV1SE.pth (Apache-2.0). For each of the two models, on its own crop:
+# 4_0_0_80x80_MiniFASNetV1SE.pth (Apache-2.0). For each of the three models, on its own crop:
 # 1. crops of every labelled image, made by the engine's own detector and crop code (TypeScript):
-#    2.7x the face box for V2, 4x for V1SE;
+#    2.7x the face box for V2, 4x for V1SE, and 1.2x (the face itself) for a second V2;
 # 2. frozen-trunk activations of each crop as served plus augmented copies (the trunk exported from
 #    PyTorch, run by onnxruntime-node: several times faster than PyTorch on CPU);
 # 3. the released model's zero-shot scores (its own head on the same features); grouped k-fold (sources
@@ -12,12 +12,13 @@
 #    conv1 to conv_34 and over conv1 to conv2_dw on the held-out folds), with MixStyle on half the batches
 #    (each face's feature statistics mixed with another face's of the same class, mostly from another
 #    source: chosen on the held-out folds), out-of-fold scores;
-# 4. the final model trained on every source, fused with the released head (one trunk, two heads),
+# 4. the final model trained on every source, fused with the released head (one trunk, two heads) or,
+#    for the face crop, alone,
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's
-# fusion of both (the mean of the two files' outputs, as the manifest fuses them).
+# fusion of all three (the mean of the files' outputs, as the manifest fuses them).
 # Needs Debian's python3-torch (apt-get install python3-torch python3-torchvision); WORK_DIR must be
-# outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about an hour (each model's six folds about 22 minutes).
+# outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about an hour and a half (each model's six folds about 22 minutes).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -25,15 +26,17 @@ work="$1"; weights_dir="$2"; shift 2
 python="${PYTHON:-/usr/bin/python3}"
 epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"; mixstyle="${MIXSTYLE:-0.5}"
 fixtures="${FIXTURES:-$repo/test/fixtures/pytorch}"
-# id, crop rule (export-crops.ts), released weights, last frozen layer
-models=("v2 s27 2.7_80x80_MiniFASNetV2.pth conv_23" "v1se s40 4_0_0_80x80_MiniFASNetV1SE.pth conv_23")
+# id, crop rule (export-crops.ts), released weights, last frozen layer, heads in the shipped file
+# (pair: the fine-tuned and the released head averaged; alone: the fine-tuned one, a head's run cheaper)
+models=("v2 s27 2.7_80x80_MiniFASNetV2.pth conv_23 pair" "v1se s40 4_0_0_80x80_MiniFASNetV1SE.pth conv_23 pair"
+        "v2face s12 2.7_80x80_MiniFASNetV2.pth conv_23 alone")
 
 cd "$repo"
 npm run build --silent
 node dist/models/train/export-crops.js "$work/crops" "$@"
 fused=()
 for model in "${models[@]}"; do
-  read -r id rule file frozen <<<"$model"
+  read -r id rule file frozen heads <<<"$model"
   weights="$weights_dir/$file"
   out="$repo/models/liveness_minifasnet_${id}_facelive.onnx"
   "$python" "$here/train_liveness.py" trunk "$work" "$work/crops" "$rule" "$weights" --copies "$copies" --frozen "$frozen"
@@ -48,15 +51,17 @@ for model in "${models[@]}"; do
     "$python" "$here/liveness_report.py" "$work" "$rule" $parts --markdown "$work/report_${rule}_$name.md" --json "$work/report_${rule}_$name.json"
   done
   "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle"
-  # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged.
-  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights" --frozen "$frozen"
+  # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged
+  # (pair), or the fine-tuned model alone.
+  alone=(); [ "$heads" = alone ] && alone=(--alone)
+  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights" --frozen "$frozen" "${alone[@]}"
   node dist/models/train/check-parity.js "$out" 4 3 80 80
   base="$(basename "$out" .onnx)"
   mkdir -p "$fixtures"
   mv "$out.parity-in.bin" "$fixtures/$base.in.bin"
   mv "$out.parity-out.bin" "$fixtures/$base.out.bin"
   sha256sum "$out"
-  fused+=("$id" "zeroshot-$rule")
+  if [ "$heads" = alone ]; then fused+=("$id=2"); else fused+=("$id" "zeroshot-$rule"); fi
 done
-# The pack: both files, each the mean of its two heads, averaged with equal weights.
+# The pack: the three files averaged with equal weights (a pair file is the mean of its two heads).
 "$python" "$here/liveness_report.py" "$work" s27 "${fused[@]}" --markdown "$work/report_pack.md" --json "$work/report_pack.json"

@@ -8,6 +8,7 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
                                                   released model's, from the same features)
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
+                                                  (--alone: the final model by itself, as probabilities)
 Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tune more blocks); the trunk's
 features are stored per crop rule, so one WORK holds one depth per rule. cv and final take --mixstyle P (MixStyle
 on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
@@ -255,12 +256,27 @@ class FusedLiveness(nn.Module):
         return (tuned + F.softmax(head(self.released, features, self.frozen), dim=1)) / 2
 
 
+class TunedLiveness(nn.Module):
+    """The fine-tuned model alone, giving class probabilities like FusedLiveness (a file without the released head)."""
+
+    def __init__(self, tuned):
+        super().__init__()
+        self.tuned = tuned
+
+    def forward(self, x):
+        return F.softmax(self.tuned(x), dim=1)
+
+
 def cmd_fuse(args):
-    """Exports the fine-tuned head fused with the released model (same trunk) as one ONNX file."""
+    """Exports the fine-tuned head fused with the released model (same trunk) as one ONNX file, or with
+    --alone the fine-tuned model by itself (one head: cheaper, where the released head adds little)."""
     released = load_model(args.weights).eval()
     tuned = load_model(args.weights)
     tuned.load_state_dict(torch.load(os.path.join(args.work, f'final_{args.name}.pth'), map_location='cpu'), strict=True)
     tuned.eval()
+    if args.alone:
+        export(TunedLiveness(tuned), args.out)
+        return
     for name in trunk_layers(args.frozen):
         for a, b in zip(getattr(tuned, name).state_dict().values(), getattr(released, name).state_dict().values()):
             assert torch.equal(a, b), 'the trunk must be the released one'
@@ -286,6 +302,7 @@ def main():
     sub = p.add_subparsers(dest='cmd', required=True)
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
+    u.add_argument('--alone', action='store_true', help='the fine-tuned model alone, without the released head')
     add_frozen_option(u)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')

@@ -18,9 +18,9 @@ function floats(file: string): Float32Array {
 
 describe('trained models against PyTorch', function () {
   const pack = readPack(DEFAULT_PACK_DIR);
-  it('the default pack\'s liveness models are the two trained files, each with its PyTorch fixture', function () {
+  it('the default pack\'s liveness models are the three trained files, each with its PyTorch fixture', function () {
     const files = pack.manifest.liveness.models.map((key) => pack.manifest.models[key]!.file);
-    assert.deepEqual(files, ['liveness_minifasnet_v2_facelive.onnx', 'liveness_minifasnet_v1se_facelive.onnx'], 'the fixtures belong to these files; re-export them with the models');
+    assert.deepEqual(files, ['liveness_minifasnet_v2_facelive.onnx', 'liveness_minifasnet_v1se_facelive.onnx', 'liveness_minifasnet_v2face_facelive.onnx'], 'the fixtures belong to these files; re-export them with the models');
   });
 
   for (const key of pack.manifest.liveness.models) {

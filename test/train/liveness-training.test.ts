@@ -86,6 +86,18 @@ describe('liveness training pipeline (smoke)', function () {
     assert.ok(existsSync(onnx));
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
+
+    // The shipped files: the fine-tuned head with the released one (pair), or alone; both give class
+    // probabilities, and onnxruntime reproduces PyTorch on them.
+    for (const alone of [[], ['--alone']]) {
+      const shipped = path.join(work, `shipped${alone.length ? '-alone' : ''}.onnx`);
+      run(TORCH_PYTHON, [script, 'fuse', work, 'smoke', shipped, '--weights', 'random', ...frozen, ...alone], env);
+      assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), shipped, '4', '3', '80', '80']), /max abs difference/);
+      const bytes = readFileSync(`${shipped}.parity-out.bin`);
+      const out = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      assert.equal(out.length, 12);
+      for (let i = 0; i < 4; i++) assert.ok(Math.abs(out[i * 3]! + out[i * 3 + 1]! + out[i * 3 + 2]! - 1) < 1e-5, 'class probabilities');
+    }
   });
 
   it('mixes feature statistics only between faces of the same class, and keeps each face\'s pattern', function () {
