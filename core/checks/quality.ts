@@ -68,7 +68,7 @@ export function imageChroma(image: Raster): number {
 const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
- * How many face boxes the image spans, the smaller of its width and height ratios. The liveness crops
+ * How many face boxes the image spans, the smaller of its width and height ratios. The context liveness crops
  * take 2.7 and 4 times the box; when the image is narrower they shrink to fit, and the models judge the
  * face without its surroundings (held-out sources reject far more live faces then: see the README).
  */
