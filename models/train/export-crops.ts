@@ -9,9 +9,10 @@
 
 import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { createEngine } from '../../core';
+import { createEngine, type Engine } from '../../core';
 import { decodeImage } from '../../core/image/decode';
 import { cropBox, resample, type CropRule } from '../../core/image/raster';
+import type { Box } from '../../core/types';
 
 /**
  * The crop rules exported, by name (the training scripts' RULE): the default pack's three liveness crops,
@@ -26,6 +27,35 @@ export const CROP_RULES: Record<string, CropRule & { size: number }> = {
 
 const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;
 const IMAGE = /\.(jpe?g|png|webp)$/i;
+
+/** One image's primary face, found as `engine.check` finds it, and its crops by every rule. */
+export interface FaceCrops {
+  /** The primary face box in the working raster's pixels (what the crops were cut around). */
+  readonly box: Box;
+  /** The working raster's size (the image's, or smaller for images over the working size). */
+  readonly width: number;
+  readonly height: number;
+  readonly nface: number;
+  /** Each rule's size x size x 3 RGB crop, by rule name. */
+  readonly crops: Record<string, Uint8Array>;
+}
+
+/**
+ * Cuts the crops of one image's primary face. The engine reports the box in image pixels; the crops
+ * are cut from the working raster (smaller than the image over the working size), so the box is
+ * scaled to it first, as the engine's own liveness crop is. Throws the engine's errors (no face...).
+ */
+export async function cutFaceCrops(engine: Engine, bytes: Buffer, rules: Record<string, CropRule & { size: number }> = CROP_RULES): Promise<FaceCrops> {
+  const result = await engine.check(bytes, { is_liveness: false, is_quality: false, is_attribute: false });
+  const reported = result.data.faces.find((f) => f.primary)!.box;
+  const { raster, scale } = await decodeImage(bytes, engine.limits.maxPixels);
+  const box = scale === 1 ? reported : { x: reported.x / scale, y: reported.y / scale, width: reported.width / scale, height: reported.height / scale };
+  const crops: Record<string, Uint8Array> = {};
+  for (const [name, rule] of Object.entries(rules)) {
+    crops[name] = resample(raster, cropBox(box, rule, raster.width, raster.height), rule.size, rule.size).data;
+  }
+  return { box, width: raster.width, height: raster.height, nface: result.data.nface, crops };
+}
 
 async function main(): Promise<void> {
   const [outDir, ...dataDirs] = process.argv.slice(2);
@@ -48,14 +78,9 @@ async function main(): Promise<void> {
         const source = file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown';
         const bytes = readFileSync(path.join(dataDir, label, file));
         try {
-          const result = await engine.check(bytes, { is_liveness: false, is_quality: false, is_attribute: false });
-          const box = result.data.faces.find((f) => f.primary)!.box;
-          const { raster } = await decodeImage(bytes, engine.limits.maxPixels);
-          for (const [name, rule] of Object.entries(CROP_RULES)) {
-            const crop = resample(raster, cropBox(box, rule, raster.width, raster.height), rule.size, rule.size);
-            writeSync(outputs[name]!, crop.data);
-          }
-          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, raster.width, raster.height, result.data.nface].join('\t'));
+          const { box, width, height, nface, crops } = await cutFaceCrops(engine, bytes);
+          for (const name of Object.keys(CROP_RULES)) writeSync(outputs[name]!, crops[name]!);
+          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface].join('\t'));
         } catch (err) {
           failed++;
           const code = (err as { code?: string }).code ?? 'ERROR';
@@ -71,7 +96,9 @@ async function main(): Promise<void> {
   await engine.dispose();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
