@@ -101,6 +101,8 @@ function frame(points: readonly Point[]) {
 
 const LENS_TINTS: readonly Rgb[] = [[18, 18, 20], [35, 35, 38], [55, 40, 28], [38, 52, 40], [28, 36, 62], [70, 45, 30], [60, 60, 65], [110, 70, 30], [12, 12, 12]];
 const MIRROR_TINTS: readonly Rgb[] = [[170, 180, 195], [90, 140, 220], [220, 170, 80], [200, 90, 150], [120, 200, 190]];
+/** The coloured sheen anti-reflective coatings give clear lenses in the light (blue, green, purple, cyan). */
+const COATING_SHEENS: readonly Rgb[] = [[70, 120, 255], [90, 220, 140], [170, 110, 230], [120, 200, 255]];
 const FRAME_COLOURS: readonly Rgb[] = [[15, 15, 15], [40, 28, 20], [90, 60, 35], [190, 160, 90], [170, 170, 175], [120, 20, 25], [230, 230, 230]];
 
 /** Sunglasses (`clear` false) or clear eyeglasses (`clear` true) over both eyes. */
@@ -121,6 +123,10 @@ function drawGlasses(img: Raster, points: readonly Point[], rng: Rng, clear: boo
   // Gradient lenses: dark at the top, fading towards the cheeks (often brown, over bright skin).
   const gradient = clear || mirrored ? 0 : rng() < 0.4 ? between(rng, 0.15, 0.7) : 0;
   const glint = rng() < (clear ? 0.5 : 0.75) ? { angle: between(rng, -1.2, -0.3), offset: between(rng, -0.5, 0.3), width: between(rng, 0.08, 0.3), strength: between(rng, 0.15, clear ? 0.35 : 0.6) } : null;
+  // Clear lenses only: a coating's coloured reflection over part of each lens (still clear glasses).
+  const sheen = clear && rng() < 0.4
+    ? { colour: pick(rng, COATING_SHEENS), u: between(rng, -0.5, 0.5), v: between(rng, -0.5, 0.5), radius: between(rng, 0.5, 1.2), strength: between(rng, 0.2, 0.5) }
+    : null;
   const tortoise = frameColour[0] === 90 ? valueNoise(rng, Math.max(2, d * 0.05)) : null;
   const frameAt = (x: number, y: number): Rgb => {
     if (!tortoise) return frameColour;
@@ -160,6 +166,11 @@ function drawGlasses(img: Raster, points: readonly Point[], rng: Rng, clear: boo
         const along = u / halfW * Math.cos(glint.angle) + v / halfH * Math.sin(glint.angle) - glint.offset;
         const g = Math.max(0, 1 - Math.abs(along) / glint.width) * glint.strength;
         col = [col[0] + (255 - col[0]) * g, col[1] + (255 - col[1]) * g, col[2] + (255 - col[2]) * g];
+      }
+      if (sheen) {
+        const r = Math.hypot(u / halfW - sheen.u, v / halfH - sheen.v) / sheen.radius;
+        const g = Math.max(0, 1 - r * r) * sheen.strength;
+        col = [col[0] + (sheen.colour[0] - col[0]) * g, col[1] + (sheen.colour[1] - col[1]) * g, col[2] + (sheen.colour[2] - col[2]) * g];
       }
       return mirrored ? [col[0] * opacity + under[0] * (1 - opacity), col[1] * opacity + under[1] * (1 - opacity), col[2] * opacity + under[2] * (1 - opacity)] : col;
     });
