@@ -1,6 +1,7 @@
 // Synthetic face attributes drawn from the 68 landmarks, for training and tests: sunglasses (dark,
 // tinted, gradient or mirrored lenses of varied shapes, frames, reflections, partial transparency),
-// clear eyeglasses, masks, caps, beanies and head scarves, alone or together (sunglasses under a cap).
+// clear eyeglasses (some with a coating's coloured sheen), masks, caps, beanies and head scarves,
+// alone or together (sunglasses under a cap).
 // Deterministic: the same seed draws the same thing.
 
 import type { Raster } from '../../core/image/raster';

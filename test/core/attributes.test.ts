@@ -133,7 +133,7 @@ describe('attributes: the classifier on rendered pairs', function () {
     it(`reads no sunglasses on the bare "${name}" selfie${name === 'right' ? '' : ', and no mask'}`, async function () {
       const a = await probabilities(await selfieJpeg(name));
       assert.equal(a.sunglasses.detected, false, `sunglasses ${a.sunglasses.probability}`);
-      // The side-lit "right" selfie reads as masked (about 0.33 against 0.20): a known false alarm of
+      // The side-lit "right" selfie reads as masked (0.19 against 0.18): a known false alarm of
       // this model, stated in models/attributes.md; its mask pair is checked by probability below.
       if (name !== 'right') assert.equal(a.mask.detected, false, `mask ${a.mask.probability}`);
       bare.set(name, { sunglasses: a.sunglasses.probability, mask: a.mask.probability });
@@ -144,8 +144,8 @@ describe('attributes: the classifier on rendered pairs', function () {
       const threshold = (await probabilities(await selfieJpeg(name))).sunglasses.threshold;
       const drawn: number[] = [];
       for (const seed of [11, 12, 13, 14, 15]) drawn.push((await probabilities(await rendered(name, 'sunglasses', seed))).sunglasses.probability);
-      // At least 4 of 5 on every test face (all 5 when this model was trained, the lowest 0.87 on the
-      // tilted, side-lit "right" selfie, against a threshold of 0.23).
+      // At least 4 of 5 on every test face (all 5 when this model was trained, the lowest 0.76 on the
+      // tilted, side-lit "right" selfie, against a threshold of 0.21).
       assert.ok(drawn.filter((p) => p >= threshold).length >= 4, `drawn ${drawn.join(', ')} vs threshold ${threshold}`);
       const mean = drawn.reduce((a, b) => a + b, 0) / drawn.length;
       assert.ok(mean >= base + 0.4, `mean drawn ${mean} vs bare ${base}`);
@@ -171,6 +171,21 @@ describe('attributes: the classifier on rendered pairs', function () {
       assert.ok(found >= 2, `the face was found on ${found} of 3 masked images`);
     });
   }
+
+  it('reads drawn clear eyeglasses (some with a coating\'s coloured sheen) as not sunglasses', async function () {
+    let asSunglasses = 0;
+    const read: string[] = [];
+    for (const name of SELFIE_NAMES) {
+      for (let seed = 31; seed <= 40; seed++) {
+        const a = await probabilities(await rendered(name, 'eyeglasses', seed));
+        if (a.sunglasses.detected) asSunglasses++;
+        read.push(`${name}/${seed}: ${a.sunglasses.probability}`);
+      }
+    }
+    // 3 of 30 when this model was trained, all on the "downward" selfie (eyes half closed under the
+    // lenses); the model before the drawn sheen read 7 of 30 so.
+    assert.ok(asSunglasses <= 4, `${asSunglasses} of 30 read as sunglasses: ${read.join(', ')}`);
+  });
 
   it('reports eyeglasses as an extension that never fails validate_attribute', async function () {
     const strict = await createEngine({ thresholds: { eyeglasses: 0 } });
