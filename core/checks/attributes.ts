@@ -32,15 +32,25 @@ export async function attributeProbabilities(model: Model, image: Raster, geomet
   return out;
 }
 
-function measure(probability: number | undefined, threshold: number): AttributeMeasure {
+function measure(probability: number | undefined, threshold: number, outweighed = false): AttributeMeasure {
   const p = probability ?? 0;
-  return { probability: round(p), threshold, detected: p >= threshold };
+  return { probability: round(p), threshold, detected: p >= threshold && !outweighed };
+}
+
+/**
+ * Whether the model reads clear eyeglasses more than sunglasses on this face. Such a face is not
+ * detected as wearing sunglasses even at or above their threshold: clear lenses that reflect a
+ * screen or a coating's sheen are the sunglasses false alarm that turns a customer away (out of
+ * fold, real clear glasses read as sunglasses 4 -> 2 of 204; models/attributes.md).
+ */
+export function sunglassesOutweighed(p: Readonly<Record<string, number>>): boolean {
+  return p.eyeglasses !== undefined && p.sunglasses !== undefined && p.eyeglasses > p.sunglasses;
 }
 
 export async function checkAttributes(model: Model, image: Raster, geometry: FaceGeometry, t: AttributeThresholds): Promise<AttributesResult> {
   const p = await attributeProbabilities(model, image, geometry);
   return {
-    sunglasses: measure(p.sunglasses, t.sunglasses),
+    sunglasses: measure(p.sunglasses, t.sunglasses, sunglassesOutweighed(p)),
     mask: measure(p.mask, t.mask),
     veil: measure(p.veil, t.veil),
     hat: measure(p.hat, t.hat),

@@ -132,9 +132,18 @@ def recall_at_far(prob, positive, far):
     return round(float((prob[positive] >= t).mean()), 4)
 
 
-def rates(prob, y, synthetic, threshold):
-    """Recall on real and on synthetic positives, false alarms on all negatives."""
-    hit = prob >= threshold
+def decide(prob, thresholds):
+    """Each label detected as the engine decides (core/checks/attributes.ts): at or above its threshold,
+    and sunglasses only where their probability is at least the clear-eyeglasses one."""
+    hit = np.stack([prob[:, j] >= thresholds[name] for j, name in enumerate(LABELS)], axis=1)
+    if "eyeglasses" in LABELS:
+        sun, eye = LABELS.index("sunglasses"), LABELS.index("eyeglasses")
+        hit[:, sun] &= prob[:, sun] >= prob[:, eye]
+    return hit
+
+
+def rates(hit, y, synthetic):
+    """Recall on real and on synthetic positives, false alarms on all negatives (hit: detected or not)."""
     pos = y > 0.5
     out = {}
     for name, mask in (("real", pos & ~synthetic), ("synthetic", pos & synthetic)):
@@ -202,21 +211,22 @@ def main():
     scale, bias = fit_platt(oof, labels)
     prob = calibrate(oof, scale, bias)
     thresholds = {name: choose_threshold(prob[:, j], labels[:, j] > 0.5) for j, name in enumerate(LABELS)}
+    hit = decide(prob, thresholds)
     folds = []
     for k in range(args.folds):
         held = fold == k
         folds.append({
             "fold": k,
             "sources": sorted(s for s, f in fold_of.items() if f == k),
-            "attributes": {name: rates(prob[held, j], labels[held, j], synthetic[held], thresholds[name]) for j, name in enumerate(LABELS)},
+            "attributes": {name: rates(hit[held, j], labels[held, j], synthetic[held]) for j, name in enumerate(LABELS)},
         })
-    pooled = {name: rates(prob[:, j], labels[:, j], synthetic, thresholds[name]) for j, name in enumerate(LABELS)}
+    pooled = {name: rates(hit[:, j], labels[:, j], synthetic) for j, name in enumerate(LABELS)}
     curve = {name: {f"far_{f}": recall_at_far(prob[:, j], labels[:, j] > 0.5, f) for f in (0.01, 0.03, 0.05, 0.10)} for j, name in enumerate(LABELS)}
     # Eyeglasses (real and drawn) read as sunglasses, out of fold.
     glasses = labels[:, LABELS.index("eyeglasses")] > 0.5
-    glasses_as_sun = float((prob[glasses, 0] >= thresholds["sunglasses"]).mean()) if glasses.any() else None
+    glasses_as_sun = float(hit[glasses, 0].mean()) if glasses.any() else None
     real_glasses = glasses & ~synthetic
-    real_glasses_as_sun = float((prob[real_glasses, 0] >= thresholds["sunglasses"]).mean()) if real_glasses.any() else None
+    real_glasses_as_sun = float(hit[real_glasses, 0].mean()) if real_glasses.any() else None
 
     final_net = train_net(crops, labels, args.epochs, args.seed + 100)
     model = Calibrated(final_net, scale, bias)
@@ -241,7 +251,8 @@ def main():
         with torch.no_grad():
             dprob = np.concatenate([model(to_tensor(dcrops[i:i + 256])).numpy() for i in range(0, len(dcrops), 256)])
         dsyn = np.zeros(len(drows), dtype=bool)
-        report["dev"] = {name: rates(dprob[:, j], dlabels[:, j], dsyn, thresholds[name]) for j, name in enumerate(LABELS)}
+        dhit = decide(dprob, thresholds)
+        report["dev"] = {name: rates(dhit[:, j], dlabels[:, j], dsyn) for j, name in enumerate(LABELS)}
         report["dev_by_folder"] = {}
         for r, p in zip(drows, dprob):
             folder = r["file"].split("/")[1]
