@@ -69,7 +69,7 @@ export const GROUPS: Readonly<Record<FlagGroup, FlagGroupSpec>> = {
       for (const [name, m] of Object.entries(data.attributes)) {
         reading.scores[name] = m.probability;
         reading.thresholds[name] = m.threshold;
-        reading.flagged[name] = m.probability >= m.threshold;
+        reading.flagged[name] = m.detected; // the engine's decision (sunglasses also weigh eyeglasses)
       }
       return reading;
     },
