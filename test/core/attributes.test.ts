@@ -2,10 +2,8 @@
 // flipping on pairs of the same fixture face with and without rendered sunglasses or a mask.
 
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
 import { createEngine, type Engine } from '../../core';
 import { alignFace, alignTemplate, applySimilarity, fitSimilarity, fivePoints } from '../../core/faces/align';
-import { decodeImage } from '../../core/image/decode';
 import type { Raster } from '../../core/image/raster';
 import { validateManifest, type Manifest } from '../../core/models/manifest';
 import { readPack } from '../../core/models/manifest';
@@ -13,15 +11,8 @@ import { DEFAULT_PACK_DIR } from '../../core';
 import type { Point } from '../../core/types';
 import { renderAttribute, renderAttributes, SYNTHETIC_KINDS, type SyntheticKind } from '../../models/train/attribute-render';
 import { sharedEngine } from '../helpers/engine';
+import { decodedRaster as decoded, withAttributeDrawn } from '../helpers/rendered';
 import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
-
-async function decoded(jpeg: Buffer): Promise<Raster> {
-  return (await decodeImage(jpeg, 40_000_000)).raster;
-}
-
-function jpegOf(r: Raster): Promise<Buffer> {
-  return sharp(Buffer.from(r.data), { raw: { width: r.width, height: r.height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
-}
 
 describe('attributes: alignment', function () {
   it('fits a similarity that maps points exactly when one exists', function () {
@@ -124,9 +115,7 @@ describe('attributes: the classifier on rendered pairs', function () {
   }
 
   async function rendered(name: (typeof SELFIE_NAMES)[number], kind: SyntheticKind, seed: number): Promise<Buffer> {
-    const jpeg = await selfieJpeg(name);
-    const points = (await engine.check(jpeg, { is_liveness: false, is_quality: false })).data.faces[0]!.landmarks!.map((p) => ({ ...p }));
-    return jpegOf(renderAttribute(await decoded(jpeg), points, kind, seed));
+    return withAttributeDrawn(engine, await selfieJpeg(name), kind, seed);
   }
 
   for (const name of SELFIE_NAMES) {

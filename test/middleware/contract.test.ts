@@ -12,6 +12,7 @@ import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middl
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
+import { withAttributeDrawn } from '../helpers/rendered';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -40,13 +41,15 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
   let images: Listening;
   let face: Buffer;
   let faceB64: string;
+  let withSunglassesB64: string;
 
   before(async () => {
     engine = await sharedEngine();
-    // Same pack, thresholds set so that this (live, unmasked) face fails liveness and shows sunglasses.
-    strictEngine = await sharedEngine({ thresholds: { liveness: 0.99999, sunglasses: 0.000001 } });
+    // Same pack, thresholds set so that this (live, unmasked) face fails liveness and shows a mask.
+    strictEngine = await sharedEngine({ thresholds: { liveness: 0.99999, mask: 0.000001 } });
     face = await selfieJpeg('right', 320, 240);
     faceB64 = face.toString('base64');
+    withSunglassesB64 = (await withAttributeDrawn(engine, face, 'sunglasses', 11)).toString('base64');
     const build = (options: Parameters<typeof faceLiveness>[0]): express.Express => {
       const built = express();
       built.use(PATH, faceLiveness(options));
@@ -142,8 +145,8 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assert.equal(res.body.data.liveness.is_live, false);
     });
 
-    it('FAIL_ON_2: validate_attribute when sunglasses are detected', async () => {
-      const res = await post({ image: faceB64, validate_attribute: true }, strictApp);
+    it('FAIL_ON_2: validate_attribute when sunglasses are detected (drawn on the face, the default thresholds)', async () => {
+      const res = await post({ image: withSunglassesB64, validate_attribute: true });
       assert.equal(res.status, 200);
       assert.equal(res.body.error_code, 'FAIL_ON_2');
       assert.equal(res.body.data.attributes.sunglasses.detected, true);
