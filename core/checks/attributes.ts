@@ -43,7 +43,7 @@ function measure(probability: number | undefined, threshold: number, outweighed 
  * screen or a coating's sheen are the sunglasses false alarm that turns a customer away (out of
  * fold, real clear glasses read as sunglasses 4 -> 2 of 204; models/attributes.md).
  */
-export function sunglassesOutweighed(p: Readonly<Record<string, number>>): boolean {
+function sunglassesOutweighed(p: Readonly<Record<string, number>>): boolean {
   return p.eyeglasses !== undefined && p.sunglasses !== undefined && p.eyeglasses > p.sunglasses;
 }
 

@@ -11,7 +11,7 @@ export async function decodedRaster(jpeg: Buffer): Promise<Raster> {
   return (await decodeImage(jpeg, 40_000_000)).raster;
 }
 
-export function jpegOf(r: Raster): Promise<Buffer> {
+function jpegOf(r: Raster): Promise<Buffer> {
   return sharp(Buffer.from(r.data), { raw: { width: r.width, height: r.height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
 }
 
