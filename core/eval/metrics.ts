@@ -277,6 +277,24 @@ export function calibrateThreshold(samples: readonly ScoredSample[], targetBpcer
   return { threshold: best.threshold, apcer: best.apcer, apcer_max: best.apcer_max, bpcer: best.bpcer };
 }
 
+/**
+ * BPCER to expect on new live faces of the same cameras at a threshold calibrated on these live scores.
+ * A calibrated threshold is the (r + 1)-th lowest of n live scores (r of them below it), and a new live
+ * face from the same cameras ranks anywhere among them alike, so it falls below with chance
+ * (r + 1) / (n + 1): above the BPCER measured on the calibration faces (r / n), most for small n.
+ * NaN without a scored live sample.
+ */
+export function expectedBpcerOnNewFaces(samples: readonly ScoredSample[], threshold: number): number {
+  let n = 0;
+  let below = 0;
+  for (const s of samples) {
+    if (s.label !== 'live' || s.score === null) continue;
+    n += 1;
+    if (s.score < threshold) below += 1;
+  }
+  return n === 0 ? NaN : (below + 1) / (n + 1);
+}
+
 /** One image of a flag group (attributes, quality problems): what the engine flagged (null for a non-response) and the truth. */
 export interface FlagSample {
   readonly flagged: Readonly<Record<string, boolean>> | null;

@@ -2,9 +2,9 @@
 // object (JSON: NaN and Infinity become null) and as a text table.
 
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
-import type { Counts, Eer, FlagMetrics, OperatingPoint, SearchPoint } from './metrics';
+import type { Counts, Eer, FlagMetrics, OperatingPoint, ScoredSample, SearchPoint } from './metrics';
 import {
-  bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, flagMetrics, operatingPoint,
+  bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, operatingPoint,
 } from './metrics';
 import type { ScoredSet } from './score';
 
@@ -28,8 +28,11 @@ export interface LivenessReport {
   readonly eer: Eer;
   /** Keyed by APCER target ("0.01", "0.05"): BPCER at max-over-species APCER <= target; null without both classes. */
   readonly bpcer_at_apcer: Record<string, SearchPoint | null>;
-  /** Present with --calibrate: the largest threshold whose BPCER <= target_bpcer. */
-  readonly calibration?: { readonly target_bpcer: number; readonly point: SearchPoint | null };
+  /**
+   * Present with --calibrate: the largest threshold whose BPCER <= target_bpcer, and the BPCER that
+   * threshold should give on new live faces of the same cameras (null without a scored live image).
+   */
+  readonly calibration?: { readonly target_bpcer: number; readonly point: SearchPoint | null; readonly expected_bpcer: number | null };
 }
 
 /** Precision and recall of one flag group (attributes, quality problems). */
@@ -70,6 +73,11 @@ function nonResponses(samples: readonly { error?: string }[]): NonResponses {
   return { total, by_code };
 }
 
+function calibration(live: readonly ScoredSample[], targetBpcer: number): NonNullable<LivenessReport['calibration']> {
+  const point = calibrateThreshold(live, targetBpcer);
+  return { target_bpcer: targetBpcer, point, expected_bpcer: point ? expectedBpcerOnNewFaces(live, point.threshold) : null };
+}
+
 export function buildReport(scored: ScoredSet, options: ReportOptions = {}): EvalReport {
   const report: { -readonly [K in keyof EvalReport]: EvalReport[K] } = {};
   const live = scored.liveness;
@@ -86,9 +94,7 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
       at_threshold: atThreshold,
       eer: equalErrorRate(live),
       bpcer_at_apcer,
-      ...(options.targetBpcer === undefined ? {} : {
-        calibration: { target_bpcer: options.targetBpcer, point: calibrateThreshold(live, options.targetBpcer) },
-      }),
+      ...(options.targetBpcer === undefined ? {} : { calibration: calibration(live, options.targetBpcer) }),
     };
   }
   for (const group of FLAG_GROUPS) {
@@ -144,6 +150,9 @@ export function formatReport(report: EvalReport): string {
     if (l.calibration) {
       const p = l.calibration.point;
       out.push(`Calibrated for BPCER <= ${pct(l.calibration.target_bpcer)}: ${p ? `threshold ${num(p.threshold)}, BPCER ${pct(p.bpcer)}, max APCER ${pct(p.apcer_max)}` : 'n/a (no scored live image)'}`);
+      if (p && l.calibration.expected_bpcer !== null) {
+        out.push(`Expected BPCER on new live faces of the same cameras: ${pct(l.calibration.expected_bpcer)} (from ${c.live.scored} live images; more bring it closer to the target)`);
+      }
     }
   }
   for (const group of FLAG_GROUPS) {

@@ -16,7 +16,8 @@
 #    for the face crop, alone,
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's
-# fusion of all three (the mean of the files' outputs, as the manifest fuses them).
+# fusion of all three (the mean of the files' outputs, as the manifest fuses them), and what calibrating
+# the pack's threshold on a few of a source's own live faces would give it (liveness_calibration.py).
 # Needs Debian's python3-torch (apt-get install python3-torch python3-torchvision); WORK_DIR must be
 # outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about an hour and a half (each model's six folds about 22 minutes).
 set -euo pipefail
@@ -65,3 +66,4 @@ for model in "${models[@]}"; do
 done
 # The pack: the three files averaged with equal weights (a pair file is the mean of its two heads).
 "$python" "$here/liveness_report.py" "$work" s27 "${fused[@]}" --markdown "$work/report_pack.md" --json "$work/report_pack.json"
+"$python" "$here/liveness_calibration.py" "$work" s27 "${fused[@]}" --markdown "$work/report_calibration.md" --json "$work/report_calibration.json"

@@ -148,6 +148,8 @@ describe('facelive eval (bin/eval)', function () {
     const point = report.liveness?.calibration?.point;
     assert.ok(point);
     assert.ok(point.bpcer <= 0.34);
+    const expected = report.liveness?.calibration?.expected_bpcer;
+    assert.ok(typeof expected === 'number' && expected > point.bpcer, 'new faces are expected to fare worse than the calibration faces');
     const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
     assert.equal(manifest.liveness.threshold, point.threshold);
     assert.equal(manifest.liveness.calibration.target_bpcer, 0.34);

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  bpcerAtApcer, calibrateThreshold, countSamples, detCurve, equalErrorRate, flagMetrics, flagNonResponses,
+  bpcerAtApcer, calibrateThreshold, countSamples, detCurve, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, flagNonResponses,
   operatingPoint, type FlagSample, type ScoredSample,
 } from '../../core/eval/metrics';
 
@@ -146,6 +146,35 @@ describe('eval/metrics', () => {
     it('is null without live samples, and rejects a target outside [0,1)', () => {
       assert.equal(calibrateThreshold([attack('print', 0.3)], 0.05), null);
       assert.throws(() => calibrateThreshold(SAMPLES, 1), TypeError);
+    });
+  });
+
+  describe('expectedBpcerOnNewFaces', () => {
+    it('is (live scores below the threshold + 1) / (scored live + 1): above the calibration set\'s own BPCER', () => {
+      // 5 scored live: 0.3 below 0.6, so 2 / 6; nothing below 0.3, so 1 / 6 (the set itself reads 0).
+      close(expectedBpcerOnNewFaces(SAMPLES, 0.6), 2 / 6);
+      close(expectedBpcerOnNewFaces(SAMPLES, 0.3), 1 / 6);
+      assert.ok(Number.isNaN(expectedBpcerOnNewFaces([attack('print', 0.3), live(null)], 0.5)));
+    });
+
+    it('matches the rate new live faces meet, drawn from the same scores', () => {
+      // Calibrate on 20 of 2,000 evenly spread live scores (target 5 %: the 2nd lowest of the 20), many
+      // times; the mean BPCER on the other 1,980 approaches 2 / 21, not the 5 % the 20 faces show.
+      let seed = 7;
+      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const all = Array.from({ length: 2000 }, (_, i) => (i + 0.5) / 2000);
+      let sum = 0;
+      const draws = 400;
+      for (let d = 0; d < draws; d++) {
+        const pool = all.slice();
+        const drawn: number[] = [];
+        for (let k = 0; k < 20; k++) drawn.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+        const point = calibrateThreshold(drawn.map(live), 0.05);
+        assert.ok(point);
+        close(expectedBpcerOnNewFaces(drawn.map(live), point.threshold), 2 / 21);
+        sum += pool.filter((v) => v < point.threshold).length / pool.length;
+      }
+      assert.ok(Math.abs(sum / draws - 2 / 21) < 0.01, `mean BPCER on new faces ${sum / draws}`);
     });
   });
 

@@ -100,6 +100,33 @@ describe('liveness training pipeline (smoke)', function () {
     }
   });
 
+  it('predicts what calibrating on a camera\'s own live faces gives, with the threshold rule `facelive eval --calibrate` uses', function () {
+    // Seven sources score live faces high; the eighth, a camera whose scores all run low, loses every
+    // live face at a threshold chosen on the others and about 2 in 21 after calibrating on 20 of them.
+    const check = `
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+from liveness_calibration import calibrated_threshold, simulate
+# The same threshold as core/eval/metrics.ts calibrateThreshold on these live scores (its unit test).
+assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.2) == 0.6
+assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.05) == 0.3
+rng = np.random.default_rng(1)
+scores, sources, labels = [], [], []
+for s in range(8):
+    lo, hi = (0.2, 0.4) if s == 7 else (0.6, 1.0)
+    scores += list(rng.uniform(lo, hi, 60)) + list(rng.uniform(0.0, 0.1 if s == 7 else 0.4, 40))
+    sources += [f'cam{s}'] * 100
+    labels += ['live'] * 60 + ['spoof_print'] * 40
+result = simulate(np.array(scores), {'sources': sources, 'labels': labels}, [20], [0.05], 200)[0]
+low = next(r for r in result['sources'] if r['source'] == 'cam7')
+assert low['held_out_bpcer'] == 1.0, low
+assert abs(low['calibrated_bpcer'] - 2 / 21) < 0.03 and low['calibrated_apcer'] == 0.0, low
+assert result['summary']['sources'] == 8
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
   it('mixes feature statistics only between faces of the same class, and keeps each face\'s pattern', function () {
     // MixStyle (training only): each face's per-channel mean and deviation move towards a partner's of
     // the same class; the normalised pattern stays the face's own. Faces of a class alone keep theirs.
