@@ -9,6 +9,11 @@ import type { ImageInput } from './image/source';
 export interface CheckContext {
   /** Echoed as data.request_id; a random UUID when absent. */
   readonly requestId?: string;
+  /**
+   * Liveness threshold for this check, over the engine's: one calibrated for the caller's own cameras
+   * (`facelive eval --calibrate`), so that one engine serves several camera fleets. A number in [0,1].
+   */
+  readonly livenessThreshold?: number;
 }
 
 /** Threshold overrides over the pack manifest's values (each in the measure's own unit). */
@@ -60,9 +65,10 @@ export interface Engine {
   /**
    * Runs the whole pipeline on one image. Resolves with the contract's 200 body (PASS or FAIL_ON_n);
    * rejects only with a FaceliveError carrying a documented code.
+   * @throws TypeError at once when context.livenessThreshold is not a number in [0,1].
    */
   check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
-  /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). */
+  /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). Throws like check(). */
   checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
   /** Refuses further checks at once, waits for the checks already running to finish, then releases the model sessions. */
   dispose(): Promise<void>;

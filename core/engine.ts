@@ -18,7 +18,7 @@ import { measureRegions } from './checks/regions';
 import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { createRegistry, type Registry } from './models/registry';
-import { resolveThresholds, type ResolvedThresholds } from './thresholds';
+import { checkLivenessThreshold, resolveThresholds, type ResolvedThresholds } from './thresholds';
 import type { CheckContext, Engine, EngineOptions, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult } from './types';
 import { ATTRIBUTE_NAMES } from './types';
@@ -86,6 +86,7 @@ class FaceliveEngine implements Engine {
   }
 
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
+    checkContext(context);
     return this.track(async () => {
       const { image, flags } = parseRequestBody(body);
       return this.run(image, flags, context);
@@ -93,6 +94,7 @@ class FaceliveEngine implements Engine {
   }
 
   check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
+    checkContext(context);
     return this.track(async () => {
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
       return this.run(image, options, context);
@@ -141,7 +143,7 @@ class FaceliveEngine implements Engine {
     // Liveness first: its models run in worker threads (see createEngine) while this thread goes on
     // with landmarks, pose, quality and attributes; its time is from its start to its answer.
     const livenessRun = timed(() => (options.is_liveness
-      ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, this.thresholds.liveness, raster, primary.box)
+      ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, context.livenessThreshold ?? this.thresholds.liveness, raster, primary.box)
       : none));
     livenessRun.catch(() => undefined); // awaited below; an early failure elsewhere must not leave it unhandled
     const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
@@ -187,6 +189,11 @@ class FaceliveEngine implements Engine {
     );
   }
 
+}
+
+/** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
+function checkContext(context: CheckContext): void {
+  if (context.livenessThreshold !== undefined) checkLivenessThreshold(context.livenessThreshold, 'context.livenessThreshold');
 }
 
 function scaleBox(box: { x: number; y: number; width: number; height: number }, scale: number) {

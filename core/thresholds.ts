@@ -17,6 +17,17 @@ export const DEFAULT_FRAMING = 1.5;
 const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;
 const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_KEYS];
 
+/**
+ * Checks a liveness threshold given outside the engine's options (a check's context, a middleware
+ * credential); `where` names it in the TypeError.
+ */
+export function checkLivenessThreshold(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new TypeError(`Expected a number in [0,1] for ${where} but received ${String(value)}.`);
+  }
+  return value;
+}
+
 export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;

@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { FaceliveError } from '../core/errors';
+import { checkLivenessThreshold } from '../core/thresholds';
 
 export type CredentialMode = 'live' | 'testing';
 
@@ -15,6 +16,11 @@ export interface Credential {
   readonly mode: CredentialMode;
   /** Answers of 200 allowed in testing mode (a non-negative integer). Required for, and only for, testing mode. */
   readonly quota?: number;
+  /**
+   * Liveness threshold for this App-ID's checks, in [0,1]: one calibrated on its own cameras
+   * (`facelive eval --calibrate`). Defaults to the engine's.
+   */
+  readonly livenessThreshold?: number;
 }
 
 /** What an auth function returns for a known caller: at least the mode (and quota for testing). */
@@ -35,6 +41,8 @@ export interface Principal {
   readonly appId: string;
   readonly mode: CredentialMode;
   readonly quota?: number;
+  /** The credential's liveness threshold, when it has one. */
+  readonly livenessThreshold?: number;
 }
 
 /** Resolves a request to its principal, or rejects with UNAUTHORIZED. */
@@ -55,9 +63,9 @@ function header(req: Request, name: string): string | undefined {
 /** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
 export function checkCredential(credential: unknown, where: string): Principal {
   if (credential === null || typeof credential !== 'object') {
-    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?} for ${where} but received ${String(credential)}.`);
+    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?} for ${where} but received ${String(credential)}.`);
   }
-  const { appId, apiKey, mode, quota } = credential as Record<string, unknown>;
+  const { appId, apiKey, mode, quota, livenessThreshold } = credential as Record<string, unknown>;
   if (typeof appId !== 'string' || appId.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.appId.`);
   if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
   if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
@@ -67,10 +75,14 @@ export function checkCredential(credential: unknown, where: string): Principal {
     if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 0) {
       throw new TypeError(`Expected a non-negative integer for ${where}.quota (testing credentials need a quota) but received ${String(quota)}.`);
     }
-    return { appId, mode, quota };
+    return { appId, mode, quota, ...threshold(livenessThreshold, where) };
   }
   if (quota !== undefined) throw new TypeError(`${where}.quota is only allowed with mode 'testing'.`);
-  return { appId, mode: 'live' };
+  return { appId, mode: 'live', ...threshold(livenessThreshold, where) };
+}
+
+function threshold(value: unknown, where: string): Pick<Principal, 'livenessThreshold'> {
+  return value === undefined ? {} : { livenessThreshold: checkLivenessThreshold(value, `${where}.livenessThreshold`) };
 }
 
 /** A fixed-time comparison of two strings through their SHA-256 digests (always equal length). */

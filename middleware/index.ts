@@ -251,7 +251,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
       }
       // The slot is held until the engine is done, even when the deadline answers first.
-      const work = engine.checkRequest(body, { requestId });
+      const work = engine.checkRequest(body, { requestId, livenessThreshold: principal?.livenessThreshold });
       work.then(release, release);
       result = await Promise.race([work, timeout.expired]);
     } catch (err) {

@@ -129,6 +129,27 @@ describe('engine: verdicts on real faces', function () {
     assert.equal(tagged.data.request_id, 'req-42');
   });
 
+  it('takes a liveness threshold per check (a camera fleet\'s calibrated one) over its own', async function () {
+    const image = await selfieJpeg('right');
+    const base = await engine.check(image, { is_quality: false, is_attribute: false, validate_liveness: true });
+    const p = base.data.liveness!.probability;
+    const at = await engine.check(image, { is_quality: false, is_attribute: false, validate_liveness: true }, { livenessThreshold: p });
+    assert.equal(at.data.liveness!.threshold, p);
+    assert.equal(at.data.liveness!.is_live, true);
+    assert.deepEqual([at.data.status, at.data.fail_code], ['PASS', 0]);
+    const above = Math.min(1, p + 1e-6);
+    const over = await engine.check(image, { is_quality: false, is_attribute: false, validate_liveness: true }, { livenessThreshold: above });
+    assert.equal(over.data.liveness!.probability, p, 'the score does not depend on the threshold');
+    assert.equal(over.data.liveness!.is_live, false);
+    assert.deepEqual([over.data.status, over.data.fail_code], ['FAIL', 1]);
+    const again = await engine.check(image, { is_quality: false, is_attribute: false });
+    assert.equal(again.data.liveness!.threshold, base.data.liveness!.threshold, 'the engine\'s own threshold is untouched');
+    for (const bad of [-0.1, 1.5, Number.NaN, '0.5', null]) {
+      assert.throws(() => engine.check(image, {}, { livenessThreshold: bad as number }), /context\.livenessThreshold/);
+      assert.throws(() => engine.checkRequest({ image: image.toString('base64') }, { livenessThreshold: bad as number }), TypeError);
+    }
+  });
+
   it('is deterministic: the same image gives the same numbers', async function () {
     const a = await engine.check(await selfieJpeg('right'));
     const b = await engine.check(await selfieJpeg('right'));

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
 import type { Engine } from '../../core/engine-types';
 import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middleware';
+import type { Credential } from '../../middleware/auth';
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
@@ -182,6 +183,29 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       const res = await post({ image: faceB64 }, strictApp);
       assert.equal(res.status, 200);
       assert.equal(res.body.error_code, null);
+    });
+
+    it('a credential\'s livenessThreshold decides its own checks (one engine, several calibrated camera fleets)', async () => {
+      const strict = { appId: 'fleet-strict', apiKey: 'strict-key-0123456789', mode: 'live' as const, livenessThreshold: 1 };
+      const open = { appId: 'fleet-open', apiKey: 'open-key-0123456789', mode: 'live' as const, livenessThreshold: 0 };
+      const fleets = express();
+      fleets.use(PATH, faceLiveness({ engine, metrics: false, auth: { credentials: [strict, open, LIVE] } }));
+      const ask = (credential: Credential) =>
+        request(fleets).post(PATH).set(authHeaders(credential)).send({ image: faceB64, validate_liveness: true });
+      const [a, b, c] = [await ask(strict), await ask(open), await ask(LIVE)];
+      for (const res of [a, b, c]) assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(a.body.data.liveness.probability, b.body.data.liveness.probability);
+      assert.deepEqual([a.body.data.liveness.threshold, a.body.data.status, a.body.data.fail_code], [1, 'FAIL', 1]);
+      assert.deepEqual([b.body.data.liveness.threshold, b.body.data.status, b.body.data.fail_code], [0, 'PASS', 0]);
+      assert.equal(c.body.data.liveness.threshold, (await engine.check(face, { is_quality: false, is_attribute: false })).data.liveness!.threshold);
+
+      // From an auth function too; a malformed one is the integrator's fault: 500, nothing leaked.
+      const fnApp = express();
+      fnApp.use(PATH, faceLiveness({ engine, metrics: false, auth: (appId) => ({ mode: 'live', livenessThreshold: appId === 'bad' ? 7 : 1 }) }));
+      const fn = await request(fnApp).post(PATH).set({ 'App-ID': 'fn', 'API-Key': 'k' }).send({ image: faceB64, validate_liveness: true });
+      assert.deepEqual([fn.status, fn.body.data?.liveness?.threshold, fn.body.data?.fail_code], [200, 1, 1]);
+      assertError(await request(fnApp).post(PATH).set({ 'App-ID': 'bad', 'API-Key': 'k' }).send({ image: faceB64 }), 'INTERNAL_SERVER_ERROR');
+      assert.throws(() => faceLiveness({ engine, auth: { credentials: [{ ...open, livenessThreshold: -1 }] } }), /auth\.credentials\[0\]\.livenessThreshold/);
     });
   });
 
