@@ -9,7 +9,6 @@ APCER on its attacks. Compared with the threshold chosen on the other folds (no 
 NAME[=WEIGHT] as in liveness_report.py. Only sources with at least K + 10 live faces and MIN_ATTACKS attacks
 take part (a source's rates on fewer faces say little).
 """
-import argparse
 import json
 import os
 import sys
@@ -18,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_metrics import rates  # noqa: E402
-from liveness_report import evaluate, fused_scores  # noqa: E402
+from liveness_report import evaluate, load_scores, scores_parser  # noqa: E402
 
 MIN_ATTACKS = 20
 HELD_BACK_LIVE = 10
@@ -95,14 +94,11 @@ def markdown(results):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument('work'); p.add_argument('rule'); p.add_argument('parts', nargs='+')
+    p = scores_parser()
     p.add_argument('--sizes', default='10,20,50'); p.add_argument('--targets', default='0.05,0.1')
     p.add_argument('--repeats', type=int, default=200)
-    p.add_argument('--markdown'); p.add_argument('--json')
     args = p.parse_args()
-    meta = json.load(open(os.path.join(args.work, f'meta_{args.rule}.json')))
-    scores = fused_scores(args.work, args.rule, args.parts)
+    meta, scores = load_scores(args)
     results = simulate(scores, meta, [int(v) for v in args.sizes.split(',')], [float(v) for v in args.targets.split(',')], args.repeats)
     print(markdown(results))
     if args.markdown:

@@ -79,13 +79,22 @@ def markdown(rows, summary, shipped, pooled):
     return '\n'.join(lines)
 
 
-def main():
+def scores_parser():
+    """The arguments every report over out-of-fold scores takes: WORK RULE NAME[=WEIGHT]..., --markdown, --json."""
     p = argparse.ArgumentParser()
     p.add_argument('work'); p.add_argument('rule'); p.add_argument('parts', nargs='+')
     p.add_argument('--markdown'); p.add_argument('--json')
-    args = p.parse_args()
-    meta = json.load(open(os.path.join(args.work, f'meta_{args.rule}.json')))
-    scores = fused_scores(args.work, args.rule, args.parts)
+    return p
+
+
+def load_scores(args):
+    """The crop rule's meta (sources, labels) and the named parts' fused out-of-fold scores."""
+    return json.load(open(os.path.join(args.work, f'meta_{args.rule}.json'))), fused_scores(args.work, args.rule, args.parts)
+
+
+def main():
+    args = scores_parser().parse_args()
+    meta, scores = load_scores(args)
     rows, summary, shipped, pooled, shipped_rates = evaluate(scores, meta)
     print(json.dumps({'parts': args.parts, **summary, 'pooled_heldout': pooled, 'shipped_threshold': shipped}, indent=None))
     if args.markdown:
