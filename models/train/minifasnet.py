@@ -114,6 +114,34 @@ class MiniFASNet(nn.Module):
         return self.prob(self.drop(self.features(x)))
 
 
+class MaxPReLU(nn.Module):
+    """PReLU written as max(x, slope * x): the same values wherever every slope is at most 1 (x > 0 gives
+    x >= slope * x, x < 0 gives slope * x >= x; the product is PReLU's own). onnxruntime runs the two
+    vectorised element-wise ops (Mul, Max) in 0.6 of the time of its PRelu kernel on camera images."""
+
+    def __init__(self, prelu):
+        super().__init__()
+        self.register_buffer('slope', prelu.weight.detach().clone().view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return torch.maximum(x, x * self.slope)
+
+
+def served(model):
+    """A copy of the model for export with every PReLU as MaxPReLU (a PReLU with a slope above 1 is kept)."""
+    import copy
+    out = copy.deepcopy(model).eval()
+
+    def swap(module):
+        for name, child in module.named_children():
+            if isinstance(child, nn.PReLU) and float(child.weight.max()) <= 1:
+                setattr(module, name, MaxPReLU(child))
+            else:
+                swap(child)
+    swap(out)
+    return out
+
+
 # MiniFASNetV2's layer widths, as its released checkpoint has them (for a randomly initialised copy).
 V2_WIDTHS = {'conv1': 32, 'conv_23': (103, 64), 'conv_3': ([13] * 4, 64), 'conv_34': (231, 128),
              'conv_4': ([231, 52, 26, 77, 26, 26], 128), 'conv_45': (308, 128), 'conv_5': ([26, 26], 128),

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_augment import augment  # noqa: E402
 from liveness_data import Crops, grouped_folds  # noqa: E402
-from minifasnet import MiniFASNet, load_state, random_v2_state  # noqa: E402
+from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
 FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
@@ -284,9 +284,11 @@ def cmd_fuse(args):
 
 
 def export(model, out):
+    """The ONNX file (PReLU exported as max(x, slope * x), see minifasnet.served) and parity tensors: the
+    PyTorch model's own outputs on seeded inputs, which onnxruntime must reproduce."""
     model.eval()
     dummy = torch.zeros(1, 3, 80, 80)
-    torch.onnx.export(model, dummy, out, input_names=['input'], output_names=['output'], opset_version=13,
+    torch.onnx.export(served(model), dummy, out, input_names=['input'], output_names=['output'], opset_version=13,
                       dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}}, do_constant_folding=True)
     g = torch.Generator().manual_seed(7)
     x = torch.rand(4, 3, 80, 80, generator=g) * 255

@@ -127,6 +127,30 @@ print('ok')
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
   });
 
+  it('exports PReLU as max(x, slope * x) with the same outputs, and keeps a PReLU whose slope is above 1', function () {
+    const check = `
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+from minifasnet import MaxPReLU, MiniFASNet, random_v2_state, served
+model = MiniFASNet(random_v2_state(3)); model.load_state_dict(random_v2_state(3)); model.eval()
+with torch.no_grad():
+    for p in model.modules():
+        if isinstance(p, torch.nn.PReLU):
+            p.weight.uniform_(-0.4, 0.9)
+    model.conv1.prelu.weight[0] = 1.5  # max(x, 1.5 x) would be wrong for x > 0: this one must stay a PReLU
+x = torch.randn(8, 3, 80, 80) * 60 + 120
+out = served(model)
+kinds = [type(m).__name__ for m in out.modules() if isinstance(m, (torch.nn.PReLU, MaxPReLU))]
+assert kinds.count('PReLU') == 1 and type(out.conv1.prelu).__name__ == 'PReLU', kinds
+assert kinds.count('MaxPReLU') == len(kinds) - 1 > 10, kinds
+with torch.no_grad():
+    assert torch.equal(model(x), out(x)), 'the served form changed an output'
+assert type(model.conv2_dw.prelu).__name__ == 'PReLU', 'the model itself was changed'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
   it('mixes feature statistics only between faces of the same class, and keeps each face\'s pattern', function () {
     // MixStyle (training only): each face's per-channel mean and deviation move towards a partner's of
     // the same class; the normalised pattern stays the face's own. Faces of a class alone keep theirs.
