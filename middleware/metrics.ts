@@ -12,6 +12,7 @@ export class FaceliveMetrics {
   readonly registry: Registry;
   private readonly requests: Counter<'outcome' | 'code'>;
   private readonly duration: Histogram<'outcome'>;
+  private readonly liveness: Histogram<'app_id'>;
 
   constructor(options: { readonly prefix?: string } = {}) {
     const prefix = options.prefix ?? 'facelive_';
@@ -32,12 +33,26 @@ export class FaceliveMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers: [this.registry],
     });
+    // A camera fleet's scores sit at a height of their own (README, Accuracy): the distribution per
+    // App-ID shows a fleet whose live customers score low, or whose scores moved with new cameras.
+    this.liveness = new Histogram({
+      name: `${prefix}liveness_probability`,
+      help: 'Fused live probability of the checks answered 200 with a liveness section, by App-ID ("" without auth).',
+      labelNames: ['app_id'],
+      buckets: Array.from({ length: 19 }, (_, i) => (i + 1) / 20),
+      registers: [this.registry],
+    });
   }
 
   /** Records one finished request. `code` is 'PASS', 'FAIL_ON_n' or an error code. */
   observe(outcome: Outcome, code: string, seconds: number): void {
     this.requests.inc({ outcome, code });
     this.duration.observe({ outcome }, seconds);
+  }
+
+  /** Records one check's live probability for the App-ID it was made for ('' without auth). */
+  observeLiveness(appId: string, probability: number): void {
+    this.liveness.observe({ app_id: appId }, probability);
   }
 }
 

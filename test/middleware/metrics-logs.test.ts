@@ -41,6 +41,18 @@ describe('metrics and logs', function () {
     assert.match(res.text, /facelive_requests_total\{outcome="error",code="MISSING_PAYLOAD_IMAGE"\} 1/);
     assert.match(res.text, /facelive_request_duration_seconds_count\{outcome="error"\} 2/);
     assert.match(res.text, /facelive_request_duration_seconds_bucket\{le="\+Inf",outcome="pass"\} 1/);
+    // The two checks answered 200 with liveness, under their App-ID, in the bucket of their probability.
+    assert.match(res.text, new RegExp(`facelive_liveness_probability_count\\{app_id="${LIVE.appId}"\\} 2`));
+    const checked = await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: face });
+    const p = checked.body.data.liveness.probability as number;
+    const after = (await request(app).get('/metrics')).text;
+    const bucket = (le: number): number =>
+      Number(new RegExp(`facelive_liveness_probability_bucket\\{le="${le >= 1 ? '\\+Inf' : le}",app_id="${LIVE.appId}"\\} (\\d+)`).exec(after)?.[1]);
+    const le = Math.ceil(p * 20) / 20;
+    // The same face was checked twice (first and last): both in the bucket ending at its probability.
+    const below = le > 0.05 ? bucket(Math.round((le - 0.05) * 100) / 100) : 0;
+    assert.ok(bucket(le) - below >= 2, `the face (p = ${p}) counted in the bucket up to ${le}`);
+    assert.match(after, new RegExp(`facelive_liveness_probability_count\\{app_id="${LIVE.appId}"\\} 3`));
     assert.equal((await globalRegistry.getMetricsAsJSON()).some((m) => m.name.startsWith('facelive_')), false, 'nothing on the global registry');
   });
 
