@@ -1,12 +1,12 @@
 // facelive-detect: runs the engine on the message's image with the form's options (overridable
-// per message via msg.options), writes the contract's 200 body to msg.liveness, and routes it to
-// output 1 on PASS or output 2 on FAIL_ON_n.
+// per message via msg.options, and the liveness threshold via msg.livenessThreshold), writes the
+// contract's 200 body to msg.liveness, and routes it to output 1 on PASS or output 2 on FAIL_ON_n.
 
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../core/options';
 import { requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
-import { buildRequest, readOverrides, type FlagOverrides } from './lib/request';
+import { buildRequest, readLivenessThreshold, readOverrides, type FlagOverrides } from './lib/request';
 import { failStatus, passStatus } from './lib/status';
 
 interface DetectDef extends NodeDef {
@@ -46,8 +46,9 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(node, async (msg) => {
       const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options));
+      const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
       const engine = await config.getEngine();
-      const result = await engine.checkRequest(body);
+      const result = await engine.checkRequest(body, livenessThreshold === undefined ? {} : { livenessThreshold });
       RED.util.setMessageProperty(msg, resultProperty, result, true);
       const pass = result.error_code === null;
       return {

@@ -24,6 +24,18 @@ export function readOverrides(options: unknown): FlagOverrides {
 }
 
 /**
+ * msg.livenessThreshold: a liveness threshold in [0,1] for this message's check over the engine
+ * node's (a camera fleet's calibrated one); undefined when the message has none.
+ */
+export function readLivenessThreshold(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.livenessThreshold to be a number in [0,1].');
+  }
+  return value;
+}
+
+/**
  * The request body for one message. `value` is the image property's value: a Buffer, a string
  * (base64, data URI or http(s) URL), or a whole contract body `{ image, ...flags }` as an http in
  * node delivers it. Precedence: form < body flags < overrides. Types and presence are left to the

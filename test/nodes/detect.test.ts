@@ -71,6 +71,16 @@ describe('facelive-detect node', function () {
     assert.equal(overridden.liveness.data.options.is_attribute, false);
   });
 
+  it('takes msg.livenessThreshold over the engine node\'s threshold (a camera fleet\'s calibrated one)', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', { validate_liveness: true }));
+    const image = await selfieJpeg();
+    const strict = await run('fail', { payload: image, livenessThreshold: 1 });
+    assert.deepEqual([strict.liveness.error_code, strict.liveness.data.liveness.threshold], ['FAIL_ON_1', 1]);
+    const open = await run('pass', { payload: image, livenessThreshold: 0 });
+    assert.deepEqual([open.liveness.error_code, open.liveness.data.liveness.threshold], [null, 0]);
+    assert.equal(open.liveness.data.liveness.probability, strict.liveness.data.liveness.probability);
+  });
+
   it('takes a whole contract body as an http in node delivers it; msg.options still wins', async () => {
     await helper.load([engineNode, detectNode], nodeFlow('facelive-detect'));
     const image = (await twoFaces()).toString('base64');

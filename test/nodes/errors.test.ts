@@ -20,6 +20,7 @@ interface Case {
 const CASES: Case[] = [
   { code: 'INVALID_PAYLOAD', why: 'a flag of the wrong type in msg.options', msg: async () => ({ payload: await selfieJpeg(), options: { is_quality: 'yes' } }) },
   { code: 'INVALID_PAYLOAD', why: 'msg.options not an object', msg: async () => ({ payload: await selfieJpeg(), options: 'validate_quality' }) },
+  { code: 'INVALID_PAYLOAD', why: 'msg.livenessThreshold outside [0,1]', msg: async () => ({ payload: await selfieJpeg(), livenessThreshold: 1.5 }) },
   { code: 'INVALID_PAYLOAD', why: 'a number as the image', msg: async () => ({ payload: 42 }) },
   { code: 'MISSING_PAYLOAD_IMAGE', why: 'no msg.payload', msg: async () => ({ topic: 'no payload' }) },
   { code: 'MISSING_PAYLOAD_IMAGE', why: 'a contract body without image', msg: async () => ({ payload: { is_quality: true } }) },
