@@ -18,6 +18,7 @@ Options:
   --validate-liveness     fail when the face is judged a spoof
   --validate-nface        fail when more than one face is found
   --pack DIR              use another model pack
+  --liveness-threshold T  liveness threshold in [0,1] over the pack's (your cameras' calibrated one)
   --compact               print the JSON on one line
   -h, --help              show this help
 
@@ -62,6 +63,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
         'validate-liveness': { type: 'boolean', default: false },
         'validate-nface': { type: 'boolean', default: false },
         pack: { type: 'string' },
+        'liveness-threshold': { type: 'string' },
         compact: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -79,6 +81,12 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
     io.stderr.write(`Expected one image argument but received ${positionals.length}.\n\n${CHECK_USAGE}`);
     return 1;
   }
+  const thresholdText = values['liveness-threshold'];
+  const threshold = thresholdText === undefined ? undefined : thresholdText.trim() === '' ? NaN : Number(thresholdText);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+    io.stderr.write(`Expected a number in [0,1] for --liveness-threshold but received "${thresholdText}".\n\n${CHECK_USAGE}`);
+    return 1;
+  }
   const options: CheckOptions = {
     is_quality: !values['no-quality'],
     is_attribute: !values['no-attribute'],
@@ -93,7 +101,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   };
   let engine;
   try {
-    engine = await createEngine(values.pack ? { pack: values.pack } : {});
+    engine = await createEngine({ ...(values.pack ? { pack: values.pack } : {}), ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }) });
   } catch (err) {
     io.stderr.write(`facelive: cannot load the model pack: ${(err as Error).message}\n`);
     print(new FaceliveError('INTERNAL_SERVER_ERROR').toJSON());

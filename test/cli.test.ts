@@ -44,6 +44,19 @@ describe('facelive check (CLI)', function () {
     assert.ok(!('attributes' in (json.data as object)));
   });
 
+  it('--liveness-threshold decides the liveness verdict; a value outside [0,1] is a usage error', function () {
+    const selfie = path.join(dir, 'selfie.jpg');
+    const strict = run(['check', selfie, '--validate-liveness', '--no-quality', '--no-attribute', '--liveness-threshold', '1']);
+    const open = run(['check', selfie, '--validate-liveness', '--no-quality', '--no-attribute', '--liveness-threshold', '0']);
+    assert.deepEqual([strict.status, strict.json.error_code, (strict.json.data as { liveness: { threshold: number } }).liveness.threshold], [0, 'FAIL_ON_1', 1]);
+    assert.deepEqual([open.status, open.json.error_code], [0, null]);
+    for (const bad of ['1.5', 'high', '-0.1', '']) {
+      const refused = run(['check', selfie, '--liveness-threshold', bad]);
+      assert.equal(refused.status, 1, bad);
+      assert.match(refused.stderr, /--liveness-threshold/);
+    }
+  });
+
   it('reads the image from standard input with -', async function () {
     const { status, json } = run(['check', '-', '--compact'], await selfieJpeg());
     assert.equal(status, 0);
