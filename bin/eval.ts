@@ -10,7 +10,7 @@ import { writeCalibratedPack } from '../core/eval/calibrate';
 import { DatasetLabelError, readDataset } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { writePlot } from '../core/eval/plot';
-import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
+import { buildReport, formatReport, liveNeededForNewFaces, type CalibrationRule, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
 
 export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
@@ -29,6 +29,8 @@ Options:
   --calibrate            choose the largest threshold whose BPCER <= --target-bpcer ...
   --target-bpcer R       ... (default 0.05) ...
   --out DIR              ... and write a copy of the pack with that threshold to DIR
+  --for-new-faces        with --calibrate: BPCER <= R expected on new live faces of the same cameras
+                         rather than on the calibration faces (needs at least 1/R - 1 live images)
   -h, --help             show this help
 
 Images the engine rejects (no face found, undecodable) are non-responses: counted apart, left out of every rate.
@@ -46,6 +48,7 @@ interface EvalArgs {
   threshold?: number;
   plot?: string;
   targetBpcer?: number;
+  calibrationRule: CalibrationRule;
   out?: string;
 }
 
@@ -71,6 +74,7 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
         plot: { type: 'string' },
         calibrate: { type: 'boolean', default: false },
         'target-bpcer': { type: 'string' },
+        'for-new-faces': { type: 'boolean', default: false },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -81,12 +85,13 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`Expected one data set (a folder or a .csv list) but received ${positionals.length}.`);
-  if (!values.calibrate && (values.out !== undefined || values['target-bpcer'] !== undefined)) {
-    throw new UsageError('--out and --target-bpcer only go with --calibrate.');
+  if (!values.calibrate && (values.out !== undefined || values['target-bpcer'] !== undefined || values['for-new-faces'])) {
+    throw new UsageError('--out, --target-bpcer and --for-new-faces only go with --calibrate.');
   }
   if (values.calibrate && values.out === undefined) throw new UsageError('--calibrate needs --out DIR, the folder for the calibrated pack.');
   const targetBpcer = values.calibrate ? rate('--target-bpcer', values['target-bpcer'], 0.05) : undefined;
   if (targetBpcer === 1) throw new UsageError('Expected --target-bpcer below 1.');
+  if (values['for-new-faces'] && targetBpcer === 0) throw new UsageError('Expected --target-bpcer above 0 with --for-new-faces.');
   return {
     source: positionals[0],
     json: values.json as boolean,
@@ -94,6 +99,7 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
     threshold: rate('--threshold', values.threshold),
     plot: values.plot,
     targetBpcer,
+    calibrationRule: values['for-new-faces'] ? 'new_faces' : 'calibration_faces',
     out: values.out,
   };
 }
@@ -154,7 +160,7 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
       bar.stop();
     }
     report = { pack: { name: engine.pack.name, version: engine.pack.version }, ...buildReport(scored, {
-      species: dataset.species, threshold: args.threshold, targetBpcer: args.targetBpcer,
+      species: dataset.species, threshold: args.threshold, targetBpcer: args.targetBpcer, calibrationRule: args.calibrationRule,
     }) };
     if (args.plot !== undefined) {
       const threshold = report.liveness?.threshold ?? NaN;
@@ -167,10 +173,16 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
     }
     const point = report.liveness?.calibration?.point;
     if (args.out !== undefined) {
-      if (!point || !report.liveness) throw new Error('Cannot calibrate: the set has no scored live image.');
+      if (!point || !report.liveness) {
+        throw new Error(args.calibrationRule === 'new_faces' && report.liveness
+          ? `Cannot calibrate for new faces at BPCER ${args.targetBpcer}: it needs at least ${liveNeededForNewFaces(args.targetBpcer as number)} scored live images, the set has ${report.liveness.counts.live.scored}.`
+          : 'Cannot calibrate: the set has no scored live image.');
+      }
       const counts = report.liveness.counts;
       const files = await writeCalibratedPack(engine.pack.dir, args.out, point, {
         target_bpcer: args.targetBpcer as number,
+        rule: args.calibrationRule,
+        expected_bpcer: report.liveness.calibration?.expected_bpcer ?? null,
         live: counts.live.scored,
         attacks: counts.attack.scored,
         data: path.basename(path.resolve(args.source)),

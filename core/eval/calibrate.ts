@@ -5,9 +5,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack, validateManifest } from '../models/manifest';
 import type { SearchPoint } from './metrics';
+import type { CalibrationRule } from './report';
 
 export interface CalibrationRecord {
   readonly target_bpcer: number;
+  /** 'calibration_faces': BPCER <= target on the calibration faces; 'new_faces': expected on new faces. */
+  readonly rule: CalibrationRule;
+  /** BPCER to expect on new live faces of the same cameras, (r + 1) / (n + 1). */
+  readonly expected_bpcer: number | null;
   /** BPCER and APCERs the threshold gave on the calibration data. */
   readonly bpcer: number;
   readonly apcer_max: number;

@@ -278,6 +278,24 @@ export function calibrateThreshold(samples: readonly ScoredSample[], targetBpcer
 }
 
 /**
+ * Calibration for new faces: the largest threshold whose expected BPCER on new live faces of the same
+ * cameras, (r + 1) / (n + 1) with r of the n live scores below it, is at most the target (the
+ * split-conformal rule). It is the (r + 1)-th lowest live score for r = floor(target (n + 1)) - 1, so
+ * it needs n >= 1 / target - 1 live samples; null with fewer (or none).
+ */
+export function calibrateThresholdForNewFaces(samples: readonly ScoredSample[], targetBpcer: number): SearchPoint | null {
+  if (!(targetBpcer > 0 && targetBpcer < 1)) {
+    throw new TypeError(`Expected a rate in (0,1) for targetBpcer but received ${String(targetBpcer)}.`);
+  }
+  const live = samples.flatMap((s) => (s.label === 'live' && s.score !== null ? [s.score] : [])).sort((a, b) => a - b);
+  const r = Math.floor(targetBpcer * (live.length + 1) + 1e-9) - 1;
+  if (live.length === 0 || r < 0) return null;
+  const threshold = live[r]!;
+  const point = operatingPoint(samples, threshold);
+  return { threshold, apcer: point.apcer_pooled, apcer_max: point.apcer_max, bpcer: point.bpcer };
+}
+
+/**
  * BPCER to expect on new live faces of the same cameras at a threshold calibrated on these live scores.
  * A calibrated threshold is the (r + 1)-th lowest of n live scores (r of them below it), and a new live
  * face from the same cameras ranks anywhere among them alike, so it falls below with chance

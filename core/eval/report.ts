@@ -4,7 +4,8 @@
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
 import type { Counts, Eer, FlagMetrics, OperatingPoint, ScoredSample, SearchPoint } from './metrics';
 import {
-  bpcerAtApcer, calibrateThreshold, countSamples, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, operatingPoint,
+  bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, countSamples, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics,
+  operatingPoint,
 } from './metrics';
 import type { ScoredSet } from './score';
 
@@ -29,10 +30,17 @@ export interface LivenessReport {
   /** Keyed by APCER target ("0.01", "0.05"): BPCER at max-over-species APCER <= target; null without both classes. */
   readonly bpcer_at_apcer: Record<string, SearchPoint | null>;
   /**
-   * Present with --calibrate: the largest threshold whose BPCER <= target_bpcer, and the BPCER that
-   * threshold should give on new live faces of the same cameras (null without a scored live image).
+   * Present with --calibrate: the largest threshold whose BPCER <= target_bpcer, on the calibration
+   * faces themselves (rule 'calibration_faces') or as expected on new live faces of the same cameras
+   * (rule 'new_faces'), and the BPCER that threshold should give on new live faces (null without a
+   * threshold: no scored live image, or too few for the new-faces rule).
    */
-  readonly calibration?: { readonly target_bpcer: number; readonly point: SearchPoint | null; readonly expected_bpcer: number | null };
+  readonly calibration?: {
+    readonly target_bpcer: number;
+    readonly rule: CalibrationRule;
+    readonly point: SearchPoint | null;
+    readonly expected_bpcer: number | null;
+  };
 }
 
 /** Precision and recall of one flag group (attributes, quality problems). */
@@ -60,6 +68,8 @@ export interface ReportOptions {
   readonly threshold?: number;
   /** Adds the calibration section. */
   readonly targetBpcer?: number;
+  /** Which rule the calibration follows; defaults to 'calibration_faces'. */
+  readonly calibrationRule?: CalibrationRule;
 }
 
 function nonResponses(samples: readonly { error?: string }[]): NonResponses {
@@ -73,9 +83,17 @@ function nonResponses(samples: readonly { error?: string }[]): NonResponses {
   return { total, by_code };
 }
 
-function calibration(live: readonly ScoredSample[], targetBpcer: number): NonNullable<LivenessReport['calibration']> {
-  const point = calibrateThreshold(live, targetBpcer);
-  return { target_bpcer: targetBpcer, point, expected_bpcer: point ? expectedBpcerOnNewFaces(live, point.threshold) : null };
+/** 'calibration_faces': BPCER <= target on the faces calibrated on; 'new_faces': expected BPCER <= target on new faces. */
+export type CalibrationRule = 'calibration_faces' | 'new_faces';
+
+function calibration(live: readonly ScoredSample[], targetBpcer: number, rule: CalibrationRule): NonNullable<LivenessReport['calibration']> {
+  const point = rule === 'new_faces' ? calibrateThresholdForNewFaces(live, targetBpcer) : calibrateThreshold(live, targetBpcer);
+  return { target_bpcer: targetBpcer, rule, point, expected_bpcer: point ? expectedBpcerOnNewFaces(live, point.threshold) : null };
+}
+
+/** Live images the new-faces rule needs for a target: (r + 1) / (n + 1) <= target with r = 0. */
+export function liveNeededForNewFaces(targetBpcer: number): number {
+  return Math.ceil(1 / targetBpcer - 1 - 1e-9);
 }
 
 export function buildReport(scored: ScoredSet, options: ReportOptions = {}): EvalReport {
@@ -94,7 +112,7 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
       at_threshold: atThreshold,
       eer: equalErrorRate(live),
       bpcer_at_apcer,
-      ...(options.targetBpcer === undefined ? {} : { calibration: calibration(live, options.targetBpcer) }),
+      ...(options.targetBpcer === undefined ? {} : { calibration: calibration(live, options.targetBpcer, options.calibrationRule ?? 'calibration_faces') }),
     };
   }
   for (const group of FLAG_GROUPS) {
@@ -149,7 +167,9 @@ export function formatReport(report: EvalReport): string {
     }
     if (l.calibration) {
       const p = l.calibration.point;
-      out.push(`Calibrated for BPCER <= ${pct(l.calibration.target_bpcer)}: ${p ? `threshold ${num(p.threshold)}, BPCER ${pct(p.bpcer)}, max APCER ${pct(p.apcer_max)}` : 'n/a (no scored live image)'}`);
+      const forNew = l.calibration.rule === 'new_faces';
+      const missing = forNew ? `n/a (needs at least ${liveNeededForNewFaces(l.calibration.target_bpcer)} scored live images for this target)` : 'n/a (no scored live image)';
+      out.push(`Calibrated for BPCER <= ${pct(l.calibration.target_bpcer)}${forNew ? ' expected on new faces' : ''}: ${p ? `threshold ${num(p.threshold)}, BPCER ${pct(p.bpcer)}, max APCER ${pct(p.apcer_max)}` : missing}`);
       if (p && l.calibration.expected_bpcer !== null) {
         out.push(`Expected BPCER on new live faces of the same cameras: ${pct(l.calibration.expected_bpcer)} (from ${c.live.scored} live images; more bring it closer to the target)`);
       }

@@ -158,6 +158,18 @@ describe('facelive eval (bin/eval)', function () {
     }
     assert.match(stderr, /Calibrated pack written/);
 
+    const forNew = await evalCli([dir, '--json', '--calibrate', '--target-bpcer', '0.34', '--for-new-faces', '--out', path.join(dir, 'pack-new')]);
+    assert.equal(forNew.code, 0, forNew.stderr);
+    const strict = (JSON.parse(forNew.stdout) as EvalReport).liveness?.calibration;
+    assert.equal(strict?.rule, 'new_faces');
+    assert.ok(strict?.point && strict.expected_bpcer !== null && strict.expected_bpcer <= 0.34, 'expected BPCER on new faces meets the target');
+    assert.ok(strict.point.threshold <= point.threshold, 'the new-faces threshold is no higher');
+    const written = JSON.parse(await fs.readFile(path.join(dir, 'pack-new', 'manifest.json'), 'utf8'));
+    assert.deepEqual([written.liveness.calibration.rule, written.liveness.threshold], ['new_faces', strict.point.threshold]);
+    const tooFew = await evalCli([dir, '--calibrate', '--target-bpcer', '0.001', '--for-new-faces', '--out', path.join(dir, 'pack-none')]);
+    assert.equal(tooFew.code, 1);
+    assert.match(tooFew.stderr, /needs at least 999 scored live images/);
+
     const recheck = await evalCli([dir, '--json', '--pack', out]);
     const l = (JSON.parse(recheck.stdout) as EvalReport).liveness;
     assert.equal(l?.threshold, point.threshold);

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  bpcerAtApcer, calibrateThreshold, countSamples, detCurve, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, flagNonResponses,
+  bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, countSamples, detCurve, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, flagNonResponses,
   operatingPoint, type FlagSample, type ScoredSample,
 } from '../../core/eval/metrics';
 
@@ -175,6 +175,41 @@ describe('eval/metrics', () => {
         sum += pool.filter((v) => v < point.threshold).length / pool.length;
       }
       assert.ok(Math.abs(sum / draws - 2 / 21) < 0.01, `mean BPCER on new faces ${sum / draws}`);
+    });
+  });
+
+  describe('calibrateThresholdForNewFaces', () => {
+    it('takes the (r + 1)-th lowest live score with (r + 1) / (n + 1) <= target, and null below 1 / target - 1 live scores', () => {
+      // 5 scored live (0.3, 0.6, 0.6, 0.8, 0.9): at 0.34, r = floor(0.34 * 6) - 1 = 1, the 2nd lowest.
+      const at34 = calibrateThresholdForNewFaces(SAMPLES, 0.34);
+      assert.ok(at34);
+      close(at34.threshold, 0.6);
+      close(at34.bpcer, 0.2);
+      close(at34.apcer_max, 2 / 3);
+      close(calibrateThresholdForNewFaces(SAMPLES, 1 / 6)!.threshold, 0.3, 'r = 0 at exactly 1 / (n + 1)');
+      assert.equal(calibrateThresholdForNewFaces(SAMPLES, 0.16), null, '5 live scores cannot promise under 1 / 6');
+      assert.equal(calibrateThresholdForNewFaces([attack('print', 0.2)], 0.5), null);
+      assert.throws(() => calibrateThresholdForNewFaces(SAMPLES, 0), TypeError);
+    });
+
+    it('keeps the mean BPCER on new live faces at or under the target, where the other rule does not', () => {
+      let seed = 11;
+      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const all = Array.from({ length: 3000 }, (_, i) => (i + 0.5) / 3000);
+      const mean = { newFaces: 0, calibrationFaces: 0 };
+      const draws = 400;
+      for (let d = 0; d < draws; d++) {
+        const pool = all.slice();
+        const drawn: ScoredSample[] = [];
+        for (let k = 0; k < 50; k++) drawn.push(live(pool.splice(Math.floor(random() * pool.length), 1)[0]!));
+        const strict = calibrateThresholdForNewFaces(drawn, 0.05)!;
+        const loose = calibrateThreshold(drawn, 0.05)!;
+        mean.newFaces += pool.filter((v) => v < strict.threshold).length / pool.length / draws;
+        mean.calibrationFaces += pool.filter((v) => v < loose.threshold).length / pool.length / draws;
+      }
+      // 50 faces at 5 %: r = 1 (2 / 51, 3.9 %) against r = 2 (3 / 51, 5.9 %).
+      assert.ok(Math.abs(mean.newFaces - 2 / 51) < 0.006 && mean.newFaces <= 0.05, `new-faces rule ${mean.newFaces}`);
+      assert.ok(Math.abs(mean.calibrationFaces - 3 / 51) < 0.006 && mean.calibrationFaces > 0.05, `calibration-faces rule ${mean.calibrationFaces}`);
     });
   });
 

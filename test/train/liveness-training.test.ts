@@ -110,6 +110,9 @@ from liveness_calibration import calibrated_threshold, simulate
 # The same threshold as core/eval/metrics.ts calibrateThreshold on these live scores (its unit test).
 assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.2) == 0.6
 assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.05) == 0.3
+# --for-new-faces: calibrateThresholdForNewFaces's unit test.
+assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.34, 'new_faces') == 0.6
+assert calibrated_threshold(np.array([0.9, 0.8, 0.6, 0.6, 0.3]), 0.16, 'new_faces') is None
 rng = np.random.default_rng(1)
 scores, sources, labels = [], [], []
 for s in range(8):
@@ -122,6 +125,9 @@ low = next(r for r in result['sources'] if r['source'] == 'cam7')
 assert low['held_out_bpcer'] == 1.0, low
 assert abs(low['calibrated_bpcer'] - 2 / 21) < 0.03 and low['calibrated_apcer'] == 0.0, low
 assert result['summary']['sources'] == 8
+strict = simulate(np.array(scores), {'sources': sources, 'labels': labels}, [20], [0.05], 200, rules=('new_faces',))[0]
+low = next(r for r in strict['sources'] if r['source'] == 'cam7')
+assert abs(low['calibrated_bpcer'] - 1 / 21) < 0.03, low
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
