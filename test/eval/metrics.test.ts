@@ -19,6 +19,22 @@ const SAMPLES: ScoredSample[] = [
 ];
 const SPECIES = ['print', 'replay', 'other'];
 
+/**
+ * Seeded draws without replacement from n evenly spread live scores in (0,1): each call returns k
+ * drawn scores and the pool of the others (the "new faces").
+ */
+function liveDraws(seed: number, n: number): (k: number) => { drawn: number[]; pool: number[] } {
+  let state = seed;
+  const random = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const all = Array.from({ length: n }, (_, i) => (i + 0.5) / n);
+  return (k) => {
+    const pool = all.slice();
+    const drawn: number[] = [];
+    for (let i = 0; i < k; i++) drawn.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+    return { drawn, pool };
+  };
+}
+
 function close(actual: number, expected: number, message?: string): void {
   assert.ok(Math.abs(actual - expected) < 1e-12, `${message ?? ''} expected ${expected}, got ${actual}`);
 }
@@ -160,15 +176,11 @@ describe('eval/metrics', () => {
     it('matches the rate new live faces meet, drawn from the same scores', () => {
       // Calibrate on 20 of 2,000 evenly spread live scores (target 5 %: the 2nd lowest of the 20), many
       // times; the mean BPCER on the other 1,980 approaches 2 / 21, not the 5 % the 20 faces show.
-      let seed = 7;
-      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-      const all = Array.from({ length: 2000 }, (_, i) => (i + 0.5) / 2000);
+      const draw = liveDraws(7, 2000);
       let sum = 0;
       const draws = 400;
       for (let d = 0; d < draws; d++) {
-        const pool = all.slice();
-        const drawn: number[] = [];
-        for (let k = 0; k < 20; k++) drawn.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+        const { drawn, pool } = draw(20);
         const point = calibrateThreshold(drawn.map(live), 0.05);
         assert.ok(point);
         close(expectedBpcerOnNewFaces(drawn.map(live), point.threshold), 2 / 21);
@@ -193,15 +205,12 @@ describe('eval/metrics', () => {
     });
 
     it('keeps the mean BPCER on new live faces at or under the target, where the other rule does not', () => {
-      let seed = 11;
-      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-      const all = Array.from({ length: 3000 }, (_, i) => (i + 0.5) / 3000);
+      const draw = liveDraws(11, 3000);
       const mean = { newFaces: 0, calibrationFaces: 0 };
       const draws = 400;
       for (let d = 0; d < draws; d++) {
-        const pool = all.slice();
-        const drawn: ScoredSample[] = [];
-        for (let k = 0; k < 50; k++) drawn.push(live(pool.splice(Math.floor(random() * pool.length), 1)[0]!));
+        const { pool, ...rest } = draw(50);
+        const drawn = rest.drawn.map(live);
         const strict = calibrateThresholdForNewFaces(drawn, 0.05)!;
         const loose = calibrateThreshold(drawn, 0.05)!;
         mean.newFaces += pool.filter((v) => v < strict.threshold).length / pool.length / draws;
