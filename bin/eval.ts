@@ -28,7 +28,8 @@ Options:
   --plot FILE            write a DET curve and score histograms to FILE (.png or .svg)
   --calibrate            choose the largest threshold whose BPCER <= --target-bpcer ...
   --target-bpcer R       ... (default 0.05) ...
-  --out DIR              ... and write a copy of the pack with that threshold to DIR
+  --out DIR              ... and write a copy of the pack with that threshold to DIR (without it, the
+                         threshold is printed: a credential's livenessThreshold, or check --liveness-threshold)
   --for-new-faces        with --calibrate: BPCER <= R expected on new live faces of the same cameras
                          rather than on the calibration faces (needs at least 1/R - 1 live images)
   -h, --help             show this help
@@ -88,7 +89,6 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
   if (!values.calibrate && (values.out !== undefined || values['target-bpcer'] !== undefined || values['for-new-faces'])) {
     throw new UsageError('--out, --target-bpcer and --for-new-faces only go with --calibrate.');
   }
-  if (values.calibrate && values.out === undefined) throw new UsageError('--calibrate needs --out DIR, the folder for the calibrated pack.');
   const targetBpcer = values.calibrate ? rate('--target-bpcer', values['target-bpcer'], 0.05) : undefined;
   if (targetBpcer === 1) throw new UsageError('Expected --target-bpcer below 1.');
   if (values['for-new-faces'] && targetBpcer === 0) throw new UsageError('Expected --target-bpcer above 0 with --for-new-faces.');
@@ -172,6 +172,9 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
       notes.push(`Plot written to ${args.plot}.`);
     }
     const point = report.liveness?.calibration?.point;
+    if (args.out === undefined && point) {
+      notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack.`);
+    }
     if (args.out !== undefined) {
       if (!point || !report.liveness) {
         throw new Error(args.calibrationRule === 'new_faces' && report.liveness

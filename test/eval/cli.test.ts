@@ -158,6 +158,11 @@ describe('facelive eval (bin/eval)', function () {
     }
     assert.match(stderr, /Calibrated pack written/);
 
+    // Without --out: the threshold is printed for a credential or a check, and nothing is written.
+    const printed = await evalCli([dir, '--calibrate', '--target-bpcer', '0.34']);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, new RegExp(`Calibrated threshold ${point.threshold}: give it to the checks`));
+
     const forNew = await evalCli([dir, '--json', '--calibrate', '--target-bpcer', '0.34', '--for-new-faces', '--out', path.join(dir, 'pack-new')]);
     assert.equal(forNew.code, 0, forNew.stderr);
     const strict = (JSON.parse(forNew.stdout) as EvalReport).liveness?.calibration;
@@ -215,7 +220,7 @@ describe('facelive eval (bin/eval)', function () {
 
   it('answers usage errors with exit code 2', async () => {
     assert.equal((await evalCli([])).code, 2);
-    assert.equal((await evalCli([dir, '--calibrate'])).code, 2);
+    assert.equal((await evalCli([dir, '--for-new-faces'])).code, 2);
     assert.equal((await evalCli([dir, '--out', dir])).code, 2);
     assert.equal((await evalCli([dir, '--calibrate', '--target-bpcer', '2', '--out', dir])).code, 2);
     assert.equal((await evalCli([path.join(dir, 'missing')])).code, 1);
