@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
+import { isLivenessThreshold } from '../core/thresholds';
 
 export const CHECK_USAGE = `Usage: facelive check <file|url|-> [options]
 
@@ -83,7 +84,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   }
   const thresholdText = values['liveness-threshold'];
   const threshold = thresholdText === undefined ? undefined : thresholdText.trim() === '' ? NaN : Number(thresholdText);
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+  if (threshold !== undefined && !isLivenessThreshold(threshold)) {
     io.stderr.write(`Expected a number in [0,1] for --liveness-threshold but received "${thresholdText}".\n\n${CHECK_USAGE}`);
     return 1;
   }

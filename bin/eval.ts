@@ -10,7 +10,8 @@ import { writeCalibratedPack } from '../core/eval/calibrate';
 import { DatasetLabelError, readDataset } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { writePlot } from '../core/eval/plot';
-import { buildReport, formatReport, liveNeededForNewFaces, type CalibrationRule, type EvalReport } from '../core/eval/report';
+import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
+import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
 
 export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]

@@ -22,10 +22,13 @@ const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_K
  * credential); `where` names it in the TypeError.
  */
 export function checkLivenessThreshold(value: unknown, where: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new TypeError(`Expected a number in [0,1] for ${where} but received ${String(value)}.`);
-  }
+  if (!isLivenessThreshold(value)) throw new TypeError(`Expected a number in [0,1] for ${where} but received ${String(value)}.`);
   return value;
+}
+
+/** Whether a value can be a liveness threshold: a finite number in [0,1]. */
+export function isLivenessThreshold(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
 }
 
 export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {

@@ -4,8 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack, validateManifest } from '../models/manifest';
-import type { SearchPoint } from './metrics';
-import type { CalibrationRule } from './report';
+import type { CalibrationRule, SearchPoint } from './metrics';
 
 export interface CalibrationRecord {
   readonly target_bpcer: number;

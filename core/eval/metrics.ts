@@ -277,6 +277,14 @@ export function calibrateThreshold(samples: readonly ScoredSample[], targetBpcer
   return { threshold: best.threshold, apcer: best.apcer, apcer_max: best.apcer_max, bpcer: best.bpcer };
 }
 
+/** 'calibration_faces': BPCER <= target on the faces calibrated on; 'new_faces': expected BPCER <= target on new faces. */
+export type CalibrationRule = 'calibration_faces' | 'new_faces';
+
+/** Live samples the new-faces rule needs for a target: (r + 1) / (n + 1) <= target with r = 0. */
+export function liveNeededForNewFaces(targetBpcer: number): number {
+  return Math.ceil(1 / targetBpcer - 1 - 1e-9);
+}
+
 /**
  * Calibration for new faces: the largest threshold whose expected BPCER on new live faces of the same
  * cameras, (r + 1) / (n + 1) with r of the n live scores below it, is at most the target (the

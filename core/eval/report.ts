@@ -2,10 +2,10 @@
 // object (JSON: NaN and Infinity become null) and as a text table.
 
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
-import type { Counts, Eer, FlagMetrics, OperatingPoint, ScoredSample, SearchPoint } from './metrics';
+import type { CalibrationRule, Counts, Eer, FlagMetrics, OperatingPoint, ScoredSample, SearchPoint } from './metrics';
 import {
   bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, countSamples, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics,
-  operatingPoint,
+  liveNeededForNewFaces, operatingPoint,
 } from './metrics';
 import type { ScoredSet } from './score';
 
@@ -83,17 +83,9 @@ function nonResponses(samples: readonly { error?: string }[]): NonResponses {
   return { total, by_code };
 }
 
-/** 'calibration_faces': BPCER <= target on the faces calibrated on; 'new_faces': expected BPCER <= target on new faces. */
-export type CalibrationRule = 'calibration_faces' | 'new_faces';
-
 function calibration(live: readonly ScoredSample[], targetBpcer: number, rule: CalibrationRule): NonNullable<LivenessReport['calibration']> {
   const point = rule === 'new_faces' ? calibrateThresholdForNewFaces(live, targetBpcer) : calibrateThreshold(live, targetBpcer);
   return { target_bpcer: targetBpcer, rule, point, expected_bpcer: point ? expectedBpcerOnNewFaces(live, point.threshold) : null };
-}
-
-/** Live images the new-faces rule needs for a target: (r + 1) / (n + 1) <= target with r = 0. */
-export function liveNeededForNewFaces(targetBpcer: number): number {
-  return Math.ceil(1 / targetBpcer - 1 - 1e-9);
 }
 
 export function buildReport(scored: ScoredSet, options: ReportOptions = {}): EvalReport {

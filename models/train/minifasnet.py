@@ -4,6 +4,8 @@ layout with a squeeze-and-excitation module in the last block of each residual s
 
 Input: [N, 3, 80, 80] float, BGR channel order, raw 0..255 values. Output: 3 logits (class 1 = live).
 """
+import copy
+
 import torch
 import torch.nn as nn
 
@@ -129,7 +131,6 @@ class MaxPReLU(nn.Module):
 
 def served(model):
     """A copy of the model for export with every PReLU as MaxPReLU (a PReLU with a slope above 1 is kept)."""
-    import copy
     out = copy.deepcopy(model).eval()
 
     def swap(module):

@@ -3,6 +3,7 @@
 
 import { FaceliveError } from '../../core/errors';
 import { OPTION_NAMES, type CheckOptions } from '../../core/options';
+import { isLivenessThreshold } from '../../core/thresholds';
 
 export type FlagOverrides = Partial<Record<keyof CheckOptions, unknown>>;
 
@@ -29,9 +30,7 @@ export function readOverrides(options: unknown): FlagOverrides {
  */
 export function readLivenessThreshold(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.livenessThreshold to be a number in [0,1].');
-  }
+  if (!isLivenessThreshold(value)) throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.livenessThreshold to be a number in [0,1].');
   return value;
 }
 
