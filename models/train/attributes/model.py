@@ -14,13 +14,14 @@ class AttributeNet(nn.Module):
         if size % 16:
             raise ValueError(f"crop size {size} is not a multiple of 16")
         self.features = nn.Sequential(
-            block(3, 16, stride=2),            # size / 2
-            block(16, 32, stride=2),           # size / 4
-            block(32, 32), nn.MaxPool2d(2),    # size / 8
-            block(32, 64), nn.MaxPool2d(2),    # size / 16 (6x6 at 96): keeps where on the face a cue is
+            block(3, 24, stride=2),            # size / 2
+            block(24, 48, stride=2),           # size / 4
+            block(48, 48), nn.MaxPool2d(2),    # size / 8
+            block(48, 96), block(96, 96),      # a second block at this scale: the mask and eyeglasses cues
+            nn.MaxPool2d(2),                   # size / 16 (6x6 at 96): keeps where on the face a cue is
         )
         grid = size // 16
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * grid * grid, labels))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(96 * grid * grid, labels))
 
     def forward(self, x):
         return self.head(self.features(x))

@@ -26,8 +26,9 @@ from model import AttributeNet, Calibrated  # noqa: E402
 
 MEAN = 127.5
 STD = 127.5
-# Held-out false-alarm rate the thresholds aim for (the KYC requirement: at most 5 %).
-TARGET_FAR = 0.05
+# Held-out false-alarm rate the thresholds aim for. The KYC requirement is at most 5 %; every false
+# alarm turns a real customer away, so the thresholds aim lower where recall allows it (model card).
+TARGET_FAR = 0.03
 PARITY_TOLERANCE = 1e-4
 
 
