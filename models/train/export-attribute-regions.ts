@@ -1,11 +1,13 @@
 // Exports landmark-aligned face crops for attribute training: runs the engine's own detector and 68
 // landmarks on every image of labelled folders (attr_<name>/, attr_none/, live/), aligns the primary
 // face exactly as the runtime check does, and (with --synth) adds seeded synthetic attributes drawn on
-// uncovered faces (and sunglasses on some real masked or capped faces). Writes crops.u8
-// (N x size x size x 3 bytes) and index.tsv to --out, never an image.
+// uncovered faces (and sunglasses on some real masked or capped faces; with --draw-on-clear-glasses,
+// anything on faces that wear only clear glasses too, and drawn sunglasses replace their clear label).
+// Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
 //
 //   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size N] \
-//       [--labels models/train/attributes/label-corrections.tsv] DATA_DIR...
+//       [--labels models/train/attributes/label-corrections.tsv]... [--draw-on-clear-glasses] DATA_DIR...
+//   (several --labels files: the first rule naming a file wins, so list the overriding file first)
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -33,10 +35,10 @@ const HEADWEAR_TOO = 0.25;
 /** How often a real masked or capped face also gets drawn sunglasses (with --synth). */
 const SUNGLASSES_ON_REAL = 0.35;
 
-interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string; dirs: string[]; pack: string }
+interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string[]; drawOnClearGlasses: boolean; dirs: string[]; pack: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: '', dirs: [], pack: DEFAULT_PACK_DIR };
+  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: [], drawOnClearGlasses: false, dirs: [], pack: DEFAULT_PACK_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -46,10 +48,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = Number(next());
     else if (a === '--pack') args.pack = next();
     else if (a === '--size') args.size = Number(next());
-    else if (a === '--labels') args.labels = next();
+    else if (a === '--labels') args.labels.push(next());
+    else if (a === '--draw-on-clear-glasses') args.drawOnClearGlasses = true;
     else args.dirs.push(a);
   }
-  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv] DATA_DIR...');
+  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv]... [--draw-on-clear-glasses] DATA_DIR...');
   return args;
 }
 
@@ -87,6 +90,12 @@ function drawKinds(rng: () => number): SyntheticKind[] {
   const kind = drawKind(rng);
   if (kind === 'cap' || kind === 'veil' || rng() >= HEADWEAR_TOO) return [kind];
   return [kind, rng() < 0.7 ? 'cap' : 'veil'];
+}
+
+/** Labels of a face after drawing: its real ones and the drawn ones; drawn sunglasses cover clear glasses. */
+export function drawnLabels(real: readonly string[], kinds: readonly SyntheticKind[]): string[] {
+  const kept = kinds.includes('sunglasses') ? real.filter((l) => l !== 'eyeglasses') : real;
+  return [...new Set([...kept, ...kinds.map((k) => SYNTH_LABEL[k])])];
 }
 
 class Exporter {
@@ -129,7 +138,7 @@ async function main(): Promise<void> {
   const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
   const missed: Record<string, number> = {};
   const seen: Record<string, number> = {};
-  const corrections: LabelCorrections | null = args.labels ? readLabelCorrections(args.labels, LABELS) : null;
+  const corrections: LabelCorrections | null = args.labels.length > 0 ? readLabelCorrections(args.labels, LABELS) : null;
   let excluded = 0;
   try {
     for (const dir of args.dirs) {
@@ -159,7 +168,9 @@ async function main(): Promise<void> {
           exporter.add(raster, points, file, source, real, '', 0);
           const rng = seededRandom(hashSeed(file, args.seed));
           const draws: SyntheticKind[][] = [];
-          if (real.length === 0) for (let k = 0; k < args.synth; k++) draws.push(drawKinds(rng));
+          // Uncovered faces are drawn on; with --draw-on-clear-glasses, faces with only clear glasses too.
+          const drawable = real.length === 0 || (args.drawOnClearGlasses && real.every((l) => l === 'eyeglasses'));
+          if (drawable) for (let k = 0; k < args.synth; k++) draws.push(drawKinds(rng));
           else if ((real.includes('mask') || real.includes('hat')) && !real.includes('sunglasses') && args.synth > 0 && rng() < SUNGLASSES_ON_REAL) draws.push(['sunglasses']);
           for (const kinds of draws) {
             const seed = Math.floor(rng() * 2 ** 31);
@@ -168,7 +179,8 @@ async function main(): Promise<void> {
             const again = await exporter.landmarks(drawn);
             const what = kinds.join('+');
             if (!again) { missed[`${key}+${what}`] = (missed[`${key}+${what}`] ?? 0) + 1; continue; }
-            exporter.add(drawn, again, file, source, [...real, ...kinds.map((k) => SYNTH_LABEL[k])], what, seed);
+            const labels = args.drawOnClearGlasses ? drawnLabels(real, kinds) : [...real, ...kinds.map((k) => SYNTH_LABEL[k])];
+            exporter.add(drawn, again, file, source, labels, what, seed);
           }
         }
         console.log(`${dir}/${folder}: ${seen[`${path.basename(dir)}/${folder}`] ?? 0} images, ${missed[`${path.basename(dir)}/${folder}`] ?? 0} without a face`);
@@ -182,7 +194,8 @@ async function main(): Promise<void> {
   const unused = corrections?.unused() ?? [];
   if (unused.length > 0) console.warn(`label corrections that matched no file: ${unused.join(', ')}`);
   writeFileSync(path.join(args.out, 'meta.json'), JSON.stringify({ size, rule, labels: LABELS, seed: args.seed, synth: args.synth, perSource: args.perSource,
-    labelCorrections: args.labels ? path.basename(args.labels) : null, excluded, seen, missed }, null, 2));
+    labelCorrections: args.labels.length > 0 ? args.labels.map((f) => path.basename(f)) : null, drawOnClearGlasses: args.drawOnClearGlasses,
+    excluded, seen, missed }, null, 2));
   console.log(JSON.stringify({ seen, missed }));
 }
 

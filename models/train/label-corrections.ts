@@ -1,4 +1,4 @@
-// Reads the label corrections of the attribute training data (models/train/attributes/label-corrections.tsv):
+// Reads the label corrections of the attribute training data (models/train/attributes/label-corrections*.tsv):
 // photos whose folder label was found wrong by eye get the labels written there, or are left out.
 
 import { readFileSync } from 'node:fs';
@@ -13,9 +13,27 @@ export interface LabelCorrections {
   unused(): string[];
 }
 
-/** Parses the TSV: path (a trailing * matches a prefix), labels (comma-separated, none or exclude), note. */
-export function readLabelCorrections(tsvPath: string, known: readonly string[]): LabelCorrections {
+/**
+ * Parses the TSVs, in order: path (a trailing * matches a prefix), labels (comma-separated, none or
+ * exclude), note. The first rule naming a file wins, so an earlier file overrides a later one.
+ */
+export function readLabelCorrections(tsvPaths: string | readonly string[], known: readonly string[]): LabelCorrections {
   const rules: { pattern: string; prefix: boolean; correction: Correction; hits: number }[] = [];
+  for (const tsvPath of typeof tsvPaths === 'string' ? [tsvPaths] : tsvPaths) readRules(tsvPath, known, rules);
+  return {
+    of(file) {
+      const rule = rules.find((r) => (r.prefix ? file.startsWith(r.pattern) : file === r.pattern));
+      if (!rule) return undefined;
+      rule.hits++;
+      return rule.correction;
+    },
+    // A rule repeated by an earlier file never matches; it is overridden, not stale.
+    unused: () => rules.filter((r, i) => r.hits === 0 && !rules.slice(0, i).some((e) => e.pattern === r.pattern && e.prefix === r.prefix))
+      .map((r) => r.pattern + (r.prefix ? '*' : '')),
+  };
+}
+
+function readRules(tsvPath: string, known: readonly string[], rules: { pattern: string; prefix: boolean; correction: Correction; hits: number }[]): void {
   readFileSync(tsvPath, 'utf8').split('\n').forEach((line, i) => {
     if (line.trim() === '' || line.startsWith('#')) return;
     const [pattern, labels] = line.split('\t');
@@ -31,13 +49,4 @@ export function readLabelCorrections(tsvPath: string, known: readonly string[]):
     const prefix = pattern.endsWith('*');
     rules.push({ pattern: prefix ? pattern.slice(0, -1) : pattern, prefix, correction, hits: 0 });
   });
-  return {
-    of(file) {
-      const rule = rules.find((r) => (r.prefix ? file.startsWith(r.pattern) : file === r.pattern));
-      if (!rule) return undefined;
-      rule.hits++;
-      return rule.correction;
-    },
-    unused: () => rules.filter((r) => r.hits === 0).map((r) => r.pattern + (r.prefix ? '*' : '')),
-  };
 }

@@ -56,6 +56,23 @@ describe('attribute training toolchain (smoke)', function () {
     const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')) as { size: number };
     assert.equal(statSync(path.join(out, 'crops.u8')).size, (index.length - 1) * meta.size * meta.size * 3);
 
+    // The second-pass recipe: an overriding corrections file listed first (it brings the excluded face
+    // back), and faces with only clear glasses drawn on, drawn sunglasses replacing their clear label.
+    const override = path.join(dir, 'override.tsv');
+    writeFileSync(override, `data/live/${first}__b.jpg\tnone\tuncovered after all\n`);
+    const out2 = path.join(dir, 'export2');
+    const exported2 = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out2, '--synth', '3', '--seed', '5',
+      '--labels', override, '--labels', corrections, '--draw-on-clear-glasses', data], { encoding: 'utf8' });
+    assert.equal(exported2.status, 0, exported2.stderr);
+    const rows2 = readFileSync(path.join(out2, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split('\t'));
+    assert.equal(rows2.filter((row) => row[8] === '').length, 6, 'the earlier file overrides the later one: no face left out');
+    const glassesDrawn = rows2.filter((row) => row[1]!.startsWith(`data/live/${second}__`) && row[8] !== '');
+    assert.ok(glassesDrawn.length >= 4, `the clear-glasses faces are drawn on (${glassesDrawn.length})`);
+    for (const row of glassesDrawn) {
+      const sunglassesDrawn = row[8]!.split('+').includes('sunglasses');
+      assert.equal(row[7], sunglassesDrawn ? '0' : '1', `clear glasses kept unless sunglasses were drawn over them (${row[8]})`);
+    }
+
     const onnx = path.join(dir, 'attributes.onnx');
     const report = path.join(dir, 'report.json');
     const trained = spawnSync(python, [path.join(root, 'models', 'train', 'attributes', 'train.py'), '--data', out, '--onnx', onnx, '--report', report,
@@ -66,5 +83,19 @@ describe('attribute training toolchain (smoke)', function () {
     assert.deepEqual(r.folds.flatMap((f) => f.sources).sort(), [...SELFIE_NAMES].sort(), 'each source held out in exactly one fold');
     assert.ok(r.onnx_bytes > 0 && r.onnx_bytes <= 4 * 1024 * 1024);
     for (const name of ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses']) assert.ok(r.thresholds[name]! > 0 && r.thresholds[name]! < 1, name);
+  });
+
+  it('weights the sunglasses loss only on faces with clear glasses and no sunglasses (--clear-glasses-weight)', function () {
+    // Rows (labels in LABELS order): clear glasses; sunglasses; sunglasses and clear glasses; a mask.
+    const script = [
+      'import sys, torch', `sys.path.insert(0, ${JSON.stringify(path.join(root, 'models', 'train', 'attributes'))})`,
+      'from train import loss_weights',
+      'y = torch.tensor([[0., 0, 0, 0, 1], [1., 0, 0, 0, 0], [1., 0, 0, 0, 1], [0., 1, 0, 0, 0]])',
+      'print(loss_weights(y, 10.0).tolist())',
+    ].join('\n');
+    const ran = spawnSync(python, ['-c', script], { encoding: 'utf8', cwd: root });
+    assert.equal(ran.status, 0, ran.stderr);
+    const w = JSON.parse(ran.stdout) as number[][];
+    assert.deepEqual(w, [[10, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]);
   });
 });
