@@ -13,12 +13,14 @@ export interface LabelCorrections {
   unused(): string[];
 }
 
+interface Rule { pattern: string; prefix: boolean; correction: Correction; hits: number }
+
 /**
  * Parses the TSVs, in order: path (a trailing * matches a prefix), labels (comma-separated, none or
  * exclude), note. The first rule naming a file wins, so an earlier file overrides a later one.
  */
 export function readLabelCorrections(tsvPaths: string | readonly string[], known: readonly string[]): LabelCorrections {
-  const rules: { pattern: string; prefix: boolean; correction: Correction; hits: number }[] = [];
+  const rules: Rule[] = [];
   for (const tsvPath of typeof tsvPaths === 'string' ? [tsvPaths] : tsvPaths) readRules(tsvPath, known, rules);
   return {
     of(file) {
@@ -33,7 +35,7 @@ export function readLabelCorrections(tsvPaths: string | readonly string[], known
   };
 }
 
-function readRules(tsvPath: string, known: readonly string[], rules: { pattern: string; prefix: boolean; correction: Correction; hits: number }[]): void {
+function readRules(tsvPath: string, known: readonly string[], rules: Rule[]): void {
   readFileSync(tsvPath, 'utf8').split('\n').forEach((line, i) => {
     if (line.trim() === '' || line.startsWith('#')) return;
     const [pattern, labels] = line.split('\t');
