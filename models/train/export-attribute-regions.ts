@@ -92,10 +92,10 @@ function drawKinds(rng: () => number): SyntheticKind[] {
   return [kind, rng() < 0.7 ? 'cap' : 'veil'];
 }
 
-/** Labels of a face after drawing: its real ones and the drawn ones; drawn sunglasses cover clear glasses. */
-export function drawnLabels(real: readonly string[], kinds: readonly SyntheticKind[]): string[] {
-  const kept = kinds.includes('sunglasses') ? real.filter((l) => l !== 'eyeglasses') : real;
-  return [...new Set([...kept, ...kinds.map((k) => SYNTH_LABEL[k])])];
+/** Labels of a face after drawing: its real ones and the drawn ones; with sunglassesCoverClear, drawn sunglasses replace clear glasses. */
+function drawnLabels(real: readonly string[], kinds: readonly SyntheticKind[], sunglassesCoverClear: boolean): string[] {
+  const kept = sunglassesCoverClear && kinds.includes('sunglasses') ? real.filter((l) => l !== 'eyeglasses') : real;
+  return [...kept, ...kinds.map((k) => SYNTH_LABEL[k])];
 }
 
 class Exporter {
@@ -179,8 +179,7 @@ async function main(): Promise<void> {
             const again = await exporter.landmarks(drawn);
             const what = kinds.join('+');
             if (!again) { missed[`${key}+${what}`] = (missed[`${key}+${what}`] ?? 0) + 1; continue; }
-            const labels = args.drawOnClearGlasses ? drawnLabels(real, kinds) : [...real, ...kinds.map((k) => SYNTH_LABEL[k])];
-            exporter.add(drawn, again, file, source, labels, what, seed);
+            exporter.add(drawn, again, file, source, drawnLabels(real, kinds, args.drawOnClearGlasses), what, seed);
           }
         }
         console.log(`${dir}/${folder}: ${seen[`${path.basename(dir)}/${folder}`] ?? 0} images, ${missed[`${path.basename(dir)}/${folder}`] ?? 0} without a face`);

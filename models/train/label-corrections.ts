@@ -19,9 +19,9 @@ interface Rule { pattern: string; prefix: boolean; correction: Correction; hits:
  * Parses the TSVs, in order: path (a trailing * matches a prefix), labels (comma-separated, none or
  * exclude), note. The first rule naming a file wins, so an earlier file overrides a later one.
  */
-export function readLabelCorrections(tsvPaths: string | readonly string[], known: readonly string[]): LabelCorrections {
+export function readLabelCorrections(tsvPaths: readonly string[], known: readonly string[]): LabelCorrections {
   const rules: Rule[] = [];
-  for (const tsvPath of typeof tsvPaths === 'string' ? [tsvPaths] : tsvPaths) readRules(tsvPath, known, rules);
+  for (const tsvPath of tsvPaths) readRules(tsvPath, known, rules);
   return {
     of(file) {
       const rule = rules.find((r) => (r.prefix ? file.startsWith(r.pattern) : file === r.pattern));
