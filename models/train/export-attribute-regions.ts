@@ -2,11 +2,12 @@
 // landmarks on every image of labelled folders (attr_<name>/, attr_none/, live/), aligns the primary
 // face exactly as the runtime check does, and (with --synth) adds seeded synthetic attributes drawn on
 // uncovered faces (and sunglasses on some real masked or capped faces; with --draw-on-clear-glasses,
-// anything on faces that wear only clear glasses too, and drawn sunglasses replace their clear label).
+// anything on faces that wear only clear glasses too, and drawn sunglasses replace their clear label;
+// with --clear-glasses-on-covered, clear glasses on as many real masked or capped faces as sunglasses).
 // Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
 //
 //   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size N] \
-//       [--labels models/train/attributes/label-corrections.tsv]... [--draw-on-clear-glasses] DATA_DIR...
+//       [--labels models/train/attributes/label-corrections.tsv]... [--draw-on-clear-glasses] [--clear-glasses-on-covered] DATA_DIR...
 //   (several --labels files: the first rule naming a file wins, so list the overriding file first)
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -34,11 +35,13 @@ const SYNTH_WEIGHTS: readonly [SyntheticKind, number][] = [['sunglasses', 0.42],
 const HEADWEAR_TOO = 0.25;
 /** How often a real masked or capped face also gets drawn sunglasses (with --synth). */
 const SUNGLASSES_ON_REAL = 0.35;
+/** With --clear-glasses-on-covered, how often such a face gets drawn clear glasses instead (as often as sunglasses). */
+const CLEAR_GLASSES_ON_REAL = 0.35;
 
-interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string[]; drawOnClearGlasses: boolean; dirs: string[]; pack: string }
+interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string[]; drawOnClearGlasses: boolean; clearGlassesOnCovered: boolean; dirs: string[]; pack: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: [], drawOnClearGlasses: false, dirs: [], pack: DEFAULT_PACK_DIR };
+  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: [], drawOnClearGlasses: false, clearGlassesOnCovered: false, dirs: [], pack: DEFAULT_PACK_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -50,9 +53,10 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--size') args.size = Number(next());
     else if (a === '--labels') args.labels.push(next());
     else if (a === '--draw-on-clear-glasses') args.drawOnClearGlasses = true;
+    else if (a === '--clear-glasses-on-covered') args.clearGlassesOnCovered = true;
     else args.dirs.push(a);
   }
-  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv]... [--draw-on-clear-glasses] DATA_DIR...');
+  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv]... [--draw-on-clear-glasses] [--clear-glasses-on-covered] DATA_DIR...');
   return args;
 }
 
@@ -171,7 +175,12 @@ async function main(): Promise<void> {
           // Uncovered faces are drawn on; with --draw-on-clear-glasses, faces with only clear glasses too.
           const drawable = real.length === 0 || (args.drawOnClearGlasses && real.every((l) => l === 'eyeglasses'));
           if (drawable) for (let k = 0; k < args.synth; k++) draws.push(drawKinds(rng));
-          else if ((real.includes('mask') || real.includes('hat')) && !real.includes('sunglasses') && args.synth > 0 && rng() < SUNGLASSES_ON_REAL) draws.push(['sunglasses']);
+          else if ((real.includes('mask') || real.includes('hat')) && !real.includes('sunglasses') && args.synth > 0) {
+            // One draw decides both, so the default export is unchanged by the flag's existence.
+            const u = rng();
+            if (u < SUNGLASSES_ON_REAL) draws.push(['sunglasses']);
+            else if (args.clearGlassesOnCovered && !real.includes('eyeglasses') && u < SUNGLASSES_ON_REAL + CLEAR_GLASSES_ON_REAL) draws.push(['eyeglasses']);
+          }
           for (const kinds of draws) {
             const seed = Math.floor(rng() * 2 ** 31);
             const drawn = renderAttributes(raster, points, kinds, seed);

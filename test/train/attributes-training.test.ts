@@ -73,11 +73,33 @@ describe('attribute training toolchain (smoke)', function () {
       assert.equal(row[7], sunglassesDrawn ? '0' : '1', `clear glasses kept unless sunglasses were drawn over them (${row[8]})`);
     }
 
+    // Clear glasses drawn on real masked faces as often as sunglasses (--clear-glasses-on-covered).
+    const masked = path.join(dir, 'masked.tsv');
+    writeFileSync(masked, 'data/live/*\tmask\tevery face masked\n');
+    const out3 = path.join(dir, 'export3');
+    const exported3 = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out3, '--synth', '1', '--seed', '5',
+      '--labels', masked, '--clear-glasses-on-covered', data], { encoding: 'utf8' });
+    assert.equal(exported3.status, 0, exported3.stderr);
+    const drawn3 = readFileSync(path.join(out3, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split('\t')).filter((row) => row[8] !== '');
+    assert.deepEqual([...new Set(drawn3.map((row) => row[8]))].sort(), ['eyeglasses', 'sunglasses'], 'both kinds of glasses drawn on masked faces');
+    for (const row of drawn3) {
+      assert.deepEqual(row.slice(3, 8), row[8] === 'eyeglasses' ? ['0', '1', '0', '0', '1'] : ['1', '1', '0', '0', '0'], `mask kept, the drawn glasses added (${row[8]})`);
+    }
+
     const onnx = path.join(dir, 'attributes.onnx');
     const report = path.join(dir, 'report.json');
-    const trained = spawnSync(python, [path.join(root, 'models', 'train', 'attributes', 'train.py'), '--data', out, '--onnx', onnx, '--report', report,
+    const oof = path.join(dir, 'oof.tsv');
+    const trained = spawnSync(python, [path.join(root, 'models', 'train', 'attributes', 'train.py'), '--data', out, '--onnx', onnx, '--report', report, '--oof', oof,
       '--folds', '3', '--epochs', '1', '--parity-script', path.join(root, 'dist', 'models', 'train', 'attribute-parity.js')], { encoding: 'utf8', cwd: root });
     assert.equal(trained.status, 0, trained.stderr);
+    const oofRows = readFileSync(oof, 'utf8').trim().split('\n').slice(1).map((row) => row.split('\t'));
+    assert.equal(oofRows.length, rows.length, 'one out-of-fold line per crop');
+    for (const row of oofRows) for (const v of row.slice(4)) assert.ok(Number(v) >= 0 && Number(v) <= 1, `a probability (${v})`);
+    // Rescored against the test corrections: the relabelled source's two real faces wear clear glasses.
+    const rescored = spawnSync(python, [path.join(root, 'models', 'train', 'attributes', 'rescore.py'), '--oof', oof, '--report', report, '--labels', corrections],
+      { encoding: 'utf8', cwd: root });
+    assert.equal(rescored.status, 0, rescored.stderr);
+    assert.match(rescored.stdout, /\| eyeglasses \| \d+ \/ 2 found, \d+ \/ 3 false \|/);
     const r = JSON.parse(readFileSync(report, 'utf8')) as { parity_max_abs_diff: number; folds: { sources: string[] }[]; onnx_bytes: number; thresholds: Record<string, number> };
     assert.ok(r.parity_max_abs_diff <= 1e-4, `parity ${r.parity_max_abs_diff}`);
     assert.deepEqual(r.folds.flatMap((f) => f.sources).sort(), [...SELFIE_NAMES].sort(), 'each source held out in exactly one fold');

@@ -192,6 +192,14 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def write_oof(path, rows, fold, prob):
+    """One line per crop: its file, source, what was drawn, its fold and out-of-fold probability per label."""
+    with open(path, "w") as f:
+        f.write("\t".join(["file", "source", "synthetic", "fold"] + LABELS) + "\n")
+        for r, k, p in zip(rows, fold, prob):
+            f.write("\t".join([r["file"], r["source"], r["synthetic"], str(int(k))] + [f"{v:.5f}" for v in p]) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="training export (crops.u8, index.tsv, meta.json)")
@@ -204,6 +212,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--clear-glasses-weight", type=float, default=1.0,
                     help="weight of the sunglasses loss on clear-glasses faces (model card: measured at 4 and 10, not shipped)")
+    ap.add_argument("--oof", help="write every crop's out-of-fold calibrated probabilities here (TSV), to rescore with other labels")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (the figures in the card used one)")
     ap.add_argument("--parity-script", default=os.path.join("dist", "models", "train", "attribute-parity.js"))
     args = ap.parse_args()
@@ -225,6 +234,8 @@ def main():
     scale, bias = fit_platt(oof, labels)
     prob = calibrate(oof, scale, bias)
     thresholds = {name: choose_threshold(prob[:, j], labels[:, j] > 0.5) for j, name in enumerate(LABELS)}
+    if args.oof:
+        write_oof(args.oof, rows, fold, prob)
     hit = decide(prob, thresholds)
     folds = []
     for k in range(args.folds):
