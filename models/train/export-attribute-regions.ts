@@ -36,7 +36,7 @@ const HEADWEAR_TOO = 0.25;
 /** How often a real masked or capped face also gets drawn sunglasses (with --synth). */
 const SUNGLASSES_ON_REAL = 0.35;
 /** With --clear-glasses-on-covered, how often such a face gets drawn clear glasses instead (as often as sunglasses). */
-const CLEAR_GLASSES_ON_REAL = 0.35;
+const CLEAR_GLASSES_ON_REAL = SUNGLASSES_ON_REAL;
 
 interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string[]; drawOnClearGlasses: boolean; clearGlassesOnCovered: boolean; dirs: string[]; pack: string }
 

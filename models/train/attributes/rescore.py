@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from data import LABELS
+from train import decide
 
 
 def read_rules(paths):
@@ -39,7 +40,7 @@ def truth_of(file, rules):
     for pattern, prefix, correction in rules:
         if (file.startswith(pattern) if prefix else file == pattern):
             return correction
-    m = re.fullmatch(r"attr_(sunglasses|mask|hat|veil|eyeglasses)", file.split("/")[1])
+    m = re.fullmatch(f"attr_({'|'.join(LABELS)})", file.split("/")[1])
     return [m.group(1)] if m else []
 
 
@@ -50,9 +51,8 @@ def rescore(oof_path, thresholds, rules):
     rows = [(r, t) for r, t in rows if t != "exclude"]
     prob = np.array([[float(r[name]) for name in LABELS] for r, _ in rows])
     truth = np.array([[name in t for name in LABELS] for _, t in rows])
-    hit = np.stack([prob[:, j] >= thresholds[name] for j, name in enumerate(LABELS)], axis=1)
+    hit = decide(prob, thresholds)
     sun, eye, mask = LABELS.index("sunglasses"), LABELS.index("eyeglasses"), LABELS.index("mask")
-    hit[:, sun] &= prob[:, sun] >= prob[:, eye]
     out = {"faces": len(rows)}
     for j, name in enumerate(LABELS):
         pos, neg = truth[:, j], ~truth[:, j]
