@@ -6,7 +6,7 @@
 // with --clear-glasses-on-covered, clear glasses on as many real masked or capped faces as sunglasses).
 // Writes crops.u8 (N x size x size x 3 bytes) and index.tsv to --out, never an image.
 //
-//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size N] \
+//   node dist/models/train/export-attribute-regions.js --out DIR [--synth 2] [--per-source 40] [--seed 1] [--size N] [--inter-eye F --eye-y F] \
 //       [--labels models/train/attributes/label-corrections.tsv]... [--draw-on-clear-glasses] [--clear-glasses-on-covered] DATA_DIR...
 //   (several --labels files: the first rule naming a file wins, so list the overriding file first)
 
@@ -38,10 +38,10 @@ const SUNGLASSES_ON_REAL = 0.35;
 /** With --clear-glasses-on-covered, how often such a face gets drawn clear glasses instead (as often as sunglasses). */
 const CLEAR_GLASSES_ON_REAL = SUNGLASSES_ON_REAL;
 
-interface Args { out: string; synth: number; perSource: number; seed: number; size: number; labels: string[]; drawOnClearGlasses: boolean; clearGlassesOnCovered: boolean; dirs: string[]; pack: string }
+interface Args { out: string; synth: number; perSource: number; seed: number; size: number; interEye: number; eyeY: number; labels: string[]; drawOnClearGlasses: boolean; clearGlassesOnCovered: boolean; dirs: string[]; pack: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, labels: [], drawOnClearGlasses: false, clearGlassesOnCovered: false, dirs: [], pack: DEFAULT_PACK_DIR };
+  const args: Args = { out: '', synth: 0, perSource: 0, seed: 1, size: 0, interEye: 0, eyeY: 0, labels: [], drawOnClearGlasses: false, clearGlassesOnCovered: false, dirs: [], pack: DEFAULT_PACK_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
@@ -51,12 +51,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = Number(next());
     else if (a === '--pack') args.pack = next();
     else if (a === '--size') args.size = Number(next());
+    else if (a === '--inter-eye') args.interEye = Number(next());
+    else if (a === '--eye-y') args.eyeY = Number(next());
     else if (a === '--labels') args.labels.push(next());
     else if (a === '--draw-on-clear-glasses') args.drawOnClearGlasses = true;
     else if (a === '--clear-glasses-on-covered') args.clearGlassesOnCovered = true;
     else args.dirs.push(a);
   }
-  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--labels CORRECTIONS.tsv]... [--draw-on-clear-glasses] [--clear-glasses-on-covered] DATA_DIR...');
+  if (!args.out || args.dirs.length === 0) throw new Error('usage: export-attribute-regions --out DIR [--synth N] [--per-source N] [--seed N] [--size N] [--inter-eye F --eye-y F] [--labels CORRECTIONS.tsv]... [--draw-on-clear-glasses] [--clear-glasses-on-covered] DATA_DIR...');
+  if ((args.interEye > 0) !== (args.eyeY > 0)) throw new Error('--inter-eye and --eye-y go together');
   return args;
 }
 
@@ -137,7 +140,8 @@ async function main(): Promise<void> {
   const attributes = modelsOfRole(full, 'attributes')[0]?.[1];
   const fromPack = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
   const size = args.size || fromPack.size;
-  const { rule } = fromPack;
+  // --inter-eye and --eye-y align another region than the pack's (the eye band, zoomed in).
+  const rule = args.interEye > 0 ? { interEye: args.interEye, eyeY: args.eyeY } : fromPack.rule;
   const crops = createWriteStream(path.join(args.out, 'crops.u8'));
   const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
   const missed: Record<string, number> = {};

@@ -78,8 +78,12 @@ describe('attribute training toolchain (smoke)', function () {
     writeFileSync(masked, 'data/live/*\tmask\tevery face masked\n');
     const out3 = path.join(dir, 'export3');
     const exported3 = spawnSync(process.execPath, [path.join(root, 'dist', 'models', 'train', 'export-attribute-regions.js'), '--out', out3, '--synth', '1', '--seed', '5',
-      '--labels', masked, '--clear-glasses-on-covered', data], { encoding: 'utf8' });
+      '--labels', masked, '--clear-glasses-on-covered', '--inter-eye', '0.4', '--eye-y', '0.45', data], { encoding: 'utf8' });
     assert.equal(exported3.status, 0, exported3.stderr);
+    // --inter-eye and --eye-y align another region (the eye band, zoomed); by default the pack's rule.
+    const rule = (out: string): unknown => (JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')) as { rule: unknown }).rule;
+    assert.deepEqual(rule(out3), { interEye: 0.4, eyeY: 0.45 });
+    assert.deepEqual(rule(out), { interEye: 0.22, eyeY: 0.46 });
     const drawn3 = readFileSync(path.join(out3, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split('\t')).filter((row) => row[8] !== '');
     assert.deepEqual([...new Set(drawn3.map((row) => row[8]))].sort(), ['eyeglasses', 'sunglasses'], 'both kinds of glasses drawn on masked faces');
     for (const row of drawn3) {
