@@ -9,7 +9,7 @@ import { checkDependencies, parseOptions, parseRequestBody, type CheckOptions } 
 import { resolveLimits } from './limits';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
-import { detectFaces } from './faces/detector';
+import { boxToSent, detectFacesAnyTurn, pointToSent } from './faces/orientation';
 import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
 import { checkQuality } from './checks/quality';
@@ -131,11 +131,12 @@ class FaceliveEngine implements Engine {
     let t = performance.now();
     const bytes = await loadImageBytes(classified, this.limits);
     const decoded = await decodeImage(bytes, this.limits.maxPixels);
-    const { raster, format, scale } = decoded;
+    const { format, scale } = decoded;
     const decodeMs = elapsed(t);
 
     t = performance.now();
-    const detected = await detectFaces(this.registry.get(this.detectorKey), raster);
+    // `raster` is the decoded image, or that image turned a quarter turn when its faces were found only so.
+    const { faces: detected, raster, turn } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), decoded.raster);
     const detectMs = elapsed(t);
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
@@ -166,19 +167,24 @@ class FaceliveEngine implements Engine {
     // Everything on this thread is done; the liveness workers have been running beside it.
     const [liveness, livenessMs] = await livenessRun;
 
+    // Boxes and landmarks are reported in the image as sent, turned back where it was searched turned.
+    const { width: sentWidth, height: sentHeight } = decoded.raster;
+    const reportedPoints = imageGeometry && (turn === 0
+      ? imageGeometry.points
+      : geometry!.points.map((p) => scalePoint(pointToSent(p, turn, sentWidth, sentHeight), scale)));
     const faces: FaceResult[] = detected.map((face, i) => ({
-      box: roundBox(scaleBox(face.box, scale)),
+      box: roundBox(scaleBox(boxToSent(face.box, turn, sentWidth, sentHeight), scale)),
       score: Math.round(face.score * 10000) / 10000,
       primary: i === 0,
       counted: face.counted,
-      ...(i === 0 && imageGeometry ? { landmarks: imageGeometry.points.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
+      ...(i === 0 && reportedPoints ? { landmarks: reportedPoints.map((p) => ({ x: Math.round(p.x * 10) / 10, y: Math.round(p.y * 10) / 10 })) } : {}),
     }));
 
     return buildResult(
       { options, nface: detected.filter((face) => face.counted).length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
       {
         faces,
-        image: { width: decoded.width, height: decoded.height, format },
+        image: { width: decoded.width, height: decoded.height, format, ...(turn !== 0 ? { rotation: turn } : {}) },
         pack: { name: this.pack.name, version: this.pack.version },
         request_id: context.requestId ?? randomUUID(),
         timings_ms: {
@@ -200,8 +206,12 @@ function scaleBox(box: { x: number; y: number; width: number; height: number }, 
   return scale === 1 ? box : { x: box.x * scale, y: box.y * scale, width: box.width * scale, height: box.height * scale };
 }
 
+function scalePoint(p: { x: number; y: number }, scale: number) {
+  return scale === 1 ? p : { x: p.x * scale, y: p.y * scale };
+}
+
 function scaleGeometry(geometry: FaceGeometry, scale: number): FaceGeometry {
-  return scale === 1 ? geometry : geometryFromPoints(geometry.points.map((p) => ({ x: p.x * scale, y: p.y * scale })));
+  return scale === 1 ? geometry : geometryFromPoints(geometry.points.map((p) => scalePoint(p, scale)));
 }
 
 function roundBox(box: { x: number; y: number; width: number; height: number }) {

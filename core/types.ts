@@ -99,7 +99,9 @@ export interface VerdictData {
   readonly liveness?: LivenessResult;
   readonly quality?: QualityResult;
   readonly attributes?: AttributesResult;
-  readonly image: { readonly width: number; readonly height: number; readonly format: string };
+  /** `rotation` (an extension) is present when the image was turned that many degrees clockwise to put
+   *  the face upright (a photo that lost its orientation); boxes and landmarks are in the image as sent. */
+  readonly image: { readonly width: number; readonly height: number; readonly format: string; readonly rotation?: 90 | 180 | 270 };
   readonly pack: { readonly name: string; readonly version: string };
   readonly options: CheckOptions;
   readonly request_id: string;

@@ -221,7 +221,13 @@ export const openApiDocument = Object.freeze({
             required: ['sunglasses', 'mask', 'veil', 'hat'],
             properties: { sunglasses: attribute, mask: attribute, veil: attribute, hat: attribute },
           },
-          image: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, format: { type: 'string' } } },
+          image: {
+            type: 'object',
+            properties: {
+              width: { type: 'integer' }, height: { type: 'integer' }, format: { type: 'string' },
+              rotation: { type: 'integer', enum: [90, 180, 270], description: 'Extension: present when the image was turned clockwise by this much to put the face upright (a photo that lost its orientation); boxes and landmarks are in the image as sent.' },
+            },
+          },
           pack: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'string' } } },
           options: { type: 'object', properties: FLAGS },
           request_id: { type: 'string' },

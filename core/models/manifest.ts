@@ -38,6 +38,10 @@ export interface DetectorOutputCommon {
   readonly minFaceRatio: number;
   /** When no face is found, retry with this much padding (fraction of each side) around the image. */
   readonly padRetry?: number;
+  /** Turn the image when the primary face lies on its side or upside down, and when no face is found,
+   *  search it turned a quarter turn each way, keeping a face scored at least minScore (a photo that lost
+   *  its orientation; faces/orientation.ts). */
+  readonly orientation?: { readonly minScore: number };
   /** Grey level of letterbox and retry padding (0..255); defaults to the input's mean. */
   readonly fill?: number;
   readonly count?: FaceCountRule;
@@ -187,6 +191,10 @@ export function validateManifest(value: unknown, file: string): Manifest {
       if (entry.input.width !== entry.input.height) fail(file, `models.${key}.input must be square`);
       if (entry.output.type !== 'attributes' || !Array.isArray(entry.output.labels)) fail(file, `models.${key}.output must be of type attributes with labels`);
     } else if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
+    const orientation = (entry.output as { orientation?: { minScore?: unknown } }).orientation;
+    if (orientation !== undefined && !(typeof orientation.minScore === 'number' && orientation.minScore > 0 && orientation.minScore <= 1)) {
+      fail(file, `models.${key}.output.orientation.minScore must be in (0,1]`);
+    }
   }
   const roles = Object.values(m.models).map((e) => e.role);
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeImage } from '../../core/image/decode';
 import type { Raster } from '../../core/image/raster';
-import { detectFaces } from '../../core/faces/detector';
+import { detectFacesAnyTurn } from '../../core/faces/orientation';
 import { locateLandmarks } from '../../core/faces/landmarks';
 import { alignFace, DEFAULT_ATTRIBUTE_CROP } from '../../core/faces/align';
 import { modelsOfRole, type Manifest, type Pack } from '../../core/models/manifest';
@@ -111,10 +111,11 @@ class Exporter {
   constructor(private registry: Registry, private detectorKey: string, private landmarkKey: string,
     private size: number, private rule: { interEye: number; eyeY: number }, private crops: NodeJS.WritableStream) {}
 
-  async landmarks(raster: Raster): Promise<readonly Point[] | null> {
-    const faces = await detectFaces(this.registry.get(this.detectorKey), raster);
+  /** The primary face's 68 landmarks and the raster they lie in: the image, or the image turned to put the face upright, as the engine does. */
+  async landmarks(image: Raster): Promise<{ raster: Raster; points: readonly Point[] } | null> {
+    const { faces, raster } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), image);
     if (faces.length === 0) return null;
-    return (await locateLandmarks(this.registry.get(this.landmarkKey), raster, faces[0]!.box)).points;
+    return { raster, points: (await locateLandmarks(this.registry.get(this.landmarkKey), raster, faces[0]!.box)).points };
   }
 
   add(raster: Raster, points: readonly Point[], file: string, source: string, labels: string[], synthetic: string, seed: number): void {
@@ -169,8 +170,10 @@ async function main(): Promise<void> {
             missed[key] = (missed[key] ?? 0) + 1;
             continue;
           }
-          const points = await exporter.landmarks(raster);
-          if (!points) { missed[key] = (missed[key] ?? 0) + 1; continue; }
+          const found = await exporter.landmarks(raster);
+          if (!found) { missed[key] = (missed[key] ?? 0) + 1; continue; }
+          const { points } = found;
+          raster = found.raster;
           const source = sourceOf(name);
           const real = corrected ? [...corrected] : label === 'none' ? [] : [label];
           exporter.add(raster, points, file, source, real, '', 0);
@@ -192,7 +195,7 @@ async function main(): Promise<void> {
             const again = await exporter.landmarks(drawn);
             const what = kinds.join('+');
             if (!again) { missed[`${key}+${what}`] = (missed[`${key}+${what}`] ?? 0) + 1; continue; }
-            exporter.add(drawn, again, file, source, drawnLabels(real, kinds, args.drawOnClearGlasses), what, seed);
+            exporter.add(again.raster, again.points, file, source, drawnLabels(real, kinds, args.drawOnClearGlasses), what, seed);
           }
         }
         console.log(`${dir}/${folder}: ${seen[`${path.basename(dir)}/${folder}`] ?? 0} images, ${missed[`${path.basename(dir)}/${folder}`] ?? 0} without a face`);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createEngine, type Engine } from '../../core';
 import { decodeImage } from '../../core/image/decode';
 import { cropBox, resample, type CropRule } from '../../core/image/raster';
+import { boxToTurned, turnRaster } from '../../core/faces/orientation';
 import type { Box } from '../../core/types';
 
 /**
@@ -30,7 +31,7 @@ const IMAGE = /\.(jpe?g|png|webp)$/i;
 
 /** One image's primary face, found as `engine.check` finds it, and its crops by every rule. */
 export interface FaceCrops {
-  /** The primary face box in the working raster's pixels (what the crops were cut around). */
+  /** The primary face box in the working raster's pixels (what the crops were cut around; the raster turned upright where the engine turned it). */
   readonly box: Box;
   /** The working raster's size (the image's, or smaller for images over the working size). */
   readonly width: number;
@@ -48,8 +49,13 @@ export interface FaceCrops {
 export async function cutFaceCrops(engine: Engine, bytes: Buffer, rules: Record<string, CropRule & { size: number }> = CROP_RULES): Promise<FaceCrops> {
   const result = await engine.check(bytes, { is_liveness: false, is_quality: false, is_attribute: false });
   const reported = result.data.faces.find((f) => f.primary)!.box;
-  const { raster, scale } = await decodeImage(bytes, engine.limits.maxPixels);
-  const box = scale === 1 ? reported : { x: reported.x / scale, y: reported.y / scale, width: reported.width / scale, height: reported.height / scale };
+  const decoded = await decodeImage(bytes, engine.limits.maxPixels);
+  const { scale } = decoded;
+  const sent = scale === 1 ? reported : { x: reported.x / scale, y: reported.y / scale, width: reported.width / scale, height: reported.height / scale };
+  // A face the engine turned upright (a photo that lost its orientation) is cut from the turned raster, as the engine cuts it.
+  const turn = result.data.image.rotation ?? 0;
+  const raster = turn === 0 ? decoded.raster : turnRaster(decoded.raster, turn);
+  const box = boxToTurned(sent, turn, decoded.raster.width, decoded.raster.height);
   const crops: Record<string, Uint8Array> = {};
   for (const [name, rule] of Object.entries(rules)) {
     crops[name] = resample(raster, cropBox(box, rule, raster.width, raster.height), rule.size, rule.size).data;
