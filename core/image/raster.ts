@@ -203,8 +203,13 @@ export function toTensorData(src: Raster, spec: TensorSpec): Float32Array {
   return out;
 }
 
+/** The crop a rule cuts around a box, resized to width x height (what a model sees, before packing). */
+export function cropByRule(src: Raster, box: Box, rule: CropRule, width: number, height: number): Raster {
+  const region = cropBox(box, rule, src.width, src.height);
+  return resample(src, region, width, height);
+}
+
 /** Crop by rule around a box, resize to the spec, pack as a tensor: the usual model input. */
 export function cropToTensor(src: Raster, box: Box, rule: CropRule, spec: TensorSpec): Float32Array {
-  const region = cropBox(box, rule, src.width, src.height);
-  return toTensorData(resample(src, region, spec.width, spec.height), spec);
+  return toTensorData(cropByRule(src, box, rule, spec.width, spec.height), spec);
 }

@@ -1,9 +1,10 @@
 // Exports liveness training crops with the engine's own pipeline: each labelled image is decoded and
 // its primary face found exactly as `engine.check` does, then cut by the crop rules below (the same
-// cropBox + resample the served models use). Output: one uint8 RGB array per rule and an index.
+// cropByRule the served models use). Output: one uint8 RGB array per rule and an index.
 //
-//   node dist/models/train/export-crops.js OUT_DIR DATA_DIR [DATA_DIR ...]
+//   node dist/models/train/export-crops.js [--rules NAME,NAME] OUT_DIR DATA_DIR [DATA_DIR ...]
 //
+// --rules exports the named rules of CROP_RULES (default: SHIPPED_RULES, the default pack's crops).
 // DATA_DIR holds live/, spoof_print/, spoof_replay/ and spoof_other/; a file's source is the
 // name prefix before "__". Images never leave OUT_DIR, which must not be inside the repository.
 
@@ -11,7 +12,7 @@ import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSyn
 import path from 'node:path';
 import { createEngine, type Engine } from '../../core';
 import { decodeImage } from '../../core/image/decode';
-import { cropBox, resample, type CropRule } from '../../core/image/raster';
+import { cropByRule, type CropRule } from '../../core/image/raster';
 import { boxToTurned, turnRaster } from '../../core/faces/orientation';
 import type { Box } from '../../core/types';
 
@@ -24,7 +25,12 @@ export const CROP_RULES: Record<string, CropRule & { size: number }> = {
   s27: { scale: 2.7, mode: 'shift', square: false, size: 80 },
   s40: { scale: 4, mode: 'shift', square: false, size: 80 },
   s12: { scale: 1.2, mode: 'shift', square: false, size: 80 },
+  // The face crop at 112x112 instead of 80x80: its texture at a finer resolution (measured against s12, not used).
+  s12h: { scale: 1.2, mode: 'shift', square: false, size: 112 },
 };
+
+/** The rules the default pack's liveness models read, exported unless --rules names others. */
+export const SHIPPED_RULES: readonly string[] = ['s27', 's40', 's12'];
 
 const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;
 const IMAGE = /\.(jpe?g|png|webp)$/i;
@@ -58,21 +64,25 @@ export async function cutFaceCrops(engine: Engine, bytes: Buffer, rules: Record<
   const box = boxToTurned(sent, turn, decoded.raster.width, decoded.raster.height);
   const crops: Record<string, Uint8Array> = {};
   for (const [name, rule] of Object.entries(rules)) {
-    crops[name] = resample(raster, cropBox(box, rule, raster.width, raster.height), rule.size, rule.size).data;
+    crops[name] = cropByRule(raster, box, rule, rule.size, rule.size).data;
   }
   return { box, width: raster.width, height: raster.height, nface: result.data.nface, crops };
 }
 
 async function main(): Promise<void> {
-  const [outDir, ...dataDirs] = process.argv.slice(2);
-  if (!outDir || dataDirs.length === 0) {
-    console.error('usage: export-crops OUT_DIR DATA_DIR [DATA_DIR ...]');
+  const args = process.argv.slice(2);
+  const rulesAt = args.indexOf('--rules');
+  const names = rulesAt >= 0 ? args.splice(rulesAt, 2)[1]?.split(',') ?? [] : [...SHIPPED_RULES];
+  const [outDir, ...dataDirs] = args;
+  if (!outDir || dataDirs.length === 0 || names.length === 0 || names.some((name) => !(name in CROP_RULES))) {
+    console.error(`usage: export-crops [--rules NAME,NAME] OUT_DIR DATA_DIR [DATA_DIR ...] (rules: ${Object.keys(CROP_RULES).join(', ')})`);
     process.exit(2);
   }
+  const rules = Object.fromEntries(names.map((name) => [name, CROP_RULES[name]!]));
   if (path.resolve(outDir).startsWith(path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
   mkdirSync(outDir, { recursive: true });
   const engine = await createEngine();
-  const outputs = Object.fromEntries(Object.keys(CROP_RULES).map((name) => [name, openSync(path.join(outDir, `crops_${name}.u8`), 'w')]));
+  const outputs = Object.fromEntries(names.map((name) => [name, openSync(path.join(outDir, `crops_${name}.u8`), 'w')]));
   const index: string[] = ['row\tfile\tsource\tlabel\tlive\tstatus\tbox_x\tbox_y\tbox_w\tbox_h\twidth\theight\tnface'];
   let row = 0;
   let failed = 0;
@@ -84,8 +94,8 @@ async function main(): Promise<void> {
         const source = file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown';
         const bytes = readFileSync(path.join(dataDir, label, file));
         try {
-          const { box, width, height, nface, crops } = await cutFaceCrops(engine, bytes);
-          for (const name of Object.keys(CROP_RULES)) writeSync(outputs[name]!, crops[name]!);
+          const { box, width, height, nface, crops } = await cutFaceCrops(engine, bytes, rules);
+          for (const name of names) writeSync(outputs[name]!, crops[name]!);
           index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface].join('\t'));
         } catch (err) {
           failed++;
@@ -97,7 +107,7 @@ async function main(): Promise<void> {
   }
   for (const fd of Object.values(outputs)) closeSync(fd);
   writeFileSync(path.join(outDir, 'index.tsv'), index.join('\n') + '\n');
-  writeFileSync(path.join(outDir, 'rules.json'), JSON.stringify(CROP_RULES, null, 2));
+  writeFileSync(path.join(outDir, 'rules.json'), JSON.stringify(rules, null, 2));
   console.log(`exported ${row} faces (${failed} without a face) to ${outDir}`);
   await engine.dispose();
 }

@@ -12,7 +12,9 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
 Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tune more blocks); the trunk's
 features are stored per crop rule, so one WORK holds one depth per rule. cv and final take --mixstyle P (MixStyle
 on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
-live-compactness loss, measured and not used).
+live-compactness loss, measured and not used) and --style-norm 1 (StyleNorm, measured and not used). Crops of
+another size than 80x80 (a rule's size in export-crops.ts) are read at that size; export and fuse write files
+of that size (fuse: --size).
 """
 import argparse
 import json
@@ -51,10 +53,15 @@ def add_frozen_option(parser):
     parser.add_argument('--frozen', choices=LAYERS[:-1], default='conv_34')
 
 
-def feature_shape(weights, frozen):
-    """The trunk's output shape for one 80x80 crop (channels, height, width), from the model itself."""
+def feature_shape(weights, frozen, size=80):
+    """The trunk's output shape for one size x size crop (channels, height, width), from the model itself."""
     with torch.no_grad():
-        return tuple(trunk(load_model(weights).eval(), torch.zeros(1, 3, 80, 80), frozen).shape[1:])
+        return tuple(trunk(load_model(weights).eval(), torch.zeros(1, 3, size, size), frozen).shape[1:])
+
+
+def input_size(work, rule):
+    """The crop size of a rule's exported crops (80 unless the rule says otherwise), from its meta file."""
+    return json.load(open(os.path.join(work, f'meta_{rule}.json'))).get('size', 80)
 
 
 def trunk_layers(frozen):
@@ -72,9 +79,20 @@ def trunk(model, x, frozen):
 
 
 def embedding(model, x, frozen):
+    if getattr(model, 'style', None) is not None:
+        x = model.style(x)
     for name in head_layers(frozen):
+        if name == 'conv_6_dw':
+            x = fit_to_kernel(x, model.conv_6_dw.conv.kernel_size[0])
         x = getattr(model, name)(x)
     return model.bn(model.linear(torch.flatten(x, 1)))
+
+
+def fit_to_kernel(x, k):
+    """Crops larger than 80x80 leave a map larger than the final depthwise kernel: an average pool (stride 1)
+    brings it to the kernel's size, so the released layers after it apply unchanged. 80x80 crops pass as they are."""
+    extra = x.shape[-1] - k
+    return F.avg_pool2d(x, kernel_size=extra + 1, stride=1) if extra > 0 else x
 
 
 def head(model, x, frozen):
@@ -94,6 +112,33 @@ def mix_style(x, classes, rng, alpha):
     lam = torch.from_numpy(rng.beta(alpha, alpha, size=(n, 1, 1, 1)).astype(np.float32))
     idx = torch.from_numpy(partner)
     return (x - mu) / sig * (lam * sig + (1 - lam) * sig[idx]) + lam * mu + (1 - lam) * mu[idx]
+
+
+class StyleNorm(nn.Module):
+    """Each face's per-channel trunk-feature mean and deviation replaced by fixed ones (the training faces'
+    averages), in training and when served: the camera's feature statistics, which MixStyle only shuffles,
+    removed (instance normalisation, as IBN-Net does for domain generalisation)."""
+
+    def __init__(self, mu, sig):
+        super().__init__()
+        self.register_buffer('mu', torch.as_tensor(mu, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer('sig', torch.as_tensor(sig, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        m = x.mean(dim=(2, 3), keepdim=True)
+        s = ((x - m) ** 2).mean(dim=(2, 3), keepdim=True).add(1e-6).sqrt()
+        return (x - m) / s * self.sig + self.mu
+
+
+def style_of(feats):
+    """The mean over faces of each face's per-channel feature mean and deviation (feats: N x C x H x W)."""
+    mus, sigs = [], []
+    for sl in batches(len(feats), 512):
+        x = torch.from_numpy(feats[sl].astype(np.float32))
+        m = x.mean(dim=(2, 3))
+        mus.append(m)
+        sigs.append(((x - m[:, :, None, None]) ** 2).mean(dim=(2, 3)).add(1e-6).sqrt())
+    return torch.cat(mus).mean(0), torch.cat(sigs).mean(0)
 
 
 def live_compactness(emb, classes):
@@ -128,9 +173,10 @@ def cmd_trunk(args):
     """Exports the frozen trunk to ONNX and writes K-1 augmented copies of the crops as uint8 files."""
     model = load_model(args.weights).eval()
     out = os.path.join(args.work, f'trunk_{args.rule}.onnx')
-    torch.onnx.export(Trunk(model, args.frozen), torch.zeros(1, 3, 80, 80), out, input_names=['input'], output_names=['features'],
-                      opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
     crops = Crops(args.crops, args.rule)
+    size = crops.images.shape[1]
+    torch.onnx.export(Trunk(model, args.frozen), torch.zeros(1, 3, size, size), out, input_names=['input'], output_names=['features'],
+                      opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
     write_meta(args.work, args.rule, crops)
     rng = np.random.RandomState(args.seed)
     for copy in range(1, args.copies):
@@ -140,13 +186,16 @@ def cmd_trunk(args):
 
 def write_meta(work, rule, crops):
     meta = {'rule': rule, 'files': crops.files.tolist(), 'sources': crops.sources.tolist(),
-            'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'skipped': len(crops.skipped)}
+            'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'skipped': len(crops.skipped),
+            'size': int(crops.images.shape[1])}
     json.dump(meta, open(os.path.join(work, f'meta_{rule}.json'), 'w'))
 
 
 def train_head(model, feats, classes, sources, args, seed):
     """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly."""
     seed_everything(seed)
+    if args.style_norm:
+        model.style = StyleNorm(*style_of(feats[0]))
     for p in model.parameters():
         p.requires_grad = False
     params = []
@@ -211,7 +260,7 @@ def load_features(work, rule, shape):
 
 def cmd_cv(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen))
+    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, input_size(args.work, args.rule)))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     folds = grouped_folds(sources, FOLDS, seed=0)
@@ -232,12 +281,13 @@ def cmd_cv(args):
 
 def cmd_final(args):
     torch.set_num_threads(args.threads)
-    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen))
+    size = input_size(args.work, args.rule)
+    feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, size))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed)
     torch.save(model.state_dict(), os.path.join(args.work, f'final_{args.name}.pth'))
-    export(model, args.out)
+    export(TunedLiveness(model, args.frozen, probabilities=False), args.out, size)
 
 
 class FusedLiveness(nn.Module):
@@ -259,12 +309,15 @@ class FusedLiveness(nn.Module):
 class TunedLiveness(nn.Module):
     """The fine-tuned model alone, giving class probabilities like FusedLiveness (a file without the released head)."""
 
-    def __init__(self, tuned):
+    def __init__(self, tuned, frozen, probabilities=True):
         super().__init__()
         self.tuned = tuned
+        self.frozen = frozen
+        self.probabilities = probabilities
 
     def forward(self, x):
-        return F.softmax(self.tuned(x), dim=1)
+        logits = head(self.tuned, trunk(self.tuned, x, self.frozen), self.frozen)
+        return F.softmax(logits, dim=1) if self.probabilities else logits
 
 
 def cmd_fuse(args):
@@ -272,26 +325,29 @@ def cmd_fuse(args):
     --alone the fine-tuned model by itself (one head: cheaper, where the released head adds little)."""
     released = load_model(args.weights).eval()
     tuned = load_model(args.weights)
-    tuned.load_state_dict(torch.load(os.path.join(args.work, f'final_{args.name}.pth'), map_location='cpu'), strict=True)
+    state = torch.load(os.path.join(args.work, f'final_{args.name}.pth'), map_location='cpu')
+    if 'style.mu' in state:
+        tuned.style = StyleNorm(state['style.mu'].flatten(), state['style.sig'].flatten())
+    tuned.load_state_dict(state, strict=True)
     tuned.eval()
     if args.alone:
-        export(TunedLiveness(tuned), args.out)
+        export(TunedLiveness(tuned, args.frozen), args.out, args.size)
         return
     for name in trunk_layers(args.frozen):
         for a, b in zip(getattr(tuned, name).state_dict().values(), getattr(released, name).state_dict().values()):
             assert torch.equal(a, b), 'the trunk must be the released one'
-    export(FusedLiveness(tuned, released, args.frozen), args.out)
+    export(FusedLiveness(tuned, released, args.frozen), args.out, args.size)
 
 
-def export(model, out):
+def export(model, out, size=80):
     """The ONNX file (PReLU exported as max(x, slope * x), see minifasnet.served) and parity tensors: the
     PyTorch model's own outputs on seeded inputs, which onnxruntime must reproduce."""
     model.eval()
-    dummy = torch.zeros(1, 3, 80, 80)
+    dummy = torch.zeros(1, 3, size, size)
     torch.onnx.export(served(model), dummy, out, input_names=['input'], output_names=['output'], opset_version=13,
                       dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}}, do_constant_folding=True)
     g = torch.Generator().manual_seed(7)
-    x = torch.rand(4, 3, 80, 80, generator=g) * 255
+    x = torch.rand(4, 3, size, size, generator=g) * 255
     with torch.no_grad():
         y = model(x)
     x.numpy().tofile(out + '.parity-in.bin')
@@ -305,6 +361,7 @@ def main():
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
     u.add_argument('--alone', action='store_true', help='the fine-tuned model alone, without the released head')
+    u.add_argument('--size', type=int, default=80, help="the crops' size (the rule's, in export-crops.ts)")
     add_frozen_option(u)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
@@ -322,6 +379,7 @@ def main():
         c.add_argument('--include-plain', type=int, default=1); c.add_argument('--threads', type=int, default=1)
         c.add_argument('--mixstyle', type=float, default=0, help='probability of MixStyle on a batch (same class)')
         c.add_argument('--live-compact', type=float, default=0, help='weight of the live-compactness loss')
+        c.add_argument('--style-norm', type=int, default=0, help='1: instance-normalise the trunk features to the training average (StyleNorm)')
         add_frozen_option(c)
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))

@@ -87,6 +87,12 @@ describe('liveness training pipeline (smoke)', function () {
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
 
+    // StyleNorm (measured, not used): the fixed statistics travel in the exported file, and onnxruntime
+    // reproduces PyTorch on it too.
+    const styled = path.join(work, 'styled.onnx');
+    run(TORCH_PYTHON, [script, 'final', work, 'styled', styled, '--weights', 'random', '--epochs', '1', '--style-norm', '1', ...frozen], env);
+    assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), styled, '4', '3', '80', '80']), /max abs difference/);
+
     // The shipped files: the fine-tuned head with the released one (pair), or alone; both give class
     // probabilities, and onnxruntime reproduces PyTorch on them.
     for (const alone of [[], ['--alone']]) {
@@ -152,6 +158,29 @@ assert kinds.count('MaxPReLU') == len(kinds) - 1 > 10, kinds
 with torch.no_grad():
     assert torch.equal(model(x), out(x)), 'the served form changed an output'
 assert type(model.conv2_dw.prelu).__name__ == 'PReLU', 'the model itself was changed'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('StyleNorm gives every face the same feature statistics; crops over 80x80 reach the final kernel pooled', function () {
+    const check = `
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from train_liveness import StyleNorm, fit_to_kernel, head, load_model, style_of, trunk
+x = torch.randn(6, 4, 5, 5) * torch.arange(1, 7).view(6, 1, 1, 1) + torch.arange(6).view(6, 1, 1, 1)
+mu, sig = style_of(x.numpy())
+y = StyleNorm(mu, sig)(x)
+assert torch.allclose(y.mean(dim=(2, 3)), mu.expand(6, 4), atol=1e-4), 'means not replaced'
+assert torch.allclose(((y - y.mean(dim=(2, 3), keepdim=True)) ** 2).mean(dim=(2, 3)).sqrt(), sig.expand(6, 4), atol=1e-3), 'deviations not replaced'
+norm = lambda t: (t - t.mean(dim=(2, 3), keepdim=True)) / t.std(dim=(2, 3), keepdim=True)
+assert torch.allclose(norm(x), norm(y), atol=1e-3), 'the pattern changed'
+z = torch.randn(2, 3, 7, 7)
+assert fit_to_kernel(z, 5).shape == (2, 3, 5, 5) and torch.equal(fit_to_kernel(z[:, :, :5, :5], 5), z[:, :, :5, :5])
+model = load_model('random').eval()
+with torch.no_grad():
+    for size in (80, 112):
+        assert head(model, trunk(model, torch.rand(2, 3, size, size) * 255, 'conv_23'), 'conv_23').shape == (2, 3), size
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
