@@ -55,7 +55,7 @@ for model in "${models[@]}"; do
   # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged
   # (pair), or the fine-tuned model alone.
   alone=(); [ "$heads" = alone ] && alone=(--alone)
-  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --weights "$weights" --frozen "$frozen" "${alone[@]}"
+  "$python" "$here/train_liveness.py" fuse "$work" "$id" "$out" --rule "$rule" --weights "$weights" --frozen "$frozen" "${alone[@]}"
   node dist/models/train/check-parity.js "$out" 4 3 80 80
   base="$(basename "$out" .onnx)"
   mkdir -p "$fixtures"

@@ -13,8 +13,8 @@ Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tu
 features are stored per crop rule, so one WORK holds one depth per rule. cv and final take --mixstyle P (MixStyle
 on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
 live-compactness loss, measured and not used) and --style-norm 1 (StyleNorm, measured and not used). Crops of
-another size than 80x80 (a rule's size in export-crops.ts) are read at that size; export and fuse write files
-of that size (fuse: --size).
+another size than 80x80 (a rule's size in export-crops.ts) are read at that size, and final and fuse (--rule)
+export files of that size.
 """
 import argparse
 import json
@@ -125,20 +125,20 @@ class StyleNorm(nn.Module):
         self.register_buffer('sig', torch.as_tensor(sig, dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x):
-        m = x.mean(dim=(2, 3), keepdim=True)
-        s = ((x - m) ** 2).mean(dim=(2, 3), keepdim=True).add(1e-6).sqrt()
+        m, s = channel_stats(x)
         return (x - m) / s * self.sig + self.mu
+
+
+def channel_stats(x):
+    """Each face's per-channel mean and (population) deviation over the feature map, N x C x 1 x 1 each."""
+    m = x.mean(dim=(2, 3), keepdim=True)
+    return m, ((x - m) ** 2).mean(dim=(2, 3), keepdim=True).add(1e-6).sqrt()
 
 
 def style_of(feats):
     """The mean over faces of each face's per-channel feature mean and deviation (feats: N x C x H x W)."""
-    mus, sigs = [], []
-    for sl in batches(len(feats), 512):
-        x = torch.from_numpy(feats[sl].astype(np.float32))
-        m = x.mean(dim=(2, 3))
-        mus.append(m)
-        sigs.append(((x - m[:, :, None, None]) ** 2).mean(dim=(2, 3)).add(1e-6).sqrt())
-    return torch.cat(mus).mean(0), torch.cat(sigs).mean(0)
+    stats = [channel_stats(torch.from_numpy(feats[sl].astype(np.float32))) for sl in batches(len(feats), 512)]
+    return (torch.cat([m for m, _ in stats]).mean(0).flatten(), torch.cat([s for _, s in stats]).mean(0).flatten())
 
 
 def live_compactness(emb, classes):
@@ -331,12 +331,12 @@ def cmd_fuse(args):
     tuned.load_state_dict(state, strict=True)
     tuned.eval()
     if args.alone:
-        export(TunedLiveness(tuned, args.frozen), args.out, args.size)
+        export(TunedLiveness(tuned, args.frozen), args.out, input_size(args.work, args.rule))
         return
     for name in trunk_layers(args.frozen):
         for a, b in zip(getattr(tuned, name).state_dict().values(), getattr(released, name).state_dict().values()):
             assert torch.equal(a, b), 'the trunk must be the released one'
-    export(FusedLiveness(tuned, released, args.frozen), args.out, args.size)
+    export(FusedLiveness(tuned, released, args.frozen), args.out, input_size(args.work, args.rule))
 
 
 def export(model, out, size=80):
@@ -361,7 +361,7 @@ def main():
     u = sub.add_parser('fuse')
     u.add_argument('work'); u.add_argument('name'); u.add_argument('out'); u.add_argument('--weights', required=True)
     u.add_argument('--alone', action='store_true', help='the fine-tuned model alone, without the released head')
-    u.add_argument('--size', type=int, default=80, help="the crops' size (the rule's, in export-crops.ts)")
+    u.add_argument('--rule', default='s27', help="the crop rule trained on: the file takes its crops' size")
     add_frozen_option(u)
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
