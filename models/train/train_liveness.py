@@ -12,7 +12,9 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
 Every step takes --frozen LAYER (conv_34 by default; conv_23 or conv2_dw fine-tune more blocks); the trunk's
 features are stored per crop rule, so one WORK holds one depth per rule. cv and final take --mixstyle P (MixStyle
 on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
-live-compactness loss, measured and not used) and --style-norm 1 (StyleNorm, measured and not used). Crops of
+live-compactness loss, measured and not used), --style-norm 1 (StyleNorm, measured and not used), --source-adv W
+(SSDG's source-adversarial loss on live faces, liveness_adversarial.py, measured and not used) and --group-dro ETA
+(Group DRO source weights, liveness_group_dro.py, measured and not used). Crops of
 another size than 80x80 (a rule's size in export-crops.ts) are read at that size, and final and fuse (--rule)
 export files of that size.
 """
@@ -28,8 +30,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from liveness_adversarial import SourceCritic, source_loss  # noqa: E402
 from liveness_augment import augment  # noqa: E402
 from liveness_data import Crops, grouped_folds  # noqa: E402
+from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
@@ -203,7 +207,17 @@ def train_head(model, feats, classes, sources, args, seed):
         for p in getattr(model, name).parameters():
             p.requires_grad = True
             params.append(p)
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    groups_of_params = [{'params': params, 'scale': 1.0}]
+    critic = None
+    if args.source_adv > 0:
+        names, source_ids = np.unique(sources, return_inverse=True)
+        critic = SourceCritic(model.linear.out_features, len(names))
+        groups_of_params.append({'params': list(critic.parameters()), 'scale': args.critic_lr_scale})
+    opt = torch.optim.AdamW(groups_of_params, lr=args.lr, weight_decay=args.weight_decay)
+    dro = None
+    if args.group_dro > 0:
+        names, dro_ids = np.unique(sources, return_inverse=True)
+        dro = GroupDRO(len(names), args.group_dro)
     # Even sampling: each (source, class) group weighs the same, within it every face the same.
     groups = {}
     for i, key in enumerate(zip(sources, classes)):
@@ -219,7 +233,7 @@ def train_head(model, feats, classes, sources, args, seed):
     for step in range(steps):
         lr = args.lr * 0.5 * (1 + np.cos(np.pi * step / total))
         for g in opt.param_groups:
-            g['lr'] = lr
+            g['lr'] = lr * g['scale']
         idx = rng.choice(len(classes), size=args.batch, p=weights)
         copy = rng.randint(0 if args.include_plain else 1, feats.shape[0], size=args.batch)
         x = torch.from_numpy(feats[copy, idx].astype(np.float32))
@@ -227,9 +241,15 @@ def train_head(model, feats, classes, sources, args, seed):
         if args.mixstyle > 0 and rng.rand() < args.mixstyle:
             x = mix_style(x, classes[idx], rng, 0.1)
         emb = embedding(model, x, args.frozen)
-        loss = F.cross_entropy(model.prob(model.drop(emb)), y, label_smoothing=args.smoothing)
+        logits = model.prob(model.drop(emb))
+        if dro is not None:
+            loss = dro.loss(logits, y, dro_ids[idx], args.smoothing)
+        else:
+            loss = F.cross_entropy(logits, y, label_smoothing=args.smoothing)
         if args.live_compact > 0:
             loss = loss + args.live_compact * live_compactness(emb, classes[idx])
+        if critic is not None:
+            loss = loss + args.source_adv * source_loss(critic, emb, classes[idx], source_ids[idx], step / total)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -380,6 +400,9 @@ def main():
         c.add_argument('--mixstyle', type=float, default=0, help='probability of MixStyle on a batch (same class)')
         c.add_argument('--live-compact', type=float, default=0, help='weight of the live-compactness loss')
         c.add_argument('--style-norm', type=int, default=0, help='1: instance-normalise the trunk features to the training average (StyleNorm)')
+        c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
+        c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
+        c.add_argument('--critic-lr-scale', type=float, default=10, help="the source critic's learning rate over the head's")
         add_frozen_option(c)
     args = p.parse_args()
     torch.set_num_threads(getattr(args, 'threads', 1))

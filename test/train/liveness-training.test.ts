@@ -93,6 +93,11 @@ describe('liveness training pipeline (smoke)', function () {
     run(TORCH_PYTHON, [script, 'final', work, 'styled', styled, '--weights', 'random', '--epochs', '1', '--style-norm', '1', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), styled, '4', '3', '80', '80']), /max abs difference/);
 
+    // The source-adversarial loss and Group DRO (measured, not used) train through the same path and export alike.
+    const adversarial = path.join(work, 'adversarial.onnx');
+    run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', ...frozen], env);
+    assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), adversarial, '4', '3', '80', '80']), /max abs difference/);
+
     // The shipped files: the fine-tuned head with the released one (pair), or alone; both give class
     // probabilities, and onnxruntime reproduces PyTorch on them.
     for (const alone of [[], ['--alone']]) {
@@ -206,6 +211,68 @@ for c in (0, 1):
     lo, hi = mu_x[members].min(dim=0).values - 1e-4, mu_x[members].max(dim=0).values + 1e-4
     assert bool(((mu_y[members] >= lo) & (mu_y[members] <= hi)).all()), "a mean left its class's range"
 assert not torch.allclose(x, y), 'nothing was mixed'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('source-adversarial loss (SSDG): the critic learns the live faces\' source while the reversed gradient pushes the embedding the other way', function () {
+    // The critic descends its cross-entropy; the embedding receives that gradient negated and scaled by
+    // the ramp (0 at the start of training, near 1 at its end). Attacks take no part, and a batch with
+    // fewer than two live faces adds nothing.
+    const check = `
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from liveness_adversarial import ReverseGradient, SourceCritic, ramp, source_loss
+x = torch.randn(5, 4, requires_grad=True)
+(ReverseGradient.apply(x, 0.5) * torch.arange(4.0)).sum().backward()
+assert torch.allclose(x.grad, -0.5 * torch.arange(4.0).expand(5, 4)), x.grad
+assert ramp(0.0) == 0.0 and 0.99 < ramp(1.0) < 1.0 and ramp(0.2) < ramp(0.5)
+torch.manual_seed(0)
+critic = SourceCritic(8, 3)
+emb = torch.randn(6, 8, requires_grad=True)
+classes = np.array([1, 1, 1, 1, 0, 0])
+sources = np.array([0, 1, 2, 0, 1, 2])
+loss = source_loss(critic, emb, classes, sources, 0.5)
+loss.backward()
+assert loss.item() > 0
+assert torch.count_nonzero(emb.grad[4:]) == 0, 'attacks must not be pulled'
+assert torch.count_nonzero(emb.grad[:4]) > 0
+# The same loss without the reversal: the embedding's gradient is the opposite, scaled by the ramp.
+emb2 = emb.detach().clone().requires_grad_(True)
+torch.nn.functional.cross_entropy(critic.net(emb2[:4]), torch.from_numpy(sources[:4])).backward()
+assert torch.allclose(emb.grad[:4], -ramp(0.5) * emb2.grad[:4], atol=1e-6)
+lone = torch.randn(6, 8, requires_grad=True)
+assert source_loss(critic, lone, np.array([1, 0, 0, 0, 0, 0]), sources, 0.5).item() == 0
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('Group DRO weighs each source by its recent loss: the worst-fitted source gains weight, and the batch loss is the weighted mean', function () {
+    const check = `
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from liveness_group_dro import GroupDRO
+import torch.nn.functional as F
+dro = GroupDRO(3, 0.5)
+logits = torch.tensor([[2.0, 0.0], [2.0, 0.0], [0.0, 2.0], [0.0, 2.0]], requires_grad=True)
+targets = torch.tensor([0, 0, 0, 1])
+groups = np.array([0, 0, 1, 2])
+loss = dro.loss(logits, targets, groups)
+per_face = F.cross_entropy(logits.detach(), targets, reduction='none')
+group_loss = torch.stack([per_face[:2].mean(), per_face[2], per_face[3]])
+q = torch.exp(0.5 * group_loss) / torch.exp(0.5 * group_loss).sum()
+assert torch.allclose(dro.q, q, atol=1e-6), dro.q
+assert int(dro.q.argmax()) == 1, 'the source fitted worst must weigh most'
+assert abs(dro.q.sum().item() - 1) < 1e-6
+assert torch.allclose(loss, (q * group_loss).sum(), atol=1e-6)
+loss.backward()
+assert logits.grad[2].abs().sum() > logits.grad[0].abs().sum(), 'the worst source must pull hardest'
+# A batch that holds only some sources is weighted among those; the absent source keeps its weight.
+before = dro.q.clone()
+dro.loss(logits.detach()[:2], targets[:2], groups[:2])
+assert dro.q[0] / dro.q[2] > before[0] / before[2] and torch.isclose(dro.q[1] / dro.q[2], before[1] / before[2])
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
