@@ -23,6 +23,9 @@ class Crops:
         self.labels = np.array([r[col['label']] for r in ok])
         self.live = (self.labels == 'live').astype(np.int64)
         self.classes = np.array([CLASS_OF_LABEL[label] for label in self.labels], dtype=np.int64)
+        # The image's size over the face box, as quality.framing.image_to_face reports it (core/checks/quality.ts).
+        self.framing = np.array([min(float(r[col['width']]) / max(1.0, float(r[col['box_w']])),
+                                     float(r[col['height']]) / max(1.0, float(r[col['box_h']]))) for r in ok])
 
 
 def grouped_folds(sources, k, seed=0):
@@ -38,3 +41,23 @@ def grouped_folds(sources, k, seed=0):
         sizes[f] += counts[i]
     return np.array([fold_of[s] for s in sources])
 
+
+# The framing bands of the README's framing table (image size over the face box).
+FRAMING_BANDS = (1.25, 1.5, 2.0, 2.7, 4.0)
+
+
+def framing_balanced(weights, framing, live):
+    """Sampling weights rescaled so that in every framing band live faces and attacks weigh the same (each band
+    keeping its total weight): how tightly an image was cut then tells the head nothing about its class, though
+    the training sources cut their live faces and attacks differently. A band holding one class only is left as it is."""
+    out = np.asarray(weights, dtype=np.float64).copy()
+    band = np.digitize(framing, FRAMING_BANDS)
+    for b in np.unique(band):
+        in_band = band == b
+        total = out[in_band].sum()
+        masses = [out[in_band & (live == k)].sum() for k in (0, 1)]
+        if min(masses) <= 0:
+            continue
+        for k in (0, 1):
+            out[in_band & (live == k)] *= (total / 2) / masses[k]
+    return out / out.sum()

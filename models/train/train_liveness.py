@@ -32,7 +32,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_adversarial import SourceCritic, source_loss  # noqa: E402
 from liveness_augment import augment  # noqa: E402
-from liveness_data import Crops, grouped_folds  # noqa: E402
+from liveness_data import Crops, framing_balanced, grouped_folds  # noqa: E402
 from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
 
@@ -190,12 +190,13 @@ def cmd_trunk(args):
 
 def write_meta(work, rule, crops):
     meta = {'rule': rule, 'files': crops.files.tolist(), 'sources': crops.sources.tolist(),
-            'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'skipped': len(crops.skipped),
+            'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'framing': crops.framing.round(4).tolist(),
+            'skipped': len(crops.skipped),
             'size': int(crops.images.shape[1])}
     json.dump(meta, open(os.path.join(work, f'meta_{rule}.json'), 'w'))
 
 
-def train_head(model, feats, classes, sources, args, seed):
+def train_head(model, feats, classes, sources, args, seed, framing=None):
     """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly."""
     seed_everything(seed)
     if args.style_norm:
@@ -226,6 +227,9 @@ def train_head(model, feats, classes, sources, args, seed):
     for members in groups.values():
         weights[members] = 1.0 / len(members)
     weights /= weights.sum()
+    if args.balance_framing:
+        assert framing is not None, 'the meta file records no framing: run the trunk step again'
+        weights = framing_balanced(weights, framing, (classes == 1).astype(np.int64))
     steps = max(1, int(args.epochs * len(classes) // args.batch))
     total = steps
     rng = np.random.RandomState(seed)
@@ -278,11 +282,17 @@ def load_features(work, rule, shape):
     return np.stack(copies), meta
 
 
+def framing_of(meta):
+    """Each face's framing (image size over face box); meta files written before it was recorded give none."""
+    return np.array(meta['framing']) if 'framing' in meta else None
+
+
 def cmd_cv(args):
     torch.set_num_threads(args.threads)
     feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, input_size(args.work, args.rule)))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
+    framing = framing_of(meta)
     folds = grouped_folds(sources, FOLDS, seed=0)
     zeroshot = os.path.join(args.work, f'zeroshot_{args.rule}.npy')
     if not os.path.exists(zeroshot):  # the released model, scored through the same features
@@ -292,7 +302,7 @@ def cmd_cv(args):
     for f in range(FOLDS):
         train = folds != f
         model = load_model(args.weights)
-        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f)
+        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, framing=None if framing is None else framing[train])
         oof[~train] = predict(model, feats[0, ~train], args.frozen)
         print(f'fold {f}: {(~train).sum()} held out ({len(set(sources[~train]))} sources), {time.time() - started:.0f} s', flush=True)
     np.save(os.path.join(args.work, f'oof_{args.name}.npy'), oof)
@@ -305,7 +315,7 @@ def cmd_final(args):
     feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, size))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
-    model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed)
+    model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed, framing=framing_of(meta))
     torch.save(model.state_dict(), os.path.join(args.work, f'final_{args.name}.pth'))
     export(TunedLiveness(model, args.frozen, probabilities=False), args.out, size)
 
@@ -401,6 +411,7 @@ def main():
         c.add_argument('--live-compact', type=float, default=0, help='weight of the live-compactness loss')
         c.add_argument('--style-norm', type=int, default=0, help='1: instance-normalise the trunk features to the training average (StyleNorm)')
         c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
+        c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band')
         c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
         c.add_argument('--critic-lr-scale', type=float, default=10, help="the source critic's learning rate over the head's")
         add_frozen_option(c)

@@ -76,13 +76,13 @@ describe('liveness training pipeline (smoke)', function () {
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
-    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', '--balance-framing', '1', ...frozen], env);
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
 
     const onnx = path.join(work, 'smoke.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', '--balance-framing', '1', ...frozen], env);
     assert.ok(existsSync(onnx));
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
@@ -273,6 +273,31 @@ assert logits.grad[2].abs().sum() > logits.grad[0].abs().sum(), 'the worst sourc
 before = dro.q.clone()
 dro.loss(logits.detach()[:2], targets[:2], groups[:2])
 assert dro.q[0] / dro.q[2] > before[0] / before[2] and torch.isclose(dro.q[1] / dro.q[2], before[1] / before[2])
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('framing-balanced sampling: in every framing band live faces and attacks weigh the same, each band keeping its weight', function () {
+    const check = `
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+from liveness_data import framing_balanced
+weights = np.array([1, 1, 1, 1, 2, 2, 2, 1], dtype=float) / 11
+framing = np.array([1.0, 1.1, 1.2, 1.3, 3.0, 3.1, 3.2, 5.0])
+live = np.array([1, 0, 0, 1, 1, 1, 0, 1])
+out = framing_balanced(weights, framing, live)
+band = np.digitize(framing, (1.25, 1.5, 2.0, 2.7, 4.0))
+for b in np.unique(band):
+    m = band == b
+    assert abs(out[m].sum() - weights[m].sum()) < 1e-12, 'a band changed its weight'
+    if len(set(live[m])) == 2:
+        assert abs(out[m & (live == 1)].sum() - out[m & (live == 0)].sum()) < 1e-12, 'live and attacks unequal in a band'
+    else:
+        assert np.allclose(out[m], weights[m]), 'a one-class band was changed'
+assert abs(out.sum() - 1) < 1e-12
+# Within a band and class, the faces keep their relative weights (the per-source balance).
+assert abs(out[4] / out[5] - 1) < 1e-12 and out[1] == out[2]
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
