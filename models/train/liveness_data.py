@@ -24,6 +24,7 @@ class Crops:
         self.live = (self.labels == 'live').astype(np.int64)
         self.classes = np.array([CLASS_OF_LABEL[label] for label in self.labels], dtype=np.int64)
         # The image's size over the face box, as quality.framing.image_to_face reports it (core/checks/quality.ts).
+        self.face_width = np.array([float(r[col['box_w']]) for r in ok])
         self.framing = np.array([min(float(r[col['width']]) / max(1.0, float(r[col['box_w']])),
                                      float(r[col['height']]) / max(1.0, float(r[col['box_h']]))) for r in ok])
 
@@ -44,14 +45,19 @@ def grouped_folds(sources, k, seed=0):
 
 # The framing bands of the README's framing table (image size over the face box).
 FRAMING_BANDS = (1.25, 1.5, 2.0, 2.7, 4.0)
+# Face-box width bands, in the working raster's pixels (measured with --balance-framing 2, not used).
+FACE_WIDTH_BANDS = (60.0, 100.0, 160.0, 250.0)
 
 
-def framing_balanced(weights, framing, live):
+def framing_balanced(weights, framing, live, face_width=None):
     """Sampling weights rescaled so that in every framing band live faces and attacks weigh the same (each band
     keeping its total weight): how tightly an image was cut then tells the head nothing about its class, though
-    the training sources cut their live faces and attacks differently. A band holding one class only is left as it is."""
-    out = np.asarray(weights, dtype=np.float64).copy()
+    the training sources cut their live faces and attacks differently. With face_width, the bands are framing
+    band x face-width band (FACE_WIDTH_BANDS, pixels). A band holding one class only is left as it is."""
     band = np.digitize(framing, FRAMING_BANDS)
+    if face_width is not None:
+        band = band * (len(FACE_WIDTH_BANDS) + 1) + np.digitize(face_width, FACE_WIDTH_BANDS)
+    out = np.asarray(weights, dtype=np.float64).copy()
     for b in np.unique(band):
         in_band = band == b
         total = out[in_band].sum()

@@ -191,13 +191,15 @@ def cmd_trunk(args):
 def write_meta(work, rule, crops):
     meta = {'rule': rule, 'files': crops.files.tolist(), 'sources': crops.sources.tolist(),
             'labels': crops.labels.tolist(), 'classes': crops.classes.tolist(), 'framing': crops.framing.round(4).tolist(),
+            'face_width': crops.face_width.round(1).tolist(),
             'skipped': len(crops.skipped),
             'size': int(crops.images.shape[1])}
     json.dump(meta, open(os.path.join(work, f'meta_{rule}.json'), 'w'))
 
 
-def train_head(model, feats, classes, sources, args, seed, framing=None):
-    """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly."""
+def train_head(model, feats, classes, sources, args, seed, geometry=None):
+    """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly;
+    geometry (framing_of) is each face's framing and face width, read by --balance-framing."""
     seed_everything(seed)
     if args.style_norm:
         model.style = StyleNorm(*style_of(feats[0]))
@@ -228,8 +230,10 @@ def train_head(model, feats, classes, sources, args, seed, framing=None):
         weights[members] = 1.0 / len(members)
     weights /= weights.sum()
     if args.balance_framing:
-        assert framing is not None, 'the meta file records no framing: run the trunk step again'
-        weights = framing_balanced(weights, framing, (classes == 1).astype(np.int64))
+        assert geometry is not None, 'the meta file records no framing: run the trunk step again'
+        widths = geometry[1] if args.balance_framing == 2 else None
+        assert widths is None or not np.isnan(widths).any(), 'the meta file records no face widths: run the trunk step again'
+        weights = framing_balanced(weights, geometry[0], (classes == 1).astype(np.int64), widths)
     steps = max(1, int(args.epochs * len(classes) // args.batch))
     total = steps
     rng = np.random.RandomState(seed)
@@ -283,8 +287,11 @@ def load_features(work, rule, shape):
 
 
 def framing_of(meta):
-    """Each face's framing (image size over face box); meta files written before it was recorded give none."""
-    return np.array(meta['framing']) if 'framing' in meta else None
+    """Each face's framing (image size over face box) and face-box width, as a 2 x N array; meta files written
+    before they were recorded give none."""
+    if 'framing' not in meta:
+        return None
+    return np.array([meta['framing'], meta.get('face_width', [np.nan] * len(meta['framing']))])
 
 
 def cmd_cv(args):
@@ -292,7 +299,7 @@ def cmd_cv(args):
     feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, input_size(args.work, args.rule)))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
-    framing = framing_of(meta)
+    geometry = framing_of(meta)
     folds = grouped_folds(sources, FOLDS, seed=0)
     zeroshot = os.path.join(args.work, f'zeroshot_{args.rule}.npy')
     if not os.path.exists(zeroshot):  # the released model, scored through the same features
@@ -302,7 +309,7 @@ def cmd_cv(args):
     for f in range(FOLDS):
         train = folds != f
         model = load_model(args.weights)
-        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, framing=None if framing is None else framing[train])
+        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, geometry=None if geometry is None else geometry[:, train])
         oof[~train] = predict(model, feats[0, ~train], args.frozen)
         print(f'fold {f}: {(~train).sum()} held out ({len(set(sources[~train]))} sources), {time.time() - started:.0f} s', flush=True)
     np.save(os.path.join(args.work, f'oof_{args.name}.npy'), oof)
@@ -315,7 +322,7 @@ def cmd_final(args):
     feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, size))
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
-    model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed, framing=framing_of(meta))
+    model = train_head(load_model(args.weights), feats, classes, sources, args, seed=args.seed, geometry=framing_of(meta))
     torch.save(model.state_dict(), os.path.join(args.work, f'final_{args.name}.pth'))
     export(TunedLiveness(model, args.frozen, probabilities=False), args.out, size)
 
@@ -411,7 +418,7 @@ def main():
         c.add_argument('--live-compact', type=float, default=0, help='weight of the live-compactness loss')
         c.add_argument('--style-norm', type=int, default=0, help='1: instance-normalise the trunk features to the training average (StyleNorm)')
         c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
-        c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band')
+        c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band; 2: in every framing x face-width band')
         c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
         c.add_argument('--critic-lr-scale', type=float, default=10, help="the source critic's learning rate over the head's")
         add_frozen_option(c)

@@ -93,9 +93,10 @@ describe('liveness training pipeline (smoke)', function () {
     run(TORCH_PYTHON, [script, 'final', work, 'styled', styled, '--weights', 'random', '--epochs', '1', '--style-norm', '1', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), styled, '4', '3', '80', '80']), /max abs difference/);
 
-    // The source-adversarial loss and Group DRO (measured, not used) train through the same path and export alike.
+    // The source-adversarial loss, Group DRO and balancing by framing x face width (measured, not used) train
+    // through the same path and export alike.
     const adversarial = path.join(work, 'adversarial.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', '--balance-framing', '2', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), adversarial, '4', '3', '80', '80']), /max abs difference/);
 
     // The shipped files: the fine-tuned head with the released one (pair), or alone; both give class
@@ -298,6 +299,11 @@ for b in np.unique(band):
 assert abs(out.sum() - 1) < 1e-12
 # Within a band and class, the faces keep their relative weights (the per-source balance).
 assert abs(out[4] / out[5] - 1) < 1e-12 and out[1] == out[2]
+# With face widths (--balance-framing 2, measured and not used), the bands are framing x width: faces 4 and 5
+# (live, one framing band) now fall in two width bands, face 6 (the attack) in the second: the first is left as it is.
+wide = framing_balanced(weights, framing, live, np.array([80, 80, 80, 80, 50, 300, 300, 80.0]))
+assert abs(wide[4] - weights[4] / weights.sum()) < 1e-12, 'a one-class band was changed'
+assert abs(wide[5] - wide[6]) < 1e-12 and abs(wide[5] + wide[6] - weights[5] - weights[6]) < 1e-12
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
