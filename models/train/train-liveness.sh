@@ -11,9 +11,7 @@
 #    as groups) fine-tuning of every layer after the frozen ones (conv1 to conv_23 frozen, chosen over
 #    conv1 to conv_34 and over conv1 to conv2_dw on the held-out folds), with MixStyle on half the batches
 #    (each face's feature statistics mixed with another face's of the same class, mostly from another
-#    source: chosen on the held-out folds), and sampling balanced so that live faces and attacks weigh the
-#    same in every framing band (image size over face box, so that how tightly a collection was cut says
-#    nothing of the class: chosen on the held-out folds at two seeds), out-of-fold scores;
+#    source: chosen on the held-out folds), out-of-fold scores;
 # 4. the final model trained on every source, fused with the released head (one trunk, two heads) or,
 #    for the face crop, alone,
 #    exported to ONNX and checked against PyTorch with onnxruntime-node (max abs difference <= 1e-4).
@@ -27,7 +25,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$1"; weights_dir="$2"; shift 2
 python="${PYTHON:-/usr/bin/python3}"
-epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"; mixstyle="${MIXSTYLE:-0.5}"; balance="${BALANCE_FRAMING:-1}"
+epochs="${EPOCHS:-2}"; lr="${LR:-3e-4}"; copies="${COPIES:-4}"; mixstyle="${MIXSTYLE:-0.5}"
 fixtures="${FIXTURES:-$repo/test/fixtures/pytorch}"
 # id, crop rule (export-crops.ts), released weights, last frozen layer, heads in the shipped file
 # (pair: the fine-tuned and the released head averaged; alone: the fine-tuned one, a head's run cheaper)
@@ -47,13 +45,13 @@ for model in "${models[@]}"; do
   for k in $(seq 1 $((copies - 1))); do
     node dist/models/train/trunk-features.js "$work/trunk_$rule.onnx" "$work/aug_${rule}_$k.u8" 80 "$work/features_${rule}_$k.f32"
   done
-  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle" --balance-framing "$balance"
+  "$python" "$here/train_liveness.py" cv "$work" "$id" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle"
   for parts in "$id" "zeroshot" "$id zeroshot"; do
     name="$(echo "$parts" | tr ' ' '_')"
     # shellcheck disable=SC2086
     "$python" "$here/liveness_report.py" "$work" "$rule" $parts --markdown "$work/report_${rule}_$name.md" --json "$work/report_${rule}_$name.json"
   done
-  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle" --balance-framing "$balance"
+  "$python" "$here/train_liveness.py" final "$work" "$id" "$work/${id}_only.onnx" --rule "$rule" --weights "$weights" --epochs "$epochs" --lr "$lr" --frozen "$frozen" --mixstyle "$mixstyle"
   # The shipped file: the fine-tuned head and the released head over the shared frozen trunk, averaged
   # (pair), or the fine-tuned model alone.
   alone=(); [ "$heads" = alone ] && alone=(--alone)

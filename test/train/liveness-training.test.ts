@@ -76,13 +76,13 @@ describe('liveness training pipeline (smoke)', function () {
     const features = path.join(repo, 'dist', 'models', 'train', 'trunk-features.js');
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
-    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', '--balance-framing', '1', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', ...frozen], env);
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
 
     const onnx = path.join(work, 'smoke.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', '--balance-framing', '1', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', ...frozen], env);
     assert.ok(existsSync(onnx));
     const parity = run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), onnx, '4', '3', '80', '80']);
     assert.match(parity, /max abs difference/);
@@ -93,8 +93,8 @@ describe('liveness training pipeline (smoke)', function () {
     run(TORCH_PYTHON, [script, 'final', work, 'styled', styled, '--weights', 'random', '--epochs', '1', '--style-norm', '1', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), styled, '4', '3', '80', '80']), /max abs difference/);
 
-    // The source-adversarial loss, Group DRO and balancing by framing x face width (measured, not used) train
-    // through the same path and export alike.
+    // The source-adversarial loss, Group DRO and sampling balanced by framing x face width (measured, not used)
+    // train through the same path and export alike.
     const adversarial = path.join(work, 'adversarial.onnx');
     run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', '--balance-framing', '2', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), adversarial, '4', '3', '80', '80']), /max abs difference/);
