@@ -23,8 +23,8 @@ class Crops:
         self.labels = np.array([r[col['label']] for r in ok])
         self.live = (self.labels == 'live').astype(np.int64)
         self.classes = np.array([CLASS_OF_LABEL[label] for label in self.labels], dtype=np.int64)
-        # The image's size over the face box, as quality.framing.image_to_face reports it (core/checks/quality.ts).
         self.face_width = np.array([float(r[col['box_w']]) for r in ok])
+        # The image's size over the face box, as quality.framing.image_to_face reports it (core/checks/quality.ts).
         self.framing = np.array([min(float(r[col['width']]) / max(1.0, float(r[col['box_w']])),
                                      float(r[col['height']]) / max(1.0, float(r[col['box_h']]))) for r in ok])
 

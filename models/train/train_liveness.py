@@ -211,17 +211,14 @@ def train_head(model, feats, classes, sources, args, seed, geometry=None):
         for p in getattr(model, name).parameters():
             p.requires_grad = True
             params.append(p)
+    names, source_ids = np.unique(sources, return_inverse=True)
     groups_of_params = [{'params': params, 'scale': 1.0}]
     critic = None
     if args.source_adv > 0:
-        names, source_ids = np.unique(sources, return_inverse=True)
         critic = SourceCritic(model.linear.out_features, len(names))
         groups_of_params.append({'params': list(critic.parameters()), 'scale': args.critic_lr_scale})
     opt = torch.optim.AdamW(groups_of_params, lr=args.lr, weight_decay=args.weight_decay)
-    dro = None
-    if args.group_dro > 0:
-        names, dro_ids = np.unique(sources, return_inverse=True)
-        dro = GroupDRO(len(names), args.group_dro)
+    dro = GroupDRO(len(names), args.group_dro) if args.group_dro > 0 else None
     # Even sampling: each (source, class) group weighs the same, within it every face the same.
     groups = {}
     for i, key in enumerate(zip(sources, classes)):
@@ -252,7 +249,7 @@ def train_head(model, feats, classes, sources, args, seed, geometry=None):
         emb = embedding(model, x, args.frozen)
         logits = model.prob(model.drop(emb))
         if dro is not None:
-            loss = dro.loss(logits, y, dro_ids[idx], args.smoothing)
+            loss = dro.loss(logits, y, source_ids[idx], args.smoothing)
         else:
             loss = F.cross_entropy(logits, y, label_smoothing=args.smoothing)
         if args.live_compact > 0:
