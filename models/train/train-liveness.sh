@@ -18,7 +18,7 @@
 # Then per-source reports with thresholds chosen on held-out folds: each model alone and the pack's
 # fusion of all three (the mean of the files' outputs, as the manifest fuses them), and what calibrating
 # the pack's threshold on a few of a source's own live faces would give it (liveness_calibration.py).
-# Needs Debian's python3-torch (apt-get install python3-torch python3-torchvision); WORK_DIR must be
+# Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-torchvision python3-onnx); WORK_DIR must be
 # outside the repository (it holds face crops). Seeds are fixed; on 2 CPU cores it takes about an hour and a half (each model's six folds about 22 minutes).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

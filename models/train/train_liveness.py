@@ -36,6 +36,7 @@ from liveness_augment import augment  # noqa: E402
 from liveness_data import Crops, framing_balanced, grouped_folds  # noqa: E402
 from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
+from nchwc_layout import rewrite as nchwc_rewrite  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
 FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
@@ -375,12 +376,14 @@ def cmd_fuse(args):
 
 
 def export(model, out, size=80):
-    """The ONNX file (PReLU exported as max(x, slope * x), see minifasnet.served) and parity tensors: the
-    PyTorch model's own outputs on seeded inputs, which onnxruntime must reproduce."""
+    """The ONNX file (PReLU exported as max(x, slope * x), see minifasnet.served, then laid out for onnxruntime's
+    blocked kernels by nchwc_layout) and parity tensors: the PyTorch model's own outputs on seeded inputs, which
+    onnxruntime must reproduce."""
     model.eval()
     dummy = torch.zeros(1, 3, size, size)
     torch.onnx.export(served(model), dummy, out, input_names=['input'], output_names=['output'], opset_version=13,
                       dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}}, do_constant_folding=True)
+    nchwc_rewrite(out)
     g = torch.Generator().manual_seed(7)
     x = torch.rand(4, 3, size, size, generator=g) * 255
     with torch.no_grad():

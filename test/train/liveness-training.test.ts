@@ -1,6 +1,6 @@
 // Smoke test of the liveness training pipeline, end to end on a few generated images: crops exported
 // by the engine (TypeScript), frozen-trunk features, grouped folds, a per-source report, the final
-// model exported to ONNX and checked against PyTorch in onnxruntime-node. Needs python3-torch.
+// model exported to ONNX and checked against PyTorch in onnxruntime-node. Needs python3-torch and python3-onnx.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -167,6 +167,55 @@ assert type(model.conv2_dw.prelu).__name__ == 'PReLU', 'the model itself was cha
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('lays the export out for blocked CPU kernels: every depthwise stage padded to a multiple of 16, PReLU on relu, the same outputs', function () {
+    const file = path.join(work, 'layout.onnx');
+    const exportCheck = `
+import sys, numpy as np, onnx, torch
+sys.path.insert(0, sys.argv[1])
+from minifasnet import MiniFASNet, random_v2_state
+from train_liveness import export
+from nchwc_layout import BLOCK, rewrite
+model = MiniFASNet(random_v2_state(5)); model.load_state_dict(random_v2_state(5)); model.eval()
+with torch.no_grad():
+    for p in model.modules():
+        if isinstance(p, torch.nn.BatchNorm2d):
+            p.running_mean.uniform_(-0.5, 0.5); p.bias.uniform_(-0.5, 0.5)
+        if isinstance(p, torch.nn.PReLU):
+            p.weight.uniform_(-0.4, 0.9)
+    model.conv_3.model[1].conv.prelu.weight[2] = 1.5  # exported as a PRelu op (not max(x, a * x)): rewritten too
+widths = [m.groups for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1]
+assert any(w % BLOCK for w in widths), widths
+export(model, sys.argv[2])
+g = onnx.load(sys.argv[2]).graph
+inits = {i.name: i for i in g.initializer}
+ops = [n.op_type for n in g.node]
+assert 'Max' not in ops and 'PRelu' not in ops, sorted(set(ops))
+groups = [a.i for n in g.node if n.op_type == 'Conv' for a in n.attribute if a.name == 'group' and a.i > 1]
+assert len(groups) == len(widths) and all(v % BLOCK == 0 for v in groups), groups
+assert rewrite(sys.argv[2], sys.argv[2] + '.again.onnx') == (0, 0), 'not idempotent'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', exportCheck, trainDir, file]).trim().split('\n').pop(), 'ok');
+    // onnxruntime reproduces the unpadded PyTorch model's outputs on the seeded inputs.
+    assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), file, '4', '3', '80', '80']), /max abs difference/);
+  });
+
+  it('every committed liveness file is in the blocked layout already (the export step\'s last pass changes nothing)', function () {
+    const manifest = JSON.parse(readFileSync(path.join(repo, 'models', 'manifest.json'), 'utf8')) as { models: Record<string, { role: string; file: string }> };
+    const files = Object.values(manifest.models).filter((m) => m.role === 'liveness').map((m) => path.join(repo, 'models', m.file));
+    assert.ok(files.length >= 3, files.join());
+    const check = `
+import sys, onnx
+sys.path.insert(0, sys.argv[1])
+from nchwc_layout import pad_depthwise, relu_prelu
+for f in sys.argv[2:]:
+    model = onnx.load(f)
+    assert (pad_depthwise(model), relu_prelu(model)) == (0, 0), f
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir, ...files]).trim(), 'ok');
   });
 
   it('StyleNorm gives every face the same feature statistics; crops over 80x80 reach the final kernel pooled', function () {
