@@ -199,9 +199,10 @@ def write_meta(work, rule, crops):
     json.dump(meta, open(os.path.join(work, f'meta_{rule}.json'), 'w'))
 
 
-def train_head(model, feats, classes, sources, args, seed, geometry=None):
+def train_head(model, feats, classes, sources, args, seed, geometry=None, teacher=None):
     """Fine-tunes the head on trunk features (copies x N x C x H x W), sampling sources and labels evenly;
-    geometry (framing_of) is each face's framing and face width, read by --balance-framing."""
+    geometry (framing_of) is each face's framing and face width, read by --balance-framing; teacher (N live
+    probabilities) adds --distill times the binary cross-entropy of the live probability against it."""
     seed_everything(seed)
     if args.style_norm:
         model.style = StyleNorm(*style_of(feats[0]))
@@ -255,6 +256,9 @@ def train_head(model, feats, classes, sources, args, seed, geometry=None):
             loss = F.cross_entropy(logits, y, label_smoothing=args.smoothing)
         if args.live_compact > 0:
             loss = loss + args.live_compact * live_compactness(emb, classes[idx])
+        if teacher is not None and args.distill > 0:
+            live = F.softmax(logits, dim=1)[:, 1].clamp(1e-6, 1 - 1e-6)
+            loss = loss + args.distill * F.binary_cross_entropy(live, torch.from_numpy(teacher[idx].astype(np.float32)))
         if critic is not None:
             loss = loss + args.source_adv * source_loss(critic, emb, classes[idx], source_ids[idx], step / total)
         opt.zero_grad()
@@ -293,6 +297,24 @@ def framing_of(meta):
     return np.array([meta['framing'], meta.get('face_width', [np.nan] * len(meta['framing']))])
 
 
+def fold_teacher(args, n):
+    """The teacher's live probabilities per fold (FOLDS x N): the weighted mean of fold-score files
+    (folds_NAME.npy, each fold's model on every face, written by cv --fold-scores) and released-model
+    scores (an N-vector, the same in every fold), as --teacher NAME[=W]... names them; None without it."""
+    if not args.teacher:
+        return None
+    total, weight = np.zeros((FOLDS, n)), 0.0
+    for part in args.teacher:
+        name, _, w = part.partition('=')
+        w = float(w or 1)
+        path = os.path.join(args.work, f'folds_{name}.npy')
+        scores = np.load(path) if os.path.exists(path) else np.load(os.path.join(args.work, f'{name}.npy'))[None, :].repeat(FOLDS, 0)
+        assert scores.shape == (FOLDS, n), (name, scores.shape)
+        total += w * scores
+        weight += w
+    return total / weight
+
+
 def cmd_cv(args):
     torch.set_num_threads(args.threads)
     feats, meta = load_features(args.work, args.rule, feature_shape(args.weights, args.frozen, input_size(args.work, args.rule)))
@@ -304,14 +326,23 @@ def cmd_cv(args):
     if not os.path.exists(zeroshot):  # the released model, scored through the same features
         np.save(zeroshot, predict(load_model(args.weights).eval(), feats[0], args.frozen))
     oof = np.zeros(len(sources), dtype=np.float32)
+    teacher = fold_teacher(args, len(sources))
+    fold_scores = np.zeros((FOLDS, len(sources)), dtype=np.float32) if args.fold_scores else None
     started = time.time()
     for f in range(FOLDS):
         train = folds != f
         model = load_model(args.weights)
-        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, geometry=None if geometry is None else geometry[:, train])
-        oof[~train] = predict(model, feats[0, ~train], args.frozen)
+        train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, geometry=None if geometry is None else geometry[:, train],
+                   teacher=None if teacher is None else teacher[f, train])
+        if fold_scores is not None:
+            fold_scores[f] = predict(model, feats[0], args.frozen)
+            oof[~train] = fold_scores[f, ~train]
+        else:
+            oof[~train] = predict(model, feats[0, ~train], args.frozen)
         print(f'fold {f}: {(~train).sum()} held out ({len(set(sources[~train]))} sources), {time.time() - started:.0f} s', flush=True)
     np.save(os.path.join(args.work, f'oof_{args.name}.npy'), oof)
+    if fold_scores is not None:
+        np.save(os.path.join(args.work, f'folds_{args.name}.npy'), fold_scores)
     json.dump(vars(args), open(os.path.join(args.work, f'oof_{args.name}.json'), 'w'))
 
 
@@ -421,6 +452,10 @@ def main():
         c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
         c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band; 2: in every framing x face-width band')
         c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
+        c.add_argument('--distill', type=float, default=0, help='weight of the distillation loss towards the --teacher live probabilities')
+        c.add_argument('--teacher', nargs='*', default=[], help='cv: the teacher, as fold-score names (folds_NAME.npy) or released scores (NAME.npy), NAME=W weighted')
+        if name == 'cv':
+            c.add_argument('--fold-scores', action='store_true', help="also save each fold's model's live probability on every face (folds_NAME.npy)")
         c.add_argument('--critic-lr-scale', type=float, default=10, help="the source critic's learning rate over the head's")
         add_frozen_option(c)
     args = p.parse_args()
