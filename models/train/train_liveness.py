@@ -15,7 +15,9 @@ on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out
 live-compactness loss, measured and not used), --style-norm 1 (StyleNorm, measured and not used), --source-adv W
 (SSDG's source-adversarial loss on live faces, liveness_adversarial.py, measured and not used), --group-dro ETA
 (Group DRO source weights, liveness_group_dro.py, measured and not used) and --balance-framing 1|2 (live faces and
-attacks weighed alike in every framing band, or framing x face-width band; measured and not used). Crops of
+attacks weighed alike in every framing band, or framing x face-width band; measured and not used); cv also takes
+--teacher NAMES --distill W (a loss towards a teacher's live probabilities, cv's --fold-scores giving each fold's own pack: the pack
+distilled into one model, measured and not used). Crops of
 another size than 80x80 (a rule's size in export-crops.ts) are read at that size, and final and fuse (--rule)
 export files of that size.
 """
@@ -452,10 +454,10 @@ def main():
         c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
         c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band; 2: in every framing x face-width band')
         c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
-        c.add_argument('--distill', type=float, default=0, help='weight of the distillation loss towards the --teacher live probabilities')
-        c.add_argument('--teacher', nargs='*', default=[], help='cv: the teacher, as fold-score names (folds_NAME.npy) or released scores (NAME.npy), NAME=W weighted')
         if name == 'cv':
             c.add_argument('--fold-scores', action='store_true', help="also save each fold's model's live probability on every face (folds_NAME.npy)")
+            c.add_argument('--distill', type=float, default=0, help='weight of the distillation loss towards the --teacher live probabilities')
+            c.add_argument('--teacher', nargs='*', default=[], help='the teacher, as fold-score names (folds_NAME.npy) or released scores (NAME.npy), NAME=W weighted')
         c.add_argument('--critic-lr-scale', type=float, default=10, help="the source critic's learning rate over the head's")
         add_frozen_option(c)
     args = p.parse_args()

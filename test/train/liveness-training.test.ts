@@ -81,6 +81,31 @@ describe('liveness training pipeline (smoke)', function () {
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
 
+    // Distillation (measured): --fold-scores keeps each fold's model's score on every face, and a
+    // student trained with --teacher/--distill is pulled towards its teacher in each fold.
+    run(TORCH_PYTHON, [script, 'cv', work, 'teacher', '--weights', 'random', '--epochs', '1', '--fold-scores', ...frozen], env);
+    const distillCheck = `
+import os, subprocess, sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+from liveness_data import grouped_folds
+import json
+work, script = sys.argv[2], sys.argv[3]
+meta = json.load(open(os.path.join(work, 'meta_s27.json')))
+folds = grouped_folds(np.array(meta['sources']), 3, seed=0)
+scores, oof = np.load(os.path.join(work, 'folds_teacher.npy')), np.load(os.path.join(work, 'oof_teacher.npy'))
+assert scores.shape == (3, len(oof)), scores.shape
+for f in range(3):
+    assert np.array_equal(scores[f, folds == f], oof[folds == f]), f
+np.save(os.path.join(work, 'all_live.npy'), np.ones(len(oof), dtype=np.float32))
+def student(name, *extra):
+    subprocess.run([sys.executable, script, 'cv', work, name, '--weights', 'random', '--epochs', '40', '--lr', '0.01', '--frozen', 'conv_23', *extra], check=True, capture_output=True)
+    return np.load(os.path.join(work, f'oof_{name}.npy'))
+plain, taught = student('plain'), student('taught', '--teacher', 'all_live', 'teacher=0', '--distill', '20')
+assert taught.mean() > plain.mean() + 0.05, (plain.mean(), taught.mean())
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', distillCheck, trainDir, work, script], env).trim(), 'ok');
+
     const onnx = path.join(work, 'smoke.onnx');
     run(TORCH_PYTHON, [script, 'final', work, 'smoke', onnx, '--weights', 'random', '--epochs', '1', '--mixstyle', '0.5', ...frozen], env);
     assert.ok(existsSync(onnx));
