@@ -258,6 +258,8 @@ def train_head(model, feats, classes, sources, args, seed, geometry=None, teache
             loss = F.cross_entropy(logits, y, label_smoothing=args.smoothing)
         if args.live_compact > 0:
             loss = loss + args.live_compact * live_compactness(emb, classes[idx])
+        if args.pairwise > 0:
+            loss = loss + args.pairwise * pairwise_auc_loss(logits, classes[idx])
         if teacher is not None and args.distill > 0:
             live = F.softmax(logits, dim=1)[:, 1].clamp(1e-6, 1 - 1e-6)
             loss = loss + args.distill * F.binary_cross_entropy(live, torch.from_numpy(teacher[idx].astype(np.float32)))
@@ -268,6 +270,17 @@ def train_head(model, feats, classes, sources, args, seed, geometry=None, teache
         opt.step()
     model.eval()
     return model
+
+
+def pairwise_auc_loss(logits, classes):
+    """Mean softplus(attack score - live score) over every (live face, attack) pair of the batch, the score
+    being the live log-odds: a smooth stand-in for 1 - AUC over the batch's faces, which come from many
+    sources, so it presses on the orderings across cameras that a pooled AUC counts."""
+    score = logits[:, 1] - torch.logsumexp(logits[:, [0, 2]], dim=1)
+    live = torch.from_numpy(classes == 1)
+    if not live.any() or live.all():
+        return logits.sum() * 0
+    return F.softplus(score[~live].unsqueeze(0) - score[live].unsqueeze(1)).mean()
 
 
 def predict(model, feats, frozen):
@@ -454,6 +467,7 @@ def main():
         c.add_argument('--source-adv', type=float, default=0, help='weight of the single-side source-adversarial loss (SSDG) on live faces')
         c.add_argument('--balance-framing', type=int, default=0, help='1: live faces and attacks weigh the same in every framing band; 2: in every framing x face-width band')
         c.add_argument('--group-dro', type=float, default=0, help='step size of Group DRO source weights (0: the plain mean loss)')
+        c.add_argument('--pairwise', type=float, default=0, help='weight of the pairwise AUC loss over the batch\'s live and attack faces')
         if name == 'cv':
             c.add_argument('--fold-scores', action='store_true', help="also save each fold's model's live probability on every face (folds_NAME.npy)")
             c.add_argument('--distill', type=float, default=0, help='weight of the distillation loss towards the --teacher live probabilities')

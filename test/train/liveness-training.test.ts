@@ -118,10 +118,10 @@ print('ok')
     run(TORCH_PYTHON, [script, 'final', work, 'styled', styled, '--weights', 'random', '--epochs', '1', '--style-norm', '1', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), styled, '4', '3', '80', '80']), /max abs difference/);
 
-    // The source-adversarial loss, Group DRO and sampling balanced by framing x face width (measured, not used)
+    // The source-adversarial loss, Group DRO, sampling balanced by framing x face width and the pairwise AUC loss (measured, not used)
     // train through the same path and export alike.
     const adversarial = path.join(work, 'adversarial.onnx');
-    run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', '--balance-framing', '2', ...frozen], env);
+    run(TORCH_PYTHON, [script, 'final', work, 'adversarial', adversarial, '--weights', 'random', '--epochs', '1', '--source-adv', '0.1', '--group-dro', '0.05', '--balance-framing', '2', '--pairwise', '0.5', ...frozen], env);
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), adversarial, '4', '3', '80', '80']), /max abs difference/);
 
     // The shipped files: the fine-tuned head with the released one (pair), or alone; both give class
@@ -348,6 +348,24 @@ assert logits.grad[2].abs().sum() > logits.grad[0].abs().sum(), 'the worst sourc
 before = dro.q.clone()
 dro.loss(logits.detach()[:2], targets[:2], groups[:2])
 assert dro.q[0] / dro.q[2] > before[0] / before[2] and torch.isclose(dro.q[1] / dro.q[2], before[1] / before[2])
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
+  it('pairwise AUC loss: small when every live face outscores every attack, large when reversed, and it lifts the live scores', function () {
+    const check = `
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from train_liveness import pairwise_auc_loss
+classes = np.array([1, 1, 0, 2])
+good = torch.tensor([[0.0, 4.0, 0.0], [0.0, 3.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 3.0]], requires_grad=True)
+bad = good.detach()[[2, 3, 0, 1]].clone().requires_grad_(True)
+low, high = pairwise_auc_loss(good, classes), pairwise_auc_loss(bad, classes)
+assert low.item() < 0.01 and high.item() > 5, (low.item(), high.item())
+high.backward()
+assert (bad.grad[:2, 1] < 0).all() and (bad.grad[2:, 1] > 0).all(), bad.grad
+assert pairwise_auc_loss(good, np.array([1, 1, 1, 1])).item() == 0, 'no pair, no loss'
 print('ok')
 `;
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
