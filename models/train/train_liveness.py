@@ -14,8 +14,9 @@ features are stored per crop rule, so one WORK holds one depth per rule. cv and 
 on that share of the batches; train-liveness.sh uses 0.5, chosen on the held-out folds) and --live-compact W (a
 live-compactness loss, measured and not used), --style-norm 1 (StyleNorm, measured and not used), --source-adv W
 (SSDG's source-adversarial loss on live faces, liveness_adversarial.py, measured and not used), --group-dro ETA
-(Group DRO source weights, liveness_group_dro.py, measured and not used) and --balance-framing 1|2 (live faces and
-attacks weighed alike in every framing band, or framing x face-width band; measured and not used); cv also takes
+(Group DRO source weights, liveness_group_dro.py, measured and not used), --balance-framing 1|2 (live faces and
+attacks weighed alike in every framing band, or framing x face-width band; measured and not used), --pairwise W (a
+pairwise AUC loss over each batch's live and attack faces, measured and not used); cv also takes
 --teacher NAMES --distill W (a loss towards a teacher's live probabilities, cv's --fold-scores giving each fold's own pack: the pack
 distilled into one model, measured and not used). Crops of
 another size than 80x80 (a rule's size in export-crops.ts) are read at that size, and final and fuse (--rule)
