@@ -67,3 +67,15 @@ def framing_balanced(weights, framing, live, face_width=None):
         for k in (0, 1):
             out[in_band & (live == k)] *= (total / 2) / masses[k]
     return out / out.sum()
+
+
+def weighted_mean(parts, load):
+    """The weighted mean of the score arrays named by parts ("NAME" or "NAME=WEIGHT", weight 1 by default),
+    each read by load(NAME): how a pack's models, or a teacher's, are fused."""
+    total, weight = 0, 0.0
+    for part in parts:
+        name, _, w = part.partition('=')
+        w = float(w or 1)
+        total = total + w * load(name)
+        weight += w
+    return total / weight

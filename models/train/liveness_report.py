@@ -15,25 +15,19 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from liveness_data import grouped_folds  # noqa: E402
+from liveness_data import grouped_folds, weighted_mean  # noqa: E402
 from liveness_metrics import SIZABLE, auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
 from train_liveness import FOLDS  # noqa: E402
 
 
 def fused_scores(work, rule, parts):
-    total, weight = 0, 0
-    for part in parts:
-        name, _, w = part.partition('=')
-        w = float(w or 1)
+    def load(name):
         if name == 'zeroshot':
-            path = os.path.join(work, f'zeroshot_{rule}.npy')
-        elif name.startswith('zeroshot-'):
-            path = os.path.join(work, f'zeroshot_{name[len("zeroshot-"):]}.npy')
-        else:
-            path = os.path.join(work, f'oof_{name}.npy')
-        total = total + w * np.load(path)
-        weight += w
-    return total / weight
+            return np.load(os.path.join(work, f'zeroshot_{rule}.npy'))
+        if name.startswith('zeroshot-'):
+            return np.load(os.path.join(work, f'zeroshot_{name[len("zeroshot-"):]}.npy'))
+        return np.load(os.path.join(work, f'oof_{name}.npy'))
+    return weighted_mean(parts, load)
 
 
 def evaluate(scores, meta):

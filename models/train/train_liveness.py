@@ -36,7 +36,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_adversarial import SourceCritic, source_loss  # noqa: E402
 from liveness_augment import augment  # noqa: E402
-from liveness_data import Crops, framing_balanced, grouped_folds  # noqa: E402
+from liveness_data import Crops, framing_balanced, grouped_folds, weighted_mean  # noqa: E402
 from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
 from nchwc_layout import rewrite as nchwc_rewrite  # noqa: E402
@@ -319,16 +319,13 @@ def fold_teacher(args, n):
     scores (an N-vector, the same in every fold), as --teacher NAME[=W]... names them; None without it."""
     if not args.teacher:
         return None
-    total, weight = np.zeros((FOLDS, n)), 0.0
-    for part in args.teacher:
-        name, _, w = part.partition('=')
-        w = float(w or 1)
+
+    def load(name):
         path = os.path.join(args.work, f'folds_{name}.npy')
         scores = np.load(path) if os.path.exists(path) else np.load(os.path.join(args.work, f'{name}.npy'))[None, :].repeat(FOLDS, 0)
         assert scores.shape == (FOLDS, n), (name, scores.shape)
-        total += w * scores
-        weight += w
-    return total / weight
+        return scores
+    return weighted_mean(args.teacher, load)
 
 
 def cmd_cv(args):

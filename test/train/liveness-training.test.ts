@@ -85,10 +85,9 @@ describe('liveness training pipeline (smoke)', function () {
     // student trained with --teacher/--distill is pulled towards its teacher in each fold.
     run(TORCH_PYTHON, [script, 'cv', work, 'teacher', '--weights', 'random', '--epochs', '1', '--fold-scores', ...frozen], env);
     const distillCheck = `
-import os, subprocess, sys, numpy as np
+import json, os, subprocess, sys, numpy as np
 sys.path.insert(0, sys.argv[1])
 from liveness_data import grouped_folds
-import json
 work, script = sys.argv[2], sys.argv[3]
 meta = json.load(open(os.path.join(work, 'meta_s27.json')))
 folds = grouped_folds(np.array(meta['sources']), 3, seed=0)
