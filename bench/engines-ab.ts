@@ -1,6 +1,6 @@
 // `node dist/bench/engines-ab.js [other-checkout ...]`: the whole check on the 640x480 bench image by
 // several engines in ONE process, interleaved check by check, so that a shared, noisy machine slows
-// them all alike: this checkout with and without the liveness worker thread, and the engines of any
+// them all alike: this checkout with and without its worker threads, and the engines of any
 // other checkouts given (e.g. a build of main, for a before/after). Prints medians and ratios.
 
 import os from 'node:os';
@@ -17,7 +17,7 @@ async function main(others: readonly string[]): Promise<void> {
   const here = path.resolve(__dirname, '..', '..');
   const engines: [string, Engine][] = [
     ...(await Promise.all(others.map(async (dir, i): Promise<[string, Engine]> => [`other ${i + 1} (${dir})`, await load(dir).createEngine()]))),
-    ['this, liveness in a worker thread', await load(here).createEngine()],
+    ['this, liveness and pose in worker threads', await load(here).createEngine()],
     ['this, all models on the main thread', await load(here).createEngine({ workerThreads: false })],
   ];
   const times = engines.map(() => [] as number[]);

@@ -45,8 +45,9 @@ export interface EngineOptions {
   /** Attributes that validate_attribute fails on. Defaults to ['sunglasses', 'mask']. */
   readonly validateAttributes?: readonly AttributeName[];
   /**
-   * Run the liveness models in a worker thread, beside landmarks and pose on the calling thread.
-   * Defaults to true; false keeps every model on the calling thread (a one-core container).
+   * Run each liveness model and the pose model in a worker thread of its own, beside detection,
+   * landmarks, quality and attributes on the calling thread. Defaults to true; false keeps every
+   * model on the calling thread (a one-core container).
    */
   readonly workerThreads?: boolean;
 }

@@ -141,29 +141,34 @@ class FaceliveEngine implements Engine {
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;
 
-    // Liveness first: its models run in worker threads (see createEngine) while this thread goes on
-    // with landmarks, pose, quality and attributes; its time is from its start to its answer.
+    // Liveness and pose first: their models run in worker threads (see createEngine) while this
+    // thread goes on with landmarks and attributes; quality waits for the pose, the verdict for
+    // liveness. Their times are from their start to their answer.
     const livenessRun = timed(() => (options.is_liveness
       ? checkLiveness(this.livenessKeys.map((k) => this.registry.get(k)), this.manifest.liveness, context.livenessThreshold ?? this.thresholds.liveness, raster, primary.box)
       : none));
     livenessRun.catch(() => undefined); // awaited below; an early failure elsewhere must not leave it unhandled
+    const poseRun = timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
+    poseRun.catch(() => undefined);
     const [geometry, landmarksMs] = await timed(() => (this.landmarkKey ? locateLandmarks(this.registry.get(this.landmarkKey), raster, primary.box) : none));
-    const [pose, poseMs] = await timed(() => (options.is_quality && this.poseKey ? estimatePose(this.registry.get(this.poseKey), raster, primary.box) : none));
-
-    // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
-    const imageGeometry = geometry && scaleGeometry(geometry, scale);
-    t = performance.now();
-    const regions = geometry && options.is_quality ? measureRegions(raster, primary.box, geometry) : undefined;
-    const quality = options.is_quality && geometry && regions
-      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
-      : undefined;
-    const qualityMs = elapsed(t);
 
     t = performance.now();
     const attributes = options.is_attribute && geometry
       ? await checkAttributes(this.registry.get(this.attributesKey), raster, geometry, this.thresholds.attributes)
       : undefined;
     const attributesMs = elapsed(t);
+
+    // Regions are measured on the working raster; sizes and coordinates are reported in image pixels.
+    const imageGeometry = geometry && scaleGeometry(geometry, scale);
+    t = performance.now();
+    const regions = geometry && options.is_quality ? measureRegions(raster, primary.box, geometry) : undefined;
+    const regionsMs = elapsed(t);
+    const [pose, poseMs] = await poseRun;
+    t = performance.now();
+    const quality = options.is_quality && geometry && regions
+      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
+      : undefined;
+    const qualityMs = Math.round((regionsMs + elapsed(t)) * 100) / 100;
     // Everything on this thread is done; the liveness workers have been running beside it.
     const [liveness, livenessMs] = await livenessRun;
 
@@ -227,7 +232,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
   // The liveness models run in worker threads, beside landmarks and pose on the main thread.
-  const registry = await createRegistry(pack, { workerRoles: options.workerThreads === false ? [] : ['liveness'] });
+  // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
+  // quality and attributes on the calling thread.
+  const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];
+  const registry = await createRegistry(pack, { workers: options.workerThreads === false ? [] : sideModels.map((key) => [key]) });
   try {
     return new FaceliveEngine(pack, registry, options);
   } catch (err) {

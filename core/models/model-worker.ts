@@ -1,6 +1,6 @@
-// The main-thread side of a model worker (session-worker.ts): starts the thread, hands it the model
-// bytes, and turns each run into a message and a promise, so the model runs while the main thread
-// goes on with the other stages of the check.
+// The main-thread side of a model worker (session-worker.ts): starts the thread, hands it the bytes
+// of the models it is to hold, and turns each run into a message and a promise, so the models run
+// while the main thread goes on with the other stages of the check.
 
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -9,14 +9,16 @@ import type { WorkerReply, WorkerRequest } from './session-worker';
 type Outputs = Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>;
 
 export interface ModelWorker {
-  run(name: string, input: Float32Array, dims: readonly number[]): Promise<Outputs>;
+  /** Runs the model loaded under `key`; a worker's runs go one after another, in the order asked. */
+  run(key: string, name: string, input: Float32Array, dims: readonly number[]): Promise<Outputs>;
   close(): Promise<void>;
 }
 
-/** Starts a worker holding a session for `bytes`; resolves once the session is created. */
-export function startModelWorker(bytes: Buffer): Promise<ModelWorker> {
+/** Starts a worker holding a session for each model; resolves once every session is created. */
+export function startModelWorker(models: readonly { readonly key: string; readonly bytes: Buffer }[]): Promise<ModelWorker> {
   const worker = new Worker(path.join(__dirname, 'session-worker.js'));
   const pending = new Map<number, { resolve(outputs: Outputs): void; reject(err: Error): void }>();
+  const loading = new Set(models.map((model) => model.key));
   let nextId = 0;
   let closed = false;
   // The worker keeps the process alive only while a run is in flight (or while it loads).
@@ -28,31 +30,34 @@ export function startModelWorker(bytes: Buffer): Promise<ModelWorker> {
     pending.clear();
     settle();
   };
+  const handle: ModelWorker = {
+    run(key, name, input, dims) {
+      if (closed) return Promise.reject(new Error('The engine was disposed.'));
+      const id = nextId++;
+      return new Promise<Outputs>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.ref();
+        // The input is made for this run only: hand its buffer over instead of copying it.
+        worker.postMessage({ type: 'run', id, key, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
+      });
+    },
+    async close() {
+      closed = true;
+      await worker.terminate();
+    },
+  };
   return new Promise<ModelWorker>((resolve, reject) => {
     const onStartError = (err: Error): void => reject(err);
     worker.once('error', onStartError);
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'ready') {
+        loading.delete(reply.key);
+        if (loading.size > 0) return;
         worker.off('error', onStartError);
         settle();
         worker.on('error', (err) => failAll(err));
         worker.on('exit', () => failAll(new Error('The model worker exited.')));
-        resolve({
-          run(name, input, dims) {
-            if (closed) return Promise.reject(new Error('The engine was disposed.'));
-            const id = nextId++;
-            return new Promise<Outputs>((res, rej) => {
-              pending.set(id, { resolve: res, reject: rej });
-              worker.ref();
-              // The input is made for this run only: hand its buffer over instead of copying it.
-              worker.postMessage({ type: 'run', id, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
-            });
-          },
-          async close() {
-            closed = true;
-            await worker.terminate();
-          },
-        });
+        resolve(handle);
         return;
       }
       if (reply.type === 'error' && reply.id === undefined) {
@@ -67,7 +72,9 @@ export function startModelWorker(bytes: Buffer): Promise<ModelWorker> {
       if (reply.type === 'result') waiting.resolve(reply.outputs);
       else if (reply.type === 'error') waiting.reject(new Error(reply.message));
     });
-    const copy = new Uint8Array(bytes);
-    worker.postMessage({ type: 'load', bytes: copy } satisfies WorkerRequest, [copy.buffer]);
+    for (const { key, bytes } of models) {
+      const copy = new Uint8Array(bytes);
+      worker.postMessage({ type: 'load', key, bytes: copy } satisfies WorkerRequest, [copy.buffer]);
+    }
   });
 }

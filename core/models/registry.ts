@@ -1,13 +1,13 @@
 // The only importer of onnxruntime-node: turns a pack's model files into inference sessions,
 // checks each file's sha256 first, creates every session once per Engine, and releases them.
-// Sessions of the roles named in `workerRoles` live in a worker thread each (model-worker.ts), so
+// The models named in `workers` live in worker threads (model-worker.ts), each list in one thread, so
 // that they run beside the main thread; the others run on the main thread.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ModelEntry, ModelRole, Pack } from './manifest';
+import type { ModelEntry, Pack } from './manifest';
 import { startModelWorker, type ModelWorker } from './model-worker';
 import { SESSION_OPTIONS } from './session-options';
 
@@ -27,8 +27,8 @@ export interface Registry {
 }
 
 export interface RegistryOptions {
-  /** Roles whose sessions run in a worker thread of their own. Defaults to none. */
-  readonly workerRoles?: readonly ModelRole[];
+  /** Model keys whose sessions run in worker threads: each list shares one thread. Defaults to none. */
+  readonly workers?: readonly (readonly string[])[];
 }
 
 interface Loaded {
@@ -43,7 +43,8 @@ function inputDims(entry: ModelEntry, size: { readonly width: number; readonly h
   return layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
 }
 
-async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: boolean): Promise<Loaded> {
+/** The model file's bytes, after checking its sha256 against the manifest. */
+async function readModel(pack: Pack, entry: ModelEntry): Promise<Buffer> {
   const file = path.join(pack.dir, entry.file);
   let bytes: Buffer;
   try {
@@ -55,19 +56,11 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: b
   if (digest !== entry.sha256) {
     throw new Error(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
   }
+  return bytes;
+}
+
+async function loadOnMainThread(key: string, entry: ModelEntry, bytes: Buffer): Promise<Loaded> {
   const { name } = entry.input;
-  if (inWorker) {
-    let worker: ModelWorker | undefined;
-    try {
-      worker = await startModelWorker(bytes);
-    } catch {
-      // No worker thread to be had (or onnxruntime would not load in one): run on the main thread.
-    }
-    if (worker) {
-      const running = worker;
-      return { model: { key, entry, run: (input, size) => running.run(name, input, inputDims(entry, size)) }, release: () => running.close() };
-    }
-  }
   const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   const model: Model = {
     key,
@@ -85,17 +78,43 @@ async function loadModel(pack: Pack, key: string, entry: ModelEntry, inWorker: b
 }
 
 /**
+ * Loads models into one worker thread that they share; where no worker can be had (or onnxruntime
+ * will not load in one), they run on the main thread instead.
+ */
+async function loadInWorker(models: readonly { key: string; entry: ModelEntry; bytes: Buffer }[]): Promise<Loaded[]> {
+  let worker: ModelWorker;
+  try {
+    worker = await startModelWorker(models);
+  } catch {
+    return Promise.all(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)));
+  }
+  let closing: Promise<void> | undefined;
+  const release = (): Promise<void> => (closing ??= worker.close());
+  return models.map(({ key, entry }) => ({
+    model: { key, entry, run: (input, size) => worker.run(key, entry.input.name, input, inputDims(entry, size)) },
+    release,
+  }));
+}
+
+/**
  * Loads every model of the pack (in parallel) after checking its sha256. When any model fails, waits
  * for the others to settle and releases every session (and worker) already created before rethrowing,
  * so a refused pack leaks nothing however often it is retried.
  */
 export async function createRegistry(pack: Pack, options: RegistryOptions = {}): Promise<Registry> {
-  const workerRoles = options.workerRoles ?? [];
-  const settled = await Promise.allSettled(
-    Object.entries(pack.manifest.models).map(async ([key, entry]) => [key, await loadModel(pack, key, entry, workerRoles.includes(entry.role))] as const),
-  );
+  const groups = (options.workers ?? []).map((keys) => keys.filter((key) => key in pack.manifest.models)).filter((keys) => keys.length > 0);
+  const inWorker = new Set(groups.flat());
+  const entries = Object.entries(pack.manifest.models);
+  const settled = await Promise.allSettled([
+    ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [[key, await loadOnMainThread(key, entry, await readModel(pack, entry))] as const]),
+    ...groups.map(async (keys) => {
+      const models = await Promise.all(keys.map(async (key) => ({ key, entry: pack.manifest.models[key]!, bytes: await readModel(pack, pack.manifest.models[key]!) })));
+      const loaded = await loadInWorker(models);
+      return loaded.map((one) => [one.model.key, one] as const);
+    }),
+  ]);
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
   if (failure) {
     await Promise.allSettled(loaded.map(([, loadedModel]) => loadedModel.release()));
     throw failure.reason;

@@ -1,37 +1,40 @@
-// A worker thread that holds one model's inference session, so that model runs beside the main
-// thread (onnxruntime-node runs a session synchronously on the calling thread). Protocol: the
-// creator sends the model bytes once; then each request carries an input tensor and gets the outputs.
+// A worker thread that holds inference sessions for one or more models, so those models run beside
+// the main thread (onnxruntime-node runs a session synchronously on the calling thread); a worker's
+// models run one after another, in the order their requests arrive. Protocol: the creator sends each
+// model's bytes once under a key; then each request names a key and carries an input tensor.
 
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { SESSION_OPTIONS } from './session-options';
 
 export type WorkerRequest =
-  | { readonly type: 'load'; readonly bytes: Uint8Array }
-  | { readonly type: 'run'; readonly id: number; readonly name: string; readonly input: Float32Array; readonly dims: readonly number[] };
+  | { readonly type: 'load'; readonly key: string; readonly bytes: Uint8Array }
+  | { readonly type: 'run'; readonly id: number; readonly key: string; readonly name: string; readonly input: Float32Array; readonly dims: readonly number[] };
 
 export type WorkerReply =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly key: string }
   | { readonly type: 'result'; readonly id: number; readonly outputs: Record<string, { data: Float32Array; dims: readonly number[] }> }
-  | { readonly type: 'error'; readonly id?: number; readonly message: string };
+  | { readonly type: 'error'; readonly id?: number; readonly key?: string; readonly message: string };
 
-let session: ort.InferenceSession | undefined;
+const sessions = new Map<string, ort.InferenceSession>();
 const port = parentPort;
 
 port?.on('message', (message: WorkerRequest) => {
   if (message.type === 'load') {
+    const { key } = message;
     ort.InferenceSession.create(message.bytes, SESSION_OPTIONS).then(
       (created) => {
-        session = created;
-        port.postMessage({ type: 'ready' } satisfies WorkerReply);
+        sessions.set(key, created);
+        port.postMessage({ type: 'ready', key } satisfies WorkerReply);
       },
-      (err: unknown) => port.postMessage({ type: 'error', message: (err as Error).message } satisfies WorkerReply),
+      (err: unknown) => port.postMessage({ type: 'error', key, message: (err as Error).message } satisfies WorkerReply),
     );
     return;
   }
-  const { id, name, input, dims } = message;
+  const { id, key, name, input, dims } = message;
+  const session = sessions.get(key);
   if (!session) {
-    port.postMessage({ type: 'error', id, message: 'The model worker has no session.' } satisfies WorkerReply);
+    port.postMessage({ type: 'error', id, message: `The model worker has no session for ${key}.` } satisfies WorkerReply);
     return;
   }
   session.run({ [name]: new ort.Tensor('float32', input, dims) }).then(

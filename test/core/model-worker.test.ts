@@ -1,12 +1,15 @@
-// Liveness models in a worker thread: the same scores as on the main thread, the option checked,
-// and a disposed engine's worker gone (its checks reject instead of hanging).
+// Liveness and pose models in worker threads: the same scores as on the main thread, a worker that
+// holds several models answering each run from the right one, the option checked, and a disposed
+// engine's workers gone (its checks reject instead of hanging).
 
 import assert from 'node:assert/strict';
-import { createEngine } from '../../core';
+import { createEngine, DEFAULT_PACK_DIR } from '../../core';
 import type { Engine } from '../../core/engine-types';
+import { readPack } from '../../core/models/manifest';
+import { createRegistry } from '../../core/models/registry';
 import { selfieJpeg } from '../helpers/faces';
 
-describe('engine: liveness in a worker thread', function () {
+describe('engine: liveness and pose in worker threads', function () {
   this.timeout(120_000);
   let threaded: Engine;
   let single: Engine;
@@ -26,6 +29,29 @@ describe('engine: liveness in a worker thread', function () {
       assert.deepEqual(a.data.liveness, c.data.liveness, name);
       assert.deepEqual(b.data.liveness, c.data.liveness, name);
       assert.deepEqual(a.data.quality, c.data.quality, name);
+    }
+  });
+
+  it('a worker holding several models runs each request on its own model, in any interleaving', async () => {
+    const pack = readPack(DEFAULT_PACK_DIR);
+    const keys = ['liveness', 'liveness_v1se', 'pose'];
+    const [shared, main] = await Promise.all([createRegistry(pack, { workers: [keys] }), createRegistry(pack)]);
+    try {
+      let seed = 7;
+      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 255;
+      const inputs = keys.flatMap((key) => [0, 1].map(() => {
+        const { width, height } = pack.manifest.models[key]!.input;
+        return { key, data: Float32Array.from({ length: 3 * width * height }, random) };
+      }));
+      // Requests to the shared worker go out together, alternating between its models.
+      const fromWorker = await Promise.all(inputs.map(({ key, data }) => shared.get(key).run(data.slice())));
+      for (const [i, { key, data }] of inputs.entries()) {
+        const expected = await main.get(key).run(data.slice());
+        assert.deepEqual(Object.keys(fromWorker[i]!).sort(), Object.keys(expected).sort(), key);
+        for (const name of Object.keys(expected)) assert.deepEqual(fromWorker[i]![name]!.data, expected[name]!.data, `${key} ${name}`);
+      }
+    } finally {
+      await Promise.all([shared.dispose(), main.dispose()]);
     }
   });
 
