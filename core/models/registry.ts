@@ -86,7 +86,12 @@ async function loadInWorker(models: readonly { key: string; entry: ModelEntry; b
   try {
     worker = await startModelWorker(models);
   } catch {
-    return Promise.all(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)));
+    const settled = await Promise.allSettled(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)));
+    const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (!failure) return loaded;
+    await Promise.allSettled(loaded.map((one) => one.release()));
+    throw failure.reason;
   }
   let closing: Promise<void> | undefined;
   const release = (): Promise<void> => (closing ??= worker.close());
@@ -102,8 +107,18 @@ async function loadInWorker(models: readonly { key: string; entry: ModelEntry; b
  * so a refused pack leaks nothing however often it is retried.
  */
 export async function createRegistry(pack: Pack, options: RegistryOptions = {}): Promise<Registry> {
-  const groups = (options.workers ?? []).map((keys) => keys.filter((key) => key in pack.manifest.models)).filter((keys) => keys.length > 0);
-  const inWorker = new Set(groups.flat());
+  // Each model once: keys the pack lacks, or named twice, are dropped.
+  const inWorker = new Set<string>();
+  const groups: string[][] = [];
+  for (const keys of options.workers ?? []) {
+    const group: string[] = [];
+    for (const key of keys) {
+      if (!(key in pack.manifest.models) || inWorker.has(key)) continue;
+      inWorker.add(key);
+      group.push(key);
+    }
+    if (group.length > 0) groups.push(group);
+  }
   const entries = Object.entries(pack.manifest.models);
   const settled = await Promise.allSettled([
     ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [[key, await loadOnMainThread(key, entry, await readModel(pack, entry))] as const]),
