@@ -2,7 +2,7 @@
 // of requests: mostly good selfies at a few sizes, some with no face, some bad bodies. Samples the
 // service's resident memory (RSS) and open file descriptors; passes when RSS grew less than 5 %
 // from the end of the warm-up to the end, file descriptors did not grow, and no answer was a 500.
-// Options: --requests=N (default 6000) --warmup=N (default 1500) --clients=N (default 16).
+// Options: --requests=N (default 10000) --warmup=N (default 3000) --clients=N (default 16).
 
 import { landscapeJpeg, selfieJpeg } from '../test/helpers/faces';
 import { numberArg, openFds, rssBytes, startService } from './service';
@@ -12,8 +12,8 @@ const CREDENTIAL = { appId: 'soak', apiKey: 'soak-key-0123456789', mode: 'live' 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
-  const requests = numberArg('requests', 6000);
-  const warmup = numberArg('warmup', 1500);
+  const requests = numberArg('requests', 10000);
+  const warmup = numberArg('warmup', 3000);
   const clients = numberArg('clients', 16);
   const service = await startService({
     credentials: [CREDENTIAL],
