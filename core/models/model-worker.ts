@@ -21,6 +21,8 @@ export function startModelWorker(models: readonly { readonly key: string; readon
   const loading = new Set(models.map((model) => model.key));
   let nextId = 0;
   let closed = false;
+  /** Set once the thread has failed or exited: later runs are refused at once rather than left unanswered. */
+  let dead: Error | undefined;
   // The worker keeps the process alive only while a run is in flight (or while it loads).
   const settle = (): void => {
     if (pending.size === 0) worker.unref();
@@ -33,6 +35,7 @@ export function startModelWorker(models: readonly { readonly key: string; readon
   const handle: ModelWorker = {
     run(key, name, input, dims) {
       if (closed) return Promise.reject(new Error('The engine was disposed.'));
+      if (dead) return Promise.reject(dead);
       const id = nextId++;
       return new Promise<Outputs>((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -55,8 +58,8 @@ export function startModelWorker(models: readonly { readonly key: string; readon
         if (loading.size > 0) return;
         worker.off('error', onStartError);
         settle();
-        worker.on('error', (err) => failAll(err));
-        worker.on('exit', () => failAll(new Error('The model worker exited.')));
+        worker.on('error', (err) => failAll((dead ??= err)));
+        worker.on('exit', () => failAll((dead ??= new Error('The model worker exited.'))));
         resolve(handle);
         return;
       }

@@ -37,7 +37,9 @@ port?.on('message', (message: WorkerRequest) => {
     port.postMessage({ type: 'error', id, message: `The model worker has no session for ${key}.` } satisfies WorkerReply);
     return;
   }
-  session.run({ [name]: new ort.Tensor('float32', input, dims) }).then(
+  // Whatever a bad request throws (a tensor whose size does not match its dims...) is answered as
+  // an error: it must not take the thread, and every later run, down with it.
+  Promise.resolve().then(() => session.run({ [name]: new ort.Tensor('float32', input, dims) })).then(
     (results) => {
       // Outputs are small (scores, points): copied by the structured clone.
       const outputs: Record<string, { data: Float32Array; dims: readonly number[] }> = {};

@@ -1,6 +1,7 @@
 // Liveness and pose models in worker threads: the same scores as on the main thread, a worker that
-// holds several models answering each run from the right one, the option checked, and a disposed
-// engine's workers gone (its checks reject instead of hanging).
+// holds several models answering each run from the right one, a bad request refused without taking
+// the worker down, the option checked, and a disposed engine's workers gone (its checks reject
+// instead of hanging).
 
 import assert from 'node:assert/strict';
 import { createEngine, DEFAULT_PACK_DIR } from '../../core';
@@ -52,6 +53,19 @@ describe('engine: liveness and pose in worker threads', function () {
       }
     } finally {
       await Promise.all([shared.dispose(), main.dispose()]);
+    }
+  });
+
+  it('a worker refuses a bad request and goes on answering the good ones', async () => {
+    const registry = await createRegistry(readPack(DEFAULT_PACK_DIR), { workers: [['liveness']] });
+    try {
+      const model = registry.get('liveness');
+      // Ten values for an 80x80 input: onnxruntime throws while making the tensor.
+      await assert.rejects(model.run(new Float32Array(10)), /size/);
+      const outputs = await model.run(new Float32Array(3 * 80 * 80).fill(100));
+      assert.deepEqual(outputs.output!.dims, [1, 3]);
+    } finally {
+      await registry.dispose();
     }
   });
 
