@@ -71,6 +71,12 @@ export interface Engine {
   check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
   /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). Throws like check(). */
   checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
+  /**
+   * Undefined while the engine can answer checks; otherwise why it cannot (a model's worker thread
+   * has exited, so every check fails with INTERNAL_SERVER_ERROR): a health check should report it,
+   * and the cure is a new engine or a restart.
+   */
+  failure(): string | undefined;
   /** Refuses further checks at once, waits for the checks already running to finish, then releases the model sessions. */
   dispose(): Promise<void>;
 }

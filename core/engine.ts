@@ -101,6 +101,11 @@ class FaceliveEngine implements Engine {
     });
   }
 
+  failure(): string | undefined {
+    if (this.disposed) return undefined;
+    return this.registry.failure()?.message;
+  }
+
   /** Refuses new checks at once, lets the running ones finish, then releases the sessions. */
   async dispose(): Promise<void> {
     this.disposed = true;

@@ -222,21 +222,30 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  let engineState: 'loading' | 'ready' | 'failed' = 'loading';
+  let loadState: 'loading' | 'ready' | 'failed' = 'loading';
+  let loaded: Engine | undefined;
   let pack: { name: string; version: string } | undefined;
   liveness.ready().then(
     (engine) => {
-      engineState = 'ready';
+      loadState = 'ready';
+      loaded = engine;
       pack = { name: engine.pack.name, version: engine.pack.version };
     },
     () => {
-      engineState = 'failed';
+      loadState = 'failed';
     },
   );
-  // Liveness: the process answers; 503 only when the engine failed to load (a restart is the cure).
+  /** The engine's state now: a loaded engine whose model worker has exited has failed too. */
+  const engineState = (): { state: 'loading' | 'ready' | 'failed'; reason?: string } => {
+    const failure = loaded?.failure();
+    return failure ? { state: 'failed', reason: failure } : { state: loadState };
+  };
+  // Liveness: the process answers; 503 only when the engine failed to load or can no longer run a
+  // model (a restart is the cure).
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.status(engineState === 'failed' ? 503 : 200).json({ status: engineState === 'failed' ? 'failed' : 'ok', engine: engineState, pack });
+    const { state, reason } = engineState();
+    res.status(state === 'failed' ? 503 : 200).json({ status: state === 'failed' ? 'failed' : 'ok', engine: state, ...(reason ? { reason } : {}), pack });
   });
   // Readiness: send traffic here only when the engine is loaded, the quota store answers and no shutdown is under way.
   app.get('/healthz/ready', async (_req, res) => {
@@ -248,10 +257,11 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
       storeAvailable = false;
     }
     const load = liveness.load();
-    const ready = engineState === 'ready' && storeAvailable && !load.draining;
+    const { state } = engineState();
+    const ready = state === 'ready' && storeAvailable && !load.draining;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not ready',
-      engine: engineState,
+      engine: state,
       quota_store: { kind: redisStore !== undefined ? 'redis' : 'memory', available: storeAvailable },
       draining: load.draining,
       in_flight: load.inFlight,

@@ -11,6 +11,8 @@ type Outputs = Record<string, { readonly data: Float32Array; readonly dims: read
 export interface ModelWorker {
   /** Runs the model loaded under `key`; a worker's runs go one after another, in the order asked. */
   run(key: string, name: string, input: Float32Array, dims: readonly number[]): Promise<Outputs>;
+  /** Why the thread can no longer run models (it failed or exited unasked), or undefined while it can. */
+  readonly failure: Error | undefined;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,9 @@ export function startModelWorker(models: readonly { readonly key: string; readon
         worker.postMessage({ type: 'run', id, key, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
       });
     },
+    get failure() {
+      return dead;
+    },
     async close() {
       closed = true;
       await worker.terminate();
@@ -59,7 +64,7 @@ export function startModelWorker(models: readonly { readonly key: string; readon
         worker.off('error', onStartError);
         settle();
         worker.on('error', (err) => failAll((dead ??= err)));
-        worker.on('exit', () => failAll((dead ??= new Error('The model worker exited.'))));
+        worker.on('exit', () => failAll(closed ? new Error('The engine was disposed.') : (dead ??= new Error('The model worker exited.'))));
         resolve(handle);
         return;
       }

@@ -23,6 +23,8 @@ export interface Model {
 
 export interface Registry {
   get(key: string): Model;
+  /** Why some model can no longer run (its worker thread exited), or undefined while all can. */
+  failure(): Error | undefined;
   dispose(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface RegistryOptions {
 interface Loaded {
   readonly model: Model;
   release(): Promise<void>;
+  /** For models in a worker thread: why that thread can no longer run them. */
+  failure?(): Error | undefined;
 }
 
 function inputDims(entry: ModelEntry, size: { readonly width: number; readonly height: number } = entry.input): number[] {
@@ -98,6 +102,7 @@ async function loadInWorker(models: readonly { key: string; entry: ModelEntry; b
   return models.map(({ key, entry }) => ({
     model: { key, entry, run: (input, size) => worker.run(key, entry.input.name, input, inputDims(entry, size)) },
     release,
+    failure: () => worker.failure,
   }));
 }
 
@@ -137,6 +142,13 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
   const models = new Map(loaded.map(([key, value]) => [key, value]));
   let disposed = false;
   return {
+    failure(): Error | undefined {
+      for (const loadedModel of models.values()) {
+        const failure = loadedModel.failure?.();
+        if (failure) return failure;
+      }
+      return undefined;
+    },
     get(key: string): Model {
       if (disposed) throw new Error('The engine was disposed.');
       const found = models.get(key);

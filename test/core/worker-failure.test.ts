@@ -1,0 +1,73 @@
+// A model worker thread that exits unasked: the engine says so (failure()), its checks fail at once
+// with INTERNAL_SERVER_ERROR instead of waiting for an answer that will not come, and the service's
+// /healthz and /healthz/ready answer 503 so that an orchestrator restarts it.
+
+import assert from 'node:assert/strict';
+import workerThreads from 'node:worker_threads';
+import request from 'supertest';
+import { createEngine, FaceliveError } from '../../core';
+import { createApp } from '../../examples/server';
+import { selfieJpeg } from '../helpers/faces';
+
+/** Creates an engine while recording the worker threads it starts. */
+async function engineWithWorkers(): Promise<{ engine: Awaited<ReturnType<typeof createEngine>>; workers: workerThreads.Worker[] }> {
+  const workers: workerThreads.Worker[] = [];
+  const Original = workerThreads.Worker;
+  class Recorded extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      workers.push(this);
+    }
+  }
+  (workerThreads as { Worker: typeof Original }).Worker = Recorded;
+  try {
+    return { engine: await createEngine(), workers };
+  } finally {
+    (workerThreads as { Worker: typeof Original }).Worker = Original;
+  }
+}
+
+describe('engine: a model worker thread that exits', function () {
+  this.timeout(60_000);
+
+  it('is reported by failure() and fails checks at once; a disposed engine reports nothing', async () => {
+    const { engine, workers } = await engineWithWorkers();
+    try {
+      const jpeg = await selfieJpeg('frontal', 320, 240);
+      await engine.check(jpeg);
+      assert.equal(engine.failure(), undefined);
+      assert.equal(workers.length, 4, 'three liveness models and the pose model, a thread each');
+      await workers[0]!.terminate();
+      assert.match(engine.failure() ?? '', /exited/);
+      const started = Date.now();
+      await assert.rejects(engine.check(jpeg), (err: unknown) => err instanceof FaceliveError && err.code === 'INTERNAL_SERVER_ERROR');
+      assert.ok(Date.now() - started < 5_000, 'the check failed at once');
+      // Checks that need only the models still running go on.
+      const { data } = await engine.check(jpeg, { is_liveness: false, is_quality: false });
+      assert.equal(data.nface, 1);
+    } finally {
+      await engine.dispose();
+    }
+    assert.equal(engine.failure(), undefined);
+  });
+
+  it("turns the service's /healthz and /healthz/ready to 503 with the reason", async () => {
+    const { engine, workers } = await engineWithWorkers();
+    const app = createApp({ engine });
+    try {
+      await app.liveness.ready();
+      assert.equal((await request(app.app).get('/healthz')).status, 200);
+      await workers[workers.length - 1]!.terminate();
+      const health = await request(app.app).get('/healthz');
+      assert.equal(health.status, 503);
+      assert.equal(health.body.engine, 'failed');
+      assert.match(health.body.reason, /exited/);
+      const ready = await request(app.app).get('/healthz/ready');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.engine, 'failed');
+    } finally {
+      await app.close();
+      await engine.dispose();
+    }
+  });
+});
