@@ -236,7 +236,6 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
-  // The liveness models run in worker threads, beside landmarks and pose on the main thread.
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
   // quality and attributes on the calling thread.
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];
