@@ -78,6 +78,12 @@ async function refinePrimary(model: Model, image: Raster, face: RawFace, spec: D
   return best ? { ...best, score: Math.max(best.score, face.score) } : face;
 }
 
+/** The paddings of the padded retries, in order (the manifest gives one or a list). */
+function padRetries(spec: DetectorSpec): readonly number[] {
+  const pads = spec.padRetry === undefined ? [] : typeof spec.padRetry === 'number' ? [spec.padRetry] : spec.padRetry;
+  return pads.filter((pad) => pad > 0);
+}
+
 /** Marks the faces nface counts; `faces` is sorted largest first. */
 function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Raster): DetectedFace[] {
   const rule = spec.count;
@@ -95,10 +101,11 @@ function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Ra
  * All faces in the image, largest first, each marked counted or not. The first pass letterboxes
  * the whole image into the detector's input. Large images whose first pass found no face, several
  * faces or only a small one get a second pass at the manifest's higher resolution. When no face is
- * found at all, one more pass frames the image in a padded border (the manifest's padRetry):
- * detectors trained on scenes miss faces cropped so tightly that they fill the whole image.
+ * found at all, more passes frame the image in a padded border (the manifest's padRetry, each
+ * padding in turn until a face is found; only the first with `retries: 'first'`): detectors trained
+ * on scenes miss faces cropped so tightly that they fill the whole image.
  */
-export async function detectFaces(model: Model, image: Raster): Promise<DetectedFace[]> {
+export async function detectFaces(model: Model, image: Raster, retries: 'all' | 'first' = 'all'): Promise<DetectedFace[]> {
   const { entry } = model;
   const spec = detectorSpec(entry);
   const frame: InputFrame = { width: entry.input.width, height: entry.input.height, dynamicMultiple: entry.input.dynamicMultiple };
@@ -110,9 +117,11 @@ export async function detectFaces(model: Model, image: Raster): Promise<Detected
   }
   const minSide = spec.minFaceRatio * Math.min(image.width, image.height);
   const bigEnough = (face: RawFace): boolean => side(face.box) >= minSide;
-  if (!faces.some(bigEnough) && (spec.padRetry ?? 0) > 0) {
-    const px = image.width * spec.padRetry!;
-    const py = image.height * spec.padRetry!;
+  // Each padding of the manifest's padRetry in turn, until a face is found.
+  for (const pad of padRetries(spec).slice(0, retries === 'first' ? 1 : undefined)) {
+    if (faces.some(bigEnough)) break;
+    const px = image.width * pad;
+    const py = image.height * pad;
     faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py }, frame);
   }
   const kept = nonMaxSuppression(faces.filter(bigEnough), spec.nmsIou)

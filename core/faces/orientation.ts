@@ -122,7 +122,9 @@ async function bestUpright(model: Model, image: Raster, turns: readonly (90 | 18
   let best: OrientedFaces | undefined;
   for (const turn of turns) {
     const raster = turnRaster(image, turn);
-    const faces = await detectFaces(model, raster);
+    // The turned image gets the first padded retry only: the others are for a tight crop the right
+    // way up, and each costs a detector pass on every image without a face.
+    const faces = await detectFaces(model, raster, 'first');
     const score = faces[0]?.score ?? 0;
     if (faces.length > 0 && uprightTurn(faces[0]!.keypoints) === 0 && score >= minScore && score > (best?.faces[0]?.score ?? 0)) {
       best = { faces, raster, turn };

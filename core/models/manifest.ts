@@ -36,8 +36,9 @@ export interface DetectorOutputCommon {
   readonly nmsIou: number;
   /** Faces whose box side is below this fraction of the image's shorter side are dropped. */
   readonly minFaceRatio: number;
-  /** When no face is found, retry with this much padding (fraction of each side) around the image. */
-  readonly padRetry?: number;
+  /** When no face is found, retry with this much padding (fraction of each side) around the image;
+   *  with a list, each padding in turn until a face is found. */
+  readonly padRetry?: number | readonly number[];
   /** Turn the image when the primary face lies on its side or upside down, and when no face is found,
    *  search it turned a quarter turn each way, keeping a face scored at least minScore (a photo that lost
    *  its orientation; faces/orientation.ts). */

@@ -1,10 +1,15 @@
 // Face geometry: letterboxing keeps boxes exact whatever the image shape (portrait, landscape,
-// square, padded, scaled, EXIF-rotated), faces that fill the frame are found, a crowd of small faces
-// in a large image is counted, and tiny background faces are listed but not counted.
+// square, padded, scaled, EXIF-rotated), faces that fill the frame are found (each padded retry in
+// turn), a crowd of small faces in a large image is counted, and tiny background faces are listed
+// but not counted.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
-import type { Engine } from '../../core';
+import { createEngine, DEFAULT_PACK_DIR, FaceliveError, type Engine } from '../../core';
+import type { Manifest } from '../../core/models/manifest';
 import { fitFrame, letterbox, toImageBox } from '../../core/faces/letterbox';
 import type { Raster } from '../../core/image/raster';
 import type { Box, CheckResult } from '../../core/types';
@@ -111,6 +116,30 @@ describe('face geometry (letterboxed detection)', function () {
       }).jpeg({ quality: 92 }).toBuffer();
       const result = await engine.check(crop, FLAGS);
       assert.equal(result.data.nface, 1, `crop ${w}x${h} of the box`);
+    }
+  });
+
+  it('tries each padding of the padded retry in turn: a face the first padding misses is found by a later one', async function () {
+    // A band of the face (45 % of its box's width, 30 % of its height): the detector misses it as it
+    // is and in a border of half the image on each side, and finds it in a narrower border.
+    const face = await selfieJpeg('downward', 640, 480);
+    const b = primaryBox(await engine.check(face, FLAGS));
+    const band = await sharp(face).extract({
+      left: Math.round(b.x + b.width * 0.275), top: Math.round(b.y + b.height * 0.35), width: Math.round(b.width * 0.45), height: Math.round(b.height * 0.3),
+    }).jpeg({ quality: 92 }).toBuffer();
+    assert.equal((await engine.check(band, FLAGS)).data.nface, 1, 'found with the shipped retries');
+    const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual((manifest.models.detector!.output as { padRetry?: unknown }).padRetry, [0.5, 0.25, 0.1]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-pad-'));
+    for (const entry of Object.values(manifest.models)) symlinkSync(path.join(DEFAULT_PACK_DIR, entry.file), path.join(dir, entry.file));
+    (manifest.models.detector!.output as { padRetry: number }).padRetry = 0.5;
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const onePadding = await createEngine({ pack: dir, workerThreads: false });
+    try {
+      await assert.rejects(onePadding.check(band, FLAGS), (err: unknown) => err instanceof FaceliveError && err.code === 'FACE_NOT_DETECTED');
+    } finally {
+      await onePadding.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
