@@ -103,7 +103,9 @@ function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Ra
  * faces or only a small one get a second pass at the manifest's higher resolution. When no face is
  * found at all, more passes frame the image in a padded border (the manifest's padRetry, each
  * padding in turn until a face is found; only the first with `retries: 'first'`): detectors trained
- * on scenes miss faces cropped so tightly that they fill the whole image.
+ * on scenes miss faces cropped so tightly that they fill the whole image. When there is still none,
+ * one last pass sees the image at the manifest's enlargedRetry input size (not with 'first'): a
+ * small face in a small image.
  */
 export async function detectFaces(model: Model, image: Raster, retries: 'all' | 'first' = 'all'): Promise<DetectedFace[]> {
   const { entry } = model;
@@ -123,6 +125,10 @@ export async function detectFaces(model: Model, image: Raster, retries: 'all' | 
     const px = image.width * pad;
     const py = image.height * pad;
     faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py }, frame);
+  }
+  if (retries === 'all' && spec.enlargedRetry && frame.dynamicMultiple && !faces.some(bigEnough)) {
+    const { longSide } = spec.enlargedRetry;
+    faces = await detectIn(model, image, whole, { ...frame, width: longSide, height: longSide });
   }
   const kept = nonMaxSuppression(faces.filter(bigEnough), spec.nmsIou)
     .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);

@@ -39,6 +39,9 @@ export interface DetectorOutputCommon {
   /** When no face is found, retry with this much padding (fraction of each side) around the image;
    *  with a list, each padding in turn until a face is found. */
   readonly padRetry?: number | readonly number[];
+  /** When still no face is found, one more pass with the image letterboxed into this larger input
+   *  (its longer side, in pixels; detectors with a dynamic input only): small faces in small images. */
+  readonly enlargedRetry?: { readonly longSide: number };
   /** Turn the image when the primary face lies on its side or upside down, and when no face is found,
    *  search it turned a quarter turn each way, keeping a face scored at least minScore (a photo that lost
    *  its orientation; faces/orientation.ts). */

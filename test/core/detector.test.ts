@@ -1,7 +1,7 @@
 // Face geometry: letterboxing keeps boxes exact whatever the image shape (portrait, landscape,
 // square, padded, scaled, EXIF-rotated), faces that fill the frame are found (each padded retry in
-// turn), a crowd of small faces in a large image is counted, and tiny background faces are listed
-// but not counted.
+// turn), a small face in a small image is found (the enlarged retry), a crowd of small faces in a
+// large image is counted, and tiny background faces are listed but not counted.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,23 @@ import { sharedEngine } from '../helpers/engine';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
 
 const FLAGS = { is_liveness: false, is_quality: false, is_attribute: false };
+
+/** An engine on the default pack with some detector settings changed (a temporary pack that links the model files). */
+async function engineWithDetector(change: Record<string, unknown>): Promise<{ engine: Engine; close(): Promise<void> }> {
+  const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-detector-'));
+  for (const entry of Object.values(manifest.models)) symlinkSync(path.join(DEFAULT_PACK_DIR, entry.file), path.join(dir, entry.file));
+  Object.assign(manifest.models.detector!.output, change);
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const engine = await createEngine({ pack: dir, workerThreads: false });
+  return {
+    engine,
+    async close() {
+      await engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 function primaryBox(result: CheckResult): Box {
   return result.data.faces.find((f) => f.primary)!.box;
@@ -128,18 +145,30 @@ describe('face geometry (letterboxed detection)', function () {
       left: Math.round(b.x + b.width * 0.275), top: Math.round(b.y + b.height * 0.35), width: Math.round(b.width * 0.45), height: Math.round(b.height * 0.3),
     }).jpeg({ quality: 92 }).toBuffer();
     assert.equal((await engine.check(band, FLAGS)).data.nface, 1, 'found with the shipped retries');
-    const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
-    assert.deepEqual((manifest.models.detector!.output as { padRetry?: unknown }).padRetry, [0.5, 0.25, 0.1]);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-pad-'));
-    for (const entry of Object.values(manifest.models)) symlinkSync(path.join(DEFAULT_PACK_DIR, entry.file), path.join(dir, entry.file));
-    (manifest.models.detector!.output as { padRetry: number }).padRetry = 0.5;
-    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-    const onePadding = await createEngine({ pack: dir, workerThreads: false });
+    const shipped = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual((shipped.models.detector!.output as { padRetry?: unknown }).padRetry, [0.5, 0.25, 0.1]);
+    const onePadding = await engineWithDetector({ padRetry: 0.5, enlargedRetry: undefined });
     try {
-      await assert.rejects(onePadding.check(band, FLAGS), (err: unknown) => err instanceof FaceliveError && err.code === 'FACE_NOT_DETECTED');
+      await assert.rejects(onePadding.engine.check(band, FLAGS), (err: unknown) => err instanceof FaceliveError && err.code === 'FACE_NOT_DETECTED');
     } finally {
-      await onePadding.dispose();
-      rmSync(dir, { recursive: true, force: true });
+      await onePadding.close();
+    }
+  });
+
+  it('finds a small face in a small image with the enlarged retry, and only with it', async function () {
+    // The selfie shrunk to 100x75 on a 480x360 backdrop: its face is about 40 pixels wide.
+    const small = await sharp(await selfieJpeg('frontal', 640, 480)).resize(100, 75).toBuffer();
+    const image = await sharp({ create: { width: 480, height: 360, channels: 3, background: { r: 120, g: 130, b: 140 } } })
+      .composite([{ input: small, left: 150, top: 120 }]).jpeg({ quality: 92 }).toBuffer();
+    const found = await engine.check(image, FLAGS);
+    assert.equal(found.data.nface, 1);
+    const box = primaryBox(found);
+    assert.ok(box.x >= 150 && box.y >= 120 && box.x + box.width <= 250 && box.y + box.height <= 195, JSON.stringify(box));
+    const withoutIt = await engineWithDetector({ enlargedRetry: undefined });
+    try {
+      await assert.rejects(withoutIt.engine.check(image, FLAGS), (err: unknown) => err instanceof FaceliveError && err.code === 'FACE_NOT_DETECTED');
+    } finally {
+      await withoutIt.close();
     }
   });
 
