@@ -104,8 +104,8 @@ function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Ra
  * found at all, more passes frame the image in a padded border (the manifest's padRetry, each
  * padding in turn until a face is found; only the first with `retries: 'first'`): detectors trained
  * on scenes miss faces cropped so tightly that they fill the whole image. When there is still none,
- * one last pass sees the image at the manifest's enlargedRetry input size (not with 'first'): a
- * small face in a small image.
+ * one last pass sees the image at the manifest's enlargedRetry input size (not with 'first', nor
+ * where the small-face pass already saw it at least that large): a small face in a small image.
  */
 export async function detectFaces(model: Model, image: Raster, retries: 'all' | 'first' = 'all'): Promise<DetectedFace[]> {
   const { entry } = model;
@@ -113,9 +113,12 @@ export async function detectFaces(model: Model, image: Raster, retries: 'all' | 
   const frame: InputFrame = { width: entry.input.width, height: entry.input.height, dynamicMultiple: entry.input.dynamicMultiple };
   const whole: Box = { x: 0, y: 0, width: image.width, height: image.height };
   let faces = await detectIn(model, image, whole, frame);
+  // The largest input the whole image has been seen at.
+  let seenAt = Math.max(frame.width, frame.height);
   if (needsSmallFacePass(nonMaxSuppression(faces, spec.nmsIou), image, spec, frame)) {
     const longSide = Math.min(spec.smallFacePass!.longSide, Math.max(image.width, image.height));
     faces = faces.concat(await detectIn(model, image, whole, { ...frame, width: longSide, height: longSide }));
+    seenAt = Math.max(seenAt, longSide);
   }
   const minSide = spec.minFaceRatio * Math.min(image.width, image.height);
   const bigEnough = (face: RawFace): boolean => side(face.box) >= minSide;
@@ -126,7 +129,7 @@ export async function detectFaces(model: Model, image: Raster, retries: 'all' | 
     const py = image.height * pad;
     faces = await detectIn(model, image, { x: -px, y: -py, width: image.width + 2 * px, height: image.height + 2 * py }, frame);
   }
-  if (retries === 'all' && spec.enlargedRetry && frame.dynamicMultiple && !faces.some(bigEnough)) {
+  if (retries === 'all' && spec.enlargedRetry && frame.dynamicMultiple && spec.enlargedRetry.longSide > seenAt && !faces.some(bigEnough)) {
     const { longSide } = spec.enlargedRetry;
     faces = await detectIn(model, image, whole, { ...frame, width: longSide, height: longSide });
   }
