@@ -224,12 +224,10 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   });
   let loadState: 'loading' | 'ready' | 'failed' = 'loading';
   let loaded: Engine | undefined;
-  let pack: { name: string; version: string } | undefined;
   liveness.ready().then(
     (engine) => {
       loadState = 'ready';
       loaded = engine;
-      pack = { name: engine.pack.name, version: engine.pack.version };
     },
     () => {
       loadState = 'failed';
@@ -240,12 +238,13 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     const failure = loaded?.failure();
     return failure ? { state: 'failed', reason: failure } : { state: loadState };
   };
+  const packOf = (engine: Engine | undefined): { name: string; version: string } | undefined => engine && { name: engine.pack.name, version: engine.pack.version };
   // Liveness: the process answers; 503 only when the engine failed to load or can no longer run a
   // model (a restart is the cure).
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const { state, reason } = engineState();
-    res.status(state === 'failed' ? 503 : 200).json({ status: state === 'failed' ? 'failed' : 'ok', engine: state, ...(reason ? { reason } : {}), pack });
+    res.status(state === 'failed' ? 503 : 200).json({ status: state === 'failed' ? 'failed' : 'ok', engine: state, ...(reason ? { reason } : {}), pack: packOf(loaded) });
   });
   // Readiness: send traffic here only when the engine is loaded, the quota store answers and no shutdown is under way.
   app.get('/healthz/ready', async (_req, res) => {
@@ -266,7 +265,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
       draining: load.draining,
       in_flight: load.inFlight,
       queued: load.queued,
-      pack,
+      pack: packOf(loaded),
     });
   });
   app.get('/demo-config.json', (req, res) => {

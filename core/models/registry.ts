@@ -82,6 +82,19 @@ async function loadOnMainThread(key: string, entry: ModelEntry, bytes: Buffer): 
 }
 
 /**
+ * Waits for every load to settle; when any failed, releases what the others loaded and rethrows the
+ * first failure, so that a refused load leaks nothing.
+ */
+async function allOrNothing<T>(loads: readonly Promise<T>[], release: (value: T) => Promise<unknown>): Promise<T[]> {
+  const settled = await Promise.allSettled(loads);
+  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (!failure) return loaded;
+  await Promise.allSettled(loaded.map(release));
+  throw failure.reason;
+}
+
+/**
  * Loads models into one worker thread that they share; where no worker can be had (or onnxruntime
  * will not load in one), they run on the main thread instead.
  */
@@ -90,12 +103,7 @@ async function loadInWorker(models: readonly { key: string; entry: ModelEntry; b
   try {
     worker = await startModelWorker(models);
   } catch {
-    const settled = await Promise.allSettled(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)));
-    const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (!failure) return loaded;
-    await Promise.allSettled(loaded.map((one) => one.release()));
-    throw failure.reason;
+    return allOrNothing(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)), (one) => one.release());
   }
   let closing: Promise<void> | undefined;
   const release = (): Promise<void> => (closing ??= worker.close());
@@ -125,20 +133,15 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
     if (group.length > 0) groups.push(group);
   }
   const entries = Object.entries(pack.manifest.models);
-  const settled = await Promise.allSettled([
+  const releaseAll = (list: readonly (readonly [string, Loaded])[]): Promise<unknown> => Promise.allSettled(list.map(([, one]) => one.release()));
+  const loaded = (await allOrNothing([
     ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [[key, await loadOnMainThread(key, entry, await readModel(pack, entry))] as const]),
     ...groups.map(async (keys) => {
       const models = await Promise.all(keys.map(async (key) => ({ key, entry: pack.manifest.models[key]!, bytes: await readModel(pack, pack.manifest.models[key]!) })));
-      const loaded = await loadInWorker(models);
-      return loaded.map((one) => [one.model.key, one] as const);
+      const inThread = await loadInWorker(models);
+      return inThread.map((one) => [one.model.key, one] as const);
     }),
-  ]);
-  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  const loaded = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
-  if (failure) {
-    await Promise.allSettled(loaded.map(([, loadedModel]) => loadedModel.release()));
-    throw failure.reason;
-  }
+  ], releaseAll)).flat();
   const models = new Map(loaded.map(([key, value]) => [key, value]));
   let disposed = false;
   return {
