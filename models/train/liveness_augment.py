@@ -41,3 +41,33 @@ def augment(crop, rng):
         Image.fromarray(x).save(buf, format='JPEG', quality=int(rng.uniform(35, 92)))
         x = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert('RGB'))
     return x
+
+
+def amplitude_mix(x, partner, lam):
+    """x (HxWx3 uint8) with its amplitude spectrum mixed, by weight lam, with partner's; x's phase kept
+    (Fourier-based domain generalisation: a camera's colour, contrast and noise spectrum stop naming it,
+    the face's structure stays). Measured for the liveness models and not used (model card)."""
+    fx = np.fft.fft2(x.astype(np.float32), axes=(0, 1))
+    fp = np.fft.fft2(partner.astype(np.float32), axes=(0, 1))
+    amplitude = (1 - lam) * np.abs(fx) + lam * np.abs(fp)
+    out = np.real(np.fft.ifft2(amplitude * np.exp(1j * np.angle(fx)), axes=(0, 1)))
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def mix_amplitudes(copies, originals, sources, classes, rng, p, max_lam=0.5):
+    """Amplitude-mixes each augmented face with probability p, with the original crop of a face of the same
+    class from another source (any source where its class has only one), by a weight drawn in [0, max_lam).
+    Returns the new copies and each face's partner (-1: not mixed)."""
+    out = copies.copy()
+    by_class = {c: np.flatnonzero(classes == c) for c in np.unique(classes)}
+    partners = np.full(len(out), -1)
+    for i in range(len(out)):
+        if rng.rand() >= p:
+            continue
+        members = by_class[classes[i]]
+        others = members[sources[members] != sources[i]]
+        pool = others if len(others) else members
+        j = pool[rng.randint(len(pool))]
+        out[i] = amplitude_mix(out[i], originals[j], rng.uniform(0, max_lam))
+        partners[i] = j
+    return out, partners

@@ -3,7 +3,9 @@ later layers fine-tuned on crops the engine exported, every choice validated wit
 
 Steps (each writes its results into WORK; models/train/train-liveness.sh runs them all):
   trunk     WORK CROPS RULE WEIGHTS [--copies K]   the frozen trunk as ONNX, and K-1 augmented copies of
-                                                  the crops (trunk-features.ts then computes the features)
+                                                  the crops (trunk-features.ts then computes the features);
+                                                  --amplitude-mix P mixes that share of the augmented faces'
+                                                  amplitude spectra with another source's (measured, not used)
   cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities (and the
                                                   released model's, from the same features)
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
@@ -35,7 +37,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_adversarial import SourceCritic, source_loss  # noqa: E402
-from liveness_augment import augment  # noqa: E402
+from liveness_augment import augment, mix_amplitudes  # noqa: E402
 from liveness_data import Crops, framing_balanced, grouped_folds, weighted_mean  # noqa: E402
 from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
@@ -188,9 +190,16 @@ def cmd_trunk(args):
                       opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
     write_meta(args.work, args.rule, crops)
     rng = np.random.RandomState(args.seed)
+    # Its own generator, so that the augmented copies are the same with and without amplitude mixing.
+    mix_rng = np.random.RandomState(args.seed + 7)
     for copy in range(1, args.copies):
-        np.stack([augment(c, rng) for c in crops.images]).tofile(os.path.join(args.work, f'aug_{args.rule}_{copy}.u8'))
-        print(f'augmented copy {copy} written', flush=True)
+        images = np.stack([augment(c, rng) for c in crops.images])
+        mixed = 0
+        if args.amplitude_mix > 0:
+            images, partners = mix_amplitudes(images, crops.images, crops.sources, crops.classes, mix_rng, args.amplitude_mix)
+            mixed = int((partners >= 0).sum())
+        images.tofile(os.path.join(args.work, f'aug_{args.rule}_{copy}.u8'))
+        print(f'augmented copy {copy} written' + (f' ({mixed} amplitude-mixed)' if args.amplitude_mix > 0 else ''), flush=True)
 
 
 def write_meta(work, rule, crops):
@@ -448,6 +457,8 @@ def main():
     t = sub.add_parser('trunk')
     t.add_argument('work'); t.add_argument('crops'); t.add_argument('rule'); t.add_argument('weights')
     t.add_argument('--copies', type=int, default=4); t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--amplitude-mix', type=float, default=0,
+                   help="probability that an augmented face's amplitude spectrum is mixed with another source's (measured, not used)")
     add_frozen_option(t)
     for name in ('cv', 'final'):
         c = sub.add_parser(name)

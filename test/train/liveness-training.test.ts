@@ -290,6 +290,37 @@ print('ok')
     assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
   });
 
+  it('amplitude mixing keeps a face\'s phase, moves its spectrum towards a partner of its class from another source, and is seeded', function () {
+    // The trunk step's --amplitude-mix (measured, not used): weight 0 gives the face back; a mix leaves the
+    // phase where the amplitude is not tiny; partners share the class and differ in source where they can.
+    const check = `
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+from liveness_augment import amplitude_mix, mix_amplitudes
+rng = np.random.RandomState(5)
+faces = rng.randint(0, 256, size=(6, 16, 16, 3)).astype(np.uint8)
+assert np.abs(amplitude_mix(faces[0], faces[1], 0.0).astype(int) - faces[0]).max() <= 1, 'weight 0 changed the face'
+y = amplitude_mix(faces[0], faces[1], 0.4)
+fx, fy, fp = (np.fft.fft2(a.astype(np.float64), axes=(0, 1)) for a in (faces[0], y, faces[1]))
+strong = np.abs(fx) > 200
+assert np.abs(np.angle(fy[strong] / fx[strong])).max() < 0.2, 'the phase moved'
+moved = np.abs(np.abs(fy) - np.abs(fp)).mean() < np.abs(np.abs(fx) - np.abs(fp)).mean()
+assert moved, 'the spectrum did not move towards the partner'
+sources = np.array(['a', 'a', 'b', 'b', 'c', 'c']); classes = np.array([0, 1, 0, 1, 0, 2])
+# Every face mixed (p = 1); class 2 has one face only, which then mixes with itself.
+out1, partners = mix_amplitudes(faces, faces, sources, classes, np.random.RandomState(9), 1.0)
+out2, again = mix_amplitudes(faces, faces, sources, classes, np.random.RandomState(9), 1.0)
+assert (partners == again).all() and (out1 == out2).all(), 'not the same for a seed'
+assert (partners >= 0).all() and (classes[partners] == classes).all(), 'a partner of another class'
+assert all(sources[partners[i]] != sources[i] for i in range(5)), 'a partner from the same source where another was there'
+assert partners[5] == 5, 'the lone face of its class'
+same, none = mix_amplitudes(faces, faces, sources, classes, np.random.RandomState(9), 0.0)
+assert (same == faces).all() and (none == -1).all(), 'p = 0 changed a face'
+print('ok')
+`;
+    assert.equal(run(TORCH_PYTHON, ['-c', check, trainDir]).trim(), 'ok');
+  });
+
   it('source-adversarial loss (SSDG): the critic learns the live faces\' source while the reversed gradient pushes the embedding the other way', function () {
     // The critic descends its cross-entropy; the embedding receives that gradient negated and scaled by
     // the ramp (0 at the start of training, near 1 at its end). Attacks take no part, and a batch with
