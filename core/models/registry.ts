@@ -133,16 +133,15 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
     if (group.length > 0) groups.push(group);
   }
   const entries = Object.entries(pack.manifest.models);
-  const releaseAll = (list: readonly (readonly [string, Loaded])[]): Promise<unknown> => Promise.allSettled(list.map(([, one]) => one.release()));
+  const releaseAll = (list: readonly Loaded[]): Promise<unknown> => Promise.allSettled(list.map((one) => one.release()));
   const loaded = (await allOrNothing([
-    ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [[key, await loadOnMainThread(key, entry, await readModel(pack, entry))] as const]),
-    ...groups.map(async (keys) => {
-      const models = await Promise.all(keys.map(async (key) => ({ key, entry: pack.manifest.models[key]!, bytes: await readModel(pack, pack.manifest.models[key]!) })));
-      const inThread = await loadInWorker(models);
-      return inThread.map((one) => [one.model.key, one] as const);
-    }),
+    ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [await loadOnMainThread(key, entry, await readModel(pack, entry))]),
+    ...groups.map(async (keys) => loadInWorker(await Promise.all(keys.map(async (key) => {
+      const entry = pack.manifest.models[key]!;
+      return { key, entry, bytes: await readModel(pack, entry) };
+    })))),
   ], releaseAll)).flat();
-  const models = new Map(loaded.map(([key, value]) => [key, value]));
+  const models = new Map(loaded.map((one) => [one.model.key, one]));
   let disposed = false;
   return {
     failure(): Error | undefined {

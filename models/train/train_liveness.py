@@ -194,12 +194,12 @@ def cmd_trunk(args):
     mix_rng = np.random.RandomState(args.seed + 7)
     for copy in range(1, args.copies):
         images = np.stack([augment(c, rng) for c in crops.images])
-        mixed = 0
+        note = ''
         if args.amplitude_mix > 0:
             images, partners = mix_amplitudes(images, crops.images, crops.sources, crops.classes, mix_rng, args.amplitude_mix)
-            mixed = int((partners >= 0).sum())
+            note = f' ({int((partners >= 0).sum())} amplitude-mixed)'
         images.tofile(os.path.join(args.work, f'aug_{args.rule}_{copy}.u8'))
-        print(f'augmented copy {copy} written' + (f' ({mixed} amplitude-mixed)' if args.amplitude_mix > 0 else ''), flush=True)
+        print(f'augmented copy {copy} written{note}', flush=True)
 
 
 def write_meta(work, rule, crops):
