@@ -1,4 +1,4 @@
-// Landmarks and head pose of the primary face: 68 iBUG points from the pack's landmark model,
+// Landmarks and head pose of a face: 68 iBUG points from the pack's landmark model,
 // yaw/pitch/roll from its pose model (binned classification, expectation over the bins).
 
 import { cropBox, cropToTensor, type Raster } from '../image/raster';

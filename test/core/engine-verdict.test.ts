@@ -28,6 +28,13 @@ describe('engine: verdicts on real faces', function () {
       assert.equal(result.data.faces.filter((f) => f.primary).length, 1);
       const areas = result.data.faces.map((f) => f.box.width * f.box.height);
       assert.equal(areas[0], Math.max(...areas), 'the primary face is the largest and comes first');
+      for (const [i, face] of result.data.faces.entries()) {
+        // The contract lists landmarks of each face: 68, most of them inside that face's own box.
+        assert.equal(face.landmarks?.length, 68, `face ${i} has 68 landmarks`);
+        const { x, y, width, height } = face.box;
+        const inside = face.landmarks!.filter((p) => p.x >= x - width / 4 && p.x <= x + width * 1.25 && p.y >= y - height / 4 && p.y <= y + height * 1.25);
+        assert.ok(inside.length >= 60, `face ${i}: ${inside.length} of 68 landmarks in or next to its box`);
+      }
     });
   }
 
