@@ -34,14 +34,15 @@ const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
 
 /**
  * Any error as a FaceliveError: FaceliveErrors pass (also from another copy of the package);
- * body-parser's 413 is INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; multer's
- * size limits are INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; anything else is
+ * body-parser's 413 is INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD (also those it
+ * passes on without a type: a compressed body that does not decompress); multer's size limits are
+ * INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; anything else is
  * INTERNAL_SERVER_ERROR with the generic message (the original is kept as `cause`, never sent).
  */
 export function toContractError(err: unknown): FaceliveError {
   if (err instanceof FaceliveError) return err;
   if (err === null || typeof err !== 'object') return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
-  const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; message?: unknown };
+  const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; expose?: unknown; message?: unknown };
   if (record.name === 'FaceliveError' && isErrorCode(record.code)) {
     const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
     return new FaceliveError(record.code, typeof record.message === 'string' ? record.message : undefined, {
@@ -55,6 +56,11 @@ export function toContractError(err: unknown): FaceliveError {
     }
     return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
   }
+  if (isClientHttpError(record)) {
+    // body-parser hands on a body that fails to decompress (gzip, deflate, br) as http-errors' 400
+    // around zlib's error, with no `type`: the request's fault, not the server's.
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: err });
+  }
   if (record.name === 'MulterError' && typeof record.code === 'string') {
     if (MULTER_SIZE_CODES.has(record.code)) {
       return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: err });
@@ -62,6 +68,11 @@ export function toContractError(err: unknown): FaceliveError {
     return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: err });
   }
   return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
+}
+
+/** An http-errors 400 or 415 (`expose` is set on those it makes for 4xx statuses): a bad request body. */
+function isClientHttpError(record: { status?: unknown; expose?: unknown }): boolean {
+  return (record.status === 400 || record.status === 415) && record.expose === true;
 }
 
 /** The contract body for an error. */

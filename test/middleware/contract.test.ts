@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
 import sharp from 'sharp';
@@ -213,6 +214,36 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
     it('INVALID_PAYLOAD: malformed JSON', async () => {
       const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send('{"image": ');
       assertError(res, 'INVALID_PAYLOAD');
+    });
+
+    it('INVALID_PAYLOAD: a compressed body that does not decompress; a good one is read', async () => {
+      // Raw bytes over a socket: supertest would serialise a Buffer sent as JSON.
+      const server = await listen(app);
+      try {
+        const json = Buffer.from(JSON.stringify({ image: faceB64, is_quality: false, is_attribute: false }));
+        const send = async (encoding: string, body: Buffer) => {
+          const res = await fetch(server.url + PATH, {
+            method: 'POST',
+            headers: { ...authHeaders(LIVE), 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+            body: new Uint8Array(body),
+          });
+          return { status: res.status, body: await res.json() as { error_code?: string } };
+        };
+        const gzipped = zlib.gzipSync(json);
+        for (const [encoding, body] of [
+          ['gzip', json], // plain JSON labelled gzip
+          ['gzip', gzipped.subarray(0, gzipped.length >> 1)], // cut short
+          ['deflate', json],
+          ['br', json],
+        ] as const) {
+          const res = await send(encoding, body);
+          assert.deepEqual([res.status, res.body.error_code], [400, 'INVALID_PAYLOAD'], encoding);
+        }
+        const good = await send('gzip', gzipped);
+        assert.equal(good.status, 200, JSON.stringify(good.body));
+      } finally {
+        await server.close();
+      }
     });
 
     it('INVALID_PAYLOAD: a JSON array, a JSON string, an empty body', async () => {
