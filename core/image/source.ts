@@ -15,7 +15,7 @@ export type ClassifiedImage =
   | { readonly kind: 'url'; readonly url: URL };
 
 const DATA_URI = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
-const BASE64_BODY = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const BASE64_BODY = /^[A-Za-z0-9+/_-]+={0,2}$/; // at least one data character: padding alone is empty
 
 function checkBase64(text: string): string {
   const compact = text.replace(/\s+/g, '');

@@ -40,8 +40,9 @@ describe('engine: 400 codes from real inputs', function () {
     await rejectsWith(engine.check(undefined as unknown as string), 'MISSING_PAYLOAD_IMAGE');
   });
 
-  it('INVALID_PAYLOAD_IMAGE_MISSING: empty string, invalid base64, other URL schemes', async function () {
-    for (const image of ['', '   ', 'not base64 at all!', '@@@@', 'ftp://example.org/a.jpg', 'file:///etc/passwd', 'data:image/png,notbase64']) {
+  it('INVALID_PAYLOAD_IMAGE_MISSING: empty string, padding alone, invalid base64, other URL schemes', async function () {
+    // Padding alone ('==') is valid-looking base64 of nothing: empty, not a format problem.
+    for (const image of ['', '   ', '==', ' = = ', 'data:image/jpeg;base64,==', 'not base64 at all!', '@@@@', 'ftp://example.org/a.jpg', 'file:///etc/passwd', 'data:image/png,notbase64']) {
       await rejectsWith(engine.checkRequest({ image }), 'INVALID_PAYLOAD_IMAGE_MISSING');
     }
     await rejectsWith(engine.check(Buffer.alloc(0)), 'INVALID_PAYLOAD_IMAGE_MISSING');
