@@ -155,10 +155,13 @@ function unknownKey(key: string): TypeError {
   return new TypeError(`faceLiveness() got an unknown option "${key}".${hint} Known options: ${OPTION_KEYS.join(', ')}.`);
 }
 
-/** JSON body cap derived from the image byte cap: base64 (4/3), 1/32 for line breaks, 64 KiB for the rest. */
+/**
+ * JSON body cap derived from the image byte cap: base64 (4/3); 1/16 for line breaks (a CRLF after
+ * every 64 characters, PEM-style, is `\r\n` in JSON: 4 characters per 64); 64 KiB for the rest.
+ */
 export function jsonBodyLimitFor(maxImageBytes: number): number {
   const base64 = Math.ceil(maxImageBytes / 3) * 4;
-  return base64 + Math.ceil(base64 / 32) + 64 * 1024;
+  return base64 + Math.ceil(base64 / 16) + 64 * 1024;
 }
 
 /** The logger option as one function; a throwing logger never breaks a request. */

@@ -73,6 +73,11 @@ describe('faceLiveness() options', () => {
     const limit = jsonBodyLimitFor(5 * 1024 * 1024);
     assert.ok(limit > Math.ceil((5 * 1024 * 1024) / 3) * 4, 'room for the whole base64 text');
     assert.ok(limit < 8 * 1024 * 1024, 'about 7 MiB');
+    // The largest image, its base64 wrapped with CRLF every 64 characters (MIME uses 76), as JSON
+    // writes it: each line break is the 4 characters \r\n.
+    const image = Buffer.alloc(5 * 1024 * 1024, 0xa5).toString('base64').replace(/.{64}/g, '$&\r\n');
+    const body = JSON.stringify({ image: `data:image/jpeg;base64,${image}`, is_quality: true, is_attribute: true, is_liveness: true, validate_quality: true, validate_attribute: true, validate_liveness: true, validate_nface: true });
+    assert.ok(body.length <= limit, `${body.length} > ${limit}`);
   });
 
   it('a smaller maxImageBytes shrinks the body limit (413 -> INVALID_PAYLOAD_IMAGE_SIZE)', async () => {
