@@ -12,9 +12,17 @@ interface NodeRed {
   init(server: http.Server, settings: Record<string, unknown>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
-  httpAdmin: http.RequestListener & ((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void);
-  httpNode: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+  httpAdmin: http.RequestListener & ((req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void);
+  httpNode: (req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void) => void;
   events: { once(event: 'flows:started', listener: () => void): void };
+}
+
+/** Ends a request that a layer failed: the error's 4xx/5xx status (500 if none) and its status text. */
+function endWithError(res: http.ServerResponse, err: unknown): void {
+  const status = (err as { status?: unknown } | null)?.status;
+  res.statusCode = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(http.STATUS_CODES[res.statusCode] ?? 'Error');
 }
 
 /** Resolves once the runtime has started the deployed flows (RED.start() resolves before that). */
@@ -49,11 +57,18 @@ async function main(): Promise<void> {
   const userDir = prepareUserDir();
   const RED = require('node-red') as NodeRed;
   // The editor and admin API first, then the flows' http in endpoints, as node-red's own CLI mounts them.
+  // An error of either layer (the admin layer's body parser refusing broken JSON or a body over
+  // apiMaxLength) ends the request with its status, as Express's final handler does there; it is
+  // never passed on to the flows as a request without a body.
   const server = http.createServer((req, res) => {
-    RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
-      res.statusCode = 404;
-      res.end();
-    }));
+    RED.httpAdmin(req, res, (adminError) => {
+      if (adminError !== undefined) return endWithError(res, adminError);
+      RED.httpNode(req, res, (nodeError) => {
+        if (nodeError !== undefined) return endWithError(res, nodeError);
+        res.statusCode = 404;
+        res.end();
+      });
+    });
   });
   RED.init(server, {
     userDir,

@@ -11,7 +11,7 @@
 // every visitor's socket look like loopback). With configured credentials it answers 404.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
@@ -101,10 +101,12 @@ const CONFIG_KEYS: readonly string[] = [
 const NUMBER_KEYS: readonly string[] = ['maxInFlight', 'maxQueue', 'queueTimeoutMs', 'requestTimeoutMs', 'redisCommandTimeoutMs', 'shutdownTimeoutMs', 'trustProxy'];
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
-/** Static files of the demo page: kept in the source tree (plain tsc does not copy them). */
+/**
+ * Static files of the demo page, in `demo/` at the package root: kept in the source tree (plain tsc
+ * does not copy them) and out of `examples/`, which Node-RED lists under Import > Examples.
+ */
 export function publicDir(): string {
-  const candidates = [path.join(__dirname, '..', '..', 'examples', 'public'), path.join(__dirname, 'public')];
-  return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? candidates[0];
+  return path.join(__dirname, '..', '..', 'demo');
 }
 
 function isLoopback(address: string | undefined): boolean {

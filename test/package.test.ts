@@ -23,6 +23,16 @@ describe('the package', function () {
     assert.equal(node(['--input-type=module', '-e', "import { createEngine, FaceliveError } from 'facelive'; import { faceLiveness } from 'facelive/middleware'; console.log(typeof createEngine, typeof FaceliveError, typeof faceLiveness)"]), 'function function function');
   });
 
+  it('packs the demo page and both example flows, with no folder under examples/ (Node-RED lists it as Import > Examples)', function () {
+    this.timeout(60_000);
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
+    const files = packed[0]!.files.map((f) => f.path);
+    for (const file of ['demo/index.html', 'demo/demo.js', 'demo/demo.css', 'examples/kyc-endpoint.json', 'examples/batch-folder.json']) {
+      assert.ok(files.includes(file), `${file} is packed`);
+    }
+    assert.deepEqual(files.filter((f) => /^examples\/[^/]+\//.test(f)), [], 'no folder under examples/');
+  });
+
   it('names a built bin and built Node-RED nodes with their .html beside them', function () {
     assert.ok(existsSync(path.join(root, pkg.bin.facelive!)));
     for (const file of Object.values(pkg['node-red'].nodes)) {

@@ -66,8 +66,10 @@ describe('npm run flow', function () {
     assert.match(await editor.text(), /Node-RED/);
 
     const examples = await fetch(`${base}/library/examples/flows/facelive/`);
-    const listed = (await examples.json() as unknown[]).filter((e): e is { fn: string } => typeof e === 'object' && e !== null);
+    const entries = await examples.json() as unknown[];
+    const listed = entries.filter((e): e is { fn: string } => typeof e === 'object' && e !== null);
     assert.deepEqual(listed.map((e) => e.fn).sort(), ['batch-folder', 'kyc-endpoint'], 'both flows under Import > Examples > facelive');
+    assert.deepEqual(entries.filter((e) => typeof e === 'string'), [], 'no folders beside them (the demo page lives outside examples/)');
 
     const answer = await fetch(`${base}/v1/face/liveness`, {
       method: 'POST',
@@ -84,6 +86,12 @@ describe('npm run flow', function () {
     const refused = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     assert.equal(refused.status, 400);
     assert.equal((await refused.json() as Record<string, any>).error_code, 'MISSING_PAYLOAD_IMAGE');
+
+    // Broken JSON is refused by Node-RED's own body parser before any flow node runs (README), as
+    // under node-red's CLI: not passed on to the flow as an empty message.
+    const broken = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"image": ' });
+    assert.equal(broken.status, 400);
+    assert.doesNotMatch(await broken.text(), /MISSING_PAYLOAD_IMAGE/);
 
     const running = child;
     const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
