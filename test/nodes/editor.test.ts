@@ -1,0 +1,57 @@
+// The nodes' editor scripts (the .html files' registerType calls), run against a stand-in for the
+// editor's RED object: the engine node's form refuses thresholds and limits the engine would refuse.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+interface Definition { defaults: Record<string, { validate?: (value: unknown) => boolean }> }
+
+/** Runs a node's editor script and returns what it registered. */
+function registered(file: string): Record<string, Definition> {
+  const html = readFileSync(path.resolve(__dirname, '..', '..', '..', 'nodes', file), 'utf8');
+  const open = '<script type="text/javascript">';
+  const start = html.indexOf(open) + open.length;
+  const script = html.slice(start, html.indexOf('</script>', start));
+  const types: Record<string, Definition> = {};
+  const RED = {
+    nodes: { registerType: (name: string, definition: Definition) => { types[name] = definition; } },
+    validators: {
+      number: () => (v: unknown) => v === '' || !Number.isNaN(Number(v)),
+      typedInput: () => () => true,
+    },
+    notify: () => undefined,
+  };
+  new Function('RED', '$', script)(RED, () => undefined);
+  return types;
+}
+
+describe('Node-RED editor forms', () => {
+  const engine = registered('facelive-engine.html')['facelive-engine']!;
+  const valid = (field: string, value: string): boolean => engine.defaults[field]!.validate!(value);
+
+  it('the engine node takes blank (the pack\'s value) or a threshold the engine accepts', () => {
+    for (const key of ['liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'sunglasses', 'mask', 'veil', 'hat']) {
+      assert.ok(valid(`threshold_${key}`, ''), `${key}: blank`);
+      assert.ok(valid(`threshold_${key}`, '0.5') && valid(`threshold_${key}`, '0') && valid(`threshold_${key}`, '1'), `${key}: in [0,1]`);
+      assert.ok(!valid(`threshold_${key}`, '2') && !valid(`threshold_${key}`, '-0.1') && !valid(`threshold_${key}`, 'high'), `${key}: outside [0,1]`);
+    }
+    for (const key of ['face_size', 'framing']) {
+      assert.ok(valid(`threshold_${key}`, '80') && valid(`threshold_${key}`, '1.5') && valid(`threshold_${key}`, ''), `${key}: its own unit`);
+      assert.ok(!valid(`threshold_${key}`, '-1') && !valid(`threshold_${key}`, 'x'), `${key}: negative or not a number`);
+    }
+  });
+
+  it('the engine node\'s limits are positive numbers or blank', () => {
+    for (const field of ['maxImageMiB', 'maxMegapixels', 'urlTimeout']) {
+      assert.ok(valid(field, '') && valid(field, '5') && valid(field, '0.5'), field);
+      assert.ok(!valid(field, '0') && !valid(field, '-5') && !valid(field, 'many'), field);
+    }
+  });
+
+  it('every node\'s editor script registers its node type', () => {
+    for (const name of ['facelive-detect', 'facelive-engine', 'facelive-validate-attribute', 'facelive-validate-quality']) {
+      assert.ok(registered(`${name}.html`)[name], name);
+    }
+  });
+});
