@@ -10,7 +10,7 @@ Commands:
   eval <dir|list.csv>    ISO/IEC 30107-3 figures of a model pack on labelled images
   serve                  start the HTTP service with its demo page (PORT, FACELIVE_CONFIG)
   bench                  speed of each stage and of the whole check
-  models install minifasnet   opt-in download of a stronger liveness pack (pinned, sha256-checked)
+  models install minifasnet   opt-in download of the released MiniFASNet pack, for comparison (pinned, sha256-checked)
 
 Run "facelive <command> --help" for a command's options.
 `;

@@ -1,4 +1,4 @@
-// `facelive models install minifasnet`: the explicit, opt-in download of a stronger liveness pack
+// `facelive models install minifasnet`: the explicit, opt-in download of the released MiniFASNet liveness pack
 // (pinned URLs, sha256-checked). Nothing else in facelive downloads models.
 
 import path from 'node:path';
@@ -9,7 +9,8 @@ import { installMiniFasNetPack, MINIFASNET_MODELS } from '../models/minifasnet';
 export const MODELS_USAGE = `Usage: facelive models install minifasnet [--dir DIR] [--from DIR|URL]
 
 Downloads Silent-Face MiniFASNet V2 and V1SE (Apache-2.0) from their pinned commit, checks each
-file's sha256, and writes a model pack that fuses them with the default liveness model.
+file's sha256, and writes a model pack that fuses them with the faceplugin pack's models (the
+default pack's liveness models are fine-tuned copies of these two: this pack is for comparison).
 Use it with --pack DIR (CLI), engineOptions.pack (Express) or the engine node's pack field.
 
   --dir DIR        where to write the pack (default: models/minifasnet in the package)

@@ -45,7 +45,7 @@ export interface FaceLivenessOptions {
   readonly maxInFlight?: number;
   /** Requests that may wait for a slot; beyond it the answer is 503 SERVICE_UNAVAILABLE at once. Defaults to maxInFlight. */
   readonly maxQueue?: number;
-  /** Longest wait in the queue before a 503 SERVICE_UNAVAILABLE, in ms. Defaults to 1000. */
+  /** Longest wait in the queue before a 503 SERVICE_UNAVAILABLE, in ms. Defaults to 500. */
   readonly queueTimeoutMs?: number;
   /** Deadline of one request from arrival to answer, in ms; past it the answer is 503. Defaults to limits.urlTimeoutMs + 10000. */
   readonly requestTimeoutMs?: number;
