@@ -45,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     const form = formFlags(def);
 
     handleInput(node, async (msg) => {
-      const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options));
+      const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options), msg.req);
       const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
       const engine = await config.getEngine();
       const result = await engine.checkRequest(body, livenessThreshold === undefined ? {} : { livenessThreshold });

@@ -35,12 +35,27 @@ export function readLivenessThreshold(value: unknown): number | undefined {
 }
 
 /**
+ * Whether `req` (the `msg.req` of an http in node) came without a body: no bytes declared and none
+ * streamed. Node-RED's http in node then delivers `{}`, which the contract calls a missing body.
+ */
+export function arrivedWithoutBody(req: unknown): boolean {
+  const headers = (req as { headers?: Record<string, unknown> } | null | undefined)?.headers;
+  if (headers === null || typeof headers !== 'object') return false;
+  const length = headers['content-length'];
+  return length === '0' || (length === undefined && headers['transfer-encoding'] === undefined);
+}
+
+/**
  * The request body for one message. `value` is the image property's value: a Buffer, a string
  * (base64, data URI or http(s) URL), or a whole contract body `{ image, ...flags }` as an http in
  * node delivers it. Precedence: form < body flags < overrides. Types and presence are left to the
- * engine, so its errors keep the contract's order.
+ * engine, so its errors keep the contract's order: an http request that came without a body is
+ * passed on as no body, and a JSON array as the body it is (both INVALID_PAYLOAD, as over the
+ * middleware).
  */
-export function buildRequest(value: unknown, form: FlagOverrides, overrides: FlagOverrides): Record<string, unknown> {
+export function buildRequest(value: unknown, form: FlagOverrides, overrides: FlagOverrides, req?: unknown): unknown {
+  if (isPlainObject(value) && Object.keys(value).length === 0 && arrivedWithoutBody(req)) return undefined;
+  if (Array.isArray(value)) return value;
   if (isPlainObject(value)) return { ...form, ...value, ...overrides };
   const image = value instanceof Uint8Array && !Buffer.isBuffer(value)
     ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)

@@ -81,6 +81,18 @@ describe('example flow: kyc-endpoint.json', function () {
     });
   }
 
+  it('answers a JSON array and an empty body as the middleware does (INVALID_PAYLOAD: not a JSON object)', async () => {
+    for (const send of [
+      (target: express.Express) => request(target).post('/v1/face/liveness').send([1, 2]),
+      (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'application/json'),
+    ]) {
+      const [flow, middleware] = [await send(flowApp), await send(middlewareApp)];
+      assert.equal(flow.status, 400);
+      assert.equal(flow.body.error_code, 'INVALID_PAYLOAD');
+      assert.deepEqual([flow.status, comparable(flow.body)], [middleware.status, comparable(middleware.body)]);
+    }
+  });
+
   it('adds its decision header: accept a plain selfie, reject a blurred one on quality', async () => {
     const good = await request(flowApp).post('/v1/face/liveness').send({ image: (await selfieJpeg()).toString('base64') });
     assert.equal(good.status, 200);
