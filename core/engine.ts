@@ -47,6 +47,9 @@ function checkEngineOptions(options: EngineOptions): void {
   }
 }
 
+/** Faces (the largest, primary first) that get their 68 landmarks; the others are listed without. */
+export const MAX_FACES_WITH_LANDMARKS = 32;
+
 const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
 const none = Promise.resolve(undefined);
 
@@ -174,10 +177,11 @@ class FaceliveEngine implements Engine {
       ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
       : undefined;
     const qualityMs = Math.round((regionsMs + elapsed(t)) * 100) / 100;
-    // The other faces' landmarks (the contract lists landmarks for every face), while liveness runs.
+    // The other faces' landmarks (the contract lists landmarks for every face), while liveness runs;
+    // only the largest MAX_FACES_WITH_LANDMARKS, so that a photo of a crowd cannot cost a model run per face.
     const [others, othersMs] = await timed(async () => {
       const points: (readonly Point[] | undefined)[] = [];
-      for (const face of detected.slice(1)) {
+      for (const face of detected.slice(1, MAX_FACES_WITH_LANDMARKS)) {
         points.push(this.landmarkKey ? (await locateLandmarks(this.registry.get(this.landmarkKey), raster, face.box)).points : undefined);
       }
       return points;

@@ -17,7 +17,7 @@ export interface FaceResult {
   /** Whether nface counts this face: the pack's count rule leaves out faces that are unsure or tiny
    *  next to the image or the primary face (a poster, a face on a screen behind the user). */
   readonly counted: boolean;
-  /** 68 landmarks (iBUG 300-W order), in pixels of the image as sent; every face has them when the pack has a landmark model. */
+  /** 68 landmarks (iBUG 300-W order), in pixels of the image as sent: the 32 largest faces have them (primary first). */
   readonly landmarks?: readonly Point[];
 }
 

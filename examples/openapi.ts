@@ -188,7 +188,7 @@ export const openApiDocument = Object.freeze({
                 },
                 score: { type: 'number', minimum: 0, maximum: 1 },
                 primary: { type: 'boolean' },
-                landmarks: { type: 'array', items: point, minItems: 68, maxItems: 68, description: '68 points (iBUG 300-W order) in pixels of the image as sent; every face has them.' },
+                landmarks: { type: 'array', items: point, minItems: 68, maxItems: 68, description: '68 points (iBUG 300-W order) in pixels of the image as sent; the 32 largest faces have them.' },
               },
             },
           },

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { createEngine, type CheckResult, type Engine } from '../../core';
 import { sharedEngine } from '../helpers/engine';
+import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import { GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grayscaleSelfie, groupPhoto, selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
 
 function qualityFlags(result: CheckResult): { blur: boolean; dark: boolean; grayscale: boolean } {
@@ -37,6 +38,25 @@ describe('engine: verdicts on real faces', function () {
       }
     });
   }
+
+  it(`gives landmarks to the ${MAX_FACES_WITH_LANDMARKS} largest faces of a crowd and lists the others without`, async function () {
+    // A 7x7 grid of the selfie, the first tile twice as large: 49 faces, the primary the largest.
+    const tile = await sharp(await selfieJpeg()).resize(160, 120).jpeg().toBuffer();
+    const large = await sharp(await selfieJpeg()).resize(320, 240).jpeg().toBuffer();
+    const tiles: { input: Buffer; left: number; top: number }[] = [{ input: large, left: 0, top: 0 }];
+    for (let row = 0; row < 7; row++) {
+      for (let col = 0; col < 7; col++) if (row >= 2 || col >= 2) tiles.push({ input: tile, left: col * 160, top: row * 120 });
+    }
+    const crowd = await sharp({ create: { width: 1120, height: 840, channels: 3, background: '#808080' } }).composite(tiles).jpeg().toBuffer();
+    const { data } = await engine.check(crowd, { is_liveness: false, is_attribute: false, is_quality: false });
+    assert.ok(data.faces.length > MAX_FACES_WITH_LANDMARKS, `${data.faces.length} faces`);
+    const withPoints = data.faces.filter((f) => f.landmarks !== undefined);
+    assert.equal(withPoints.length, MAX_FACES_WITH_LANDMARKS);
+    assert.ok(data.faces[0]!.primary && data.faces[0]!.landmarks?.length === 68, 'the primary face has its landmarks');
+    // Listed largest first (by the detector's boxes): the first ones have landmarks, the rest none.
+    assert.ok(data.faces.slice(0, MAX_FACES_WITH_LANDMARKS).every((f) => f.landmarks?.length === 68), 'the first faces listed have them');
+    assert.ok(data.faces.slice(MAX_FACES_WITH_LANDMARKS).every((f) => f.landmarks === undefined), 'the later ones have none');
+  });
 
   for (const name of SELFIE_NAMES) {
     it(`finds one face with 68 landmarks inside its box in the "${name}" selfie`, async function () {
