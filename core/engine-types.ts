@@ -16,6 +16,14 @@ export interface CheckContext {
   readonly livenessThreshold?: number;
 }
 
+/** A contract request whose image has been loaded (see Engine.loadRequest): hand both to check(). */
+export interface LoadedRequest {
+  /** The image's bytes (a URL image fetched, base64 decoded), not yet decoded as an image. */
+  readonly image: Buffer;
+  /** The request's flags, checked (types and dependency rules). */
+  readonly options: CheckOptions;
+}
+
 /** Threshold overrides over the pack manifest's values (each in the measure's own unit). */
 export interface ThresholdOverrides {
   readonly liveness?: number;
@@ -71,6 +79,13 @@ export interface Engine {
   check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
   /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). Throws like check(). */
   checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
+  /**
+   * The part of checkRequest() that runs no model: checks the body in the contract's order and
+   * loads the image (a URL fetched under the engine's limits, base64 decoded). Rejects with the
+   * same codes as checkRequest() would for these steps. `check(loaded.image, loaded.options)` then
+   * answers what checkRequest(body) would: a server can fetch URL images without holding a check slot.
+   */
+  loadRequest(body: unknown): Promise<LoadedRequest>;
   /**
    * Undefined while the engine can answer checks; otherwise why it cannot (a model's worker thread
    * has exited, so every check fails with INTERNAL_SERVER_ERROR): a health check should report it,

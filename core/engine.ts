@@ -19,7 +19,7 @@ import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { createRegistry, type Registry } from './models/registry';
 import { checkLivenessThreshold, resolveThresholds, type ResolvedThresholds } from './thresholds';
-import type { CheckContext, Engine, EngineOptions, PackInfo } from './engine-types';
+import type { CheckContext, Engine, EngineOptions, LoadedRequest, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult, Point } from './types';
 import { ATTRIBUTE_NAMES } from './types';
 
@@ -96,6 +96,15 @@ class FaceliveEngine implements Engine {
     });
   }
 
+  async loadRequest(body: unknown): Promise<LoadedRequest> {
+    try {
+      const { image, flags } = parseRequestBody(body);
+      return await this.load(image, flags);
+    } catch (err) {
+      throw toFaceliveError(err);
+    }
+  }
+
   check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
     checkContext(context);
     return this.track(async () => {
@@ -129,15 +138,19 @@ class FaceliveEngine implements Engine {
     return running;
   }
 
-  private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {
-    const started = performance.now();
+  /** The steps before any model, in the contract's order: flags, the image's form, dependencies, its bytes. */
+  private async load(image: unknown, flags: unknown): Promise<LoadedRequest> {
     const options = parseOptions(flags, { dependencies: false });
     const classified = classifyImage(image);
     checkDependencies(options);
     if (this.disposed) throw new Error('The engine was disposed.');
+    return { image: await loadImageBytes(classified, this.limits), options };
+  }
 
+  private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {
+    const started = performance.now();
     let t = performance.now();
-    const bytes = await loadImageBytes(classified, this.limits);
+    const { image: bytes, options } = await this.load(image, flags);
     const decoded = await decodeImage(bytes, this.limits.maxPixels);
     const { format, scale } = decoded;
     const decodeMs = elapsed(t);

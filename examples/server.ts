@@ -267,6 +267,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
       draining: load.draining,
       in_flight: load.inFlight,
       queued: load.queued,
+      fetching: load.fetching,
       pack: packOf(loaded),
     });
   });

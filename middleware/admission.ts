@@ -1,7 +1,10 @@
 // Back-pressure: at most `maxInFlight` checks run at once and at most `maxQueue` wait for a slot.
 // Beyond that a request is refused at once (SERVICE_UNAVAILABLE with Retry-After) instead of
 // waiting; a queued request that waits longer than `queueTimeoutMs` is refused the same way.
-// drain() refuses everything new, answers the queued requests and waits for the running ones.
+// Requests fetching a URL image do so before they ask for a slot (a slow image server must not hold
+// one): at most `maxInFlight + maxQueue` at once, each holding a fetch ticket.
+// drain() refuses everything new, answers the queued requests and waits for the running checks and
+// for the fetches under way, whose requests still get their check.
 
 import { FaceliveError } from '../core/errors';
 
@@ -42,8 +45,14 @@ export function shuttingDown(): FaceliveError {
   return new FaceliveError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry on another instance.', { retryAfterS: SHUTDOWN_RETRY_AFTER_S });
 }
 
+/** A request fetching its image before it asks for a slot; release() once its slot is granted or refused. */
+export interface FetchTicket {
+  readonly release: Release;
+}
+
 export class Admission {
   private running = 0;
+  private fetching = 0;
   private readonly queue: Waiter[] = [];
   private draining = false;
   private idleWaiters: (() => void)[] = [];
@@ -60,6 +69,11 @@ export class Admission {
     return this.queue.length;
   }
 
+  /** Requests fetching a URL image now (before asking for a slot). */
+  get fetches(): number {
+    return this.fetching;
+  }
+
   /** True once drain() was called. */
   get isDraining(): boolean {
     return this.draining;
@@ -71,11 +85,33 @@ export class Admission {
   }
 
   /**
-   * A slot, now or after waiting in the queue.
+   * A ticket for fetching a URL image outside the check slots.
+   * @throws FaceliveError SERVICE_UNAVAILABLE when draining or when `maxInFlight + maxQueue` fetches are under way.
+   */
+  beginFetch(): FetchTicket {
+    if (this.draining) throw shuttingDown();
+    if (this.fetching >= this.options.maxInFlight + this.options.maxQueue) {
+      throw atCapacity('Too many image URLs are being fetched; retry shortly.');
+    }
+    this.fetching += 1;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.fetching -= 1;
+        this.wakeIfIdle();
+      },
+    };
+  }
+
+  /**
+   * A slot, now or after waiting in the queue. With a fetch ticket (a request admitted before a
+   * drain began), the slot is granted during the drain too.
    * @throws FaceliveError SERVICE_UNAVAILABLE when the queue is full, the wait passes queueTimeoutMs, or draining.
    */
-  acquire(): Promise<Release> {
-    if (this.draining) return Promise.reject(shuttingDown());
+  acquire(ticket?: FetchTicket): Promise<Release> {
+    if (this.draining && ticket === undefined) return Promise.reject(shuttingDown());
     if (this.running < this.options.maxInFlight) return Promise.resolve(this.take());
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(atCapacity());
     return new Promise<Release>((resolve, reject) => {
@@ -85,6 +121,7 @@ export class Admission {
         timer: setTimeout(() => {
           this.remove(waiter);
           reject(atCapacity('No check slot became free in time; retry shortly.'));
+          this.wakeIfIdle();
         }, this.options.queueTimeoutMs),
       };
       this.queue.push(waiter);
@@ -93,7 +130,8 @@ export class Admission {
 
   /**
    * Refuses new requests and the queued ones (SERVICE_UNAVAILABLE), then resolves once the running
-   * checks have finished or `timeoutMs` has passed, with the number still running.
+   * checks and the fetches under way (and their checks) have finished or `timeoutMs` has passed,
+   * with the number of checks and fetches still under way.
    */
   async drain(timeoutMs: number): Promise<number> {
     this.draining = true;
@@ -101,7 +139,7 @@ export class Admission {
       clearTimeout(waiter.timer);
       waiter.refuse(shuttingDown());
     }
-    if (this.running === 0) return 0;
+    if (this.idle) return 0;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.idleWaiters.push(() => {
@@ -109,7 +147,19 @@ export class Admission {
         resolve();
       });
     });
-    return this.running;
+    return this.running + this.fetching + this.queue.length;
+  }
+
+  /** Nothing running, fetching or waiting. */
+  private get idle(): boolean {
+    return this.running === 0 && this.fetching === 0 && this.queue.length === 0;
+  }
+
+  private wakeIfIdle(): void {
+    if (!this.idle) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private take(): Release {
@@ -130,11 +180,7 @@ export class Admission {
       waiter.grant(this.take());
       return;
     }
-    if (this.running === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const wake of waiters) wake();
-    }
+    this.wakeIfIdle();
   }
 
   private remove(waiter: Waiter): void {

@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { createEngine } from '../core';
-import type { Engine } from '../core/engine-types';
+import type { Engine, LoadedRequest } from '../core/engine-types';
+import { isUrlImage } from '../core/image/source';
 import { FaceliveError } from '../core/errors';
 import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
@@ -36,6 +37,8 @@ declare module 'express-serve-static-core' {
 export interface LivenessLoad {
   readonly inFlight: number;
   readonly queued: number;
+  /** Requests fetching a URL image before they ask for a slot (at most maxInFlight + maxQueue). */
+  readonly fetching: number;
   readonly maxInFlight: number;
   readonly maxQueue: number;
   /** True once close() was called: every new request is answered 503. */
@@ -49,7 +52,8 @@ export interface FaceLivenessRouter extends Router {
   load(): LivenessLoad;
   /**
    * Graceful stop: answers new and queued requests 503 SERVICE_UNAVAILABLE, waits for the running
-   * checks (at most `timeoutMs`, default 10000), then disposes of the engine if this middleware
+   * checks and for the requests fetching a URL image (they still get their check; at most
+   * `timeoutMs`, default 10000), then disposes of the engine if this middleware
    * created it (a given engine is left alone). Never rejects, also when the engine failed to load.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
@@ -123,6 +127,11 @@ function formBody(req: Request): Record<string, unknown> {
     body.image = req.file.buffer;
   }
   return body;
+}
+
+/** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
+function hasUrlImage(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && isUrlImage((body as { image?: unknown }).image);
 }
 
 /**
@@ -236,7 +245,21 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       const body = await Promise.race([readBody(req, res), timeout.expired]);
       const engine = await Promise.race([config.engine, timeout.expired]);
-      const slot = admission.acquire();
+      // The image is loaded before a check slot is asked for: a URL image server that answers slowly
+      // holds a fetch ticket (bounded apart from the slots), not a slot that base64 images need.
+      const fetchTicket = hasUrlImage(body) ? admission.beginFetch() : undefined;
+      const loading = engine.loadRequest(body);
+      let loaded: LoadedRequest;
+      try {
+        loaded = await Promise.race([loading, timeout.expired]);
+      } catch (err) {
+        // Past the deadline or refused: the ticket is handed back once the fetch itself has ended.
+        if (fetchTicket !== undefined) loading.then(fetchTicket.release, fetchTicket.release);
+        throw err;
+      }
+      const slot = admission.acquire(fetchTicket);
+      // Handed back once the slot is granted (the check then counts as running) or refused.
+      if (fetchTicket !== undefined) slot.then(fetchTicket.release, fetchTicket.release);
       let release: Release;
       try {
         release = await Promise.race([slot, timeout.expired]);
@@ -251,7 +274,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
       }
       // The slot is held until the engine is done, even when the deadline answers first.
-      const work = engine.checkRequest(body, { requestId, livenessThreshold: principal?.livenessThreshold });
+      const work = engine.check(loaded.image, loaded.options, { requestId, livenessThreshold: principal?.livenessThreshold });
       work.then(release, release);
       result = await Promise.race([work, timeout.expired]);
     } catch (err) {
@@ -326,6 +349,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     load: (): LivenessLoad => ({
       inFlight: admission.inFlight,
       queued: admission.queued,
+      fetching: admission.fetches,
       maxInFlight: config.maxInFlight,
       maxQueue: config.maxQueue,
       draining: admission.isDraining,

@@ -17,6 +17,13 @@ export type ClassifiedImage =
 const DATA_URI = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
 const BASE64_BODY = /^[A-Za-z0-9+/_-]+={0,2}$/; // at least one data character: padding alone is empty
 
+const HTTP_URL = /^https?:\/\//i;
+
+/** Whether an image field names an http(s) URL (to be fetched), as classifyImage reads it. */
+export function isUrlImage(image: unknown): boolean {
+  return typeof image === 'string' && HTTP_URL.test(image.trim());
+}
+
 function checkBase64(text: string): string {
   const compact = text.replace(/\s+/g, '');
   if (compact.length === 0 || compact.length % 4 === 1 || !BASE64_BODY.test(compact)) {
@@ -45,7 +52,7 @@ export function classifyImage(input: unknown): ClassifiedImage {
   }
   const text = input.trim();
   if (text.length === 0) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', 'The image is empty.');
-  if (/^https?:\/\//i.test(text)) {
+  if (HTTP_URL.test(text)) {
     let url: URL;
     try {
       url = new URL(text);

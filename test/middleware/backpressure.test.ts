@@ -1,13 +1,15 @@
-// Back-pressure over real sockets: a check slot held by a URL image that a local server answers
-// only when told; beyond the queue the answer is 503 SERVICE_UNAVAILABLE with Retry-After at once;
-// a queued request waits at most queueTimeoutMs; the per-request deadline answers 503 (and refunds
-// the testing quota) while the slot stays taken until the engine is done.
+// Back-pressure over real sockets: a check slot held by the shared engine with its checks held
+// until the test releases them; beyond the queue the answer is 503 SERVICE_UNAVAILABLE with
+// Retry-After at once; a queued request waits at most queueTimeoutMs; the per-request deadline
+// answers 503 (and refunds the testing quota) while the slot stays taken until the engine is done.
+// A URL image that a local server answers only when told is fetched outside the slots, and
+// close() lets running checks and fetches finish while it answers queued requests 503.
 
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import express from 'express';
 import type { Engine } from '../../core/engine-types';
-import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions, MemoryQuotaStore } from '../../middleware';
+import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions, type FaceLivenessRouter, MemoryQuotaStore } from '../../middleware';
 import { resolveOptions } from '../../middleware/options';
 import { selfieJpeg } from '../helpers/faces';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
@@ -21,9 +23,40 @@ interface Answer {
   readonly ms: number;
 }
 
+/**
+ * The shared engine, its checks held while hold() is on until release(): a check slot that stays
+ * taken as long as the test wants. The models run as ever once released.
+ */
+function holdingEngine(inner: Engine): { engine: Engine; gates: (() => void)[]; hold(): void; release(): void } {
+  const gates: (() => void)[] = [];
+  let holding = false;
+  const engine: Engine = {
+    pack: inner.pack,
+    limits: inner.limits,
+    failure: () => inner.failure(),
+    dispose: () => Promise.resolve(),
+    loadRequest: (body) => inner.loadRequest(body),
+    checkRequest: (body, context) => inner.checkRequest(body, context),
+    check: async (image, options, context) => {
+      if (holding) await new Promise<void>((resolve) => gates.push(resolve));
+      return inner.check(image, options, context);
+    },
+  };
+  return {
+    engine,
+    gates,
+    hold: () => (holding = true),
+    release: () => {
+      holding = false;
+      for (const go of gates.splice(0)) go();
+    },
+  };
+}
+
 describe('back-pressure: bounded checks in flight, bounded queue, deadline', function () {
   this.timeout(60_000);
   let engine: Engine;
+  let holder: ReturnType<typeof holdingEngine>;
   let jpeg: Buffer;
   let face: string;
   let images: Listening;
@@ -32,7 +65,9 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
   let apps: Listening[];
 
   before(async () => {
-    engine = await sharedEngine({ limits: { urlTimeoutMs: 3000 } });
+    const shared = await sharedEngine({ limits: { urlTimeoutMs: 3000 } });
+    holder = holdingEngine(shared);
+    engine = holder.engine;
     jpeg = await selfieJpeg('frontal', 160, 120);
     face = jpeg.toString('base64');
     held = [];
@@ -52,6 +87,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
   });
 
   afterEach(async () => {
+    holder.release();
     for (const res of held.splice(0)) res.destroy();
     await Promise.all(apps.map((app) => app.close()));
   });
@@ -81,7 +117,8 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     assert.ok(condition(), 'condition not met in time');
   }
 
-  function release(): void {
+  /** Answers the held URL image requests. */
+  function answerImages(): void {
     for (const res of held.splice(0)) {
       res.writeHead(200, { 'content-type': 'image/jpeg' });
       res.end(jpeg);
@@ -100,8 +137,9 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
 
   it('beyond maxInFlight + maxQueue the answer is 503 SERVICE_UNAVAILABLE with Retry-After, at once', async () => {
     const url = await serve({ maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 10_000 });
-    const running = post(url, `${images.url}/held`);
-    await until(() => held.length === 1);
+    holder.hold();
+    const running = post(url, face);
+    await until(() => holder.gates.length === 1);
     const queued = post(url, face);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = await post(url, face);
@@ -109,7 +147,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     assert.equal(refused.code, 'SERVICE_UNAVAILABLE');
     assert.equal(refused.retryAfter, '1');
     assert.ok(refused.ms < 500, `refused after ${refused.ms} ms`);
-    release();
+    holder.release();
     assert.equal((await running).status, 200);
     assert.equal((await queued).status, 200, 'the queued request ran once the slot was free');
     assert.equal((await post(url, face)).status, 200);
@@ -117,13 +155,14 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
 
   it('a queued request waits at most queueTimeoutMs, then 503', async () => {
     const url = await serve({ maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 300 });
-    const running = post(url, `${images.url}/held`);
-    await until(() => held.length === 1);
+    holder.hold();
+    const running = post(url, face);
+    await until(() => holder.gates.length === 1);
     const queued = await post(url, face);
     assert.equal(queued.status, 503);
     assert.equal(queued.code, 'SERVICE_UNAVAILABLE');
     assert.ok(queued.ms >= 250 && queued.ms < 1500, `answered after ${queued.ms} ms`);
-    release();
+    holder.release();
     assert.equal((await running).status, 200);
   });
 
@@ -136,17 +175,60 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     apps.push(listening);
     const url = `${listening.url}${PATH}`;
 
-    const late = await post(url, `${images.url}/never`, testing);
+    holder.hold();
+    const late = await post(url, face, testing);
     assert.equal(late.status, 503);
     assert.equal(late.code, 'SERVICE_UNAVAILABLE');
     assert.ok(late.ms >= 350 && late.ms < 1500, `answered after ${late.ms} ms`);
     assert.equal(quota.used(testing.appId), 0, 'a 503 is not charged');
-    // The fetch of /never still holds the only slot (until its 3 s URL budget ends): a second request queues past its own deadline.
+    // The held check still takes the only slot: a second request queues past its own deadline.
     const waiting = await post(url, face);
     assert.equal(waiting.status, 503);
-    // Once the URL budget has passed the slot is free again.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Once that check has run the slot is free again.
+    holder.release();
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await post(url, face, testing)).status, 200);
     assert.equal(quota.used(testing.appId), 1);
+  });
+
+  it('a URL image server that answers slowly holds no check slot; at most maxInFlight + maxQueue fetches at once', async () => {
+    const url = await serve({ maxInFlight: 1, maxQueue: 0 });
+    const slow = post(url, `${images.url}/held`);
+    await until(() => held.length === 1);
+    const meanwhile = await post(url, face);
+    assert.equal(meanwhile.status, 200, 'a base64 image gets the only slot while the URL image is still arriving');
+    const second = await post(url, `${images.url}/held`);
+    assert.deepEqual([second.status, second.code, second.retryAfter], [503, 'SERVICE_UNAVAILABLE', '1'], 'one fetch at a time here');
+    assert.ok(second.ms < 500, `refused after ${second.ms} ms`);
+    answerImages();
+    assert.equal((await slow).status, 200, 'the fetched image is checked');
+    assert.equal((await post(url, `${images.url}/image.jpg`)).status, 200, 'the fetch ticket was handed back');
+  });
+
+  it('close() answers queued requests 503 and lets the running checks and the fetches under way finish', async () => {
+    const router: FaceLivenessRouter = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, maxInFlight: 1, maxQueue: 2, queueTimeoutMs: 10_000 });
+    const app = express();
+    app.use(PATH, router);
+    app.use(errorHandler());
+    const listening = await listen(app);
+    apps.push(listening);
+    const url = `${listening.url}${PATH}`;
+    holder.hold();
+    const running = post(url, face);
+    await until(() => holder.gates.length === 1);
+    const queued = post(url, face);
+    const fetching = post(url, `${images.url}/held`);
+    await until(() => held.length === 1 && router.load().queued === 1);
+    assert.equal(router.load().fetching, 1);
+    const closing = router.close({ timeoutMs: 10_000 });
+    const refused = await queued;
+    assert.deepEqual([refused.status, refused.code], [503, 'SERVICE_UNAVAILABLE']);
+    assert.equal((await post(url, face)).status, 503, 'new requests are refused');
+    holder.release();
+    answerImages();
+    assert.equal((await running).status, 200, 'the running check finished');
+    assert.equal((await fetching).status, 200, 'the request fetching its image got its check');
+    await closing;
+    assert.deepEqual([router.load().inFlight, router.load().fetching], [0, 0]);
   });
 });

@@ -109,29 +109,23 @@ describe('graceful shutdown', function () {
   }
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal}: the running check finishes, queued ones get 503, new connections are refused, Redis is closed, exit 0`, async () => {
+    it(`${signal}: the request under way finishes, new connections are refused, Redis is closed, exit 0`, async () => {
       const { child, base, output } = await startService();
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       try {
         assert.equal((await fetch(`${base}/healthz/ready`)).status, 200);
         assert.ok((await otherClients(redis.url)) >= 1, 'the service holds a Redis connection');
+        // Its URL image arrives only when the test says: the request is under way when the signal comes.
+        // (Queued requests answered 503 on shutdown: back-pressure tests, close().)
         const running = post(base, `${images.url}/held`);
         for (let i = 0; i < 300 && held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-        assert.equal(held.length, 1, 'the first check is running');
-        const face = jpeg.toString('base64');
-        const queued = [post(base, face), post(base, face)];
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(held.length, 1, 'the first request is under way');
         child.kill(signal);
-        const refusedQueue = await Promise.all(queued);
-        for (const answer of refusedQueue) {
-          assert.equal(answer.status, 503);
-          assert.equal(answer.code, 'SERVICE_UNAVAILABLE');
-          assert.ok(Number(answer.retryAfter) >= 1);
-        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
         await assert.rejects(freshGet(`${base}/healthz`), /ECONNREFUSED/, 'no new connections once shutting down');
         for (const res of held.splice(0)) res.end(jpeg);
         const finished = await running;
-        assert.equal(finished.status, 200, 'the running check finished');
+        assert.equal(finished.status, 200, 'the request under way got its answer');
         assert.equal(await exited, 0);
         assert.match(output(), /"msg":"facelive shutting down"/);
         assert.match(output(), /"msg":"facelive stopped"/);

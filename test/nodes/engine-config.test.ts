@@ -102,7 +102,7 @@ describe('facelive-engine config node', function () {
         const original = cfg.getEngine;
         // The same engine, telling the test the moment the node's check has begun.
         cfg.getEngine = () => original().then((e: Engine): Engine => ({
-          pack: e.pack, limits: e.limits, check: e.check.bind(e), dispose: e.dispose.bind(e), failure: e.failure.bind(e),
+          pack: e.pack, limits: e.limits, check: e.check.bind(e), loadRequest: e.loadRequest.bind(e), dispose: e.dispose.bind(e), failure: e.failure.bind(e),
           checkRequest: (body, context) => {
             const running = e.checkRequest(body, context);
             started();
