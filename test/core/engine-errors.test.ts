@@ -106,4 +106,26 @@ describe('engine: 400 codes from real inputs', function () {
       await assert.rejects(engine.checkRequest(body), (err: unknown) => err instanceof FaceliveError && err.code in ERROR_TABLE);
     }
   });
+  it('loadRequest() answers the steps before the models as checkRequest() does, and check() on what it loaded the rest', async function () {
+    const face = (await selfieJpeg()).toString('base64');
+    for (const [body, code] of [
+      [[1, 2], 'INVALID_PAYLOAD'],
+      [{ is_quality: true }, 'MISSING_PAYLOAD_IMAGE'],
+      [{ image: '==' }, 'INVALID_PAYLOAD_IMAGE_MISSING'],
+      [{ image: face, is_quality: false, validate_quality: true }, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY'],
+      [{ image: 'data:text/plain;base64,aGVsbG8=' }, 'INVALID_PAYLOAD_IMAGE_FORMAT'],
+    ] as const) {
+      await rejectsWith(engine.loadRequest(body), code);
+      await rejectsWith(engine.checkRequest(body), code);
+    }
+    // Decoding is the check's first step: a GIF loads, and check() refuses it.
+    const gif = await engine.loadRequest({ image: GIF_DATA_URI });
+    await rejectsWith(engine.check(gif.image, gif.options), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    const body = { image: face, is_attribute: false, validate_nface: true };
+    const loaded = await engine.loadRequest(body);
+    assert.ok(Buffer.isBuffer(loaded.image) && loaded.image.equals(Buffer.from(face, 'base64')));
+    assert.deepEqual({ ...loaded.options }, { is_quality: true, is_attribute: false, is_liveness: true, validate_quality: false, validate_attribute: false, validate_liveness: false, validate_nface: true });
+    const strip = ({ data: { request_id: _id, timings_ms: _t, ...data }, ...rest }: Awaited<ReturnType<Engine['check']>>) => ({ ...rest, data });
+    assert.deepEqual(strip(await engine.check(loaded.image, loaded.options)), strip(await engine.checkRequest(body)));
+  });
 });
