@@ -24,6 +24,7 @@ import type { Principal } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, describeError, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -160,6 +161,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')),
     verify: (req, _res, buf) => {
       if (buf.length === 0) emptyBodies.add(req);
+      if (nestsDeeperThan(buf, MAX_JSON_DEPTH)) {
+        throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
     },
   });
   // A multipart body may be no larger than a JSON body: busboy's limits are per field, so without

@@ -246,6 +246,19 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       }
     });
 
+    it('INVALID_PAYLOAD: a body nested deeper than 32 levels, refused before it is parsed', async () => {
+      const levels = 1_000_000; // 2 MB of brackets: parsed, this took seconds and hundreds of MiB
+      const deep = `{"image":"${faceB64}","x":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+      const started = Date.now();
+      const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(deep);
+      assertError(res, 'INVALID_PAYLOAD');
+      assert.match(res.body.message, /deeper than 32 levels/);
+      assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+      // Nesting within the limit, in a field the contract ignores, and brackets inside strings are fine.
+      const nested = `{"image":"${faceB64}","is_quality":false,"is_attribute":false,"note":"[[[{{{\\\"","x":${'['.repeat(30)}${']'.repeat(30)}}`;
+      assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(nested)).status, 200);
+    });
+
     it('INVALID_PAYLOAD: a JSON array, a JSON string, an empty body', async () => {
       assertError(await post([{ image: faceB64 }]), 'INVALID_PAYLOAD');
       assertError(await post('abc'), 'INVALID_PAYLOAD');
