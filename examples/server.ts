@@ -307,7 +307,10 @@ function stdoutLogger(entry: object): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }
 
-/** Starts the service on PORT (default 3000; HOST, default every interface) with FACELIVE_CONFIG; resolves once it listens. */
+/**
+ * Starts the service on PORT (default 3000) and HOST (default every interface; loopback only while it
+ * runs on a generated development pair) with FACELIVE_CONFIG; resolves once it listens.
+ */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
@@ -320,8 +323,15 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
         `Set FACELIVE_CONFIG to a JSON file with "credentials" before exposing this server.\n`,
     );
   }
+  // A development pair is for this machine: without a HOST of its own choosing the service then
+  // listens on loopback only, so that no one else can reach it (nor /demo-config.json through a
+  // forwarder or proxy that adds no forwarding header).
+  const chosenHost = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
+  const host = chosenHost ?? (handle.devCredential !== undefined ? '127.0.0.1' : undefined);
+  if (chosenHost === undefined && host !== undefined) {
+    process.stdout.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
+  }
   const server = await new Promise<Server>((resolve, reject) => {
-    const host = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
     const listening = host === undefined ? handle.app.listen(port, () => resolve(listening)) : handle.app.listen(port, host, () => resolve(listening));
     listening.once('error', reject);
   });

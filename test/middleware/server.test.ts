@@ -243,6 +243,12 @@ describe('examples/server', function () {
         assert.equal(res.status, 200);
         assert.equal(res.headers.get('x-request-id'), 'proc-1');
         assert.equal(out.split('App-ID:').length - 1, 1, 'printed once');
+        // On the development pair it listens on loopback only: another address of this machine is refused.
+        assert.match(out, /listening on 127\.0\.0\.1 only while it runs on the development pair/);
+        const external = Object.values(os.networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+        if (external !== undefined) {
+          await assert.rejects(fetch(`http://${external.address}:${port}/healthz`), 'not reachable from another address');
+        }
         assert.doesNotMatch(out, new RegExp(face.slice(0, 24).replace(/[+/]/g, '.')), 'no image data in the logs');
         const logLine = out.split('\n').find((line) => line.includes('"request_id":"proc-1"'));
         assert.ok(logLine, 'a JSON log line for the request');
