@@ -386,6 +386,8 @@ describe('fetchImageUrl', function () {
       ['fc00::1', false],
       ['::ffff:127.0.0.1', false],
       ['::ffff:10.0.0.1', false],
+      ['::127.0.0.1', false],
+      ['::8.8.8.8', false],
       ['not an address', false],
     ];
     for (const [address, expected] of cases) {

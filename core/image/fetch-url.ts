@@ -26,7 +26,8 @@ const REFUSED_MESSAGE = 'The image URL points to a private, loopback, link-local
 
 /**
  * True when `address` is a public unicast address. IPv4-mapped IPv6 addresses are judged as the
- * IPv4 address they carry; anything unparsable is not public.
+ * IPv4 address they carry; IPv4-compatible ones (::/96, deprecated, e.g. ::127.0.0.1) are never
+ * public; anything unparsable is not public.
  */
 export function isPublicAddress(address: string): boolean {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -35,8 +36,10 @@ export function isPublicAddress(address: string): boolean {
   } catch {
     return false;
   }
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.parts.slice(0, 6).every((part) => part === 0)) return false;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
   }
   return parsed.range() === 'unicast';
 }
