@@ -387,7 +387,9 @@ describe('fetchImageUrl', function () {
       ['::ffff:127.0.0.1', false],
       ['::ffff:10.0.0.1', false],
       ['::127.0.0.1', false],
-      ['::8.8.8.8', false],
+      ['::7f00:1', false], // ::127.0.0.1 written in hex: IPv4-compatible, which ipaddr.js calls unicast
+      ['::a00:1', false],
+      ['::808:808', false],
       ['not an address', false],
     ];
     for (const [address, expected] of cases) {

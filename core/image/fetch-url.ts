@@ -26,7 +26,7 @@ const REFUSED_MESSAGE = 'The image URL points to a private, loopback, link-local
 
 /**
  * True when `address` is a public unicast address. IPv4-mapped IPv6 addresses are judged as the
- * IPv4 address they carry; IPv4-compatible ones (::/96, deprecated, e.g. ::127.0.0.1) are never
+ * IPv4 address they carry; IPv4-compatible ones (::/96, deprecated, e.g. ::7f00:1) are never
  * public; anything unparsable is not public.
  */
 export function isPublicAddress(address: string): boolean {
