@@ -6,10 +6,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
-import { writeCalibratedPack } from '../core/eval/calibrate';
+import { packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
 import { DatasetLabelError, readDataset } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
-import { writePlot } from '../core/eval/plot';
+import { plotFileProblem, writePlot } from '../core/eval/plot';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
 import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
@@ -136,7 +136,7 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
   try {
     return await evaluate(args, io);
   } catch (err) {
-    if (err instanceof DatasetLabelError) {
+    if (err instanceof DatasetLabelError || err instanceof UsageError) {
       io.stderr.write(`facelive eval: ${err.message}\n\n${EVAL_USAGE}`);
       return 2;
     }
@@ -146,10 +146,15 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
 }
 
 async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
+  // Where the plot and the pack go is checked before any image is scored, not after.
+  const outputProblem = (args.plot === undefined ? undefined : await plotFileProblem(args.plot))
+    ?? (args.out === undefined ? undefined : await packFolderProblem(args.out));
+  if (outputProblem !== undefined) throw new UsageError(outputProblem);
   const dataset = await readDataset(args.source);
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
   if (total === 0) throw new Error(`No labelled image found in ${args.source} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);
   const notes: string[] = [];
+  let lateError: Error | undefined;
   const engine = await createEngine(args.pack === undefined ? {} : { pack: args.pack });
   let report: EvalReport;
   let scored: ScoredSet;
@@ -163,44 +168,54 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
     report = { pack: { name: engine.pack.name, version: engine.pack.version }, ...buildReport(scored, {
       species: dataset.species, threshold: args.threshold, targetBpcer: args.targetBpcer, calibrationRule: args.calibrationRule,
     }) };
-    if (args.plot !== undefined) {
-      const threshold = report.liveness?.threshold ?? NaN;
-      await writePlot(args.plot, {
-        ...(Number.isNaN(threshold) ? {} : { liveness: { samples: scored.liveness, threshold } }),
-        ...(report.attributes ? { attributes: scored.flags.attribute } : {}),
-        ...(report.quality ? { quality: { samples: scored.flags.quality.samples, names: Object.keys(report.quality.metrics) } } : {}),
-      }, `facelive eval: ${path.basename(path.resolve(args.source))}, pack ${engine.pack.name} ${engine.pack.version}`);
-      notes.push(`Plot written to ${args.plot}.`);
-    }
-    const point = report.liveness?.calibration?.point;
-    if (args.out === undefined && point) {
-      notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack.`);
-    }
-    if (args.out !== undefined) {
-      if (!point || !report.liveness) {
-        throw new Error(args.calibrationRule === 'new_faces' && report.liveness
-          ? `Cannot calibrate for new faces at BPCER ${args.targetBpcer}: it needs at least ${liveNeededForNewFaces(args.targetBpcer as number)} scored live images, the set has ${report.liveness.counts.live.scored}.`
-          : 'Cannot calibrate: the set has no scored live image.');
+    // The report is printed even when writing the plot or the pack fails afterwards.
+    try {
+      if (args.plot !== undefined) {
+        const threshold = report.liveness?.threshold ?? NaN;
+        await writePlot(args.plot, {
+          ...(Number.isNaN(threshold) ? {} : { liveness: { samples: scored.liveness, threshold } }),
+          ...(report.attributes ? { attributes: scored.flags.attribute } : {}),
+          ...(report.quality ? { quality: { samples: scored.flags.quality.samples, names: Object.keys(report.quality.metrics) } } : {}),
+        }, `facelive eval: ${path.basename(path.resolve(args.source))}, pack ${engine.pack.name} ${engine.pack.version}`);
+        notes.push(`Plot written to ${args.plot}.`);
       }
-      const counts = report.liveness.counts;
-      const files = await writeCalibratedPack(engine.pack.dir, args.out, point, {
-        target_bpcer: args.targetBpcer as number,
-        rule: args.calibrationRule,
-        expected_bpcer: report.liveness.calibration?.expected_bpcer ?? null,
-        live: counts.live.scored,
-        attacks: counts.attack.scored,
-        data: path.basename(path.resolve(args.source)),
-      });
-      notes.push(`Calibrated pack written to ${args.out} (${files.join(', ')}): liveness.threshold ${report.liveness.threshold} -> ${point.threshold} for BPCER <= ${args.targetBpcer}.`);
+      const point = report.liveness?.calibration?.point;
+      if (args.out === undefined && point) {
+        notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack.`);
+      }
+      if (args.out !== undefined) {
+        if (!point || !report.liveness) {
+          throw new Error(args.calibrationRule === 'new_faces' && report.liveness
+            ? `Cannot calibrate for new faces at BPCER ${args.targetBpcer}: it needs at least ${liveNeededForNewFaces(args.targetBpcer as number)} scored live images, the set has ${report.liveness.counts.live.scored}.`
+            : 'Cannot calibrate: the set has no scored live image.');
+        }
+        const counts = report.liveness.counts;
+        const files = await writeCalibratedPack(engine.pack.dir, args.out, point, {
+          target_bpcer: args.targetBpcer as number,
+          rule: args.calibrationRule,
+          expected_bpcer: report.liveness.calibration?.expected_bpcer ?? null,
+          live: counts.live.scored,
+          attacks: counts.attack.scored,
+          data: path.basename(path.resolve(args.source)),
+        });
+        notes.push(`Calibrated pack written to ${args.out} (${files.join(', ')}): liveness.threshold ${report.liveness.threshold} -> ${point.threshold} for BPCER <= ${args.targetBpcer}.`);
+      }
+    } catch (err) {
+      lateError = err as Error;
     }
   } finally {
     await engine.dispose();
   }
   if (args.json) {
-    io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    // A threshold of Infinity (reject everything) would print as null, which here means "no value".
+    io.stdout.write(JSON.stringify(report, (_key, value: unknown) => (value === Infinity ? 'reject-all' : value), 2) + '\n');
     for (const note of notes) io.stderr.write(note + '\n');
   } else {
     io.stdout.write(formatReport(report) + notes.map((n) => n + '\n').join(''));
+  }
+  if (lateError !== undefined) {
+    io.stderr.write(`facelive eval: ${lateError.message}\n`);
+    return 1;
   }
   return 0;
 }

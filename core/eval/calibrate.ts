@@ -23,6 +23,16 @@ export interface CalibrationRecord {
   readonly data: string;
 }
 
+/** Why `to` cannot take a calibrated pack (an existing file, or under one), or undefined when it can. */
+export async function packFolderProblem(to: string): Promise<string | undefined> {
+  // The nearest existing folder on the way must be a folder: the rest is created.
+  for (let dir = path.resolve(to); ; dir = path.dirname(dir)) {
+    const stat = await fs.stat(dir).catch(() => null);
+    if (stat !== null) return stat.isDirectory() ? undefined : `--out ${to}: ${dir} exists and is not a folder.`;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 /**
  * Copies the pack in `from` to `to` with liveness.threshold = point.threshold. `to` is created when
  * missing; files already there with the same names are replaced. Returns the files written.

@@ -75,12 +75,18 @@ async function entriesOf(dir: string): Promise<[string, 'dir' | 'file' | 'other'
   return out;
 }
 
-/** Image files under dir (recursively), sorted. */
-async function listImages(dir: string): Promise<string[]> {
+/**
+ * Image files under dir (recursively, following links to folders), sorted. A folder reached again
+ * (a link to a folder above it, or two links to one folder) is read once: an image is never counted twice.
+ */
+async function listImages(dir: string, seen: Set<string> = new Set()): Promise<string[]> {
+  const real = await fs.realpath(dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const out: string[] = [];
   for (const [name, type] of await entriesOf(dir)) {
     const full = path.join(dir, name);
-    if (type === 'dir') out.push(...(await listImages(full)));
+    if (type === 'dir') out.push(...(await listImages(full, seen)));
     else if (type === 'file' && isImage(name)) out.push(full);
   }
   return out.sort(byPath);
@@ -146,14 +152,16 @@ export function parseCsv(text: string): string[][] {
 export async function readCsv(file: string): Promise<Dataset> {
   const base = path.dirname(path.resolve(file));
   const rows = parseCsv(await fs.readFile(file, 'utf8'));
-  if (rows.length > 0 && rows[0][0].trim().toLowerCase() === 'path') rows.shift();
+  // Rows are named by their number in the file, the header (when there is one) being row 1.
+  const header = rows.length > 0 && rows[0][0].trim().toLowerCase() === 'path' ? 1 : 0;
+  if (header === 1) rows.shift();
   const items: DatasetItem[] = [];
   const flagsOf = byGroup(() => new Map<string, Set<string>>());
   const species = new Set<string>();
   const names = byGroup(() => new Set<string>());
   rows.forEach((cells, i) => {
     const [rel = '', rawLabel = '', rawSpecies = ''] = cells.map((c) => c.trim());
-    const where = `${file}, row ${i + 1}`;
+    const where = `${file}, row ${i + 1 + header}`;
     if (rel === '') throw new DatasetLabelError(`Expected a path in ${where}.`);
     const full = path.resolve(base, rel);
     const label = rawLabel.toLowerCase();
@@ -161,7 +169,8 @@ export async function readCsv(file: string): Promise<Dataset> {
     if (label === 'live') {
       items.push({ kind: 'liveness', path: full, label: 'live', species: '' });
     } else if (label === 'attack' || label.startsWith(SPOOF_PREFIX)) {
-      const kind = label === 'attack' ? rawSpecies || 'unknown' : label.slice(SPOOF_PREFIX.length);
+      // Species are named in lower case, as labels are: "Print" and "print" are one species.
+      const kind = label === 'attack' ? rawSpecies.toLowerCase() || 'unknown' : label.slice(SPOOF_PREFIX.length);
       species.add(kind);
       items.push({ kind: 'liveness', path: full, label: 'attack', species: kind });
     } else if (flag) {
@@ -176,12 +185,23 @@ export async function readCsv(file: string): Promise<Dataset> {
   for (const group of FLAG_GROUPS) {
     for (const [full, set] of flagsOf[group]) items.push({ kind: 'flags', group, path: full, flags: [...set].sort(byPath) });
   }
+  // A listed file that is not there is a mistake in the list, not an image the engine refused.
+  const missing: string[] = [];
+  for (const full of new Set(items.map((item) => item.path))) {
+    const stat = await fs.stat(full).catch(() => null);
+    if (!stat?.isFile()) missing.push(path.relative(base, full) || full);
+  }
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).join(', ');
+    throw new DatasetLabelError(`${missing.length} file(s) listed in ${file} are missing or not files: ${shown}${missing.length > 5 ? ', ...' : ''}.`);
+  }
   return assemble(items, species, names);
 }
 
 /** A folder or a .csv file, whichever `source` is. */
 export async function readDataset(source: string): Promise<Dataset> {
-  const stat = await fs.stat(source);
+  const stat = await fs.stat(source).catch(() => null);
+  if (stat === null) throw new DatasetLabelError(`The data set ${source} does not exist.`);
   if (stat.isDirectory()) return readFolder(source);
   if (source.toLowerCase().endsWith('.csv')) return readCsv(source);
   throw new TypeError(`Expected a folder or a .csv list for the data set but received "${source}".`);

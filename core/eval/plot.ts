@@ -181,6 +181,17 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
+/** Why `file` cannot take a plot (not .png or .svg, or no folder to write it in), or undefined when it can. */
+export async function plotFileProblem(file: string): Promise<string | undefined> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext !== '.svg' && ext !== '.png') return `Expected a .png or .svg file for --plot but received "${file}".`;
+  const folder = await fs.stat(path.dirname(path.resolve(file))).catch(() => null);
+  if (!folder?.isDirectory()) return `The folder of --plot ${file} does not exist.`;
+  const existing = await fs.stat(file).catch(() => null);
+  if (existing !== null && !existing.isFile()) return `--plot ${file} exists and is not a file.`;
+  return undefined;
+}
+
 /** Writes the plot to `file`: .svg as is, .png through sharp. */
 export async function writePlot(file: string, input: PlotInput, title?: string): Promise<void> {
   const ext = path.extname(file).toLowerCase();

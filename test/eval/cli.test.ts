@@ -218,12 +218,30 @@ describe('facelive eval (bin/eval)', function () {
     assert.deepEqual([q.metrics.grayscale.support, q.metrics.grayscale.tp, q.metrics.grayscale.fn], [1, 0, 1], 'the dark colour image is not grayscale');
   });
 
+  it('checks where --plot and --out write before scoring any image', async () => {
+    const started = Date.now();
+    const badPlot = await evalCli([dir, '--plot', path.join(dir, 'plot.jpg')]);
+    assert.equal(badPlot.code, 2);
+    assert.match(badPlot.stderr, /Expected a \.png or \.svg file for --plot/);
+    const noFolder = await evalCli([dir, '--plot', path.join(dir, 'no-such-folder', 'plot.svg')]);
+    assert.equal(noFolder.code, 2);
+    assert.match(noFolder.stderr, /folder of --plot .* does not exist/);
+    const file = path.join(dir, 'a-file');
+    await fs.writeFile(file, '');
+    const underFile = await evalCli([dir, '--calibrate', '--out', path.join(file, 'pack')]);
+    assert.equal(underFile.code, 2);
+    assert.match(underFile.stderr, /exists and is not a folder/);
+    assert.ok(Date.now() - started < 3000, 'refused without scoring the set');
+  });
+
   it('answers usage errors with exit code 2', async () => {
     assert.equal((await evalCli([])).code, 2);
     assert.equal((await evalCli([dir, '--for-new-faces'])).code, 2);
     assert.equal((await evalCli([dir, '--out', dir])).code, 2);
     assert.equal((await evalCli([dir, '--calibrate', '--target-bpcer', '2', '--out', dir])).code, 2);
-    assert.equal((await evalCli([path.join(dir, 'missing')])).code, 1);
+    const missing = await evalCli([path.join(dir, 'missing')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /The data set .*missing does not exist/);
     const help = (await evalCli(['--help'])).stdout;
     assert.match(help, /Usage: facelive eval/);
     assert.match(help, /quality_<measure>/);

@@ -90,4 +90,37 @@ describe('eval/dataset', () => {
   it('parses quoted CSV fields', () => {
     assert.deepEqual(parseCsv('a,"b,""c""",d\n\n1,2,3'), [['a', 'b,"c"', 'd'], ['1', '2', '3']]);
   });
+  it('reads a folder reached twice through links once: a link loop does not repeat its images', async () => {
+    const looped = await fs.mkdtemp(path.join(os.tmpdir(), 'facelive-dataset-loop-'));
+    try {
+      await fs.mkdir(path.join(looped, 'live'));
+      await fs.writeFile(path.join(looped, 'live', 'a.png'), '');
+      await fs.symlink('..', path.join(looped, 'live', 'up'));
+      await fs.symlink('.', path.join(looped, 'live', 'here'));
+      const set = await readDataset(looped);
+      assert.deepEqual(set.liveness.map((i) => path.basename(i.path)), ['a.png']);
+    } finally {
+      await fs.rm(looped, { recursive: true, force: true });
+    }
+  });
+
+  it('CSV lists: species in any case are one species, listed files must exist, rows are numbered as in the file', async () => {
+    const listed = await fs.mkdtemp(path.join(os.tmpdir(), 'facelive-dataset-csv-'));
+    try {
+      for (const f of ['p1.jpg', 'p2.jpg', 'l.jpg']) await fs.writeFile(path.join(listed, f), '');
+      const csv = path.join(listed, 'list.csv');
+      await fs.writeFile(csv, 'path,label,species\np1.jpg,attack,Print\np2.jpg,Spoof_PRINT,\nl.jpg,live,\n');
+      const set = await readDataset(csv);
+      assert.deepEqual(set.species, ['print']);
+      assert.deepEqual(set.liveness.map((i) => [path.basename(i.path), i.species]), [['l.jpg', ''], ['p1.jpg', 'print'], ['p2.jpg', 'print']]);
+
+      await fs.writeFile(csv, 'path,label\nl.jpg,live\nmissing.jpg,live\n.,attack\n');
+      await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /2 file\(s\) listed .* missing or not files: missing\.jpg, /.test(err.message));
+      await fs.writeFile(csv, 'path,label\nl.jpg,live\nl.jpg,alive\n');
+      await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /row 3\b/.test(err.message), 'the header is row 1');
+      await assert.rejects(readDataset(path.join(listed, 'nowhere')), (err: Error) => err instanceof DatasetLabelError && /does not exist/.test(err.message));
+    } finally {
+      await fs.rm(listed, { recursive: true, force: true });
+    }
+  });
 });
