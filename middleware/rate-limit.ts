@@ -136,7 +136,9 @@ class RecoveringRedisStore extends RedisStore {
     try {
       await this.incrementScriptSha;
     } catch {
+      // get() awaits only the other script: a second failed load of this one must not go unhandled.
       this.incrementScriptSha = this.loadIncrementScript();
+      this.incrementScriptSha.catch(() => undefined);
     }
     try {
       await this.getScriptSha;

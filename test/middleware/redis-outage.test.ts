@@ -189,3 +189,44 @@ describe('Redis outage under traffic (quotaStore "redis")', function () {
     assertLoggedOncePerChange();
   });
 });
+
+describe('Redis unreachable from the start (quotaStore "redis")', function () {
+  this.timeout(60_000);
+
+  it('answers every request (live 200, testing 503) and leaves no rejection unhandled, through repeated script loads', async () => {
+    const engine = await sharedEngine();
+    const face = (await selfieJpeg('right', 160, 120)).toString('base64');
+    // A port nothing listens on: every Redis command and script load fails from the first one.
+    const nowhere = await listen((_req: unknown, res: { end(): void }) => res.end());
+    const port = new URL(nowhere.url).port;
+    await nowhere.close();
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', record);
+    const handle = createApp({
+      engine, credentials: [TESTING, LIVE], quotaStore: 'redis', redisUrl: `redis://127.0.0.1:${port}`,
+      redisCommandTimeoutMs: 300, logger: () => undefined,
+    });
+    const server = await listen(handle.app);
+    try {
+      for (let round = 0; round < 3; round += 1) {
+        for (const [credential, expected] of [[LIVE, 200], [TESTING, 503]] as const) {
+          const res = await fetch(`${server.url}${PATH}`, {
+            method: 'POST',
+            headers: { ...authHeaders(credential), 'Content-Type': 'application/json' },
+            body: JSON.stringify({ image: face }),
+          });
+          assert.equal(res.status, expected, `${credential.mode}, round ${round}`);
+        }
+      }
+      await sleep(200);
+      assert.deepEqual(unhandled.map(String), []);
+    } finally {
+      process.off('unhandledRejection', record);
+      await server.close();
+      await handle.close();
+    }
+  });
+});
