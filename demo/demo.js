@@ -181,6 +181,8 @@
 
   sendButton.addEventListener('click', async () => {
     if (!current) return;
+    // The image this answer is for: a picture chosen while the check runs must not get its result.
+    const sent = current;
     clearResult();
     sendButton.disabled = true;
     messageText.textContent = 'Checking…';
@@ -188,9 +190,10 @@
       const res = await fetch('v1/face/liveness', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'App-ID': appIdInput.value, 'API-Key': apiKeyInput.value },
-        body: JSON.stringify({ image: current.dataUri, ...flags() }),
+        body: JSON.stringify({ image: sent.dataUri, ...flags() }),
       });
       const body = await res.json().catch(() => null);
+      if (current !== sent) return;
       raw.textContent = JSON.stringify(body, null, 2);
       if (res.status === 200 && body && body.data) {
         const code = body.error_code === null ? 'PASS' : body.error_code;
@@ -205,9 +208,12 @@
         showScores(body.data);
       } else {
         errorBadge.textContent = body && body.error_code ? body.error_code : `HTTP ${res.status}`;
-        messageText.textContent = body && body.message ? body.message : 'The server gave no contract body.';
+        const retryAfter = res.headers.get('Retry-After');
+        messageText.textContent = (body && body.message ? body.message : 'The server gave no contract body.')
+          + (retryAfter ? ` (Retry-After: ${retryAfter} s)` : '');
       }
     } catch (err) {
+      if (current !== sent) return;
       errorBadge.textContent = 'NETWORK_ERROR';
       messageText.textContent = String(err && err.message ? err.message : err);
     } finally {

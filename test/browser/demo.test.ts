@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
-import { selfieJpeg } from '../helpers/faces';
+import { selfieJpeg, twoFaces } from '../helpers/faces';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 import { pendingUnlessAvailable } from '../helpers/binaries';
 import { launchChromium } from '../helpers/chromium';
@@ -91,6 +91,33 @@ describe('demo page (chromium)', function () {
     await page.click('#send');
     await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
     assert.equal(await page.textContent('#error-code'), 'UNAUTHORIZED');
+  });
+
+  it('drops an answer that arrives after another image was picked', async () => {
+    await page.fill('#api-key', handle.devCredential?.apiKey ?? '');
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => { letThrough = resolve; });
+    let seen = 0;
+    await page.route('**/v1/face/liveness', async (route) => {
+      seen += 1;
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.setInputFiles('#file', { name: 'two.jpg', mimeType: 'image/jpeg', buffer: await twoFaces() });
+      await page.click('#send');
+      for (let i = 0; i < 100 && seen === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      const other = await selfieJpeg('right', 320, 240);
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: other });
+      await page.waitForFunction(() => (document.getElementById('canvas') as HTMLCanvasElement).width === 320);
+      letThrough();
+      await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled || document.getElementById('message')?.textContent !== 'Checking…');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await page.textContent('#verdict'), '', 'no verdict drawn for the new image');
+      assert.equal(await page.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 320);
+    } finally {
+      await page.unroute('**/v1/face/liveness');
+    }
   });
 
   it('raised no script errors', () => {
