@@ -52,6 +52,39 @@ const retryResponse = (codes: string[]): Record<string, unknown> => {
   };
 };
 
+const pack = { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'string' } } };
+
+const HEALTH = {
+  type: 'object',
+  required: ['status', 'engine'],
+  properties: {
+    status: { enum: ['ok', 'failed'] },
+    engine: { enum: ['loading', 'ready', 'failed'] },
+    reason: { type: 'string', description: 'Why the engine cannot answer (when failed).' },
+    pack,
+  },
+};
+
+const READY = {
+  type: 'object',
+  required: ['status', 'engine', 'quota_store', 'draining', 'in_flight', 'queued', 'fetching'],
+  properties: {
+    status: { enum: ['ready', 'not ready'] },
+    engine: { enum: ['loading', 'ready', 'failed'] },
+    quota_store: { type: 'object', required: ['kind', 'available'], properties: { kind: { enum: ['memory', 'redis'] }, available: { type: 'boolean' } } },
+    draining: { type: 'boolean' },
+    in_flight: { type: 'integer', minimum: 0 },
+    queued: { type: 'integer', minimum: 0 },
+    fetching: { type: 'integer', minimum: 0, description: 'Requests fetching a URL image before they ask for a check slot.' },
+    pack,
+  },
+};
+
+const health = (description: string, schema: Record<string, unknown>): Record<string, unknown> => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
 const byStatus = (status: number): string[] => ERROR_CODES.filter((code) => ERROR_TABLE[code].status === status);
 
 export const openApiDocument = Object.freeze({
@@ -111,6 +144,26 @@ export const openApiDocument = Object.freeze({
           '429': retryResponse(byStatus(429)),
           '500': errorResponse(byStatus(500)),
           '503': retryResponse(byStatus(503)),
+        },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'health',
+        summary: 'Liveness of the process (not of a face)',
+        responses: {
+          '200': health('The process works (also while the engine loads).', HEALTH),
+          '503': health('The engine failed to load or can no longer run one of its models: restart the process.', HEALTH),
+        },
+      },
+    },
+    '/healthz/ready': {
+      get: {
+        operationId: 'ready',
+        summary: 'Readiness: send traffic only on 200',
+        responses: {
+          '200': health('The engine is loaded, the quota store answers and no shutdown is under way.', READY),
+          '503': health('Not ready: see engine, quota_store and draining.', READY),
         },
       },
     },
@@ -188,6 +241,7 @@ export const openApiDocument = Object.freeze({
                 },
                 score: { type: 'number', minimum: 0, maximum: 1 },
                 primary: { type: 'boolean' },
+                counted: { type: 'boolean', description: 'Extension: whether nface counts this face (the pack leaves out faces that are unsure or tiny next to the image or the primary face).' },
                 landmarks: { type: 'array', items: point, minItems: 68, maxItems: 68, description: '68 points (iBUG 300-W order) in pixels of the image as sent; the 32 largest faces have them.' },
               },
             },
@@ -213,13 +267,25 @@ export const openApiDocument = Object.freeze({
               backlight: measure,
               face_size: { type: 'object', properties: { inter_eye_px: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
               framing: { type: 'object', properties: { image_to_face: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
-              pose: { type: 'object' },
+              pose: {
+                type: 'object',
+                description: 'Extension: head pose in degrees; passes when each |angle| is at most its limit.',
+                required: ['yaw', 'pitch', 'roll', 'max_yaw', 'max_pitch', 'max_roll', 'pass'],
+                properties: {
+                  yaw: { type: 'number' }, pitch: { type: 'number' }, roll: { type: 'number' },
+                  max_yaw: { type: 'number' }, max_pitch: { type: 'number' }, max_roll: { type: 'number' },
+                  pass: { type: 'boolean' },
+                },
+              },
             },
           },
           attributes: {
             type: 'object',
             required: ['sunglasses', 'mask', 'veil', 'hat'],
-            properties: { sunglasses: attribute, mask: attribute, veil: attribute, hat: attribute },
+            properties: {
+              sunglasses: attribute, mask: attribute, veil: attribute, hat: attribute,
+              eyeglasses: { ...attribute, description: 'Extension: clear glasses; reported, never a validate_attribute failure.' },
+            },
           },
           image: {
             type: 'object',
@@ -228,9 +294,14 @@ export const openApiDocument = Object.freeze({
               rotation: { type: 'integer', enum: [90, 180, 270], description: 'Extension: present when the image was turned clockwise by this much to put the face upright (a photo that lost its orientation); boxes and landmarks are in the image as sent.' },
             },
           },
-          pack: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'string' } } },
+          pack,
           options: { type: 'object', properties: FLAGS },
           request_id: { type: 'string' },
+          timings_ms: {
+            type: 'object',
+            description: 'Extension: milliseconds per stage of this check (liveness and pose run beside the others, timed from their start to their answer).',
+            properties: Object.fromEntries(['decode', 'detect', 'landmarks', 'pose', 'liveness', 'quality', 'attributes', 'total'].map((stage) => [stage, { type: 'number', minimum: 0 }])),
+          },
         },
       },
     },
