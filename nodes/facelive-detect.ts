@@ -39,7 +39,6 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = requireEngineConfig(RED, node, def.engine);
-    if (!config) return;
     const property = def.property || 'payload';
     const resultProperty = def.result || 'liveness';
     const form = formFlags(def);
@@ -47,8 +46,7 @@ export = function register(RED: NodeAPI): void {
     handleInput(node, async (msg) => {
       const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options), msg.req);
       const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
-      const engine = await config.getEngine();
-      const result = await engine.checkRequest(body, livenessThreshold === undefined ? {} : { livenessThreshold });
+      const result = await config.withEngine((engine) => engine.checkRequest(body, livenessThreshold === undefined ? {} : { livenessThreshold }));
       RED.util.setMessageProperty(msg, resultProperty, result, true);
       const pass = result.error_code === null;
       return {

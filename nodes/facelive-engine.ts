@@ -1,11 +1,16 @@
 // facelive-engine: the config node. Owns one Engine, created on first use and shared by every
-// node that points at it (one promise); disposed of when the node closes (redeploy, shutdown).
+// node that points at it (one promise); made anew after it failed or could not start; disposed of
+// when the node closes (redeploy, shutdown). Checks through it run at most one per CPU at once.
 
+import os from 'node:os';
 import { createEngine } from '../core';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { DEFAULT_VALIDATE_ATTRIBUTES, engineOptionsFromConfig, type EngineConfigDef } from './lib/engine-config';
 import type { EngineConfigNode } from './lib/engine-ref';
 import type { NodeAPI } from './lib/red';
+
+/** Checks that run at once through one engine node; the others wait in order. */
+const CHECK_PLACES = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 
 export = function register(RED: NodeAPI): void {
   function FaceliveEngineNode(this: EngineConfigNode, def: EngineConfigDef): void {
@@ -20,30 +25,62 @@ export = function register(RED: NodeAPI): void {
       node.error(`Invalid facelive engine settings: ${configError.message}`);
     }
     let engine: Promise<Engine> | undefined;
+    /** The engine `engine` resolved to, to ask whether it still works. */
+    let started: Engine | undefined;
     let closed = false;
 
     node.validateAttributes = options.validateAttributes ?? DEFAULT_VALIDATE_ATTRIBUTES;
     node.getEngine = () => {
       if (configError) return Promise.reject(configError);
       if (closed) return Promise.reject(new Error('The facelive engine node is closed.'));
+      const failure = started?.failure();
+      if (started !== undefined && failure !== undefined) {
+        // A model's worker thread has exited: this engine cannot answer any more. Start another.
+        node.warn(`The facelive engine can no longer run its models (${failure}); starting a new one.`);
+        started.dispose().catch(() => undefined);
+        started = undefined;
+        engine = undefined;
+      }
       if (engine) return engine;
-      const starting = createEngine(options).catch((err: unknown) => {
-        node.error(`The facelive engine could not start: ${err instanceof Error ? err.message : String(err)}`);
-        throw err;
-      });
+      const starting: Promise<Engine> = createEngine(options).then(
+        (created) => {
+          if (engine === starting) started = created;
+          return created;
+        },
+        (err: unknown) => {
+          node.error(`The facelive engine could not start: ${err instanceof Error ? err.message : String(err)}`);
+          if (engine === starting) engine = undefined; // the next message tries again
+          throw err;
+        },
+      );
       engine = starting;
       return starting;
+    };
+
+    let running = 0;
+    const waiting: (() => void)[] = [];
+    node.withEngine = async <T>(work: (engine: Engine) => Promise<T>): Promise<T> => {
+      if (running < CHECK_PLACES) running += 1;
+      else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
+      try {
+        return await work(await node.getEngine());
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else running -= 1;
+      }
     };
 
     node.on('close', (_removed, done) => {
       closed = true;
       const pending = engine;
       engine = undefined;
+      started = undefined;
       if (!pending) {
         done();
         return;
       }
-      pending.then((started) => started.dispose()).then(() => done(), () => done());
+      pending.then((created) => created.dispose()).then(() => done(), () => done());
     });
   }
 

@@ -26,7 +26,6 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = requireEngineConfig(RED, node, def.engine);
-    if (!config) return;
     let own: string[] | undefined;
     try {
       own = parseAttributeList(def.attributes, 'the attributes to check');

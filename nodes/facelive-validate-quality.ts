@@ -29,7 +29,6 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = requireEngineConfig(RED, node, def.engine);
-    if (!config) return;
     const checked = (Object.keys(MEASURES) as MeasureName[])
       .filter((name) => (typeof def[name] === 'boolean' ? def[name] : MEASURES[name]));
     const from = { source: def.source || 'liveness', property: def.property || 'payload', config };

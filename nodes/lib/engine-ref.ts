@@ -1,17 +1,30 @@
 // How a node reaches the Engine: through the facelive-engine config node it points at.
 
 import type { Engine } from '../../core/engine-types';
+import { FaceliveError } from '../../core/errors';
 import type { AttributeName } from '../../core/types';
 import type { Node, NodeAPI } from './red';
 import { errorStatus } from './status';
 
-/** The runtime side of a facelive-engine config node. */
-export interface EngineConfigNode extends Node {
-  /** The shared Engine: the first call creates it, every later call gets the same promise. */
+/** What the facelive nodes use of a facelive-engine config node. */
+export interface EngineAccess {
+  /**
+   * The shared Engine: the first call creates it, later calls get the same one, until it has
+   * failed (a model's worker thread exited) or could not start: then the next call makes a new one.
+   */
   getEngine(): Promise<Engine>;
+  /**
+   * Runs `work` with the shared Engine when one of its check places is free: at most one check per
+   * CPU at once for all the nodes using this engine; the rest wait in order, so a burst of messages
+   * (a folder of photos) does not decode all its images at once.
+   */
+  withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T>;
   /** The attributes validate_attribute fails on (the form's list). */
   validateAttributes: readonly AttributeName[];
 }
+
+/** The runtime side of a facelive-engine config node. */
+export interface EngineConfigNode extends Node, EngineAccess {}
 
 /** The config node with this id, or null when it is missing or not a facelive-engine. */
 export function findEngineConfig(RED: NodeAPI, id: unknown): EngineConfigNode | null {
@@ -20,15 +33,21 @@ export function findEngineConfig(RED: NodeAPI, id: unknown): EngineConfigNode | 
   return node && typeof node.getEngine === 'function' ? (node as EngineConfigNode) : null;
 }
 
+/** What a node without an engine uses: every message ends in INTERNAL_SERVER_ERROR saying why. */
+function missingEngine(): EngineAccess {
+  const refuse = (): Promise<never> => Promise.reject(new FaceliveError('INTERNAL_SERVER_ERROR', 'No facelive-engine configuration node is set for this node.'));
+  return { getEngine: refuse, withEngine: refuse, validateAttributes: [] };
+}
+
 /**
- * The config node a node's form points at; when there is none, the node shows a red status and
- * logs the reason, and the caller stops before registering an input handler.
+ * The config node a node's form points at. When there is none, the node shows a red status and logs
+ * the reason, and gets a stand-in that refuses every message with INTERNAL_SERVER_ERROR: a message
+ * is never dropped without an answer (an http in flow would leave its caller waiting).
  */
-export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): EngineConfigNode | null {
+export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): EngineAccess {
   const config = findEngineConfig(RED, id);
-  if (!config) {
-    node.status(errorStatus('no engine'));
-    node.error('No facelive-engine configuration node is set.');
-  }
-  return config;
+  if (config) return config;
+  node.status(errorStatus('no engine'));
+  node.error('No facelive-engine configuration node is set.');
+  return missingEngine();
 }

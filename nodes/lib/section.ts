@@ -2,7 +2,7 @@
 // upstream facelive-detect result on the message when it holds it, else computed by the engine.
 
 import type { AttributesResult, QualityResult } from '../../core/types';
-import type { EngineConfigNode } from './engine-ref';
+import type { EngineAccess } from './engine-ref';
 import type { NodeAPI, NodeMessage } from './red';
 import { buildRequest, type FlagOverrides } from './request';
 
@@ -25,7 +25,7 @@ export interface SectionSource {
   readonly source: string;
   /** Message property holding the image, used when the section must be computed. */
   readonly property: string;
-  readonly config: EngineConfigNode;
+  readonly config: EngineAccess;
 }
 
 /** Where the section came from: the message ('message') or a run of the engine ('engine'). */
@@ -38,9 +38,8 @@ export async function obtainSection<K extends keyof Sections>(
   const reused = upstream && typeof upstream === 'object' ? upstream.data?.[name] : undefined;
   if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };
 
-  const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION });
-  const engine = await from.config.getEngine();
-  const result = await engine.checkRequest(body);
+  const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
+  const result = await from.config.withEngine((engine) => engine.checkRequest(body));
   const computed = result.data[name];
   if (!computed) throw new Error(`The engine returned no ${name} section.`);
   return { section: computed as Sections[K], origin: 'engine' };

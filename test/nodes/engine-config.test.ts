@@ -1,10 +1,13 @@
 // The facelive-engine config node: form parsing, one shared Engine, disposal on close/redeploy.
 
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { selfieJpeg } from '../helpers/faces';
-import type { Engine } from '../../core';
+import { DEFAULT_PACK_DIR, type Engine } from '../../core';
 import { engineOptionsFromConfig } from '../../nodes/lib/engine-config';
-import { attributeNode, detectNode, engineNode, faceliveNodes, helper, nextMessage, qualityNode } from './support';
+import { attributeNode, detectNode, engineNode, faceliveNodes, helper, nextMessage, nodeFlow, qualityNode, run } from './support';
 
 const def = (fields: Record<string, unknown>) => ({ id: 'x', type: 'facelive-engine', ...fields });
 
@@ -124,6 +127,63 @@ describe('facelive-engine config node', function () {
         process.off('unhandledRejection', record);
       }
       assert.deepEqual(failures, [], 'no unhandled rejection');
+    });
+
+    it('runs at most one check per CPU at once through one engine node, every message answered', async () => {
+      await helper.load(faceliveNodes, sharedFlow);
+      const cfg = helper.getNode('cfg');
+      const original = cfg.getEngine;
+      let running = 0;
+      let most = 0;
+      cfg.getEngine = () => original().then((e: Engine): Engine => ({
+        pack: e.pack, limits: e.limits, check: e.check.bind(e), loadRequest: e.loadRequest.bind(e), dispose: e.dispose.bind(e), failure: e.failure.bind(e),
+        checkRequest: async (body, context) => {
+          running += 1;
+          most = Math.max(most, running);
+          try {
+            return await e.checkRequest(body, context);
+          } finally {
+            running -= 1;
+          }
+        },
+      }));
+      const places = os.availableParallelism();
+      const count = places * 3 + 1;
+      let answered = 0;
+      const all = new Promise<void>((resolve) => helper.getNode('out').on('input', () => { answered += 1; if (answered === count) resolve(); }));
+      const image = await selfieJpeg('frontal', 320, 240);
+      for (let i = 0; i < count; i += 1) helper.getNode(i % 2 === 0 ? 'd1' : 'q').receive({ payload: image });
+      await all;
+      assert.equal(answered, count);
+      assert.ok(most <= places, `${most} checks at once with ${places} CPUs`);
+      assert.ok(most >= Math.min(2, places), 'checks still run side by side');
+    });
+
+    it('answers every message of a node without an engine with INTERNAL_SERVER_ERROR (none is dropped)', async () => {
+      await helper.load(faceliveNodes, nodeFlow('facelive-detect', { engine: '' }));
+      const caught = await run('caught', { payload: await selfieJpeg() });
+      assert.equal(caught.error.code, 'INTERNAL_SERVER_ERROR');
+      assert.match(caught.error.message, /No facelive-engine configuration node/);
+    });
+
+    it('starts the engine again on the next message after it could not start', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-late-pack-'));
+      const packDir = path.join(dir, 'pack');
+      try {
+        await helper.load(faceliveNodes, nodeFlow('facelive-detect', {}, { pack: packDir }));
+        const first = await run('caught', { payload: await selfieJpeg() });
+        assert.equal(first.error.code, 'INTERNAL_SERVER_ERROR', 'no pack there yet');
+        // The pack arrives (a mounted volume, a copy finishing): the next message gets an engine.
+        mkdirSync(packDir);
+        for (const file of readdirSync(DEFAULT_PACK_DIR)) {
+          if (file === 'manifest.json' || file.endsWith('.onnx')) symlinkSync(path.join(DEFAULT_PACK_DIR, file), path.join(packDir, file));
+        }
+        const second = await run('pass', { payload: await selfieJpeg() });
+        assert.equal(second.liveness.data.nface, 1);
+      } finally {
+        await helper.unload();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('closes cleanly while a check is still running', async () => {

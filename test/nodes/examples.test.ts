@@ -10,6 +10,7 @@ import request from 'supertest';
 import { blurredSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
 import { coreNode, faceliveNodes, helper, nextMessage } from './support';
 import { sharedEngine } from '../helpers/engine';
+import { parseCsv } from '../../core/eval/dataset';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
 const readFlow = (name: string): Record<string, any>[] => JSON.parse(readFileSync(path.join(EXAMPLES, name), 'utf8'));
@@ -116,7 +117,8 @@ describe('example flow: batch-folder.json', function () {
     // models/attributes.md), and this test is about the flow, not the model.
     writeFileSync(path.join(folder, 'b-downward.jpg'), await selfieJpeg('downward'));
     writeFileSync(path.join(folder, 'c-blurred.jpg'), await blurredSelfie());
-    writeFileSync(path.join(folder, 'd-landscape.jpg'), await landscapeJpeg());
+    // A comma and quotes in the name: the CSV must quote the field.
+    writeFileSync(path.join(folder, 'd-land,"scape".jpg'), await landscapeJpeg());
     writeFileSync(path.join(folder, 'notes.txt'), 'not an image, skipped');
   });
 
@@ -155,10 +157,11 @@ describe('example flow: batch-folder.json', function () {
       else process.env.FACELIVE_IMAGES = saved;
     }
 
-    const rows = readFileSync(csv, 'utf8').trim().split('\n').map((line) => line.split(','));
+    const rows = parseCsv(readFileSync(csv, 'utf8'));
+    assert.ok(rows.every((row) => row.length === 11), 'eleven fields in every row');
     assert.deepEqual(rows[0], ['file', 'verdict', 'liveness_probability', 'nface', 'blur_pass', 'dark_pass', 'grayscale_pass', 'sunglasses', 'mask', 'veil', 'hat']);
     const byFile = new Map(rows.slice(1).map((row) => [row[0], row]));
-    assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-landscape.jpg']);
+    assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-land,"scape".jpg']);
     const engine = await sharedEngine();
     for (const [name, jpeg] of [['a-selfie.jpg', await selfieJpeg()], ['b-downward.jpg', await selfieJpeg('downward')]] as const) {
       const row = byFile.get(name) as string[];
@@ -179,6 +182,6 @@ describe('example flow: batch-folder.json', function () {
     const failed = /^FAIL_ON_(\d+)$/.exec(blurred[1]!);
     assert.ok(failed && (Number(failed[1]) & 4) !== 0, `blurred: ${blurred[1]}`);
     assert.equal(blurred[4], 'false');
-    assert.deepEqual(byFile.get('d-landscape.jpg'), ['d-landscape.jpg', 'FACE_NOT_DETECTED', '', '', '', '', '', '', '', '', '']);
+    assert.deepEqual(byFile.get('d-land,"scape".jpg'), ['d-land,"scape".jpg', 'FACE_NOT_DETECTED', '', '', '', '', '', '', '', '', '']);
   });
 });
