@@ -1,7 +1,7 @@
 // `facelive check <file|url|->`: runs one image through the engine and prints the contract's JSON.
 // Exit 0 for a processed verdict (PASS or FAIL_ON_n), 2 for a 4xx code, 1 for an internal error.
 
-import { readFile } from 'node:fs/promises';
+import { createReadStream, promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
 import { isLivenessThreshold } from '../core/thresholds';
@@ -33,19 +33,46 @@ export interface CheckIo {
   readonly stderr: { write(text: string): unknown };
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+/**
+ * The longest argument taken: onnxruntime-node crashes the process (SIGSEGV) when it creates a
+ * session while any command-line argument is about 32 KB or longer, so longer ones are refused
+ * before a model loads. An image goes in a file, a URL or standard input, never the command line.
+ */
+export const MAX_ARGUMENT_LENGTH = 4096;
+
+function tooLarge(maxBytes: number): FaceliveError {
+  return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', `The image is larger than ${maxBytes} bytes.`);
+}
+
+/** A stream's bytes, stopping (and refusing) once there are more than `maxBytes`. */
+async function readCapped(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  let total = 0;
+  for await (const chunk of stream) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    total += bytes.length;
+    if (total > maxBytes) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks);
 }
 
-async function readImage(arg: string, io: CheckIo): Promise<Buffer | string> {
-  if (arg === '-') return readAll(io.stdin);
-  if (/^https?:\/\//i.test(arg)) return arg;
+async function readImage(arg: string, io: CheckIo, maxBytes: number): Promise<Buffer | string> {
+  if (arg === '-') return readCapped(io.stdin, maxBytes);
+  if (/^https?:\/\//i.test(arg.trim())) return arg.trim();
+  // The argument is named in the message only when it looks like a file name, never like image data.
+  const named = arg.length <= 200 && !/^data:/i.test(arg.trim()) ? ` ${arg}` : '';
+  const unreadable = (): FaceliveError => new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', `Cannot read the image file${named}.`);
+  const stat = await fs.stat(arg).catch(() => null);
+  if (stat === null || stat.isDirectory()) throw unreadable();
+  if (stat.isFile() && stat.size > maxBytes) throw tooLarge(maxBytes);
   try {
-    return await readFile(arg);
-  } catch {
-    throw new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', `Cannot read the image file ${arg}.`);
+    return await readCapped(createReadStream(arg), maxBytes);
+  } catch (err) {
+    throw err instanceof FaceliveError ? err : unreadable();
   }
 }
 
@@ -74,6 +101,11 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
     return 1;
   }
   const { values, positionals } = parsed;
+  const long = argv.find((arg) => arg.length > MAX_ARGUMENT_LENGTH);
+  if (long !== undefined) {
+    io.stderr.write(`An argument is ${long.length} characters long (at most ${MAX_ARGUMENT_LENGTH}): give the image as a file, an http(s) URL, or - with the image on standard input.\n\n${CHECK_USAGE}`);
+    return 1;
+  }
   if (values.help) {
     io.stdout.write(CHECK_USAGE);
     return 0;
@@ -109,7 +141,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
     return 1;
   }
   try {
-    const image = await readImage(positionals[0]!, io);
+    const image = await readImage(positionals[0]!, io, engine.limits.maxImageBytes);
     print(await engine.check(image, options));
     return 0;
   } catch (err) {

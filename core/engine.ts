@@ -28,7 +28,22 @@ export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
 const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
 
+/** What a value is, for a message: null, an array, or its typeof. */
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
 function checkEngineOptions(options: EngineOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected an options object for createEngine but received ${kindOf(options)}.`);
+  }
+  for (const key of ['limits', 'thresholds'] as const) {
+    const value: unknown = options[key];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new TypeError(`Expected an object for ${key} but received ${kindOf(value)}.`);
+    }
+  }
+  if (options.limits !== undefined) resolveLimits(options.limits); // a bad limit fails before any model loads
   for (const key of Object.keys(options)) {
     if (!ENGINE_OPTION_KEYS.includes(key)) {
       throw new TypeError(`Unknown engine option "${key}"; expected one of ${ENGINE_OPTION_KEYS.join(', ')}.`);
@@ -114,7 +129,7 @@ class FaceliveEngine implements Engine {
   }
 
   failure(): string | undefined {
-    if (this.disposed) return undefined;
+    if (this.disposed) return undefined; // disposed on purpose: not a failure to report (checks get SERVICE_UNAVAILABLE)
     return this.registry.failure()?.message;
   }
 
@@ -143,7 +158,7 @@ class FaceliveEngine implements Engine {
     const options = parseOptions(flags, { dependencies: false });
     const classified = classifyImage(image);
     checkDependencies(options);
-    if (this.disposed) throw new Error('The engine was disposed.');
+    if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.');
     return { image: await loadImageBytes(classified, this.limits), options };
   }
 
@@ -236,8 +251,18 @@ class FaceliveEngine implements Engine {
 }
 
 /** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
+/** The longest request id a check echoes (the middleware cuts a caller's X-Request-Id to it too). */
+const MAX_REQUEST_ID_LENGTH = 128;
+
 function checkContext(context: CheckContext): void {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    throw new TypeError(`Expected an object for the check context but received ${kindOf(context)}.`);
+  }
   if (context.livenessThreshold !== undefined) checkLivenessThreshold(context.livenessThreshold, 'context.livenessThreshold');
+  const id: unknown = context.requestId;
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH)) {
+    throw new TypeError(`Expected context.requestId to be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters but received ${typeof id === 'string' ? `${id.length} characters` : kindOf(id)}.`);
+  }
 }
 
 function scaleBox(box: { x: number; y: number; width: number; height: number }, scale: number) {

@@ -21,17 +21,29 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   allowPrivateNetwork: false,
 });
 
+/** The longest a Node.js timer can wait (about 24.8 days): a longer budget would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
 export function resolveLimits(user: Partial<Limits> = {}): Limits {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
+    throw new TypeError(`Expected an object for limits but received ${user === null ? 'null' : Array.isArray(user) ? 'an array' : typeof user}.`);
+  }
   const merged: Record<string, unknown> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(user)) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_LIMITS)) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, key)) {
       throw new TypeError(`Unknown limit "${key}"; expected one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
     }
     const expected = typeof (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
     if (typeof value !== expected || (typeof value === 'number' && !(Number.isFinite(value) && value >= 0))) {
       throw new TypeError(`Expected a ${expected === 'number' ? 'non-negative number' : expected} for limits.${key} but received ${String(value)}.`);
+    }
+    if (key === 'maxRedirects' && !Number.isInteger(value)) {
+      throw new TypeError(`Expected a whole number for limits.maxRedirects but received ${String(value)}.`);
+    }
+    if (key === 'urlTimeoutMs' && (value as number) > MAX_TIMER_MS) {
+      throw new TypeError(`Expected limits.urlTimeoutMs at most ${MAX_TIMER_MS} but received ${String(value)}.`);
     }
     merged[key] = value;
   }

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { landscapeJpeg, selfieJpeg, twoFaces } from './helpers/faces';
@@ -73,6 +73,32 @@ describe('facelive check (CLI)', function () {
     const dependency = run(['check', path.join(dir, 'selfie.jpg'), '--no-quality', '--validate-quality']);
     assert.equal(dependency.status, 2);
     assert.equal(dependency.json.error_code, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
+  });
+
+  it('refuses an argument too long to start onnxruntime with, before loading a model, and never prints image data', async function () {
+    const dataUri = `data:image/jpeg;base64,${(await selfieJpeg()).toString('base64')}`;
+    assert.ok(dataUri.length > 32 * 1024, 'long enough to crash a session created beside it');
+    const long = run(['check', dataUri, '--compact']);
+    assert.equal(long.status, 1, 'a usage error, not a crash (signal) or a verdict');
+    assert.match(long.stderr, /characters long \(at most 4096\).*standard input/);
+    const short = `data:image/jpeg;base64,${(await selfieJpeg('frontal', 32, 24)).toString('base64')}`;
+    assert.ok(short.length < 4096);
+    const named = run(['check', short]);
+    assert.equal(named.status, 2);
+    assert.equal(named.json.error_code, 'INVALID_PAYLOAD_IMAGE_MISSING');
+    assert.doesNotMatch(JSON.stringify(named.json) + named.stderr, /base64,/, 'the data URI is not echoed');
+  });
+
+  it('stops reading past the image size limit: standard input, a folder, a file too large', async function () {
+    const big = run(['check', '-'], Buffer.alloc(5 * 1024 * 1024 + 1));
+    assert.deepEqual([big.status, big.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_SIZE']);
+    const folder = run(['check', dir]);
+    assert.deepEqual([folder.status, folder.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_MISSING']);
+    const sparse = path.join(dir, 'huge.jpg');
+    writeFileSync(sparse, '');
+    truncateSync(sparse, 3 * 1024 * 1024 * 1024); // 3 GiB, sparse: Node cannot read it into one Buffer
+    const huge = run(['check', sparse]);
+    assert.deepEqual([huge.status, huge.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_SIZE']);
   });
 
   it('an unusable model pack is an internal error: exit 1', function () {

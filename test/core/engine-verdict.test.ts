@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { createEngine, type CheckResult, type Engine } from '../../core';
+import { createEngine, FaceliveError, type CheckResult, type Engine } from '../../core';
 import { sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import { GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grayscaleSelfie, groupPhoto, selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
@@ -175,6 +175,25 @@ describe('engine: verdicts on real faces', function () {
       assert.throws(() => engine.check(image, {}, { livenessThreshold: bad as number }), /context\.livenessThreshold/);
       assert.throws(() => engine.checkRequest({ image: image.toString('base64') }, { livenessThreshold: bad as number }), TypeError);
     }
+  });
+
+  it('refuses a context that is not an object or a request id that is not 1 to 128 characters, at once', async function () {
+    const image = await selfieJpeg();
+    for (const context of [null, 5, []]) {
+      assert.throws(() => engine.check(image, {}, context as never), /object for the check context/);
+      assert.throws(() => engine.checkRequest({ image: image.toString('base64') }, context as never), /object for the check context/);
+    }
+    for (const requestId of [42, { a: 1 }, '', 'x'.repeat(129)]) {
+      assert.throws(() => engine.check(image, {}, { requestId: requestId as string }), /context\.requestId/);
+    }
+    assert.equal((await engine.check(image, { is_quality: false, is_attribute: false, is_liveness: false }, { requestId: 'r'.repeat(128) })).data.request_id, 'r'.repeat(128));
+  });
+
+  it('answers a check after dispose() with SERVICE_UNAVAILABLE', async function () {
+    const own = await createEngine({ workerThreads: false });
+    await own.dispose();
+    await assert.rejects(own.check(await selfieJpeg()), (err: unknown) => err instanceof FaceliveError && err.code === 'SERVICE_UNAVAILABLE');
+    assert.equal(own.failure(), undefined, 'disposed on purpose is no failure');
   });
 
   it('is deterministic: the same image gives the same numbers', async function () {

@@ -178,4 +178,21 @@ describe('model packs', function () {
     await assert.rejects(createEngine({ limits: { maxPixels: -1 } }), /limits.maxPixels/);
     await assert.rejects(createEngine({ pack: path.join(os.tmpdir(), 'no-such-pack-dir') }), /manifest.json is missing/);
   });
+
+  it('names what is wrong with options that are not objects, inherited limit names, fractional redirects and timers Node cannot set', async function () {
+    const refused: [unknown, RegExp][] = [
+      [null, /options object for createEngine but received null/],
+      [5, /options object for createEngine but received number/],
+      [[], /options object for createEngine but received an array/],
+      [{ limits: 5 }, /object for limits but received number/],
+      [{ limits: null }, /object for limits but received null/],
+      [{ thresholds: [] }, /object for thresholds but received an array/],
+      [{ limits: { toString: () => 'x' } }, /Unknown limit "toString"/],
+      [{ limits: { maxRedirects: 1.5 } }, /whole number for limits.maxRedirects/],
+      [{ limits: { urlTimeoutMs: 3e9 } }, /limits.urlTimeoutMs at most 2147483647/],
+    ];
+    for (const [options, message] of refused) {
+      await assert.rejects(createEngine(options as never), (err: unknown) => err instanceof TypeError && message.test(err.message), String(message));
+    }
+  });
 });
