@@ -60,8 +60,12 @@ export interface FaceLivenessRouter extends Router {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-/** Counts refusals at capacity and logs them as one line per interval instead of one per request. */
-function summaryLog(log: (entry: LogEntry) => void, intervalMs: number): { count(): void } {
+/**
+ * Counts refusals of one kind and logs them as one line per interval instead of one per request:
+ * those that anyone can provoke cheaply and in bulk (a full queue, wrong keys, an address cooling
+ * down), so that a flood of them cannot flood the logs too.
+ */
+function summaryLog(log: (entry: LogEntry) => void, intervalMs: number, kind: { msg: string; error_code: string; status: number }): { count(): void } {
   let refused = 0;
   let timer: NodeJS.Timeout | undefined;
   return {
@@ -70,7 +74,7 @@ function summaryLog(log: (entry: LogEntry) => void, intervalMs: number): { count
       if (timer !== undefined) return;
       timer = setTimeout(() => {
         timer = undefined;
-        log({ level: 'warn', msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503, count: refused, interval_ms: intervalMs });
+        log({ level: 'warn', ...kind, count: refused, interval_ms: intervalMs });
         refused = 0;
       }, intervalMs);
       timer.unref();
@@ -147,7 +151,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }
   const config = resolveOptions(options, createEngine);
   const { log, metrics, quota } = config;
-  const capacityLog = summaryLog(log, 1000);
+  const capacityLog = summaryLog(log, 1000, { msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503 });
+  const unauthorizedLog = summaryLog(log, 1000, { msg: 'liveness requests refused: unknown App-ID or wrong API-Key', error_code: 'UNAUTHORIZED', status: 401 });
+  const tooManyLog = summaryLog(log, 1000, { msg: 'liveness requests refused: too many requests', error_code: 'TOO_MANY_REQUESTS', status: 429 });
   const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
   const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
   const rateLimit = config.authenticate !== null && config.rateLimit !== null ? credentialRateLimiter(config.rateLimit, config.rateLimitStore?.('rate'), log) : null;
@@ -289,10 +295,18 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         const holder = principal;
         reservation.then((taken) => (taken ? refund(holder, ticket, requestId) : undefined), () => undefined);
       }
+      // A client that closed its connection while sending the body gets no answer: not a bad request
+      // (the metrics and the logs would count network drops as malformed JSON), just a line saying so.
+      if ((err as { type?: unknown } | null)?.type === 'request.aborted') {
+        log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection while sending its body', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+        return;
+      }
       metrics?.observe('error', error.code, seconds());
       if (isCapacityError(error)) capacityLog.count();
+      else if (error.code === 'UNAUTHORIZED') unauthorizedLog.count();
+      else if (error.code === 'TOO_MANY_REQUESTS') tooManyLog.count();
       else log({
-        level: error.code === 'SERVICE_UNAVAILABLE' || error.code === 'TOO_MANY_REQUESTS' ? 'warn' : error.status >= 500 ? 'error' : 'info',
+        level: error.code === 'SERVICE_UNAVAILABLE' ? 'warn' : error.status >= 500 ? 'error' : 'info',
         msg: 'liveness request refused',
         request_id: requestId,
         app_id: principal?.appId,

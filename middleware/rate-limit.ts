@@ -91,14 +91,28 @@ export class AuthFailureGuard {
     });
   }
 
-  /** Counts one failed authentication of the request's address. */
+  /**
+   * Counts one failed authentication of the request's address.
+   * @throws FaceliveError TOO_MANY_REQUESTS when this failure is past the limit: requests that all
+   * passed check() at once (a concurrent burst of guesses) get 401 for the first `limit` of them
+   * only, since the store counts atomically, and 429 for the rest.
+   */
   async recordFailure(req: Request): Promise<void> {
     await this.ready;
+    let info: ClientRateLimitInfo;
     try {
-      const { totalHits } = await this.store.increment(this.key(req));
-      if (totalHits === this.options.limit) this.log({ level: 'warn', msg: 'client address cooling down after failed authentications', failures: totalHits });
+      info = await this.store.increment(this.key(req));
     } catch {
-      // The store reports its own outage; the cool-down is best effort while it lasts.
+      return; // the store reports its own outage; the cool-down is best effort while it lasts
+    }
+    if (info.totalHits === this.options.limit) {
+      this.log({ level: 'warn', msg: 'client address cooling down after failed authentications', client: this.key(req), failures: info.totalHits });
+    }
+    if (info.totalHits > this.options.limit) {
+      const resetMs = info.resetTime !== undefined ? info.resetTime.getTime() - Date.now() : this.options.windowMs;
+      throw new FaceliveError('TOO_MANY_REQUESTS', 'Too many failed authentications from this address; retry after the time given in the Retry-After header.', {
+        retryAfterS: Math.max(1, Math.ceil(resetMs / 1000)),
+      });
     }
   }
 }

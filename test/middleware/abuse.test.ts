@@ -62,6 +62,27 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
       );
     });
 
+    it('a concurrent burst of wrong keys from one address gets `limit` 401s and 429 for the rest', async () => {
+      const app = appWith({ authFailures: { limit: 5, windowMs: 60_000 } });
+      const answers = await Promise.all(Array.from({ length: 60 }, () => request(app).post(PATH).set(WRONG).set(from('203.0.113.44')).send({})));
+      const statuses = answers.map((res) => res.status);
+      assert.equal(statuses.filter((s) => s === 401).length, 5, 'as many key guesses as the limit, however many are sent at once');
+      assert.equal(statuses.filter((s) => s === 429).length, 55);
+      assert.ok(answers.filter((res) => res.status === 429).every((res) => Number(res.headers['retry-after']) >= 1));
+    });
+
+    it('logs refusals anyone can provoke in bulk (401, 429) as one line a second with their count', async () => {
+      const logs: Record<string, unknown>[] = [];
+      const app = appWith({ authFailures: { limit: 5, windowMs: 60_000 }, logger: (entry: Record<string, unknown>) => logs.push(entry) });
+      await Promise.all(Array.from({ length: 40 }, () => request(app).post(PATH).set(WRONG).set(from('203.0.113.45')).send({})));
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const refused = logs.filter((entry) => entry.error_code === 'UNAUTHORIZED' || entry.error_code === 'TOO_MANY_REQUESTS');
+      assert.ok(refused.length <= 4, `${refused.length} lines for 40 refusals`);
+      assert.equal(refused.reduce((sum, entry) => sum + Number(entry.count), 0), 40);
+      const cooling = logs.find((entry) => entry.msg === 'client address cooling down after failed authentications');
+      assert.equal(cooling?.client, '203.0.113.45', 'the cooling address is named');
+    });
+
     it('is on by default (10 failures a minute) and off with authFailures: false', async () => {
       const byDefault = appWith({});
       const statuses: number[] = [];

@@ -1,13 +1,14 @@
 // Prometheus metrics (private registry, opt-in router) and structured logs without image data.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import express from 'express';
 import { register as globalRegistry } from 'prom-client';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { FaceliveMetrics, faceLiveness, type LogEntry, metricsRouter } from '../../middleware';
 import { selfieJpeg, twoFaces } from '../helpers/faces';
-import { authHeaders, LIVE, sharedEngine } from '../helpers/server';
+import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
 
@@ -54,6 +55,34 @@ describe('metrics and logs', function () {
     assert.ok(bucket(le) - below >= 2, `the face (p = ${p}) counted in the bucket up to ${le}`);
     assert.match(after, new RegExp(`facelive_liveness_probability_count\\{app_id="${LIVE.appId}"\\} 3`));
     assert.equal((await globalRegistry.getMetricsAsJSON()).some((m) => m.name.startsWith('facelive_')), false, 'nothing on the global registry');
+  });
+
+  it('a client that closes its connection mid-body is neither counted nor logged as a bad request', async () => {
+    const metrics = new FaceliveMetrics();
+    const logs: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, logger: (entry) => logs.push(entry) }));
+    app.use('/metrics', metricsRouter(metrics));
+    const server = await listen(app);
+    try {
+      const port = Number(new URL(server.url).port);
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          const headers = Object.entries(authHeaders(LIVE)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+          socket.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n${headers}\r\n{"image":"${'A'.repeat(1000)}`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 200);
+        });
+      });
+      for (let i = 0; i < 50 && !logs.some((entry) => /abandoned/.test(String(entry.msg))); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(logs.some((entry) => /abandoned/.test(String(entry.msg))), 'logged as abandoned');
+      assert.ok(!logs.some((entry) => entry.error_code === 'INVALID_PAYLOAD'), 'not as a bad request');
+      assert.doesNotMatch((await request(app).get('/metrics')).text, /code="INVALID_PAYLOAD"/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('metrics: false records nothing; metricsRouter rejects a non-metrics argument', async () => {
