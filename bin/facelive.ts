@@ -9,7 +9,7 @@ Commands:
   check <file|url|->     liveness, faces, quality and attributes of one image (JSON on stdout)
   eval <dir|list.csv>    ISO/IEC 30107-3 figures of a model pack on labelled images
   serve                  start the HTTP service with its demo page (PORT, FACELIVE_CONFIG)
-  bench                  speed of each stage and of the whole check
+  bench                  speed of each stage and of the whole check (in a checkout of the repository)
   models install minifasnet   opt-in download of the released MiniFASNet pack, for comparison (pinned, sha256-checked)
 
 Run "facelive <command> --help" for a command's options.
@@ -34,8 +34,16 @@ async function main(argv: string[]): Promise<number> {
       return runModels(rest);
     }
     case 'bench': {
-      const { runBench } = await import('../bench/bench');
-      return runBench(rest);
+      // The bench and its comparison engine are development tools: a checkout of the repository has
+      // them (npm run bench); the published package does not.
+      let bench: typeof import('../bench/bench');
+      try {
+        bench = await import('../bench/bench');
+      } catch {
+        process.stderr.write('facelive bench runs from a checkout of the facelive repository (npm install, then npm run bench): the published package does not include it.\n');
+        return 1;
+      }
+      return bench.runBench(rest);
     }
     case undefined:
     case '-h':

@@ -23,13 +23,15 @@ describe('the package', function () {
     assert.equal(node(['--input-type=module', '-e', "import { createEngine, FaceliveError } from 'facelive'; import { faceLiveness } from 'facelive/middleware'; console.log(typeof createEngine, typeof FaceliveError, typeof faceLiveness)"]), 'function function function');
   });
 
-  it('packs the demo page and both example flows, with no folder under examples/ (Node-RED lists it as Import > Examples)', function () {
+  it('packs the demo page, both example flows and the licences, with no folder under examples/ (Node-RED lists it as Import > Examples)', function () {
     this.timeout(60_000);
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
-    for (const file of ['demo/index.html', 'demo/demo.js', 'demo/demo.css', 'examples/kyc-endpoint.json', 'examples/batch-folder.json']) {
+    for (const file of ['demo/index.html', 'demo/demo.js', 'demo/demo.css', 'examples/kyc-endpoint.json', 'examples/batch-folder.json',
+      'LICENSE', 'THIRD-PARTY-NOTICES.md', 'LICENSES/Apache-2.0.txt']) {
       assert.ok(files.includes(file), `${file} is packed`);
     }
+    assert.deepEqual(files.filter((f) => f.startsWith('dist/models/train/')), [], 'the training helpers stay in the repository');
     assert.deepEqual(files.filter((f) => /^examples\/[^/]+\//.test(f)), [], 'no folder under examples/');
   });
 

@@ -9,6 +9,8 @@ import type { FlagThreshold } from './groups';
 import type { FlagSample, ScoredSample } from './metrics';
 import { detCurve, operatingPoint } from './metrics';
 
+const PLOTTING_NEEDS = 'Plotting needs the packages vega and vega-lite (npm install --save-dev vega vega-lite).';
+
 /** vega and vega-lite are ES modules with top-level await: only a real import() loads them from CommonJS. */
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
@@ -171,7 +173,7 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
     vega = (await importEsm('vega')) as Vega;
     vl = (await importEsm('vega-lite')) as VegaLite;
   } catch (err) {
-    throw new Error('Plotting needs the packages vega and vega-lite (npm install --save-dev vega vega-lite).', { cause: err });
+    throw new Error(PLOTTING_NEEDS, { cause: err });
   }
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   try {
@@ -181,10 +183,25 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
-/** Why `file` cannot take a plot (not .png or .svg, or no folder to write it in), or undefined when it can. */
+/** Whether vega and vega-lite can be loaded (they are devDependencies: an installed facelive lacks them). */
+async function plottingAvailable(): Promise<boolean> {
+  try {
+    await importEsm('vega');
+    await importEsm('vega-lite');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `file` cannot take a plot (not .png or .svg, no folder to write it in, or no vega to draw
+ * it with), or undefined when it can.
+ */
 export async function plotFileProblem(file: string): Promise<string | undefined> {
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') return `Expected a .png or .svg file for --plot but received "${file}".`;
+  if (!(await plottingAvailable())) return PLOTTING_NEEDS;
   const folder = await fs.stat(path.dirname(path.resolve(file))).catch(() => null);
   if (!folder?.isDirectory()) return `The folder of --plot ${file} does not exist.`;
   const existing = await fs.stat(file).catch(() => null);

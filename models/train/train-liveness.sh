@@ -62,6 +62,8 @@ for model in "${models[@]}"; do
   mv "$out.parity-in.bin" "$fixtures/$base.in.bin"
   mv "$out.parity-out.bin" "$fixtures/$base.out.bin"
   sha256sum "$out"
+  # The engine checks each file against the manifest at load: pin the new one there.
+  "$python" "$here/pin_manifest.py" "$out" "$repo/models/manifest.json"
   if [ "$heads" = alone ]; then fused+=("$id=2"); else fused+=("$id" "zeroshot-$rule"); fi
 done
 # The pack: the three files averaged with equal weights (a pair file is the mean of its two heads).

@@ -14,3 +14,5 @@ node dist/models/train/export-attribute-regions.js --out "$work/train" --synth 2
 node dist/models/train/export-attribute-regions.js --out "$work/dev" "$data/attributes"
 /usr/bin/python3 models/train/attributes/train.py --data "$work/train" --dev "$work/dev" \
   --onnx models/attributes.onnx --report "$work/report.json" --manifest models/manifest.json
+# The faceplugin pack carries the same file (copied at build): pin it there too.
+/usr/bin/python3 models/train/pin_manifest.py models/attributes.onnx models/faceplugin/manifest.json

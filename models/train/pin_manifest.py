@@ -1,0 +1,56 @@
+"""Pins a retrained model file in the pack manifests that name it: its sha256 (and its source's,
+where the source is this repository's own training), so that the engine, which checks every file
+against its manifest at load, takes the new file.
+
+  pin_manifest.py MODEL.onnx MANIFEST.json [MANIFEST.json ...]
+
+A manifest with no entry for the file's name is left as it is; one that names it gets the file's
+sha256 (a retrained file differs by machine: float sums run in another order).
+"""
+import hashlib
+import json
+import os
+import sys
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pin(model_path, manifest_path):
+    name = os.path.basename(model_path)
+    digest = sha256_of(model_path)
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    pinned = []
+    for key, entry in manifest.get("models", {}).items():
+        if entry.get("file") != name:
+            continue
+        entry["sha256"] = digest
+        source = entry.get("source") or {}
+        # A file trained here names itself as its source; a file converted from others' weights
+        # keeps the sha256 of those weights.
+        if "trained" in source or source.get("path", "").endswith(name) and "package" not in source and "repository" not in source:
+            source["sha256"] = digest
+        pinned.append(key)
+    if pinned:
+        with open(manifest_path, "w") as f:
+            json.dump(manifest, f, indent=2)
+            f.write("\n")
+    return pinned
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    for manifest_path in argv[1:]:
+        keys = pin(argv[0], manifest_path)
+        print(f"{manifest_path}: {', '.join(keys) if keys else 'no entry for ' + os.path.basename(argv[0])}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
