@@ -4,6 +4,7 @@ weights to ONNX with a dynamic input size, so the engine can letterbox any image
 Output `output0` [1, priors, 16] keeps the published ONNX export's layout: box deltas (4), class logits
 (2: background, face), landmark deltas (10). Usage:
   /usr/bin/python3 models/train/retinaface_export.py WEIGHTS.pth OUT.onnx
+  node dist/models/train/check-parity.js OUT.onnx 1 3 256 320    (PyTorch against onnxruntime-node)
 """
 import sys
 
@@ -121,6 +122,8 @@ def load(weights):
 
 
 def main():
+    if len(sys.argv) != 3 or sys.argv[1] in ('-h', '--help'):
+        sys.exit(__doc__)
     weights, out = sys.argv[1], sys.argv[2]
     torch.manual_seed(0)
     model = load(weights)
@@ -128,14 +131,14 @@ def main():
     torch.onnx.export(model, dummy, out, input_names=['input'], output_names=['output0'], opset_version=13,
                       dynamic_axes={'input': {2: 'height', 3: 'width'}, 'output0': {1: 'priors'}},
                       do_constant_folding=True)
-    # Reference tensors for the parity check against onnxruntime (run by the caller).
+    # Reference tensors for the parity check against onnxruntime-node (check-parity.js, run by the
+    # caller): the engine's own input size, 256x320, as OUT.onnx.parity-in.bin / -out.bin.
     g = torch.Generator().manual_seed(1)
-    for h, w in [(640, 640), (256, 320)]:
-        x = torch.rand(1, 3, h, w, generator=g) * 255 - 117
-        with torch.no_grad():
-            y = model(x)
-        x.numpy().astype('float32').tofile(f'{out}.in_{h}x{w}.bin')
-        y.numpy().astype('float32').tofile(f'{out}.out_{h}x{w}.bin')
+    x = torch.rand(1, 3, 256, 320, generator=g) * 255 - 117
+    with torch.no_grad():
+        y = model(x)
+    x.numpy().astype('float32').tofile(f'{out}.parity-in.bin')
+    y.numpy().astype('float32').tofile(f'{out}.parity-out.bin')
     print('exported', out)
 
 
