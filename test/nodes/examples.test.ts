@@ -78,7 +78,9 @@ describe('example flow: kyc-endpoint.json', function () {
       assert.equal(flow.status, middleware.status);
       assert.match(String(flow.headers['content-type']), /^application\/json/);
       assert.deepEqual(comparable(flow.body), comparable(middleware.body));
-      assert.equal(typeof (flow.body.request_id ?? flow.body.data?.request_id), "string");
+      const id = flow.body.request_id ?? flow.body.data?.request_id;
+      assert.equal(typeof id, 'string');
+      assert.equal(flow.headers['x-request-id'], id, 'the request id in a header too, as the middleware sends it');
     });
   }
 
