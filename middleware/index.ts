@@ -103,6 +103,8 @@ function deadline(ms: number): { readonly expired: Promise<never>; readonly pass
   };
 }
 
+const MISUSE_MESSAGE = "faceLiveness must be called to build the middleware: write app.use('/v1/face/liveness', faceLiveness({ auth: ... })), not app.use(faceLiveness).";
+
 function looksLikeRequest(value: unknown): boolean {
   const candidate = value as { method?: unknown; headers?: unknown; url?: unknown } | null;
   return candidate !== null && typeof candidate === 'object' && typeof candidate.method === 'string' && typeof candidate.headers === 'object' && typeof candidate.url === 'string';
@@ -146,9 +148,13 @@ function hasUrlImage(body: unknown): boolean {
  */
 export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   // eslint-disable-next-line prefer-rest-params
-  if (arguments.length === 3 || looksLikeRequest(options)) {
-    throw new TypeError("faceLiveness must be called to build the middleware: write app.use('/v1/face/liveness', faceLiveness({ auth: ... })), not app.use(faceLiveness).");
+  if (arguments.length === 3 && typeof arguments[2] === 'function') {
+    // Used as `app.use(faceLiveness)`: Express called the factory with (req, res, next). Hand the
+    // reason on as the error's message, so that the answer (and errorHandler's body) says what to fix.
+    (arguments[2] as NextFunction)(new FaceliveError('INTERNAL_SERVER_ERROR', MISUSE_MESSAGE));
+    return undefined as never;
   }
+  if (looksLikeRequest(options)) throw new TypeError(MISUSE_MESSAGE);
   const config = resolveOptions(options, createEngine);
   const { log, metrics, quota } = config;
   const capacityLog = summaryLog(log, 1000, { msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503 });
@@ -346,6 +352,17 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }
 
   const router = Router();
+  // Mounted on a route (`app.post(path, faceLiveness(...))`) instead of with app.use(path, ...), the
+  // router sees the whole path, never '/', and would let every request through unchecked: in
+  // annotate mode the next handler would run without req.faceLiveness. Only a route handler arrives
+  // with req.route set (app.use does not set it): refuse those loudly.
+  router.use((req, _res, next) => {
+    if ((req as Request & { route?: unknown }).route === undefined) {
+      next();
+      return;
+    }
+    next(new FaceliveError('INTERNAL_SERVER_ERROR', "faceLiveness answers POST at the path it is mounted on: write app.use('/v1/face/liveness', faceLiveness({ ... })), not app.post(path, faceLiveness({ ... }))."));
+  });
   router.post('/', (req, res, next) => {
     handle(req, res, next).catch(next);
   });

@@ -104,6 +104,8 @@ export class RedisQuotaStore implements QuotaStore {
   private probing = false;
   private closed = false;
   private everReady = false;
+  /** The wait for the first connection, while one is under way. */
+  private firstConnection: Promise<void> | undefined;
 
   constructor(options: RedisQuotaStoreOptions = {}) {
     if (options.client !== undefined && options.url !== undefined) {
@@ -158,15 +160,19 @@ export class RedisQuotaStore implements QuotaStore {
   private async connected(): Promise<void> {
     const status = this.redis.status;
     if (status === 'ready' || this.everReady || status === 'end' || status === 'close') return;
-    await new Promise<void>((resolve) => {
+    // One wait shared by every command that arrives meanwhile (one 'ready' listener, not one each:
+    // a burst of requests while Redis is unreachable at start-up would otherwise pile them up).
+    this.firstConnection ??= new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.redis.off('ready', done);
+        this.firstConnection = undefined;
         resolve();
       };
       const timer = setTimeout(done, this.commandTimeoutMs);
       this.redis.once('ready', done);
     });
+    await this.firstConnection;
   }
 
   private key(appId: string): string {
