@@ -84,8 +84,10 @@ export interface Engine {
    * loads the image (a URL fetched under the engine's limits, base64 decoded). Rejects with the
    * same codes as checkRequest() would for these steps. `check(loaded.image, loaded.options)` then
    * answers what checkRequest(body) would: a server can fetch URL images without holding a check slot.
+   * Optional in the interface so that engines written before it (wrappers, doubles) still fit; the
+   * engine createEngine() makes always has it.
    */
-  loadRequest(body: unknown): Promise<LoadedRequest>;
+  loadRequest?(body: unknown): Promise<LoadedRequest>;
   /**
    * Undefined while the engine can answer checks; otherwise why it cannot (a model's worker thread
    * has exited, so every check fails with INTERNAL_SERVER_ERROR): a health check should report it,

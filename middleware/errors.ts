@@ -70,9 +70,9 @@ export function toContractError(err: unknown): FaceliveError {
   return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
 }
 
-/** An http-errors 400 or 415 (`expose` is set on those it makes for 4xx statuses): a bad request body. */
-function isClientHttpError(record: { status?: unknown; expose?: unknown }): boolean {
-  return (record.status === 400 || record.status === 415) && record.expose === true;
+/** body-parser's 400 around a zlib or brotli error (no `type`): a body that does not decompress. */
+function isClientHttpError(record: { status?: unknown; expose?: unknown; code?: unknown }): boolean {
+  return record.status === 400 && record.expose === true && typeof record.code === 'string' && /^(Z_|ERR__ERROR|ERR_BROTLI|ERR_ZLIB)/.test(record.code);
 }
 
 /** The contract body for an error. */

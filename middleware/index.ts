@@ -171,9 +171,11 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     limit: config.jsonBodyLimit,
     strict: true,
     type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')),
-    verify: (req, _res, buf) => {
+    verify: (req, _res, buf, encoding) => {
       if (buf.length === 0) emptyBodies.add(req);
-      if (nestsDeeperThan(buf, MAX_JSON_DEPTH)) {
+      // The scan reads UTF-8 bytes; a body in another charset body-parser accepts (UTF-16) is decoded first.
+      const utf8 = typeof encoding !== 'string' || /^utf-?8$/i.test(encoding) ? buf : Buffer.from(new TextDecoder(encoding).decode(buf));
+      if (nestsDeeperThan(utf8, MAX_JSON_DEPTH)) {
         throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
       }
     },
@@ -263,9 +265,11 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       const engine = await Promise.race([config.engine, timeout.expired]);
       // The image is loaded before a check slot is asked for: a URL image server that answers slowly
       // holds a fetch ticket (bounded apart from the slots), not a slot that base64 images need.
-      const fetchTicket = hasUrlImage(body) ? admission.beginFetch() : undefined;
-      const loading = engine.loadRequest(body);
-      let loaded: LoadedRequest;
+      const fetchTicket = hasUrlImage(body) && engine.loadRequest !== undefined ? admission.beginFetch() : undefined;
+      // An engine without loadRequest (one written before it) loads inside check(), as before.
+      // Called through a promise, so that a synchronous throw still hands the ticket back.
+      const loading = Promise.resolve().then(() => (engine.loadRequest ? engine.loadRequest(body) : undefined));
+      let loaded: LoadedRequest | undefined;
       try {
         loaded = await Promise.race([loading, timeout.expired]);
       } catch (err) {
@@ -290,7 +294,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
       }
       // The slot is held until the engine is done, even when the deadline answers first.
-      const work = engine.check(loaded.image, loaded.options, { requestId, livenessThreshold: principal?.livenessThreshold });
+      const context = { requestId, livenessThreshold: principal?.livenessThreshold };
+      const work = loaded ? engine.check(loaded.image, loaded.options, context) : engine.checkRequest(body, context);
       work.then(release, release);
       result = await Promise.race([work, timeout.expired]);
     } catch (err) {
@@ -303,7 +308,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       // A client that closed its connection while sending the body gets no answer: not a bad request
       // (the metrics and the logs would count network drops as malformed JSON), just a line saying so.
-      if ((err as { type?: unknown } | null)?.type === 'request.aborted') {
+      if ((err as { type?: unknown } | null)?.type === 'request.aborted' || (!req.complete && req.socket.destroyed)) {
         log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection while sending its body', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
         return;
       }
@@ -352,17 +357,6 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }
 
   const router = Router();
-  // Mounted on a route (`app.post(path, faceLiveness(...))`) instead of with app.use(path, ...), the
-  // router sees the whole path, never '/', and would let every request through unchecked: in
-  // annotate mode the next handler would run without req.faceLiveness. Only a route handler arrives
-  // with req.route set (app.use does not set it): refuse those loudly.
-  router.use((req, _res, next) => {
-    if ((req as Request & { route?: unknown }).route === undefined) {
-      next();
-      return;
-    }
-    next(new FaceliveError('INTERNAL_SERVER_ERROR', "faceLiveness answers POST at the path it is mounted on: write app.use('/v1/face/liveness', faceLiveness({ ... })), not app.post(path, faceLiveness({ ... }))."));
-  });
   router.post('/', (req, res, next) => {
     handle(req, res, next).catch(next);
   });

@@ -191,7 +191,7 @@ export function resolveLogger(logger: unknown, name = 'logger'): LogFunction {
 
 function isEngine(value: unknown): value is Engine {
   const candidate = value as Partial<Engine> | null;
-  return candidate !== null && typeof candidate === 'object' && typeof candidate.check === 'function' && typeof candidate.loadRequest === 'function' && typeof candidate.limits === 'object';
+  return candidate !== null && typeof candidate === 'object' && typeof candidate.checkRequest === 'function' && typeof candidate.limits === 'object';
 }
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_OPTIONS, OPTION_NAMES } from '../core/options';
 import { requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
-import { buildRequest, readLivenessThreshold, readOverrides, type FlagOverrides } from './lib/request';
+import { buildRequest, readLivenessThreshold, readOverrides, runChecked, type FlagOverrides } from './lib/request';
 import { failStatus, passStatus } from './lib/status';
 
 interface DetectDef extends NodeDef {
@@ -46,7 +46,8 @@ export = function register(RED: NodeAPI): void {
     handleInput(node, async (msg) => {
       const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options), msg.req);
       const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
-      const result = await config.withEngine((engine) => engine.checkRequest(body, livenessThreshold === undefined ? {} : { livenessThreshold }));
+      const context = livenessThreshold === undefined ? {} : { livenessThreshold };
+      const result = await runChecked(config, body, context);
       RED.util.setMessageProperty(msg, resultProperty, result, true);
       const pass = result.error_code === null;
       return {

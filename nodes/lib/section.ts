@@ -4,7 +4,7 @@
 import type { AttributesResult, QualityResult } from '../../core/types';
 import type { EngineAccess } from './engine-ref';
 import type { NodeAPI, NodeMessage } from './red';
-import { buildRequest, type FlagOverrides } from './request';
+import { buildRequest, runChecked, type FlagOverrides } from './request';
 
 export interface Sections {
   quality: QualityResult;
@@ -39,7 +39,7 @@ export async function obtainSection<K extends keyof Sections>(
   if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };
 
   const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
-  const result = await from.config.withEngine((engine) => engine.checkRequest(body));
+  const result = await runChecked(from.config, body);
   const computed = result.data[name];
   if (!computed) throw new Error(`The engine returned no ${name} section.`);
   return { section: computed as Sections[K], origin: 'engine' };

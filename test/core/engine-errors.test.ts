@@ -115,14 +115,14 @@ describe('engine: 400 codes from real inputs', function () {
       [{ image: face, is_quality: false, validate_quality: true }, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY'],
       [{ image: 'data:text/plain;base64,aGVsbG8=' }, 'INVALID_PAYLOAD_IMAGE_FORMAT'],
     ] as const) {
-      await rejectsWith(engine.loadRequest(body), code);
+      await rejectsWith(engine.loadRequest!(body), code);
       await rejectsWith(engine.checkRequest(body), code);
     }
     // Decoding is the check's first step: a GIF loads, and check() refuses it.
-    const gif = await engine.loadRequest({ image: GIF_DATA_URI });
+    const gif = await engine.loadRequest!({ image: GIF_DATA_URI });
     await rejectsWith(engine.check(gif.image, gif.options), 'INVALID_PAYLOAD_IMAGE_FORMAT');
     const body = { image: face, is_attribute: false, validate_nface: true };
-    const loaded = await engine.loadRequest(body);
+    const loaded = await engine.loadRequest!(body);
     assert.ok(Buffer.isBuffer(loaded.image) && loaded.image.equals(Buffer.from(face, 'base64')));
     assert.deepEqual({ ...loaded.options }, { is_quality: true, is_attribute: false, is_liveness: true, validate_quality: false, validate_attribute: false, validate_liveness: false, validate_nface: true });
     const strip = ({ data: { request_id: _id, timings_ms: _t, ...data }, ...rest }: Awaited<ReturnType<Engine['check']>>) => ({ ...rest, data });

@@ -35,7 +35,7 @@ function holdingEngine(inner: Engine): { engine: Engine; gates: (() => void)[]; 
     limits: inner.limits,
     failure: () => inner.failure(),
     dispose: () => Promise.resolve(),
-    loadRequest: (body) => inner.loadRequest(body),
+    loadRequest: (body) => inner.loadRequest!(body),
     checkRequest: (body, context) => inner.checkRequest(body, context),
     check: async (image, options, context) => {
       if (holding) await new Promise<void>((resolve) => gates.push(resolve));
@@ -203,6 +203,25 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     answerImages();
     assert.equal((await slow).status, 200, 'the fetched image is checked');
     assert.equal((await post(url, `${images.url}/image.jpg`)).status, 200, 'the fetch ticket was handed back');
+  });
+
+  it('takes an engine written before loadRequest (checkRequest only), and hands a fetch ticket back when loadRequest throws at once', async () => {
+    const shared = await sharedEngine({ limits: { urlTimeoutMs: 3000 } });
+    const older: Engine = { pack: shared.pack, limits: shared.limits, failure: () => shared.failure(), dispose: () => Promise.resolve(),
+      check: (image, options, context) => shared.check(image, options, context), checkRequest: (body, context) => shared.checkRequest(body, context) };
+    const oldUrl = await serve({ engine: older });
+    assert.equal((await post(oldUrl, face)).status, 200);
+    assert.equal((await post(oldUrl, `${images.url}/image.jpg`)).status, 200);
+
+    const throwing: Engine = { ...older, loadRequest: () => { throw new Error('refused at once'); } };
+    const router = faceLiveness({ engine: throwing, auth: { credentials: [LIVE] }, metrics: false, maxInFlight: 1, maxQueue: 0 });
+    const app = express();
+    app.use(PATH, router);
+    app.use(errorHandler());
+    const listening = await listen(app);
+    apps.push(listening);
+    for (let i = 0; i < 3; i += 1) assert.equal((await post(`${listening.url}${PATH}`, `${images.url}/image.jpg`)).status, 500);
+    assert.equal(router.load().fetching, 0, 'no ticket left taken');
   });
 
   it('close() answers queued requests 503 and lets the running checks and the fetches under way finish', async () => {

@@ -259,6 +259,25 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(nested)).status, 200);
     });
 
+    it('INVALID_PAYLOAD: nesting too deep in a UTF-16 body too (its bytes are decoded before the scan)', async () => {
+      const server = await listen(app);
+      try {
+        const levels = 100_000;
+        // U+2200 is the bytes 00 22 in UTF-16LE: read as UTF-8 bytes, a quote that hides the brackets.
+        const text = `{"note":"\u2200","image":"${faceB64.slice(0, 100)}","x":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+        const res = await fetch(server.url + PATH, {
+          method: 'POST',
+          headers: { ...authHeaders(LIVE), 'Content-Type': 'application/json; charset=utf-16le' },
+          body: new Uint8Array(Buffer.from(text, 'utf16le')),
+        });
+        const body = await res.json() as { error_code?: string; message?: string };
+        assert.deepEqual([res.status, body.error_code], [400, 'INVALID_PAYLOAD']);
+        assert.match(body.message ?? '', /deeper than 32 levels/);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('INVALID_PAYLOAD: a JSON array, a JSON string, an empty body', async () => {
       assertError(await post([{ image: faceB64 }]), 'INVALID_PAYLOAD');
       assertError(await post('abc'), 'INVALID_PAYLOAD');
