@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { selfieJpeg } from '../helpers/faces';
@@ -157,6 +158,31 @@ describe('facelive-engine config node', function () {
       assert.equal(answered, count);
       assert.ok(most <= places, `${most} checks at once with ${places} CPUs`);
       assert.ok(most >= Math.min(2, places), 'checks still run side by side');
+    });
+
+    it('fetches a URL image before taking a check place: slow image servers hold no place a base64 image needs', async () => {
+      const held: http.ServerResponse[] = [];
+      const images = http.createServer((_req, res) => held.push(res));
+      await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(images.address() as { port: number }).port}/slow.jpg`;
+      try {
+        const flow = sharedFlow.map((n) => (n.id === 'cfg' ? { ...n, allowPrivateNetwork: true, urlTimeout: '20' } : n));
+        await helper.load(faceliveNodes, flow);
+        const places = os.availableParallelism();
+        const d1 = helper.getNode('d1');
+        for (let i = 0; i < places + 1; i += 1) d1.receive({ payload: url });
+        for (let i = 0; i < 200 && held.length < places + 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(held.length, places + 1, 'every URL is being fetched');
+        const answered = nextMessage('out', [], 10_000);
+        const started = Date.now();
+        helper.getNode('d2').receive({ payload: await selfieJpeg('frontal', 320, 240) });
+        const msg = await answered;
+        assert.equal(msg.liveness.data.nface, 1);
+        assert.ok(Date.now() - started < 8_000, 'the base64 image did not wait for the image servers');
+      } finally {
+        for (const res of held) res.destroy();
+        await new Promise((resolve) => images.close(resolve));
+      }
     });
 
     it('answers every message of a node without an engine with INTERNAL_SERVER_ERROR (none is dropped)', async () => {
