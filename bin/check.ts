@@ -4,6 +4,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
+import { isUrlImage } from '../core/image/source';
 import { isLivenessThreshold } from '../core/thresholds';
 
 export const CHECK_USAGE = `Usage: facelive check <file|url|-> [options]
@@ -62,7 +63,7 @@ async function readCapped(stream: NodeJS.ReadableStream, maxBytes: number): Prom
 
 async function readImage(arg: string, io: CheckIo, maxBytes: number): Promise<Buffer | string> {
   if (arg === '-') return readCapped(io.stdin, maxBytes);
-  if (/^https?:\/\//i.test(arg.trim())) return arg.trim();
+  if (isUrlImage(arg)) return arg.trim();
   // The argument is named in the message only when it looks like a file name, never like image data.
   const named = arg.length <= 200 && !/^data:/i.test(arg.trim()) ? ` ${arg}` : '';
   const unreadable = (): FaceliveError => new FaceliveError('INVALID_PAYLOAD_IMAGE_MISSING', `Cannot read the image file${named}.`);

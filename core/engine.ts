@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { FaceliveError, toFaceliveError } from './errors';
 import { checkDependencies, parseOptions, parseRequestBody, type CheckOptions } from './options';
 import { resolveLimits } from './limits';
+import { kindOf } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { boxToSent, detectFacesAnyTurn, pointToSent } from './faces/orientation';
@@ -28,22 +29,15 @@ export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
 const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
 
-/** What a value is, for a message: null, an array, or its typeof. */
-function kindOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-}
-
 function checkEngineOptions(options: EngineOptions): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected an options object for createEngine but received ${kindOf(options)}.`);
   }
-  for (const key of ['limits', 'thresholds'] as const) {
-    const value: unknown = options[key];
-    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw new TypeError(`Expected an object for ${key} but received ${kindOf(value)}.`);
-    }
+  const thresholds: unknown = options.thresholds;
+  if (thresholds !== undefined && (thresholds === null || typeof thresholds !== 'object' || Array.isArray(thresholds))) {
+    throw new TypeError(`Expected an object for thresholds but received ${kindOf(thresholds)}.`);
   }
-  if (options.limits !== undefined) resolveLimits(options.limits); // a bad limit fails before any model loads
+  if (options.limits !== undefined) resolveLimits(options.limits); // a bad limit (or limits not an object) fails before any model loads
   for (const key of Object.keys(options)) {
     if (!ENGINE_OPTION_KEYS.includes(key)) {
       throw new TypeError(`Unknown engine option "${key}"; expected one of ${ENGINE_OPTION_KEYS.join(', ')}.`);
@@ -250,10 +244,10 @@ class FaceliveEngine implements Engine {
 
 }
 
-/** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
 /** The longest request id a check echoes (the middleware cuts a caller's X-Request-Id to it too). */
-const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_REQUEST_ID_LENGTH = 128;
 
+/** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
 function checkContext(context: CheckContext): void {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new TypeError(`Expected an object for the check context but received ${kindOf(context)}.`);

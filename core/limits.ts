@@ -1,5 +1,7 @@
 // Input limits shared by every adapter: image bytes, pixels, URL budget. Defaults follow the contract.
 
+import { kindOf } from './value-kind';
+
 export interface Limits {
   /** Largest image accepted, in bytes (decoded base64, Buffer, or URL body). Defaults to 5 MiB. */
   readonly maxImageBytes: number;
@@ -27,7 +29,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
 export function resolveLimits(user: Partial<Limits> = {}): Limits {
   if (user === null || typeof user !== 'object' || Array.isArray(user)) {
-    throw new TypeError(`Expected an object for limits but received ${user === null ? 'null' : Array.isArray(user) ? 'an array' : typeof user}.`);
+    throw new TypeError(`Expected an object for limits but received ${kindOf(user)}.`);
   }
   const merged: Record<string, unknown> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(user)) {

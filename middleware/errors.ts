@@ -34,8 +34,8 @@ const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
 
 /**
  * Any error as a FaceliveError: FaceliveErrors pass (also from another copy of the package);
- * body-parser's 413 is INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD (also those it
- * passes on without a type: a compressed body that does not decompress); multer's size limits are
+ * body-parser's 413 is INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD (also the zlib
+ * or brotli error it passes on without a type: a compressed body that does not decompress); multer's size limits are
  * INVALID_PAYLOAD_IMAGE_SIZE and its other errors INVALID_PAYLOAD; anything else is
  * INTERNAL_SERVER_ERROR with the generic message (the original is kept as `cause`, never sent).
  */
@@ -56,7 +56,7 @@ export function toContractError(err: unknown): FaceliveError {
     }
     return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
   }
-  if (isClientHttpError(record)) {
+  if (isDecompressionError(record)) {
     // body-parser hands on a body that fails to decompress (gzip, deflate, br) as http-errors' 400
     // around zlib's error, with no `type`: the request's fault, not the server's.
     return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: err });
@@ -71,7 +71,7 @@ export function toContractError(err: unknown): FaceliveError {
 }
 
 /** body-parser's 400 around a zlib or brotli error (no `type`): a body that does not decompress. */
-function isClientHttpError(record: { status?: unknown; expose?: unknown; code?: unknown }): boolean {
+function isDecompressionError(record: { status?: unknown; expose?: unknown; code?: unknown }): boolean {
   return record.status === 400 && record.expose === true && typeof record.code === 'string' && /^(Z_|ERR__ERROR|ERR_BROTLI|ERR_ZLIB)/.test(record.code);
 }
 

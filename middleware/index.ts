@@ -265,10 +265,11 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       const engine = await Promise.race([config.engine, timeout.expired]);
       // The image is loaded before a check slot is asked for: a URL image server that answers slowly
       // holds a fetch ticket (bounded apart from the slots), not a slot that base64 images need.
-      const fetchTicket = hasUrlImage(body) && engine.loadRequest !== undefined ? admission.beginFetch() : undefined;
-      // An engine without loadRequest (one written before it) loads inside check(), as before.
+      // An engine without loadRequest (one written before it) loads inside checkRequest(), as before.
+      const loadRequest = engine.loadRequest?.bind(engine);
+      const fetchTicket = loadRequest !== undefined && hasUrlImage(body) ? admission.beginFetch() : undefined;
       // Called through a promise, so that a synchronous throw still hands the ticket back.
-      const loading = Promise.resolve().then(() => (engine.loadRequest ? engine.loadRequest(body) : undefined));
+      const loading = Promise.resolve().then(() => loadRequest?.(body));
       let loaded: LoadedRequest | undefined;
       try {
         loaded = await Promise.race([loading, timeout.expired]);

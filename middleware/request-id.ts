@@ -2,9 +2,11 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { MAX_REQUEST_ID_LENGTH } from '../core/engine';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
-export const MAX_REQUEST_ID_LENGTH = 128;
+/** The core's own bound on a request id: a sanitised id is cut to it. */
+export { MAX_REQUEST_ID_LENGTH };
 
 /** Characters kept from a caller's id; everything else is dropped. */
 const UNSAFE = /[^A-Za-z0-9._:\-]/g;

@@ -3,10 +3,10 @@
 // contract's 200 body to msg.liveness, and routes it to output 1 on PASS or output 2 on FAIL_ON_n.
 
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../core/options';
-import { requireEngineConfig } from './lib/engine-ref';
+import { checkRequestBody, requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
-import { buildRequest, readLivenessThreshold, readOverrides, runChecked, type FlagOverrides } from './lib/request';
+import { buildRequest, readLivenessThreshold, readOverrides, type FlagOverrides } from './lib/request';
 import { failStatus, passStatus } from './lib/status';
 
 interface DetectDef extends NodeDef {
@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
       const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options), msg.req);
       const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
       const context = livenessThreshold === undefined ? {} : { livenessThreshold };
-      const result = await runChecked(config, body, context);
+      const result = await checkRequestBody(config, body, context);
       RED.util.setMessageProperty(msg, resultProperty, result, true);
       const pass = result.error_code === null;
       return {

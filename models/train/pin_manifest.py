@@ -32,9 +32,9 @@ def pin(model_path, manifest_path):
             continue
         entry["sha256"] = digest
         source = entry.get("source") or {}
-        # A file trained here names itself as its source; a file converted from others' weights
-        # keeps the sha256 of those weights.
-        if "trained" in source or source.get("path", "").endswith(name) and "package" not in source and "repository" not in source:
+        # A file trained here names itself as its source ("trained"); a file converted from others'
+        # weights keeps the sha256 of those weights.
+        if "trained" in source:
             source["sha256"] = digest
         pinned.append(key)
     if pinned:

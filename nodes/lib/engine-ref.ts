@@ -1,8 +1,9 @@
-// How a node reaches the Engine: through the facelive-engine config node it points at.
+// How a node reaches the Engine: through the facelive-engine config node it points at, and how it
+// checks a request body there.
 
-import type { Engine } from '../../core/engine-types';
+import type { CheckContext, Engine } from '../../core/engine-types';
 import { FaceliveError } from '../../core/errors';
-import type { AttributeName } from '../../core/types';
+import type { AttributeName, CheckResult } from '../../core/types';
 import type { Node, NodeAPI } from './red';
 import { errorStatus } from './status';
 
@@ -50,4 +51,15 @@ export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): Engi
   node.status(errorStatus('no engine'));
   node.error('No facelive-engine configuration node is set.');
   return missingEngine();
+}
+
+/**
+ * Checks one request body through the engine node: the image is loaded first (a URL fetched), outside
+ * the engine node's check places, so that a slow image server holds no place that other messages'
+ * checks need; then the check runs in a place.
+ */
+export async function checkRequestBody(config: EngineAccess, body: unknown, context: CheckContext = {}): Promise<CheckResult> {
+  const engine = await config.getEngine();
+  const loaded = engine.loadRequest ? await engine.loadRequest(body) : undefined;
+  return config.withEngine((placed) => (loaded ? placed.check(loaded.image, loaded.options, context) : placed.checkRequest(body, context)));
 }

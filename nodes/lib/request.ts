@@ -1,12 +1,9 @@
-// Builds the contract request body a node hands to engine.checkRequest(), from the message's
+// Builds the contract request body a node hands to the engine (checkRequestBody in engine-ref.ts), from the message's
 // image property, the node's form options and per-message overrides (msg.options).
 
 import { FaceliveError } from '../../core/errors';
 import { OPTION_NAMES, type CheckOptions } from '../../core/options';
-import type { CheckContext } from '../../core/engine-types';
 import { isLivenessThreshold } from '../../core/thresholds';
-import type { CheckResult } from '../../core/types';
-import type { EngineAccess } from './engine-ref';
 
 export type FlagOverrides = Partial<Record<keyof CheckOptions, unknown>>;
 
@@ -64,15 +61,4 @@ export function buildRequest(value: unknown, form: FlagOverrides, overrides: Fla
     ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     : value;
   return { ...form, ...overrides, image };
-}
-
-/**
- * Checks one request body through the engine node: the image is loaded first (a URL fetched), outside
- * the engine node's check places, so that a slow image server holds no place that other messages'
- * checks need; then the check runs in a place.
- */
-export async function runChecked(config: EngineAccess, body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-  const engine = await config.getEngine();
-  const loaded = engine.loadRequest ? await engine.loadRequest(body) : undefined;
-  return config.withEngine((placed) => (loaded ? placed.check(loaded.image, loaded.options, context) : placed.checkRequest(body, context)));
 }

@@ -2,9 +2,9 @@
 // upstream facelive-detect result on the message when it holds it, else computed by the engine.
 
 import type { AttributesResult, QualityResult } from '../../core/types';
-import type { EngineAccess } from './engine-ref';
+import { checkRequestBody, type EngineAccess } from './engine-ref';
 import type { NodeAPI, NodeMessage } from './red';
-import { buildRequest, runChecked, type FlagOverrides } from './request';
+import { buildRequest, type FlagOverrides } from './request';
 
 export interface Sections {
   quality: QualityResult;
@@ -39,7 +39,7 @@ export async function obtainSection<K extends keyof Sections>(
   if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };
 
   const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
-  const result = await runChecked(from.config, body);
+  const result = await checkRequestBody(from.config, body);
   const computed = result.data[name];
   if (!computed) throw new Error(`The engine returned no ${name} section.`);
   return { section: computed as Sections[K], origin: 'engine' };
