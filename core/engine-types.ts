@@ -97,3 +97,8 @@ export interface Engine {
   /** Refuses further checks at once, waits for the checks already running to finish, then releases the model sessions. */
   dispose(): Promise<void>;
 }
+
+/** The engine createEngine() makes: an Engine whose loadRequest() is always there. */
+export interface FaceliveEngine extends Engine {
+  loadRequest(body: unknown): Promise<LoadedRequest>;
+}

@@ -20,7 +20,7 @@ import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { createRegistry, type Registry } from './models/registry';
 import { checkLivenessThreshold, resolveThresholds, type ResolvedThresholds } from './thresholds';
-import type { CheckContext, Engine, EngineOptions, LoadedRequest, PackInfo } from './engine-types';
+import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult, Point } from './types';
 import { ATTRIBUTE_NAMES } from './types';
 
@@ -69,7 +69,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, elapsed(started)];
 }
 
-class FaceliveEngine implements Engine {
+class FaceliveEngine implements FaceliveEngineType {
   readonly pack: PackInfo;
   readonly limits;
   private readonly manifest: Manifest;
@@ -81,6 +81,8 @@ class FaceliveEngine implements Engine {
   private readonly poseKey: string | undefined;
   private readonly attributesKey: string;
   private disposed = false;
+  /** The disposal under way, which every dispose() call waits for. */
+  private disposing: Promise<void> | undefined;
   /** Checks started and not yet settled: dispose() waits for them before releasing the sessions. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -100,6 +102,7 @@ class FaceliveEngine implements Engine {
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
     checkContext(context);
     return this.track(async () => {
+      this.refuseIfDisposed();
       const { image, flags } = parseRequestBody(body);
       return this.run(image, flags, context);
     });
@@ -107,6 +110,7 @@ class FaceliveEngine implements Engine {
 
   async loadRequest(body: unknown): Promise<LoadedRequest> {
     try {
+      this.refuseIfDisposed();
       const { image, flags } = parseRequestBody(body);
       return await this.load(image, flags);
     } catch (err) {
@@ -117,6 +121,7 @@ class FaceliveEngine implements Engine {
   check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
     checkContext(context);
     return this.track(async () => {
+      this.refuseIfDisposed();
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
       return this.run(image, options, context);
     });
@@ -128,10 +133,18 @@ class FaceliveEngine implements Engine {
   }
 
   /** Refuses new checks at once, lets the running ones finish, then releases the sessions. */
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
     this.disposed = true;
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    await this.registry.dispose();
+    this.disposing ??= (async () => {
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      await this.registry.dispose();
+    })();
+    return this.disposing;
+  }
+
+  /** A disposed engine answers SERVICE_UNAVAILABLE before looking at the request: retry elsewhere, not "your request is wrong". */
+  private refuseIfDisposed(): void {
+    if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.');
   }
 
   /** Runs one check, counted as in flight (synchronously, from the call) until it settles. */
@@ -152,7 +165,6 @@ class FaceliveEngine implements Engine {
     const options = parseOptions(flags, { dependencies: false });
     const classified = classifyImage(image);
     checkDependencies(options);
-    if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.');
     return { image: await loadImageBytes(classified, this.limits), options };
   }
 
@@ -284,7 +296,7 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
  * Loads a model pack (the built-in one by default), verifies every model file's sha256 and creates
  * its inference sessions once. Throws a TypeError for bad options or a bad pack.
  */
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(options: EngineOptions = {}): Promise<FaceliveEngineType> {
   checkEngineOptions(options);
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,

@@ -56,12 +56,17 @@ export function startModelWorker(models: readonly { readonly key: string; readon
   };
   return new Promise<ModelWorker>((resolve, reject) => {
     const onStartError = (err: Error): void => reject(err);
+    // A thread that exits while loading without an 'error' (terminated, or process.exit inside it)
+    // would otherwise leave createEngine waiting for a 'ready' that never comes.
+    const onStartExit = (code: number): void => reject(new Error(`The model worker exited (code ${code}) while loading its models.`));
     worker.once('error', onStartError);
+    worker.once('exit', onStartExit);
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'ready') {
         loading.delete(reply.key);
         if (loading.size > 0) return;
         worker.off('error', onStartError);
+        worker.off('exit', onStartExit);
         settle();
         worker.on('error', (err) => failAll((dead ??= err)));
         worker.on('exit', () => failAll(closed ? new Error('The engine was disposed.') : (dead ??= new Error('The model worker exited.'))));

@@ -143,6 +143,8 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
   ], releaseAll)).flat();
   const models = new Map(loaded.map((one) => [one.model.key, one]));
   let disposed = false;
+  /** The release under way, which every dispose() call waits for (a second call must not resolve first). */
+  let releasing: Promise<void> | undefined;
   return {
     failure(): Error | undefined {
       for (const loadedModel of models.values()) {
@@ -157,11 +159,10 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
       if (!found) throw new Error(`The pack has no model ${key}.`);
       return found.model;
     },
-    async dispose(): Promise<void> {
-      if (disposed) return;
+    dispose(): Promise<void> {
       disposed = true;
-      await Promise.all([...models.values()].map((loadedModel) => loadedModel.release()));
-      models.clear();
+      releasing ??= Promise.all([...models.values()].map((loadedModel) => loadedModel.release())).then(() => models.clear());
+      return releasing;
     },
   };
 }

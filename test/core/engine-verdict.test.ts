@@ -194,6 +194,14 @@ describe('engine: verdicts on real faces', function () {
     await own.dispose();
     await assert.rejects(own.check(await selfieJpeg()), (err: unknown) => err instanceof FaceliveError && err.code === 'SERVICE_UNAVAILABLE');
     assert.equal(own.failure(), undefined, 'disposed on purpose is no failure');
+    // Before anything about the request: a shutting-down instance says "retry elsewhere", not "your request is wrong".
+    const unavailable = (err: unknown): boolean => err instanceof FaceliveError && err.code === 'SERVICE_UNAVAILABLE';
+    await assert.rejects(own.check(undefined as unknown as Buffer), unavailable);
+    await assert.rejects(own.check('!!!'), unavailable);
+    await assert.rejects(own.check(await selfieJpeg(), { validate_quality: true, is_quality: false }), unavailable);
+    await assert.rejects(own.checkRequest({}), unavailable);
+    await assert.rejects(own.checkRequest(null), unavailable);
+    await assert.rejects(own.loadRequest({}), unavailable);
   });
 
   it('is deterministic: the same image gives the same numbers', async function () {

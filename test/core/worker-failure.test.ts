@@ -9,14 +9,15 @@ import { createEngine, FaceliveError } from '../../core';
 import { createApp } from '../../examples/server';
 import { selfieJpeg } from '../helpers/faces';
 
-/** Creates an engine while recording the worker threads it starts. */
-async function engineWithWorkers(): Promise<{ engine: Awaited<ReturnType<typeof createEngine>>; workers: workerThreads.Worker[] }> {
+/** Creates an engine while recording the worker threads it starts (`onStart` sees each as it is made). */
+async function engineWithWorkers(onStart?: (worker: workerThreads.Worker, index: number) => void): Promise<{ engine: Awaited<ReturnType<typeof createEngine>>; workers: workerThreads.Worker[] }> {
   const workers: workerThreads.Worker[] = [];
   const Original = workerThreads.Worker;
   class Recorded extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
       super(...args);
       workers.push(this);
+      onStart?.(this, workers.length - 1);
     }
   }
   (workerThreads as { Worker: typeof Original }).Worker = Recorded;
@@ -49,6 +50,34 @@ describe('engine: a model worker thread that exits', function () {
       await engine.dispose();
     }
     assert.equal(engine.failure(), undefined);
+  });
+
+  it('that exits while loading its models: createEngine still settles, and the models run on the main thread', async () => {
+    // Terminated before it could say 'ready', and without an 'error' event: createEngine used to wait forever.
+    const { engine, workers } = await engineWithWorkers((worker, index) => {
+      if (index === 0) void worker.terminate();
+    });
+    try {
+      assert.equal(workers.length, 4);
+      const { data } = await engine.check(await selfieJpeg('frontal', 320, 240));
+      assert.equal(typeof data.liveness?.probability, 'number');
+      assert.equal(engine.failure(), undefined);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('dispose() called twice: both calls resolve only once every worker thread has exited', async () => {
+    const { engine, workers } = await engineWithWorkers();
+    const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
+    let exitedCount = 0;
+    for (const one of exited) void one.then(() => exitedCount++);
+    const running = engine.check(await selfieJpeg('frontal', 320, 240));
+    const first = engine.dispose();
+    await engine.dispose();
+    assert.equal(exitedCount, workers.length, 'the second dispose() resolved before the threads were released');
+    await first;
+    assert.equal((await running).data.nface, 1, 'the running check finished');
   });
 
   it("turns the service's /healthz and /healthz/ready to 503 with the reason", async () => {
