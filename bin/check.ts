@@ -115,6 +115,10 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
     io.stderr.write(`Expected one image argument but received ${positionals.length}.\n\n${CHECK_USAGE}`);
     return 1;
   }
+  if (values.pack !== undefined && values.pack.trim() === '') {
+    io.stderr.write(`Expected a directory for --pack but received an empty string.\n\n${CHECK_USAGE}`);
+    return 1;
+  }
   const thresholdText = values['liveness-threshold'];
   const threshold = thresholdText === undefined ? undefined : thresholdText.trim() === '' ? NaN : Number(thresholdText);
   if (threshold !== undefined && !isLivenessThreshold(threshold)) {
@@ -135,7 +139,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   };
   let engine;
   try {
-    engine = await createEngine({ ...(values.pack ? { pack: values.pack } : {}), ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }) });
+    engine = await createEngine({ ...(values.pack !== undefined ? { pack: values.pack } : {}), ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }) });
   } catch (err) {
     io.stderr.write(`facelive: cannot load the model pack: ${(err as Error).message}\n`);
     print(new FaceliveError('INTERNAL_SERVER_ERROR').toJSON());

@@ -19,7 +19,7 @@ import { measureRegions } from './checks/regions';
 import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { createRegistry, type Registry } from './models/registry';
-import { checkLivenessThreshold, resolveThresholds, type ResolvedThresholds } from './thresholds';
+import { checkLivenessThreshold, checkThresholdOverrides, resolveThresholds, type ResolvedThresholds } from './thresholds';
 import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult, Point } from './types';
 import { ATTRIBUTE_NAMES } from './types';
@@ -29,7 +29,8 @@ export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
 const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
 
-function checkEngineOptions(options: EngineOptions): void {
+/** The options' own shapes and values, before the pack is read. */
+function checkOptionShapes(options: EngineOptions): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected an options object for createEngine but received ${kindOf(options)}.`);
   }
@@ -54,6 +55,27 @@ function checkEngineOptions(options: EngineOptions): void {
       throw new TypeError(`Expected validateAttributes to list some of ${ATTRIBUTE_NAMES.join(', ')}.`);
     }
   }
+}
+
+/** The options, the pack's manifest and the thresholds against it: everything before any model loads. */
+function preparePack(options: EngineOptions): Pack {
+  checkOptionShapes(options);
+  const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
+  resolveThresholds(pack.manifest, options.thresholds);
+  return pack;
+}
+
+/**
+ * Checks, synchronously and without loading a model, what createEngine(options) checks first: every
+ * option, the thresholds and (unless `pack: false`, for a pack that may arrive later) the pack's
+ * manifest. Lets an adapter that creates its engine later (the Express middleware, the Node-RED
+ * engine node) refuse bad settings at once.
+ * @throws TypeError naming the first bad option (or the pack's problem).
+ */
+export function checkEngineOptions(options: EngineOptions = {}, check: { readonly pack?: boolean } = {}): void {
+  checkOptionShapes(options);
+  checkThresholdOverrides(options.thresholds);
+  if (check.pack !== false) readPack(options.pack ?? DEFAULT_PACK_DIR);
 }
 
 /** Faces (the largest, primary first) that get their 68 landmarks; the others are listed without. */
@@ -297,8 +319,7 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
  * its inference sessions once. Throws a TypeError for bad options or a bad pack.
  */
 export async function createEngine(options: EngineOptions = {}): Promise<FaceliveEngineType> {
-  checkEngineOptions(options);
-  const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
+  const pack = preparePack(options);
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
   // quality and attributes on the calling thread.
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];

@@ -1,6 +1,12 @@
 // The one table of error codes: code -> HTTP status and human message. Adapters only look codes up.
 
-export const ERROR_TABLE = {
+/** The table and its rows frozen: a caller cannot change what a code means for everyone else. */
+function deepFreeze<T extends Record<string, object>>(table: T): T {
+  for (const row of Object.values(table)) Object.freeze(row);
+  return Object.freeze(table);
+}
+
+export const ERROR_TABLE = deepFreeze({
   INVALID_PAYLOAD: { status: 400, message: 'The request body is missing, is not a JSON object, or has a field of the wrong type.' },
   MISSING_PAYLOAD_IMAGE: { status: 400, message: 'The request has no image field.' },
   INVALID_PAYLOAD_IMAGE_MISSING: { status: 400, message: 'The image field is empty, or is neither valid base64 nor an http(s) URL.' },
@@ -16,11 +22,11 @@ export const ERROR_TABLE = {
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests; retry after the time given in the Retry-After header.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is at capacity or a store it needs is unreachable; retry after the time given in the Retry-After header.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, { status: number; message: string }>);
 
 /** Every documented error code, in the contract's check order. */
 export type ErrorCode = keyof typeof ERROR_TABLE;
-export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(ERROR_TABLE) as ErrorCode[]);
 
 /** Codes whose answers tell the client when to retry (HTTP `Retry-After`). */
 const RETRY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);

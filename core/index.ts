@@ -1,6 +1,6 @@
 // facelive's public API: createEngine(), the error table and FaceliveError, options and result types.
 
-export { createEngine, DEFAULT_PACK_DIR } from './engine';
+export { checkEngineOptions, createEngine, DEFAULT_PACK_DIR } from './engine';
 export type { Engine, FaceliveEngine, EngineOptions, CheckContext, LoadedRequest, PackInfo, ThresholdOverrides } from './engine-types';
 export { FaceliveError, ERROR_TABLE, ERROR_CODES, isErrorCode, toFaceliveError, type ErrorCode } from './errors';
 export { DEFAULT_OPTIONS, OPTION_NAMES, parseOptions, parseRequestBody, type CheckOptions } from './options';

@@ -24,7 +24,10 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
 });
 
 /** The longest a Node.js timer can wait (about 24.8 days): a longer budget would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Limits at 0 would refuse every image (every URL image, for the timeout). */
+const POSITIVE_LIMITS: readonly string[] = ['maxImageBytes', 'maxPixels', 'urlTimeoutMs'];
 
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
 export function resolveLimits(user: Partial<Limits> = {}): Limits {
@@ -43,6 +46,9 @@ export function resolveLimits(user: Partial<Limits> = {}): Limits {
     }
     if (key === 'maxRedirects' && !Number.isInteger(value)) {
       throw new TypeError(`Expected a whole number for limits.maxRedirects but received ${String(value)}.`);
+    }
+    if (POSITIVE_LIMITS.includes(key) && value === 0) {
+      throw new TypeError(`Expected a positive number for limits.${key} but received 0: it would refuse every image.`);
     }
     if (key === 'urlTimeoutMs' && (value as number) > MAX_TIMER_MS) {
       throw new TypeError(`Expected limits.urlTimeoutMs at most ${MAX_TIMER_MS} but received ${String(value)}.`);

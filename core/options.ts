@@ -30,7 +30,7 @@ export const DEFAULT_OPTIONS: CheckOptions = Object.freeze({
   validate_nface: false,
 });
 
-export const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS) as (keyof CheckOptions)[];
+export const OPTION_NAMES: readonly (keyof CheckOptions)[] = Object.freeze(Object.keys(DEFAULT_OPTIONS) as (keyof CheckOptions)[]);
 
 function invalidField(name: string, expected: string, actual: unknown): FaceliveError {
   const type = actual === null ? 'null' : typeof actual;

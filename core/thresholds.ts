@@ -31,7 +31,8 @@ export function isLivenessThreshold(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1;
 }
 
-export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {
+/** Checks threshold overrides without a pack: known names, numbers, in [0,1] where bounded. @throws TypeError */
+export function checkThresholdOverrides(overrides: ThresholdOverrides = {}): void {
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!ALL_KEYS.includes(key)) throw new TypeError(`Unknown threshold "${key}"; expected one of ${ALL_KEYS.join(', ')}.`);
@@ -40,6 +41,10 @@ export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverri
     }
     if (!UNBOUNDED_KEYS.includes(key) && value > 1) throw new TypeError(`Expected thresholds.${key} in [0,1] but received ${value}.`);
   }
+}
+
+export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverrides = {}): ResolvedThresholds {
+  checkThresholdOverrides(overrides);
   const quality: Record<string, number> = { ...manifest.quality };
   quality.framing ??= DEFAULT_FRAMING;
   for (const key of QUALITY_KEYS) if (overrides[key] !== undefined) quality[key] = overrides[key];

@@ -115,7 +115,7 @@ export interface VerdictData {
 /** The contract's 200 body. */
 export interface CheckResult {
   readonly message: string;
-  /** null for PASS, otherwise FAIL_ON_n. */
-  readonly error_code: string | null;
+  /** null for PASS, otherwise FAIL_ON_n (n: the failed validations' bits summed, 1 to 15). */
+  readonly error_code: `FAIL_ON_${number}` | null;
   readonly data: VerdictData;
 }

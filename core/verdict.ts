@@ -5,7 +5,7 @@ import { qualityFails } from './checks/quality';
 import type { AttributeName, AttributesResult, CheckResult, LivenessResult, QualityResult, VerdictData } from './types';
 
 /** The fail-code bit of each validation, as the contract sums them. */
-export const FAIL_BITS = { liveness: 1, attribute: 2, quality: 4, nface: 8 } as const;
+export const FAIL_BITS = Object.freeze({ liveness: 1, attribute: 2, quality: 4, nface: 8 } as const);
 export type Validation = keyof typeof FAIL_BITS;
 
 export interface VerdictInput {
@@ -51,7 +51,7 @@ export function failCode(failed: readonly Validation[]): number {
 }
 
 /** 'FAIL_ON_n' for n > 0, null for PASS. */
-export function errorCodeOf(code: number): string | null {
+export function errorCodeOf(code: number): `FAIL_ON_${number}` | null {
   return code === 0 ? null : `FAIL_ON_${code}`;
 }
 

@@ -16,7 +16,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import type { Engine } from '../core/engine-types';
-import type { Limits } from '../core/limits';
+import { MAX_TIMER_MS, type Limits } from '../core/limits';
 import {
   type Credential,
   errorHandler,
@@ -144,13 +144,28 @@ export function checkConfig(value: unknown, source = 'config'): ServerConfig {
   if (config.quotaStore !== undefined && config.quotaStore !== 'memory' && config.quotaStore !== 'redis') {
     throw new TypeError(`${source}.quotaStore must be "memory" or "redis".`);
   }
-  if (config.redisUrl !== undefined && typeof config.redisUrl !== 'string') throw new TypeError(`${source}.redisUrl must be a string.`);
+  if (config.redisUrl !== undefined && (typeof config.redisUrl !== 'string' || !/^(rediss?:\/\/|\/)/.test(config.redisUrl))) {
+    throw new TypeError(`${source}.redisUrl must be a redis:// or rediss:// URL (or the absolute path of a Unix socket).`);
+  }
   if (config.pack !== undefined && typeof config.pack !== 'string') throw new TypeError(`${source}.pack must be a string.`);
   if (config.allowPrivateNetwork !== undefined && typeof config.allowPrivateNetwork !== 'boolean') throw new TypeError(`${source}.allowPrivateNetwork must be a boolean.`);
   if (config.metrics !== undefined && typeof config.metrics !== 'boolean') throw new TypeError(`${source}.metrics must be a boolean.`);
   for (const key of NUMBER_KEYS) {
     const value = config[key];
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) throw new TypeError(`${source}.${key} must be a non-negative integer.`);
+  }
+  if (config.redisCommandTimeoutMs === 0) throw new TypeError(`${source}.redisCommandTimeoutMs must be at least 1.`);
+  for (const key of ['redisCommandTimeoutMs', 'shutdownTimeoutMs']) {
+    const value = config[key];
+    if (typeof value === 'number' && value > MAX_TIMER_MS) throw new TypeError(`${source}.${key} must be at most ${MAX_TIMER_MS} (a longer Node.js timer fires at once).`);
+  }
+  if (config.limits !== undefined && (config.limits === null || typeof config.limits !== 'object' || Array.isArray(config.limits))) {
+    throw new TypeError(`${source}.limits must be an object.`);
+  }
+  if (config.redisUrl !== undefined && config.quotaStore !== 'redis') throw new TypeError(`${source}.redisUrl is used only with quotaStore "redis".`);
+  const limitsAllow = (config.limits as Record<string, unknown> | undefined)?.allowPrivateNetwork;
+  if (config.allowPrivateNetwork !== undefined && limitsAllow !== undefined && limitsAllow !== config.allowPrivateNetwork) {
+    throw new TypeError(`${source}.allowPrivateNetwork and ${source}.limits.allowPrivateNetwork disagree; give one.`);
   }
   for (const key of ['authFailures', 'rateLimit']) {
     const value = config[key];
@@ -331,10 +346,17 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   if (chosenHost === undefined && host !== undefined) {
     process.stdout.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
   }
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = host === undefined ? handle.app.listen(port, () => resolve(listening)) : handle.app.listen(port, host, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      // Express 5 calls back with the server's 'error' too (a port in use, a host that does not resolve).
+      const onListen = (err?: Error): void => (err ? reject(err) : resolve(listening));
+      const listening = host === undefined ? handle.app.listen(port, onListen) : handle.app.listen(port, host, onListen);
+    });
+  } catch (err) {
+    await handle.close({ timeoutMs: 0 });
+    throw new Error(`cannot listen on ${host ?? 'every interface'} port ${port}: ${(err as Error).message}`);
+  }
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });

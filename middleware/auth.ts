@@ -60,6 +60,8 @@ function header(req: Request, name: string): string | undefined {
   return typeof text === 'string' && text.length > 0 ? text : undefined;
 }
 
+const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'mode', 'quota', 'livenessThreshold'];
+
 /** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
 export function checkCredential(credential: unknown, where: string): Principal {
   if (credential === null || typeof credential !== 'object') {
@@ -95,6 +97,11 @@ function listAuthenticator(credentials: readonly Credential[]): Authenticator {
   credentials.forEach((credential, index) => {
     const where = `auth.credentials[${index}]`;
     const principal = checkCredential(credential, where);
+    // A misspelt key in a configured list (livenessTreshold) would silently drop the setting.
+    // (A credential an auth function returns may carry its own fields: only listed ones are held to this.)
+    for (const key of Object.keys(credential)) {
+      if (!CREDENTIAL_KEYS.includes(key)) throw new TypeError(`${where} has an unknown key "${key}"; a credential takes ${CREDENTIAL_KEYS.join(', ')}.`);
+    }
     if (table.has(principal.appId)) throw new TypeError(`${where}.appId repeats the App-ID "${principal.appId}".`);
     table.set(principal.appId, { principal, keyHash: sha256(credential.apiKey) });
   });

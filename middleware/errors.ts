@@ -1,14 +1,14 @@
 // Errors -> the contract's error body. Maps FaceliveErrors, body-parser and multer errors; hides the rest.
 
 import type { ErrorRequestHandler, Response } from 'express';
-import { FaceliveError, isErrorCode } from '../core/errors';
+import { type ErrorCode, FaceliveError, isErrorCode } from '../core/errors';
 import { type LogFunction, resolveLogger, type Logger } from './options';
 import { requestIdOf } from './request-id';
 
 /** The contract's error body, with the request id. */
 export interface ErrorBody {
   readonly message: string;
-  readonly error_code: string;
+  readonly error_code: ErrorCode;
   readonly request_id: string;
 }
 
@@ -27,7 +27,7 @@ const BODY_PARSER_TYPES = new Set([
 ]);
 
 /** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
-export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for a 5 MiB image.';
+export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for the largest image this service accepts (limits.maxImageBytes, 5 MiB by default).';
 
 /** multer's codes that mean "too big". */
 const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);

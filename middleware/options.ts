@@ -2,7 +2,8 @@
 
 import os from 'node:os';
 import type { Engine, EngineOptions } from '../core/engine-types';
-import { resolveLimits, type Limits } from '../core/limits';
+import { checkEngineOptions } from '../core/engine';
+import { MAX_TIMER_MS, resolveLimits, type Limits } from '../core/limits';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
 import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
@@ -117,6 +118,13 @@ function integerOption(value: unknown, name: string, min: number): number {
   return value;
 }
 
+/** A duration in ms that a Node.js timer can wait: a longer one would fire at once (after 1 ms). */
+function timerOption(value: unknown, name: string): number {
+  const ms = integerOption(value, name, 1);
+  if (ms > MAX_TIMER_MS) throw new TypeError(`Expected at most ${MAX_TIMER_MS} ms (about 24.8 days) for ${name} but received ${ms}.`);
+  return ms;
+}
+
 function limitOption<T extends { limit?: number; windowMs?: number }>(value: unknown, name: string, defaults: { limit?: number; windowMs: number }): Required<T> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`Expected false or an object {limit, windowMs} for ${name} but received ${String(value)}.`);
@@ -128,7 +136,7 @@ function limitOption<T extends { limit?: number; windowMs?: number }>(value: unk
   if (given.limit === undefined && defaults.limit === undefined) throw new TypeError(`${name} needs a limit (requests per window).`);
   return {
     limit: integerOption(given.limit ?? defaults.limit, `${name}.limit`, 1),
-    windowMs: integerOption(given.windowMs ?? defaults.windowMs, `${name}.windowMs`, 1),
+    windowMs: timerOption(given.windowMs ?? defaults.windowMs, `${name}.windowMs`),
   } as Required<T>;
 }
 
@@ -246,6 +254,9 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
       throw new TypeError(`Expected an object for limits but received ${String(given.limits)}.`);
     }
     limits = resolveLimits({ ...engineOptions.limits, ...given.limits });
+    // Every engine option (the pack's manifest and the thresholds included) is checked now, not
+    // when the engine loads: a bad one would otherwise answer every request 500.
+    checkEngineOptions({ ...engineOptions, limits });
     ownsEngine = true;
     engine = createEngine({ ...engineOptions, limits });
     // A failed engine is reported per request (500) and logged once here; never an unhandled rejection.
@@ -254,12 +265,14 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
 
   const maxInFlight = given.maxInFlight === undefined ? defaultMaxInFlight() : integerOption(given.maxInFlight, 'maxInFlight', 1);
   const maxQueue = given.maxQueue === undefined ? maxInFlight : integerOption(given.maxQueue, 'maxQueue', 0);
-  const queueTimeoutMs = given.queueTimeoutMs === undefined ? DEFAULT_QUEUE_TIMEOUT_MS : integerOption(given.queueTimeoutMs, 'queueTimeoutMs', 1);
-  const requestTimeoutMs = given.requestTimeoutMs === undefined ? limits.urlTimeoutMs + 10_000 : integerOption(given.requestTimeoutMs, 'requestTimeoutMs', 1);
+  const queueTimeoutMs = given.queueTimeoutMs === undefined ? DEFAULT_QUEUE_TIMEOUT_MS : timerOption(given.queueTimeoutMs, 'queueTimeoutMs');
+  const requestTimeoutMs =
+    given.requestTimeoutMs === undefined ? Math.min(limits.urlTimeoutMs + 10_000, MAX_TIMER_MS) : timerOption(given.requestTimeoutMs, 'requestTimeoutMs');
   const authFailures =
-    given.authFailures === false ? null : limitOption<AuthFailureLimit>(given.authFailures ?? {}, 'authFailures', DEFAULT_AUTH_FAILURES);
+    given.authFailures === false ? null : limitOption<AuthFailureLimit>(given.authFailures === undefined ? {} : given.authFailures, 'authFailures', DEFAULT_AUTH_FAILURES);
   const rateLimit =
     given.rateLimit === undefined || given.rateLimit === false ? null : limitOption<CredentialRateLimit>(given.rateLimit, 'rateLimit', { windowMs: DEFAULT_RATE_WINDOW_MS });
+  if (rateLimit !== null && given.auth === false) throw new TypeError('rateLimit counts requests per credential, so it needs auth (auth is false).');
   if (given.rateLimitStore !== undefined && typeof given.rateLimitStore !== 'function') {
     throw new TypeError('Expected a function (name) => Store for rateLimitStore, such as redisRateLimitStores(redisQuota).');
   }

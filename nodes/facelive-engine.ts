@@ -3,7 +3,7 @@
 // when the node closes (redeploy, shutdown). Checks through it run at most one per CPU at once.
 
 import os from 'node:os';
-import { createEngine } from '../core';
+import { checkEngineOptions, createEngine } from '../core';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { DEFAULT_VALIDATE_ATTRIBUTES, engineOptionsFromConfig, type EngineConfigDef } from './lib/engine-config';
 import type { EngineConfigNode } from './lib/engine-ref';
@@ -20,6 +20,10 @@ export = function register(RED: NodeAPI): void {
     let configError: Error | undefined;
     try {
       options = engineOptionsFromConfig(def);
+      // What the engine would refuse when it starts (a timeout past what a timer can wait, a
+      // threshold over 1) is refused at deploy, with its reason. Not a missing pack: it may arrive
+      // later (a mounted volume), and the next message then starts the engine.
+      checkEngineOptions(options, { pack: false });
     } catch (err) {
       configError = err instanceof Error ? err : new TypeError(String(err));
       node.error(`Invalid facelive engine settings: ${configError.message}`);

@@ -101,6 +101,12 @@ describe('facelive check (CLI)', function () {
     assert.deepEqual([huge.status, huge.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_SIZE']);
   });
 
+  it('an empty --pack is a usage error, not the built-in pack', function () {
+    const { status, stderr } = run(['check', path.join(dir, 'selfie.jpg'), '--pack', '']);
+    assert.equal(status, 1);
+    assert.match(stderr, /--pack/);
+  });
+
   it('an unusable model pack is an internal error: exit 1', function () {
     const { status, json, stderr } = run(['check', path.join(dir, 'selfie.jpg'), '--pack', dir]);
     assert.equal(status, 1);

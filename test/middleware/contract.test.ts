@@ -13,6 +13,7 @@ import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middl
 import type { Credential } from '../../middleware/auth';
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
 import { jsonBodyLimitFor } from '../../middleware/options';
+import { packWithoutModels } from '../helpers/broken-pack';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
 import { withAttributeDrawn } from '../helpers/rendered';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
@@ -416,14 +417,19 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
 
   describe('500 INTERNAL_SERVER_ERROR', () => {
     it('an engine that cannot load answers 500 with the generic message', async () => {
-      const broken = faceLiveness({ engineOptions: { pack: 'no-such-pack-directory' }, auth: false, metrics: false });
-      const brokenApp = express();
-      brokenApp.use(PATH, broken);
-      const res = await request(brokenApp).post(PATH).send({ image: faceB64 });
-      assertError(res, 'INTERNAL_SERVER_ERROR');
-      assert.equal(res.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
-      assert.doesNotMatch(res.text, /no-such-pack/);
-      await assert.rejects(broken.ready());
+      const pack = packWithoutModels();
+      try {
+        const broken = faceLiveness({ engineOptions: { pack: pack.dir }, auth: false, metrics: false });
+        const brokenApp = express();
+        brokenApp.use(PATH, broken);
+        const res = await request(brokenApp).post(PATH).send({ image: faceB64 });
+        assertError(res, 'INTERNAL_SERVER_ERROR');
+        assert.equal(res.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
+        assert.doesNotMatch(res.text, /facelive-no-models/);
+        await assert.rejects(broken.ready());
+      } finally {
+        pack.remove();
+      }
     });
   });
 

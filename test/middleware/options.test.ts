@@ -6,7 +6,7 @@ import express from 'express';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { errorHandler, faceLiveness, type FaceLivenessOptions, MemoryQuotaStore, sanitizeRequestId } from '../../middleware';
-import { jsonBodyLimitFor } from '../../middleware/options';
+import { jsonBodyLimitFor, resolveOptions } from '../../middleware/options';
 import { LIVE, sharedEngine } from '../helpers/server';
 
 describe('faceLiveness() options', () => {
@@ -48,6 +48,20 @@ describe('faceLiveness() options', () => {
     ['a bad logger', (engine) => ({ engine, auth: false, logger: 'console' }), /logger/],
     ['bad metrics', (engine) => ({ engine, auth: false, metrics: true }), /metrics/],
     ['no options object', (engine) => ('options'), /options object/],
+    // Engine options are checked at construction too, not when the engine loads (every request 500).
+    ['an engine threshold over 1', () => ({ engineOptions: { thresholds: { liveness: 2 } }, auth: false }), /thresholds\.liveness/],
+    ['an unknown engine threshold', () => ({ engineOptions: { thresholds: { glasses: 0.5 } }, auth: false }), /glasses/],
+    ['a pack without a manifest', () => ({ engineOptions: { pack: '/nonexistent/facelive-pack' }, auth: false }), /No model pack/],
+    ['workerThreads of the wrong type', () => ({ engineOptions: { workerThreads: 'no' }, auth: false }), /workerThreads/],
+    // Node.js fires a timer longer than 2^31 - 1 ms after 1 ms: every request would time out at once.
+    ['a request deadline longer than a timer can wait', (engine) => ({ engine, auth: false, requestTimeoutMs: 3e9 }), /requestTimeoutMs/],
+    ['a queue wait longer than a timer can wait', (engine) => ({ engine, auth: false, queueTimeoutMs: 3e9 }), /queueTimeoutMs/],
+    ['a rate-limit window longer than a timer can wait', (engine) => ({ engine, auth: { credentials: [LIVE] }, rateLimit: { limit: 2, windowMs: 3e9 } }), /rateLimit\.windowMs/],
+    ['an auth-failure window longer than a timer can wait', (engine) => ({ engine, auth: { credentials: [LIVE] }, authFailures: { limit: 3, windowMs: 3e9 } }), /authFailures\.windowMs/],
+    ['authFailures null (false turns it off)', (engine) => ({ engine, auth: { credentials: [LIVE] }, authFailures: null }), /authFailures/],
+    ['rateLimit without auth', (engine) => ({ engine, auth: false, rateLimit: { limit: 2 } }), /rateLimit.*auth/],
+    ['a credential with a misspelt key', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessTreshold: 0.9 }] } }), /auth\.credentials\[0\].*"livenessTreshold"/],
+    ['a limit of 0 that refuses every image', () => ({ engineOptions: {}, limits: { maxImageBytes: 0 }, auth: false }), /limits\.maxImageBytes/],
   ];
   for (const [name, options, message] of bad) {
     it(`throws a TypeError for ${name}`, () => {
@@ -68,6 +82,12 @@ describe('faceLiveness() options', () => {
     assert.equal(res.status, 500);
     assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR');
     assert.match(res.body.message, /must be called to build the middleware/);
+  });
+
+  it('caps the default request deadline (the URL budget + 10 s) at what a timer can wait', () => {
+    const resolved = resolveOptions({ engineOptions: {}, limits: { urlTimeoutMs: 2 ** 31 - 1 }, auth: false, metrics: false }, () => Promise.resolve(engine));
+    assert.equal(resolved.requestTimeoutMs, 2 ** 31 - 1);
+    assert.equal(resolveOptions({ engineOptions: {}, auth: false, metrics: false }, () => Promise.resolve(engine)).requestTimeoutMs, 25_000);
   });
 
   it('derives the JSON body limit from 5 MiB of image bytes as base64, with slack', () => {

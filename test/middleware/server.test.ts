@@ -182,6 +182,17 @@ describe('examples/server', function () {
       writeFileSync(path.join(dir, 'broken.json'), '{');
       assert.throws(() => loadConfig({ FACELIVE_CONFIG: path.join(dir, 'broken.json') }), /FACELIVE_CONFIG/);
       assert.throws(() => createApp({ engine, credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] }), /quota/);
+      // Values that used to start a service that then failed every request, or ignored the setting.
+      assert.throws(() => checkConfig({ redisCommandTimeoutMs: 0 }), /redisCommandTimeoutMs/);
+      assert.throws(() => checkConfig({ shutdownTimeoutMs: 3e9 }), /shutdownTimeoutMs/);
+      assert.throws(() => checkConfig({ limits: null }), /limits/);
+      assert.throws(() => checkConfig({ limits: [] }), /limits/);
+      assert.throws(() => checkConfig({ redisUrl: 'redis://127.0.0.1:6379' }), /redisUrl.*quotaStore/);
+      assert.throws(() => checkConfig({ quotaStore: 'redis', redisUrl: 'http://127.0.0.1:6379' }), /redisUrl/);
+      assert.throws(() => checkConfig({ allowPrivateNetwork: false, limits: { allowPrivateNetwork: true } }), /disagree/);
+      assert.doesNotThrow(() => checkConfig({ quotaStore: 'redis', redisUrl: 'rediss://cache.internal:6380/0' }));
+      assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live', livenessTreshold: 0.9 } as never] }), /livenessTreshold/);
+      assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], pack: path.join(dir, 'no-pack') }), /No model pack/);
     });
 
     it('quotaStore "redis" counts testing quota in Redis', async function () {
@@ -197,6 +208,26 @@ describe('examples/server', function () {
       } finally {
         await app.close();
         await redis.stop();
+      }
+    });
+
+    it('node dist/examples/server.js exits 1 with the reason when its port is taken (it printed "listening" and exited 0)', async () => {
+      const taken = http.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const port = (taken.address() as { port: number }).port;
+      try {
+        const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
+        const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', FACELIVE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        assert.equal(code, 1, `exit status; stdout: ${out}`);
+        assert.match(err, new RegExp(`cannot listen on 127\\.0\\.0\\.1 port ${port}: .*EADDRINUSE`));
+        assert.doesNotMatch(out, /facelive listening/);
+      } finally {
+        taken.close();
       }
     });
 

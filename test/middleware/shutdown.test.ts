@@ -12,6 +12,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { createApp } from '../../examples/server';
 import type { Credential } from '../../middleware';
+import { type BrokenPack, packWithoutModels } from '../helpers/broken-pack';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, type Listening } from '../helpers/server';
@@ -54,10 +55,12 @@ describe('graceful shutdown', function () {
   let jpeg: Buffer;
   let images: Listening;
   let held: http.ServerResponse[];
+  let brokenPack: BrokenPack | undefined;
 
   before(async function () {
     redis = await startRedisOrPending(this, 'the shutdown tests');
     dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-shutdown-'));
+    brokenPack = packWithoutModels();
     jpeg = await selfieJpeg('frontal', 160, 120);
     held = [];
     images = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -71,6 +74,7 @@ describe('graceful shutdown', function () {
     await images.close();
     await redis.destroy();
     rmSync(dir, { recursive: true, force: true });
+    brokenPack?.remove();
   });
 
   async function startService(): Promise<{ child: ChildProcess; base: string; output: () => string }> {
@@ -137,7 +141,7 @@ describe('graceful shutdown', function () {
   }
 
   it('FaceliveApp.close() resolves when the engine failed to load, and closes the Redis connection', async () => {
-    const handle = createApp({ pack: path.join(dir, 'no-such-pack'), credentials: [LIVE], quotaStore: 'redis', redisUrl: redis.url, logger: () => undefined });
+    const handle = createApp({ pack: brokenPack!.dir, credentials: [LIVE], quotaStore: 'redis', redisUrl: redis.url, logger: () => undefined });
     await assert.rejects(handle.liveness.ready());
     for (let i = 0; i < 100 && (await otherClients(redis.url)) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(await otherClients(redis.url), 1, 'connected');
@@ -148,7 +152,7 @@ describe('graceful shutdown', function () {
 
   it('FaceliveApp.close() resolves while Redis is down', async function () {
     const down = await startRedisOrPending(this, 'the shutdown tests');
-    const handle = createApp({ pack: path.join(dir, 'no-such-pack'), credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
+    const handle = createApp({ pack: brokenPack!.dir, credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
     await down.destroy();
     await handle.close();
   });

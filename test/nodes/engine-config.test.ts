@@ -51,6 +51,17 @@ describe('facelive-engine config node', function () {
       { id: 'out', z: 'tab', type: 'helper' },
     ];
 
+    it('refuses at deploy what the engine would refuse when it starts, naming the reason', async () => {
+      // In range for the form (any number above 0), out of range for a timer: before, this deployed
+      // and every message failed with only "An unexpected error occurred".
+      await helper.load(faceliveNodes, [{ id: 'cfg', type: 'facelive-engine', name: 'slow', urlTimeout: '10000000' }]);
+      const logged = ((helper as unknown as { log(): unknown }).log() as { args: { level: number; id: string; msg: unknown }[][] }).args
+        .map(([entry]) => entry)
+        .filter((entry) => entry.id === 'cfg' && entry.level === 20);
+      assert.ok(logged.some((entry) => /Invalid facelive engine settings: .*urlTimeoutMs/.test(String(entry.msg))), JSON.stringify(logged));
+      await assert.rejects(helper.getNode('cfg').getEngine(), /urlTimeoutMs/);
+    });
+
     it('gives one Engine to every node that points at it, created once', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
