@@ -73,15 +73,31 @@
     img.src = dataUri;
   }
 
+  /** Turns the camera off (its light too): after a selfie, or when a file is picked instead. */
+  function stopCamera() {
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = null;
+    video.srcObject = null;
+    video.hidden = true;
+    snapButton.disabled = true;
+  }
+
   $('file').addEventListener('change', (event) => {
     const file = event.target.files && event.target.files[0];
     if (!file) return;
+    stopCamera();
     const reader = new FileReader();
     reader.onload = () => setImage(String(reader.result));
     reader.readAsDataURL(file);
   });
 
   $('camera-start').addEventListener('click', async () => {
+    if (stream) return; // already on: one stream, not a second
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      // Browsers offer the camera only to secure pages: https, or http on localhost.
+      messageText.textContent = 'The camera needs this page over HTTPS or on localhost; upload a file instead.';
+      return;
+    }
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, facingMode: 'user' }, audio: false });
       video.srcObject = stream;
@@ -98,6 +114,7 @@
     shot.width = video.videoWidth || 640;
     shot.height = video.videoHeight || 480;
     shot.getContext('2d').drawImage(video, 0, 0, shot.width, shot.height);
+    stopCamera();
     setImage(shot.toDataURL('image/jpeg', 0.92));
   });
 
@@ -139,14 +156,19 @@
     return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : String(value);
   }
 
-  function addRow(name, score, threshold, ok) {
+  /**
+   * One measure against its threshold. `advisory` measures are reported but decide no validation
+   * (quality: only blur, dark and grayscale decide validate_quality; attributes: by default only
+   * sunglasses and mask decide validate_attribute), so they are flagged, not failed.
+   */
+  function addRow(name, score, threshold, ok, advisory) {
     const row = scoresTable.tBodies[0].insertRow();
     row.insertCell().textContent = name;
     row.insertCell().textContent = fmt(score);
     row.insertCell().textContent = threshold;
     const cell = row.insertCell();
-    cell.textContent = ok ? 'ok' : 'fail';
-    cell.className = ok ? 'ok' : 'bad';
+    cell.textContent = ok ? 'ok' : advisory ? 'flagged (advisory)' : 'fail';
+    cell.className = ok ? 'ok' : advisory ? 'warn' : 'bad';
   }
 
   /** Every score next to its threshold: liveness, quality measures, attributes. */
@@ -157,22 +179,22 @@
     if (data.quality) {
       for (const name of ['blur', 'dark', 'exposure', 'backlight']) {
         const m = data.quality[name];
-        if (m) addRow(`quality: ${name}`, m.score, `<= ${fmt(m.threshold)}`, m.pass);
+        if (m) addRow(`quality: ${name}`, m.score, `<= ${fmt(m.threshold)}`, m.pass, name === 'exposure' || name === 'backlight');
       }
       const g = data.quality.grayscale;
       // The grayscale score is the image's colourfulness: grayscale when it falls under the threshold.
       if (g) addRow(`quality: colour (grayscale: ${g.value ? 'yes' : 'no'})`, g.score, `>= ${fmt(g.threshold)}`, g.pass);
       const f = data.quality.face_size;
-      if (f) addRow('quality: inter-eye distance (px)', f.inter_eye_px, `>= ${fmt(f.threshold)}`, f.pass);
+      if (f) addRow('quality: inter-eye distance (px)', f.inter_eye_px, `>= ${fmt(f.threshold)}`, f.pass, true);
       const fr = data.quality.framing;
-      if (fr) addRow('quality: framing (image / face box)', fr.image_to_face, `>= ${fmt(fr.threshold)}`, fr.pass);
+      if (fr) addRow('quality: framing (image / face box)', fr.image_to_face, `>= ${fmt(fr.threshold)}`, fr.pass, true);
       const p = data.quality.pose;
-      if (p) addRow('quality: pose yaw/pitch/roll', `${fmt(p.yaw)} / ${fmt(p.pitch)} / ${fmt(p.roll)}`, `${fmt(p.max_yaw)} / ${fmt(p.max_pitch)} / ${fmt(p.max_roll)}`, p.pass);
+      if (p) addRow('quality: pose yaw/pitch/roll', `${fmt(p.yaw)} / ${fmt(p.pitch)} / ${fmt(p.roll)}`, `${fmt(p.max_yaw)} / ${fmt(p.max_pitch)} / ${fmt(p.max_roll)}`, p.pass, true);
     }
     if (data.attributes) {
       for (const name of Object.keys(data.attributes)) {
         const a = data.attributes[name];
-        addRow(`attribute: ${name}`, a.probability, `< ${fmt(a.threshold)}`, !a.detected);
+        addRow(`attribute: ${name}`, a.probability, `< ${fmt(a.threshold)}`, !a.detected, name !== 'sunglasses' && name !== 'mask');
       }
     }
     addRow('faces', data.nface, data.validations && data.validations.requested && data.validations.requested.nface ? '<= 1' : 'not validated', !(data.validations && data.validations.failed && data.validations.failed.includes('nface')));

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Engine } from '../core/engine-types';
 import { MAX_TIMER_MS, type Limits } from '../core/limits';
 import {
@@ -189,6 +190,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return checkConfig(parsed, 'FACELIVE_CONFIG');
 }
 
+/**
+ * helmet's defaults, with what the demo page needs (images as data: and blob: URLs from uploads and
+ * the camera), framing refused outright, and no HTTPS upgrade or HSTS: the service speaks plain
+ * HTTP, and TLS, where there is any, is a proxy's.
+ */
+const SECURITY_HEADERS: Parameters<typeof helmet>[0] = {
+  contentSecurityPolicy: {
+    directives: {
+      'img-src': ["'self'", 'data:', 'blob:'],
+      'frame-ancestors': ["'none'"],
+      'upgrade-insecure-requests': null,
+    },
+  },
+  xFrameOptions: { action: 'deny' },
+  strictTransportSecurity: false,
+};
+
 /** Builds the Express app. Throws (TypeError) on a bad config, before anything listens. */
 export function createApp(config: AppConfig = {}): FaceliveApp {
   const configured = config.credentials ?? [];
@@ -234,6 +252,9 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
 
   const app = express();
   app.disable('x-powered-by');
+  // Security headers on every answer: above all, no other site may frame the demo page, which holds
+  // an API key (a see-through frame could make a visitor spend a credential's quota).
+  app.use(helmet(SECURITY_HEADERS));
   if (config.trustProxy !== undefined && config.trustProxy > 0) app.set('trust proxy', config.trustProxy);
   app.use('/v1/face/liveness', liveness);
   app.get('/openapi.json', (_req, res) => {

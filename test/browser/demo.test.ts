@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
 import { selfieJpeg, twoFaces } from '../helpers/faces';
@@ -117,6 +118,30 @@ describe('demo page (chromium)', function () {
       assert.equal(await page.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 320);
     } finally {
       await page.unroute('**/v1/face/liveness');
+    }
+  });
+
+  it('on a phone-sized screen, shows a face cut to its box without sideways scrolling, its framing flagged as advisory', async () => {
+    // A face cut to its box fails framing, which decides no validation: flagged, not failed.
+    const selfie = await selfieJpeg('frontal', 640, 480);
+    const { box } = (await engine.check(selfie, { is_liveness: false, is_attribute: false, is_quality: false })).data.faces[0]!;
+    const cut = await sharp(selfie).extract({ left: Math.round(box.x), top: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) }).jpeg().toBuffer();
+    await page.setViewportSize({ width: 320, height: 640 });
+    try {
+      await page.setInputFiles('#file', { name: 'cut.jpg', mimeType: 'image/jpeg', buffer: cut });
+      await page.click('#send');
+      await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await page.click('summary');
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 320, `the page is ${width} px wide at a 320 px viewport`);
+      const rows = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (cell) => cell.textContent ?? '')));
+      const framing = rows.find((cells) => cells[0]!.startsWith('quality: framing'));
+      assert.deepEqual(framing?.[3], 'flagged (advisory)', JSON.stringify(rows));
+      // Only measures that decide a validation by default are ever shown as failed.
+      const deciding = /^(liveness|quality: (blur|dark|colour)|attribute: (sunglasses|mask)|faces)/;
+      for (const cells of rows) if (cells[3] === 'fail') assert.match(cells[0]!, deciding);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
     }
   });
 

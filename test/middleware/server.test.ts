@@ -53,6 +53,19 @@ describe('examples/server', function () {
     assert.equal(ready.body.draining, false);
   });
 
+  it('sends security headers: no framing by other sites (the demo page holds an API key), nosniff, a CSP', async () => {
+    for (const url of ['/', '/demo.js', '/openapi.json']) {
+      const res = await request(dev.app).get(url);
+      assert.equal(res.headers['x-frame-options'], 'DENY', url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+      const csp = String(res.headers['content-security-policy']);
+      assert.match(csp, /frame-ancestors 'none'/, url);
+      assert.match(csp, /script-src 'self'/, url);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'the service speaks plain HTTP');
+      assert.equal(res.headers['strict-transport-security'], undefined, url);
+    }
+  });
+
   it('GET / serves the demo page and its assets from the source folder', async () => {
     const page = await request(dev.app).get('/');
     assert.equal(page.status, 200);
