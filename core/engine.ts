@@ -57,13 +57,6 @@ function checkOptionShapes(options: EngineOptions): void {
   }
 }
 
-/** The options, the pack's manifest and the thresholds against it: everything before any model loads. */
-function preparePack(options: EngineOptions): Pack {
-  checkOptionShapes(options);
-  const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
-  resolveThresholds(pack.manifest, options.thresholds);
-  return pack;
-}
 
 /**
  * Checks, synchronously and without loading a model, what createEngine(options) checks first: every
@@ -76,6 +69,12 @@ export function checkEngineOptions(options: EngineOptions = {}, check: { readonl
   checkOptionShapes(options);
   checkThresholdOverrides(options.thresholds);
   if (check.pack !== false) readPack(options.pack ?? DEFAULT_PACK_DIR);
+}
+
+/** Everything createEngine() checks before any model loads; the pack, read. */
+function preparePack(options: EngineOptions): Pack {
+  checkEngineOptions(options, { pack: false });
+  return readPack(options.pack ?? DEFAULT_PACK_DIR);
 }
 
 /** Faces (the largest, primary first) that get their 68 landmarks; the others are listed without. */

@@ -236,7 +236,9 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
 
   const log = resolveLogger(given.logger);
 
-  let engine: Promise<Engine>;
+  // The engine is created last, once every option has been checked: a refused faceLiveness() must
+  // not leave a loaded engine (its sessions and threads) behind that nothing can dispose of.
+  let startEngine: () => Promise<Engine>;
   let limits: Limits;
   let ownsEngine = false;
   if (given.engine !== undefined) {
@@ -244,7 +246,8 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     if (given.engineOptions !== undefined) throw new TypeError('Give engine or engineOptions, not both.');
     if (given.limits !== undefined) throw new TypeError('limits cannot be given with engine: pass them to createEngine({limits}) instead.');
     limits = given.engine.limits;
-    engine = Promise.resolve(given.engine);
+    const ready = given.engine;
+    startEngine = () => Promise.resolve(ready);
   } else {
     const engineOptions = given.engineOptions ?? {};
     if (engineOptions === null || typeof engineOptions !== 'object' || Array.isArray(engineOptions)) {
@@ -258,9 +261,13 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     // when the engine loads: a bad one would otherwise answer every request 500.
     checkEngineOptions({ ...engineOptions, limits });
     ownsEngine = true;
-    engine = createEngine({ ...engineOptions, limits });
-    // A failed engine is reported per request (500) and logged once here; never an unhandled rejection.
-    engine.catch((err: unknown) => log({ level: 'error', msg: 'engine failed to load', cause: (err as Error)?.name, error: (err as Error)?.message }));
+    const engineLimits = limits;
+    startEngine = () => {
+      const created = createEngine({ ...engineOptions, limits: engineLimits });
+      // A failed engine is reported per request (500) and logged once here; never an unhandled rejection.
+      created.catch((err: unknown) => log({ level: 'error', msg: 'engine failed to load', cause: (err as Error)?.name, error: (err as Error)?.message }));
+      return created;
+    };
   }
 
   const maxInFlight = given.maxInFlight === undefined ? defaultMaxInFlight() : integerOption(given.maxInFlight, 'maxInFlight', 1);
@@ -278,7 +285,7 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
   }
 
   return Object.freeze({
-    engine,
+    engine: startEngine(),
     ownsEngine,
     authenticate,
     quota,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { FaceliveError } from '../../core/errors';
-import { decodeImage } from '../../core/image/decode';
+import { decodeImage, headerSize } from '../../core/image/decode';
 import { countJpegScans, MAX_JPEG_SCANS } from '../../core/image/jpeg-scans';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
@@ -49,6 +49,14 @@ describe('decoding hostile and misleading images', function () {
     assert.ok(countJpegScans(progressive) >= 5 && countJpegScans(progressive) <= 12, `${countJpegScans(progressive)} scans`);
     assert.equal(countJpegScans(manyScanJpeg(150)), 151);
     assert.equal(countJpegScans(manyScanJpeg(150), 20), 21, 'stops counting past the limit');
+  });
+
+  it('tells progressive JPEGs and interlaced PNGs (held whole while they decode, so large ones decode one at a time) from baseline ones', async () => {
+    const selfie = await selfieJpeg('frontal', 320, 240);
+    assert.equal(headerSize(selfie, 'jpeg')?.progressive, false);
+    assert.equal(headerSize(await sharp(selfie).jpeg({ progressive: true }).toBuffer(), 'jpeg')?.progressive, true);
+    assert.equal(headerSize(await sharp(selfie).png().toBuffer(), 'png')?.progressive, false);
+    assert.equal(headerSize(await sharp(selfie).png({ progressive: true }).toBuffer(), 'png')?.progressive, true);
   });
 
   it(`refuses a JPEG of more than ${MAX_JPEG_SCANS} scans as INVALID_PAYLOAD_IMAGE_FORMAT, and decodes one just under`, async () => {

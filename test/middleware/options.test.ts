@@ -84,6 +84,20 @@ describe('faceLiveness() options', () => {
     assert.match(res.body.message, /must be called to build the middleware/);
   });
 
+  it('creates no engine when it refuses an option (one left loaded could never be disposed of)', () => {
+    let created = 0;
+    const count = (): Promise<Engine> => {
+      created += 1;
+      return Promise.resolve(engine);
+    };
+    for (const late of [{ requestTimeoutMs: 3e9 }, { maxInFlight: 0 }, { rateLimit: { limit: 1 } }, { rateLimitStore: 'redis' }]) {
+      assert.throws(() => resolveOptions({ engineOptions: {}, auth: false, metrics: false, ...late }, count), TypeError);
+    }
+    assert.equal(created, 0);
+    resolveOptions({ engineOptions: {}, auth: false, metrics: false }, count);
+    assert.equal(created, 1);
+  });
+
   it('caps the default request deadline (the URL budget + 10 s) at what a timer can wait', () => {
     const resolved = resolveOptions({ engineOptions: {}, limits: { urlTimeoutMs: 2 ** 31 - 1 }, auth: false, metrics: false }, () => Promise.resolve(engine));
     assert.equal(resolved.requestTimeoutMs, 2 ** 31 - 1);
