@@ -9,6 +9,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { type ClientRateLimitInfo, ipKeyGenerator, MemoryStore, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
+import ipaddr from 'ipaddr.js';
 import { FaceliveError } from '../core/errors';
 import type { LogFunction } from './options';
 import type { RedisQuotaStore } from './redis-quota';
@@ -25,6 +26,16 @@ export interface CredentialRateLimit {
   readonly limit: number;
   /** The window in ms. Defaults to 60000, so `limit` is requests per minute. */
   readonly windowMs?: number;
+}
+
+
+/**
+ * The client's address for a log line. With trust proxy set higher than the real number of proxy
+ * hops, req.ip is whatever the client wrote in X-Forwarded-For: anything but an address is not logged.
+ */
+function loggableAddress(req: Request): string {
+  const address = req.ip ?? req.socket.remoteAddress ?? '';
+  return ipaddr.isValid(address) ? address : '(not an IP address: X-Forwarded-For from an untrusted hop? check trustProxy)';
 }
 
 /** Makes an express-rate-limit Store for one limiter; `name` tells the limiters apart ('auth', 'rate'). */
@@ -106,7 +117,7 @@ export class AuthFailureGuard {
       return; // the store reports its own outage; the cool-down is best effort while it lasts
     }
     if (info.totalHits === this.options.limit) {
-      this.log({ level: 'warn', msg: 'client address cooling down after failed authentications', client: this.key(req), failures: info.totalHits });
+      this.log({ level: 'warn', msg: 'client address cooling down after failed authentications', client: loggableAddress(req), failures: info.totalHits });
     }
     if (info.totalHits > this.options.limit) {
       const resetMs = info.resetTime !== undefined ? info.resetTime.getTime() - Date.now() : this.options.windowMs;

@@ -86,7 +86,9 @@ export async function loadImageBytes(image: ClassifiedImage, limits: Limits): Pr
     case 'base64': {
       if (Math.floor((image.text.length * 3) / 4) - 2 > limits.maxImageBytes) throw tooLarge(limits);
       if (image.mediaType !== null && !image.mediaType.startsWith('image/')) {
-        throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', `A data URI of type ${image.mediaType} is not an image.`);
+        // The type is the client's text, and the message is logged: at most 64 characters of it.
+        const shown = image.mediaType.length > 64 ? `${image.mediaType.slice(0, 64)}...` : image.mediaType;
+        throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', `A data URI of type ${shown} is not an image.`);
       }
       const urlSafe = image.text.includes('-') || image.text.includes('_');
       const bytes = Buffer.from(image.text, urlSafe ? 'base64url' : 'base64');

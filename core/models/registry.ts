@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import './ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import type { ModelEntry, Pack } from './manifest';
 import { startModelWorker, type ModelWorker } from './model-worker';

@@ -4,6 +4,7 @@
 // model's bytes once under a key; then each request names a key and carries an input tensor.
 
 import { parentPort } from 'node:worker_threads';
+import './ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import { SESSION_OPTIONS } from './session-options';
 

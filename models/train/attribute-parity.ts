@@ -4,6 +4,7 @@
 //   node dist/models/train/attribute-parity.js MODEL.onnx CASE.json   (CASE: { dims, inputs[][], outputs[][] })
 
 import { readFileSync } from 'node:fs';
+import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 
 interface ParityCase { dims: number[]; inputs: number[][]; outputs: number[][] }

@@ -5,6 +5,7 @@
 //   node dist/models/train/check-parity.js MODEL.onnx N C H W
 
 import { readFileSync } from 'node:fs';
+import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 
 const TOLERANCE = 1e-4;

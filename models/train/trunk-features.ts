@@ -5,6 +5,7 @@
 //   node dist/models/train/trunk-features.js TRUNK.onnx CROPS.u8 SIZE OUT.f32
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 
 const BATCH = 64;

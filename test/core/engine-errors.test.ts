@@ -53,6 +53,12 @@ describe('engine: 400 codes from real inputs', function () {
     await rejectsWith(engine.checkRequest({ image: randomBytes(4096).toString('base64') }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
     await rejectsWith(engine.check(truncate(await selfieJpeg())), 'INVALID_PAYLOAD_IMAGE_FORMAT');
     await rejectsWith(engine.checkRequest({ image: `data:text/plain;base64,${Buffer.from('hello').toString('base64')}` }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    // The message (which servers log) names the client's media type, but not 7 MB of it.
+    await assert.rejects(engine.checkRequest({ image: `data:text/${'x'.repeat(100_000)};base64,AAAA` }), (err: unknown) => {
+      assert.ok(err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.ok(err.message.length < 200, `${err.message.length} characters`);
+      return true;
+    });
   });
 
   it('INVALID_PAYLOAD_IMAGE_SIZE: a PNG claiming 50000x50000 pixels, and a 6 MiB image', async function () {

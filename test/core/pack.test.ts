@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import { createEngine, DEFAULT_PACK_DIR } from '../../core';
 import { readPack, validateManifest, type Manifest } from '../../core/models/manifest';

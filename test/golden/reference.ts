@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
 import { cropBox } from '../../core/image/raster';
 import type { ModelEntry } from '../../core/models/manifest';

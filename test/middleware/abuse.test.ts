@@ -83,6 +83,16 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
       assert.equal(cooling?.client, '203.0.113.45', 'the cooling address is named');
     });
 
+    it('logs no client-written text as the address when X-Forwarded-For is not an address (trust proxy set too high)', async () => {
+      const logs: Record<string, unknown>[] = [];
+      const app = appWith({ authFailures: { limit: 2, windowMs: 60_000 }, logger: (entry: Record<string, unknown>) => logs.push(entry) });
+      for (let i = 0; i < 3; i += 1) await request(app).post(PATH).set(WRONG).set(from('forged\u0085line')).send({});
+      const cooling = logs.find((entry) => entry.msg === 'client address cooling down after failed authentications');
+      assert.ok(cooling, 'the cool-down is logged');
+      assert.doesNotMatch(String(cooling.client), /forged/);
+      assert.match(String(cooling.client), /not an IP address/);
+    });
+
     it('is on by default (10 failures a minute) and off with authFailures: false', async () => {
       const byDefault = appWith({});
       const statuses: number[] = [];
