@@ -34,6 +34,7 @@ export = function register(RED: NodeAPI): void {
     let closed = false;
 
     node.validateAttributes = options.validateAttributes ?? DEFAULT_VALIDATE_ATTRIBUTES;
+    node.unusable = configError;
     node.getEngine = () => {
       if (configError) return Promise.reject(configError);
       if (closed) return Promise.reject(new Error('The facelive engine node is closed.'));

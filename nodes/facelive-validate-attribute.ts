@@ -32,6 +32,10 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       node.status(errorStatus('bad config'));
       node.error((err as Error).message);
+      // Every message is still answered (an http in caller must not wait forever), as
+      // INTERNAL_SERVER_ERROR: the reason is in the log above, not in an answer to a client.
+      const refusal = err as Error;
+      handleInput(node, () => Promise.reject(refusal));
       return;
     }
     const checked = own && own.length > 0 ? own : [...config.validateAttributes];

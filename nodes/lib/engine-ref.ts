@@ -22,6 +22,12 @@ export interface EngineAccess {
   withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T>;
   /** The attributes validate_attribute fails on (the form's list). */
   validateAttributes: readonly AttributeName[];
+  /**
+   * Why this engine cannot be used at all (no engine node is set, or its settings were refused), or
+   * undefined: a validate node then answers every message with the error, even one that carries an
+   * upstream result it could reuse (its thresholds and attribute list are the engine node's).
+   */
+  unusable?: Error;
 }
 
 /** The runtime side of a facelive-engine config node. */
@@ -36,8 +42,9 @@ export function findEngineConfig(RED: NodeAPI, id: unknown): EngineConfigNode | 
 
 /** What a node without an engine uses: every message ends in INTERNAL_SERVER_ERROR saying why. */
 function missingEngine(): EngineAccess {
-  const refuse = (): Promise<never> => Promise.reject(new FaceliveError('INTERNAL_SERVER_ERROR', 'No facelive-engine configuration node is set for this node.'));
-  return { getEngine: refuse, withEngine: refuse, validateAttributes: [] };
+  const unusable = new FaceliveError('INTERNAL_SERVER_ERROR', 'No facelive-engine configuration node is set for this node.');
+  const refuse = (): Promise<never> => Promise.reject(unusable);
+  return { getEngine: refuse, withEngine: refuse, validateAttributes: [], unusable };
 }
 
 /**

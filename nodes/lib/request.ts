@@ -54,7 +54,8 @@ export function arrivedWithoutBody(req: unknown): boolean {
  * middleware).
  */
 export function buildRequest(value: unknown, form: FlagOverrides, overrides: FlagOverrides, req?: unknown): unknown {
-  if (isPlainObject(value) && Object.keys(value).length === 0 && arrivedWithoutBody(req)) return undefined;
+  // No body: Node-RED's http in gives {} for a JSON request without one and '' for one without a Content-Type.
+  if (((isPlainObject(value) && Object.keys(value).length === 0) || value === '') && arrivedWithoutBody(req)) return undefined;
   if (Array.isArray(value)) return value;
   if (isPlainObject(value)) return { ...form, ...value, ...overrides };
   const image = value instanceof Uint8Array && !Buffer.isBuffer(value)

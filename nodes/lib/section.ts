@@ -34,6 +34,7 @@ export type SectionOrigin = 'message' | 'engine';
 export async function obtainSection<K extends keyof Sections>(
   RED: NodeAPI, msg: NodeMessage, name: K, from: SectionSource,
 ): Promise<{ section: Sections[K]; origin: SectionOrigin }> {
+  if (from.config.unusable) throw from.config.unusable;
   const upstream = RED.util.getMessageProperty(msg, from.source) as { data?: Partial<Sections> } | undefined;
   const reused = upstream && typeof upstream === 'object' ? upstream.data?.[name] : undefined;
   if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };

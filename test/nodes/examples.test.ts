@@ -88,6 +88,9 @@ describe('example flow: kyc-endpoint.json', function () {
     for (const send of [
       (target: express.Express) => request(target).post('/v1/face/liveness').send([1, 2]),
       (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'application/json'),
+      // No body and no Content-Type (Node-RED's http in gives '' then, not {}), and an empty text/plain one.
+      (target: express.Express) => request(target).post('/v1/face/liveness'),
+      (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'text/plain').send(''),
     ]) {
       const [flow, middleware] = [await send(flowApp), await send(middlewareApp)];
       assert.equal(flow.status, 400);

@@ -105,6 +105,32 @@ describe('facelive-validate-attribute node', function () {
     assert.deepEqual((await run('pass', { payload: await selfieJpeg() })).attributes.checked, ['sunglasses', 'hat']);
   });
 
+  it('answers INTERNAL_SERVER_ERROR without an engine, or with one whose settings were refused, even for a message carrying an upstream result', async () => {
+    // Such a result would otherwise be checked against an empty list (no engine) and pass.
+    const upstream = {
+      data: {
+        attributes: { sunglasses: { probability: 0.9, threshold: 0.3, detected: true } },
+        quality: { blur: { pass: false }, dark: { pass: true }, grayscale: { pass: true } },
+      },
+    };
+    for (const flow of [
+      nodeFlow('facelive-validate-attribute', { engine: '' }),
+      nodeFlow('facelive-validate-attribute', {}, { threshold_liveness: '5' }),
+      nodeFlow('facelive-validate-quality', { engine: '' }),
+    ]) {
+      await helper.load([engineNode, attributeNode, qualityNode], flow);
+      const msg = await run('caught', { payload: null, liveness: upstream });
+      assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
+      await helper.unload();
+    }
+  });
+
+  it('answers every message with INTERNAL_SERVER_ERROR when its own attribute list is refused (none is dropped)', async () => {
+    await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute', { attributes: 'glasses' }));
+    const msg = await run('caught', { payload: await selfieJpeg() });
+    assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
+  });
+
   it('routes to the fail output when a checked attribute of the upstream result is detected', async () => {
     await helper.load([engineNode, detectNode, attributeNode], chainFlow('facelive-validate-attribute'));
     const waiting = nextMessage('pass', ['fail', 'caught']);
