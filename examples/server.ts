@@ -101,6 +101,8 @@ const CONFIG_KEYS: readonly string[] = [
 ];
 const NUMBER_KEYS: readonly string[] = ['maxInFlight', 'maxQueue', 'queueTimeoutMs', 'requestTimeoutMs', 'redisCommandTimeoutMs', 'shutdownTimeoutMs', 'trustProxy'];
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Requests one keep-alive connection may carry before the service closes it (server.maxRequestsPerSocket). */
+export const MAX_REQUESTS_PER_CONNECTION = 100;
 
 /**
  * Static files of the demo page, in `demo/` at the package root: kept in the source tree (plain tsc
@@ -378,6 +380,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     await handle.close({ timeoutMs: 0 });
     throw new Error(`cannot listen on ${host ?? 'every interface'} port ${port}: ${(err as Error).message}`);
   }
+  // A client that sends requests back to back on one connection and never reads the answers makes
+  // Node keep every answer in memory (50 such connections: +2 GB). Past this many requests a
+  // connection is closed after its answer (and answers 503 to requests already sent on it).
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });

@@ -21,6 +21,7 @@ import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
+import { guardBodyPieces } from './body-pieces';
 import { BODY_TOO_LARGE_MESSAGE, describeError, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
@@ -199,13 +200,29 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     },
   } as multer.Options).single('image');
 
+  /** Runs a body parser, refusing a body that comes in too many tiny pieces (body-pieces.ts). */
+  async function parseWithGuard(parser: RequestHandler, req: Request, res: Response): Promise<void> {
+    const reading = run(parser, req, res);
+    // Counted beside the parser, which has started reading: the answer's Connection: close then ends
+    // the socket, and with it the parser's read (its late error is dropped here).
+    const guard = guardBodyPieces(req);
+    try {
+      await Promise.race([reading, guard.refused]);
+    } catch (err) {
+      reading.catch(() => undefined);
+      throw err;
+    } finally {
+      guard.stop();
+    }
+  }
+
   async function readBody(req: Request, res: Response): Promise<unknown> {
     if (!isMultipart(req)) {
-      await run(json, req, res);
+      await parseWithGuard(json, req, res);
       return emptyBodies.has(req) ? undefined : req.body;
     }
     try {
-      await run(upload, req, res);
+      await parseWithGuard(upload, req, res);
     } catch (err) {
       const mapped = toContractError(err);
       // busboy's own parse errors are not MulterErrors: a malformed form is the caller's fault.
@@ -326,8 +343,11 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
-      // A deadline that passed while the body was still arriving (a slow upload) ends the connection too.
-      if (timeout.passed && !req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+      // A body not (wholly) read ends the connection with the answer: a refusal before the body (401,
+      // 429, 503), a deadline that passed while it was still arriving, a refused body. Node would
+      // otherwise read and discard the rest, however long it takes to come (a refused client's
+      // endless body at 1 byte a chunk kept a core busy for 5 minutes).
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);

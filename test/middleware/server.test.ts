@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import request from 'supertest';
 import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
 import type { Engine } from '../../core/engine-types';
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
-import { checkConfig, createApp, loadConfig, type FaceliveApp } from '../../examples/server';
+import { checkConfig, createApp, loadConfig, MAX_REQUESTS_PER_CONNECTION, type FaceliveApp } from '../../examples/server';
 import { openApiDocument } from '../../examples/openapi';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending } from '../helpers/redis';
@@ -293,6 +294,24 @@ describe('examples/server', function () {
         if (external !== undefined) {
           await assert.rejects(fetch(`http://${external.address}:${port}/healthz`), 'not reachable from another address');
         }
+        // One connection carries at most 100 requests: 150 sent back to back get 100 answers, then the
+        // connection ends (a client that never reads cannot make the service hold answers without bound).
+        const pipelined = await new Promise<{ answers: number; ended: boolean }>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1');
+          let text = '';
+          const done = (ended: boolean): void => {
+            socket.destroy();
+            resolve({ answers: text.split('HTTP/1.1 200').length - 1, ended });
+          };
+          const timer = setTimeout(() => done(false), 10_000);
+          socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+          socket.on('end', () => {
+            clearTimeout(timer);
+            done(true);
+          });
+          socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(150));
+        });
+        assert.deepEqual(pipelined, { answers: MAX_REQUESTS_PER_CONNECTION, ended: true });
         assert.doesNotMatch(out, new RegExp(face.slice(0, 24).replace(/[+/]/g, '.')), 'no image data in the logs');
         const logLine = out.split('\n').find((line) => line.includes('"request_id":"proc-1"'));
         assert.ok(logLine, 'a JSON log line for the request');
