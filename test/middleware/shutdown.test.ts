@@ -152,8 +152,13 @@ describe('graceful shutdown', function () {
 
   it('FaceliveApp.close() resolves while Redis is down', async function () {
     const down = await startRedisOrPending(this, 'the shutdown tests');
-    const handle = createApp({ pack: brokenPack!.dir, credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
-    await down.destroy();
+    let handle;
+    try {
+      handle = createApp({ pack: brokenPack!.dir, credentials: [LIVE], quotaStore: 'redis', redisUrl: down.url, logger: () => undefined });
+    } finally {
+      // Stopped whatever createApp did: a redis-server left running would outlive the test run.
+      await down.destroy();
+    }
     await handle.close();
   });
 });
