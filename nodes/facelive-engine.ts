@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import { checkEngineOptions, createEngine } from '../core';
-import type { Engine, EngineOptions } from '../core/engine-types';
+import type { EngineOptions, FaceliveEngine } from '../core/engine-types';
 import { DEFAULT_VALIDATE_ATTRIBUTES, engineOptionsFromConfig, type EngineConfigDef } from './lib/engine-config';
 import type { EngineConfigNode } from './lib/engine-ref';
 import type { NodeAPI } from './lib/red';
@@ -28,9 +28,9 @@ export = function register(RED: NodeAPI): void {
       configError = err instanceof Error ? err : new TypeError(String(err));
       node.error(`Invalid facelive engine settings: ${configError.message}`);
     }
-    let engine: Promise<Engine> | undefined;
+    let engine: Promise<FaceliveEngine> | undefined;
     /** The engine `engine` resolved to, to ask whether it still works. */
-    let started: Engine | undefined;
+    let started: FaceliveEngine | undefined;
     let closed = false;
 
     node.validateAttributes = options.validateAttributes ?? DEFAULT_VALIDATE_ATTRIBUTES;
@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
         engine = undefined;
       }
       if (engine) return engine;
-      const starting: Promise<Engine> = createEngine(options).then(
+      const starting: Promise<FaceliveEngine> = createEngine(options).then(
         (created) => {
           if (engine === starting) started = created;
           return created;
@@ -64,7 +64,7 @@ export = function register(RED: NodeAPI): void {
 
     let running = 0;
     const waiting: (() => void)[] = [];
-    node.withEngine = async <T>(work: (engine: Engine) => Promise<T>): Promise<T> => {
+    node.withEngine = async <T>(work: (engine: FaceliveEngine) => Promise<T>): Promise<T> => {
       if (running < CHECK_PLACES) running += 1;
       else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
       try {

@@ -8,7 +8,7 @@
 
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
-import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans';
+import { countJpegScans, isStandaloneMarker, MAX_JPEG_SCANS } from './jpeg-scans';
 import type { Raster } from './raster';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
@@ -114,11 +114,6 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   } catch {
     throw undecodable(format);
   }
-}
-
-/** JPEG markers that stand alone (no length field): TEM, RST0-7, SOI. */
-function isStandaloneMarker(marker: number): boolean {
-  return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
 }
 
 /** JPEG frame markers of progressive coding (SOF2, SOF6, SOF10, SOF14). */

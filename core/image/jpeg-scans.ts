@@ -5,6 +5,11 @@
 /** Most scans a JPEG may have: baseline files have one per component group, progressive ones about 10. */
 export const MAX_JPEG_SCANS = 100;
 
+/** JPEG markers that stand alone (no length field): TEM, RST0-7, SOI. */
+export function isStandaloneMarker(marker: number): boolean {
+  return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
+}
+
 /**
  * The number of SOS markers, walking the marker segments and skipping entropy-coded data (where a
  * 0xFF is followed by a stuffed 0x00 or a restart marker). Stops counting once past `limit`.
@@ -23,8 +28,8 @@ export function countJpegScans(bytes: Buffer, limit = Number.POSITIVE_INFINITY):
     if (offset >= bytes.length) break;
     const marker = bytes[offset]!;
     offset += 1;
-    // A stuffed zero, RST0-7, TEM or SOI: no length field.
-    if (marker === 0x00 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;
+    // A stuffed zero (0xFF in scan data) or a marker without a length field.
+    if (marker === 0x00 || isStandaloneMarker(marker)) continue;
     if (marker === 0xd9 || offset + 2 > bytes.length) break; // EOI, or cut short
     const length = bytes.readUInt16BE(offset);
     if (length < 2) break;

@@ -1,7 +1,7 @@
 // How a node reaches the Engine: through the facelive-engine config node it points at, and how it
 // checks a request body there.
 
-import type { CheckContext, Engine } from '../../core/engine-types';
+import type { CheckContext, FaceliveEngine } from '../../core/engine-types';
 import { FaceliveError } from '../../core/errors';
 import type { AttributeName, CheckResult } from '../../core/types';
 import type { Node, NodeAPI } from './red';
@@ -13,13 +13,13 @@ export interface EngineAccess {
    * The shared Engine: the first call creates it, later calls get the same one, until it has
    * failed (a model's worker thread exited) or could not start: then the next call makes a new one.
    */
-  getEngine(): Promise<Engine>;
+  getEngine(): Promise<FaceliveEngine>;
   /**
    * Runs `work` with the shared Engine when one of its check places is free: at most one check per
    * CPU at once for all the nodes using this engine; the rest wait in order, so a burst of messages
    * (a folder of photos) does not decode all its images at once.
    */
-  withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T>;
+  withEngine<T>(work: (engine: FaceliveEngine) => Promise<T>): Promise<T>;
   /** The attributes validate_attribute fails on (the form's list). */
   validateAttributes: readonly AttributeName[];
   /**
@@ -66,7 +66,6 @@ export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): Engi
  * checks need; then the check runs in a place.
  */
 export async function checkRequestBody(config: EngineAccess, body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-  const engine = await config.getEngine();
-  const loaded = engine.loadRequest ? await engine.loadRequest(body) : undefined;
-  return config.withEngine((placed) => (loaded ? placed.check(loaded.image, loaded.options, context) : placed.checkRequest(body, context)));
+  const loaded = await (await config.getEngine()).loadRequest(body);
+  return config.withEngine((placed) => placed.check(loaded.image, loaded.options, context));
 }
