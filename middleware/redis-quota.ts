@@ -11,7 +11,8 @@
 // timeout: the command may still run later, for example when a paused Redis resumes) is released
 // the same way; a release that arrives before its reservation leaves a tombstone that makes the
 // late reservation a no-op. Releases that cannot be sent are kept and sent by the probe before the
-// store counts as up again, so counts are exact after recovery. Tickets expire after ticketTtlS.
+// store counts as up again, so counts are exact after recovery. A refund deletes its ticket; the
+// tickets of charged answers and the tombstones expire after ticketTtlS.
 
 import Redis, { type RedisOptions } from 'ioredis';
 import { FaceliveError } from '../core/errors';
@@ -30,13 +31,19 @@ return 1
 
 /**
  * KEYS[1] counter, KEYS[2] ticket ('' for none); ARGV[1] ticket ttl (s). Gives the ticket's unit back
- * once; with no reservation yet, leaves a tombstone. Never below zero. Returns 1 when a unit was given back.
+ * once. A settled reservation's ticket is deleted (its reservation ran and cannot run again, so
+ * nothing is left behind: a refused request costs Redis no key); with no reservation yet, it leaves a
+ * tombstone that makes the late reservation a no-op. Never below zero. Returns 1 when a unit was given back.
  */
 const RELEASE = `
 if KEYS[2] ~= '' then
   local state = redis.call('GET', KEYS[2])
-  redis.call('SET', KEYS[2], 'released', 'EX', ARGV[1])
-  if state ~= 'reserved' then return 0 end
+  if state == 'released' then return 0 end
+  if state ~= 'reserved' then
+    redis.call('SET', KEYS[2], 'released', 'EX', ARGV[1])
+    return 0
+  end
+  redis.call('DEL', KEYS[2])
 end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used <= 0 then return 0 end

@@ -176,6 +176,35 @@ describe('quota (testing-mode credentials)', function () {
     });
   }
 
+  it('RedisQuotaStore leaves no key behind for a refunded reservation; a release before its reservation leaves a tombstone', async function () {
+    redis ??= await startRedisOrPending(this, 'the RedisQuotaStore tests');
+    const prefix = `facelive-tickets-${process.pid}:`;
+    const store = new RedisQuotaStore({ url: redis.url, prefix, commandTimeoutMs: SLOW_MACHINE_TIMEOUT_MS });
+    const keys = async (): Promise<string[]> => ((await store.sendCommand('KEYS', `${prefix}*`)) as string[]).sort();
+    try {
+      // A refused request (its answer not a 200): reserved, then refunded. Nothing stays but the counter.
+      assert.equal(await store.reserve('t', 5, 'refused'), true);
+      assert.deepEqual(await keys(), [`${prefix}t`, `${prefix}ticket:refused`]);
+      await store.refund('t', 'refused');
+      assert.deepEqual(await keys(), [`${prefix}t`]);
+      assert.equal(await store.used('t'), 0);
+      // Released again (a resent release): no second unit given back, no unit taken.
+      assert.equal(await store.reserve('t', 5, 'kept'), true);
+      await store.refund('t', 'refused');
+      assert.equal(await store.used('t'), 1);
+      // A release that arrives before its reservation (the reservation's answer was lost): the tombstone
+      // makes the late reservation a no-op, and stays until it expires.
+      await store.refund('t', 'late');
+      assert.equal(await store.reserve('t', 5, 'late'), false);
+      assert.equal(await store.used('t'), 1);
+      assert.equal(await store.sendCommand('GET', `${prefix}ticket:late`), 'released');
+      assert.ok(Number(await store.sendCommand('TTL', `${prefix}ticket:late`)) > 0, 'the tombstone expires');
+    } finally {
+      await store.reset();
+      await store.close();
+    }
+  });
+
   it('RedisQuotaStore shares one quota between two app instances', async function () {
     redis ??= await startRedisOrPending(this, 'the RedisQuotaStore tests');
     const prefix = `facelive-shared-${process.pid}:`;
