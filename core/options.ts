@@ -86,7 +86,8 @@ export function parseRequestBody(body: unknown): { image: string | Buffer; flags
     const value = record[name];
     if (value !== undefined && typeof value !== 'boolean') throw invalidField(name, 'a boolean', value);
   }
-  if (record.image !== undefined && typeof record.image !== 'string' && !Buffer.isBuffer(record.image)) {
+  // A null image is a missing one (serialisers write an unset field as null), as engine.check(null) says.
+  if (record.image !== undefined && record.image !== null && typeof record.image !== 'string' && !Buffer.isBuffer(record.image)) {
     throw invalidField('image', 'a string', record.image);
   }
   if (!('image' in record) || record.image === undefined || record.image === null) {

@@ -101,6 +101,10 @@ describe('engine: 400 codes from real inputs', function () {
     // dependency beats size and format.
     await rejectsWith(engine.checkRequest({ is_quality: 'no' }), 'INVALID_PAYLOAD');
     await rejectsWith(engine.checkRequest({ is_quality: false, validate_quality: true }), 'MISSING_PAYLOAD_IMAGE');
+    // A null image is a missing one, as check(null) says; a wrong type is still INVALID_PAYLOAD.
+    await rejectsWith(engine.checkRequest({ image: null }), 'MISSING_PAYLOAD_IMAGE');
+    await rejectsWith(engine.check(null as unknown as string), 'MISSING_PAYLOAD_IMAGE');
+    await rejectsWith(engine.checkRequest({ image: 5 }), 'INVALID_PAYLOAD');
     await rejectsWith(engine.checkRequest({ image: '', is_quality: false, validate_quality: true }), 'INVALID_PAYLOAD_IMAGE_MISSING');
     await rejectsWith(engine.checkRequest({ image: GIF_DATA_URI, is_attribute: false, validate_attribute: true }), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
     await rejectsWith(engine.check(pngClaiming(), { is_liveness: false, validate_liveness: true }), 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
