@@ -27,6 +27,10 @@ const BODY_PARSER_TYPES = new Set([
 ]);
 
 /** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
+/** A body parsed as JSON (any Content-Type but multipart) that is not an object or array at all. */
+export const NOT_A_JSON_OBJECT_MESSAGE =
+  'Expected the request body to be a JSON object (Content-Type application/json), or a multipart/form-data form with the image as a file.';
+
 export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for the largest image this service accepts (limits.maxImageBytes, 5 MiB by default).';
 
 /** multer's codes that mean "too big". */

@@ -22,10 +22,10 @@ import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
-import { BODY_TOO_LARGE_MESSAGE, describeError, sendError, toContractError } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
+import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -176,6 +176,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       if (buf.length === 0) emptyBodies.add(req);
       // The scan reads UTF-8 bytes; a body in another charset body-parser accepts (UTF-16) is decoded first.
       const utf8 = typeof encoding !== 'string' || /^utf-?8$/i.test(encoding) ? buf : Buffer.from(new TextDecoder(encoding).decode(buf));
+      // Not JSON at all (image bytes posted as the body, a bare null): say so, before any scan.
+      if (!opensObjectOrArray(utf8)) throw new FaceliveError('INVALID_PAYLOAD', NOT_A_JSON_OBJECT_MESSAGE);
       if (nestsDeeperThan(utf8, MAX_JSON_DEPTH)) {
         throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
       }

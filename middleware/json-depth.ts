@@ -39,3 +39,11 @@ export function nestsDeeperThan(text: Uint8Array, maxDepth: number): boolean {
   }
   return false;
 }
+
+/** Whether `text` (UTF-8) starts, after white space and a byte order mark, with an object or array. */
+export function opensObjectOrArray(text: Uint8Array): boolean {
+  let i = text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0;
+  // JSON's white space: space, tab, line feed, carriage return.
+  while (i < text.length && (text[i] === 0x20 || text[i] === 0x09 || text[i] === 0x0a || text[i] === 0x0d)) i += 1;
+  return text[i] === OPEN_OBJECT || text[i] === OPEN_ARRAY;
+}

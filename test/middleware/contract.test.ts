@@ -279,6 +279,19 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       }
     });
 
+    it('INVALID_PAYLOAD: a body that is not JSON at all (image bytes posted raw, a bare null) says so', async () => {
+      const jpeg = Buffer.from(faceB64, 'base64');
+      for (const [type, body] of [['image/jpeg', jpeg], ['application/json', ' null'], ['text/plain', 'image=abc']] as const) {
+        const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', type).send(body);
+        assertError(res, 'INVALID_PAYLOAD');
+        assert.match(res.body.message, /Expected the request body to be a JSON object/, type);
+      }
+      // White space and a byte order mark before the object are fine.
+      // (Strings: superagent would serialise a Buffer sent as JSON.)
+      const padded = `\ufeff \r\n\t${JSON.stringify({ image: faceB64, is_quality: false, is_attribute: false })}`;
+      assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').send(padded)).status, 200);
+    });
+
     it('INVALID_PAYLOAD: a JSON array, a JSON string, an empty body', async () => {
       assertError(await post([{ image: faceB64 }]), 'INVALID_PAYLOAD');
       assertError(await post('abc'), 'INVALID_PAYLOAD');
