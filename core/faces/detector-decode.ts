@@ -34,16 +34,21 @@ function cover(a: Box, b: Box): number {
 
 /** Above this share of the smaller box inside a stronger one, two boxes are taken for one face. */
 const MAX_COVER = 0.5;
+/** Above this share of the smaller box inside each of two stronger boxes, a box is taken for their merge. */
+const MERGE_COVER = 0.25;
 
 /**
  * Greedy non-maximum suppression, highest score first: a box is dropped when it overlaps a kept one
- * by more than `maxIou`, or lies mostly (MAX_COVER) inside it (a shifted second box of the same face).
+ * by more than `maxIou`, or lies mostly (MAX_COVER) inside it (a shifted second box of the same face),
+ * or straddles two kept ones (more than MERGE_COVER with each: a box over two faces side by side,
+ * which would otherwise be the largest "face" and so the one the checks describe).
  */
 export function nonMaxSuppression<T extends { box: Box; score: number }>(faces: readonly T[], maxIou: number): T[] {
   const sorted = [...faces].sort((a, b) => b.score - a.score);
   const kept: T[] = [];
   for (const face of sorted) {
-    if (kept.every((k) => iou(k.box, face.box) <= maxIou && cover(k.box, face.box) <= MAX_COVER)) kept.push(face);
+    const separate = kept.every((k) => iou(k.box, face.box) <= maxIou && cover(k.box, face.box) <= MAX_COVER);
+    if (separate && kept.filter((k) => cover(k.box, face.box) > MERGE_COVER).length < 2) kept.push(face);
   }
   return kept;
 }

@@ -92,7 +92,9 @@ export function boxToTurned(box: Box, turn: QuarterTurn, width: number, height: 
   return turn === 0 ? box : mapBox(box, (p) => pointToTurned(p, turn, width, height));
 }
 
-function orientationRule(entry: ModelEntry): { readonly minScore: number } | undefined {
+type OrientationRule = NonNullable<Extract<ModelEntry['output'], { type: 'retinaface' }>['orientation']>;
+
+function orientationRule(entry: ModelEntry): OrientationRule | undefined {
   const output = entry.output;
   return output.type === 'ultraface' || output.type === 'retinaface' ? output.orientation : undefined;
 }
@@ -101,21 +103,29 @@ function orientationRule(entry: ModelEntry): { readonly minScore: number } | und
  * The faces of the image, largest first (detectFaces), with the raster they were found in. With the
  * pack's orientation rule: when the primary face lies on its side or upside down, the image turned
  * each other way is searched and the turn whose primary face is upright and scores highest is kept
- * (the keypoints of a face on its side are unsure, so every turn is tried); when the image holds no
- * face, the image turned 90 degrees each way likewise, when that face scores at least
- * orientation.minScore. Otherwise the faces as found.
+ * (the keypoints of a face on its side are unsure, so every turn is tried). When the keypoints look
+ * upright but the detector is unsure of the face (a score under orientation.unsure.below), the turns
+ * are searched too, and one is kept only where its face scores at least unsure.margin higher and at
+ * least unsure.minScore:
+ * the detector often reads a face on its side or upside down with upright-looking keypoints, and a
+ * photo turned that way is judged by models that never saw one (an attack sent upside down read as
+ * live). When the image holds no face, the image turned each other way likewise, when that face scores
+ * at least orientation.minScore. Otherwise the faces as found.
  */
 export async function detectFacesAnyTurn(model: Model, image: Raster): Promise<OrientedFaces> {
   const faces = await detectFaces(model, image);
   const rule = orientationRule(model.entry);
   const asFound: OrientedFaces = { faces, raster: image, turn: 0 };
   if (!rule) return asFound;
-  if (faces.length > 0) {
-    if (uprightTurn(faces[0]!.keypoints) === 0) return asFound;
-    return (await bestUpright(model, image, [90, 180, 270], 0)) ?? asFound;
-  }
-  return (await bestUpright(model, image, [90, 270], rule.minScore)) ?? asFound;
+  if (faces.length === 0) return (await bestUpright(model, image, TURNS, rule.minScore)) ?? asFound;
+  const primary = faces[0]!;
+  if (uprightTurn(primary.keypoints) !== 0) return (await bestUpright(model, image, TURNS, 0)) ?? asFound;
+  const { unsure } = rule;
+  if (unsure === undefined || primary.score >= unsure.below) return asFound;
+  return (await bestUpright(model, image, TURNS, Math.max(primary.score + unsure.margin, unsure.minScore))) ?? asFound;
 }
+
+const TURNS = [90, 180, 270] as const;
 
 /** Of the image turned by each of `turns`, the one whose primary face is upright and scores highest, at least `minScore`. */
 async function bestUpright(model: Model, image: Raster, turns: readonly (90 | 180 | 270)[], minScore: number): Promise<OrientedFaces | undefined> {

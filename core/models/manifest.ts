@@ -43,9 +43,15 @@ export interface DetectorOutputCommon {
    *  (its longer side, in pixels; detectors with a dynamic input only): small faces in small images. */
   readonly enlargedRetry?: { readonly longSide: number };
   /** Turn the image when the primary face lies on its side or upside down, and when no face is found,
-   *  search it turned a quarter turn each way, keeping a face scored at least minScore (a photo that lost
-   *  its orientation; faces/orientation.ts). */
-  readonly orientation?: { readonly minScore: number };
+   *  search it turned each other way, keeping a face scored at least minScore (a photo that lost its
+   *  orientation; faces/orientation.ts). With `unsure`, a primary face scored under unsure.below is
+   *  searched turned too, even when its keypoints look upright, and a turn is kept where its face scores
+   *  at least unsure.margin higher and at least unsure.minScore (a face on its side or upside down that
+   *  the detector reads as upright, less surely). */
+  readonly orientation?: {
+    readonly minScore: number;
+    readonly unsure?: { readonly below: number; readonly margin: number; readonly minScore: number };
+  };
   /** Grey level of letterbox and retry padding (0..255); defaults to the input's mean. */
   readonly fill?: number;
   readonly count?: FaceCountRule;
@@ -195,9 +201,15 @@ export function validateManifest(value: unknown, file: string): Manifest {
       if (entry.input.width !== entry.input.height) fail(file, `models.${key}.input must be square`);
       if (entry.output.type !== 'attributes' || !Array.isArray(entry.output.labels)) fail(file, `models.${key}.output must be of type attributes with labels`);
     } else if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
-    const orientation = (entry.output as { orientation?: { minScore?: unknown } }).orientation;
-    if (orientation !== undefined && !(typeof orientation.minScore === 'number' && orientation.minScore > 0 && orientation.minScore <= 1)) {
+    const orientation = (entry.output as { orientation?: { minScore?: unknown; unsure?: Record<string, unknown> } }).orientation;
+    const inUnit = (value: unknown): boolean => typeof value === 'number' && value > 0 && value <= 1;
+    if (orientation !== undefined && !inUnit(orientation.minScore)) {
       fail(file, `models.${key}.output.orientation.minScore must be in (0,1]`);
+    }
+    const unsure = orientation?.unsure;
+    if (unsure !== undefined && !(unsure !== null && typeof unsure === 'object' && inUnit(unsure.below) && inUnit(unsure.minScore)
+      && typeof unsure.margin === 'number' && unsure.margin >= 0 && unsure.margin < 1)) {
+      fail(file, `models.${key}.output.orientation.unsure must be { below, minScore } in (0,1] and margin in [0,1)`);
     }
   }
   const roles = Object.values(m.models).map((e) => e.role);

@@ -14,7 +14,7 @@ import { fitFrame, letterbox, toImageBox } from '../../core/faces/letterbox';
 import type { Raster } from '../../core/image/raster';
 import type { Box, CheckResult } from '../../core/types';
 import { sharedEngine } from '../helpers/engine';
-import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { groupPhoto, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 
 const FLAGS = { is_liveness: false, is_quality: false, is_attribute: false };
 
@@ -200,6 +200,21 @@ describe('face geometry (letterboxed detection)', function () {
     const small = result.data.faces.find((f) => !f.primary)!;
     assert.equal(small.counted, false);
     assert.ok(small.box.x < 180 && small.box.y > 350, JSON.stringify(small.box));
+  });
+
+  it('two faces side by side: no box straddling both becomes the primary face (or is counted)', async function () {
+    // A face filling its tile, twice, touching: the detector also proposes a box over both halves
+    // (it scored 0.75 and was the largest, so the checks described it, and nface said 3).
+    const tile = await sharp(groupPhoto('sample3.jpg')).extract({ left: 1001, top: 231, width: 378, height: 238 })
+      .resize(411, 411, { fit: 'cover' }).jpeg({ quality: 92 }).toBuffer();
+    const image = await sharp({ create: { width: 822, height: 411, channels: 3, background: '#808080' } })
+      .composite([{ input: tile, left: 0, top: 0 }, { input: tile, left: 411, top: 0 }]).jpeg({ quality: 92 }).toBuffer();
+    const result = await engine.check(image, FLAGS);
+    assert.equal(result.data.nface, 2, JSON.stringify(result.data.faces.map((f) => [f.box, f.score])));
+    for (const face of result.data.faces) {
+      const straddles = face.box.x < 411 - 20 && face.box.x + face.box.width > 411 + 20;
+      assert.ok(!straddles, `a box over both faces is listed: ${JSON.stringify(face.box)}`);
+    }
   });
 
   it('finds no face in a large landscape, even with the second pass', async function () {

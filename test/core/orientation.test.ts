@@ -9,7 +9,7 @@ import { boxToSent, boxToTurned, pointToSent, pointToTurned, turnRaster, upright
 import type { Raster } from '../../core/image/raster';
 import type { Box, CheckResult } from '../../core/types';
 import { sharedEngine } from '../helpers/engine';
-import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { landscapeJpeg, portraitJpeg, selfieJpeg } from '../helpers/faces';
 
 const TURNS = [90, 180, 270] as const;
 
@@ -106,6 +106,21 @@ describe('orientation: photos stored on their side or upside down', function () 
       assert.equal(result.data.nface, upright.data.nface);
     });
   }
+
+  it('turns faces whose detector keypoints look upright on their side or upside down (the detector is unsure of them)', async function () {
+    // Portraits of the test photos that the keypoint rule alone left as sent: the checks then read a
+    // face on its side or upside down (a turned attack photo was read as live that way).
+    for (const [index, turn] of [[5, 90], [5, 180], [9, 90], [11, 180]] as const) {
+      const stored = await sharp(await portraitJpeg(index)).rotate(turn).jpeg({ quality: 92 }).toBuffer();
+      const result = await engine.check(stored, { is_quality: false, is_attribute: false, is_liveness: false });
+      assert.equal(result.data.image.rotation, (360 - turn) % 360, `portrait ${index} stored ${turn} degrees clockwise`);
+    }
+    // And every upright portrait stays as sent.
+    for (const index of [5, 9, 11]) {
+      const result = await engine.check(await portraitJpeg(index), { is_quality: false, is_attribute: false, is_liveness: false });
+      assert.equal(result.data.image.rotation, undefined, `portrait ${index} upright`);
+    }
+  });
 
   it('an upright photo is not turned and carries no rotation', function () {
     assert.equal(upright.data.image.rotation, undefined);
