@@ -1,6 +1,7 @@
 // fetchImageUrl against real HTTP servers on loopback: budget, byte cap, redirects, status, SSRF guard.
 
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaceliveError } from '../core/errors';
@@ -92,6 +93,12 @@ describe('fetchImageUrl', function () {
       if (path === '/image') {
         res.writeHead(200, { 'content-type': 'image/png' });
         res.end(png);
+      } else if (path === '/negotiated') {
+        // A server (or CDN) that compresses whenever the request does not ask for the identity coding
+        // (RFC 9110: no Accept-Encoding means any coding is acceptable).
+        const identityOnly = /^\s*identity\s*$/i.test(String(req.headers['accept-encoding'] ?? ''));
+        res.writeHead(200, { 'content-type': 'image/png', ...(identityOnly ? {} : { 'content-encoding': 'gzip' }) });
+        res.end(identityOnly ? png : zlib.gzipSync(png));
       } else if (path === '/page') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<!doctype html><title>not an image</title>');
@@ -154,6 +161,11 @@ describe('fetchImageUrl', function () {
 
   it('returns the body of a 200 answer', async () => {
     const bytes = await fetchImageUrl(new URL(`${server.origin}/image`), loopback);
+    assert.deepEqual(bytes, png);
+  });
+
+  it('asks for the image bytes uncompressed (Accept-Encoding: identity), so a compressing server sends them as they are', async () => {
+    const bytes = await fetchImageUrl(new URL(`${server.origin}/negotiated`), loopback);
     assert.deepEqual(bytes, png);
   });
 

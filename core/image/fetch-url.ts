@@ -149,7 +149,9 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
     req = client.request(url, {
       method: 'GET',
       agent: false,
-      headers: { accept: 'image/*', 'user-agent': 'facelive' },
+      // The bytes as stored: without Accept-Encoding any coding is acceptable (RFC 9110), and a
+      // server or CDN may gzip the body, which would reach the decoder compressed.
+      headers: { accept: 'image/*', 'accept-encoding': 'identity', 'user-agent': 'facelive' },
       ...(limits.allowPrivateNetwork ? {} : { lookup: guardedLookup(network) as unknown as net.LookupFunction }),
     });
     req.on('error', (err) => fail(networkError(err)));
