@@ -8,22 +8,57 @@ import type { QualityThresholds } from '../models/manifest';
 import type { Box, QualityResult } from '../types';
 import type { FaceRegions } from './regions';
 
-/** Side of the square the face is resampled to before measuring sharpness. */
+/** Sides of the squares the inner face is resampled to before measuring sharpness: fine and coarse. */
 const SHARPNESS_SIZE = 96;
-/** Normalised Laplacian energy at which blur = 0.5; faces in focus measure several times this. */
-const SHARPNESS_HALF = 0.05;
+const SHARPNESS_COARSE_SIZE = 64;
+/** Largest box-averaging factor; faces over 8 x 96 px are sampled with some aliasing rather than at any cost. */
+const MAX_AREA_FACTOR = 8;
+/**
+ * Sharpness at which blur = 0.5 (blur > 0.6 below 0.02). On 67 labelled live faces it keeps the one
+ * face the previous measure failed as the only undamaged one failing (the next-weakest reads 0.029).
+ */
+const SHARPNESS_HALF = 0.03;
 
 /**
- * Variance of the 4-neighbour Laplacian of the inner face (resampled to a fixed size), divided by
- * the variance of its grey levels: a contrast-free sharpness, so darkening alone does not read as blur.
+ * Grey levels of `region` at n x n, each output pixel the mean of the k x k source samples it covers
+ * (k = the shrink factor, rounded up): bilinear sampling alone skips pixels when it shrinks a large
+ * face, so sensor grain passes through aliased and reads as fine detail.
  */
-export function laplacianVariance(image: Raster, box: Box): number {
-  const inner: Box = { x: box.x + box.width * 0.15, y: box.y + box.height * 0.15, width: box.width * 0.7, height: box.height * 0.7 };
-  const n = SHARPNESS_SIZE;
-  const gray = toGray(resample(image, inner, n, n));
-  let sum = 0;
-  let sum2 = 0;
-  let count = 0;
+function areaGray(image: Raster, region: Box, n: number): Float32Array {
+  const k = Math.min(MAX_AREA_FACTOR, Math.max(1, Math.ceil(Math.max(region.width, region.height) / n)));
+  const big = toGray(resample(image, region, n * k, n * k));
+  if (k === 1) return big;
+  const out = new Float32Array(n * n);
+  const side = n * k;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      let sum = 0;
+      for (let dy = 0; dy < k; dy++) {
+        const row = (y * k + dy) * side + x * k;
+        for (let dx = 0; dx < k; dx++) sum += big[row + dx]!;
+      }
+      out[y * n + x] = sum / (k * k);
+    }
+  }
+  return out;
+}
+
+/** 3x3 binomial smoothing ([1 2 1] x [1 2 1] / 16) of an n x n plane; the border is kept as it is. */
+function binomial(gray: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(gray);
+  for (let y = 1; y < n - 1; y++) {
+    for (let x = 1; x < n - 1; x++) {
+      const i = y * n + x;
+      out[i] = (gray[i - n - 1]! + 2 * gray[i - n]! + gray[i - n + 1]!
+        + 2 * gray[i - 1]! + 4 * gray[i]! + 2 * gray[i + 1]!
+        + gray[i + n - 1]! + 2 * gray[i + n]! + gray[i + n + 1]!) / 16;
+    }
+  }
+  return out;
+}
+
+/** Variance of the 4-neighbour Laplacian over an n x n plane (`pad` pixels in), divided by the variance of its grey levels. */
+function normalisedLaplacian(gray: Float32Array, n: number, pad: number): number {
   let g1 = 0;
   let g2 = 0;
   for (const v of gray) {
@@ -31,8 +66,11 @@ export function laplacianVariance(image: Raster, box: Box): number {
     g2 += v * v;
   }
   const grayVar = Math.max(1, g2 / gray.length - (g1 / gray.length) ** 2);
-  for (let y = 1; y < n - 1; y++) {
-    for (let x = 1; x < n - 1; x++) {
+  let sum = 0;
+  let sum2 = 0;
+  let count = 0;
+  for (let y = pad; y < n - pad; y++) {
+    for (let x = pad; x < n - pad; x++) {
       const i = y * n + x;
       const lap = gray[i - 1]! + gray[i + 1]! + gray[i - n]! + gray[i + n]! - 4 * gray[i]!;
       sum += lap;
@@ -42,6 +80,21 @@ export function laplacianVariance(image: Raster, box: Box): number {
   }
   const mean = sum / count;
   return (sum2 / count - mean * mean) / grayVar;
+}
+
+/**
+ * Sharpness of the inner face at two scales, the smaller of: the Laplacian energy of the face
+ * area-averaged to 96x96 (fine: catches mild blur), and that of the face area-averaged to 64x64 and
+ * smoothed with a 3x3 binomial (coarse: a band that grain hardly reaches, so a blurred face with
+ * phone-camera noise still reads blurred). Each is divided by the variance of its grey levels,
+ * so darkening alone does not read as blur.
+ */
+export function laplacianVariance(image: Raster, box: Box): number {
+  const inner: Box = { x: box.x + box.width * 0.15, y: box.y + box.height * 0.15, width: box.width * 0.7, height: box.height * 0.7 };
+  const fine = normalisedLaplacian(areaGray(image, inner, SHARPNESS_SIZE), SHARPNESS_SIZE, 1);
+  const n = SHARPNESS_COARSE_SIZE;
+  const coarse = normalisedLaplacian(binomial(areaGray(image, inner, n), n), n, 2);
+  return Math.min(fine, coarse);
 }
 
 /** Blur in [0,1]: 0.5 at SHARPNESS_HALF, towards 0 when sharp, towards 1 when blurred. */

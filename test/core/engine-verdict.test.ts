@@ -6,7 +6,10 @@ import sharp from 'sharp';
 import { createEngine, FaceliveError, type CheckResult, type Engine } from '../../core';
 import { sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
-import { GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grayscaleSelfie, groupPhoto, selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
+import {
+  GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
+  selfieJpeg, selfiePng, twoFaces,
+} from '../helpers/faces';
 
 function qualityFlags(result: CheckResult): { blur: boolean; dark: boolean; grayscale: boolean } {
   const q = result.data.quality;
@@ -109,6 +112,13 @@ describe('engine: verdicts on real faces', function () {
 
   it('desaturation flips grayscale only', async function () {
     assert.deepEqual(qualityFlags(await engine.check(await grayscaleSelfie())), { blur: false, dark: false, grayscale: true });
+  });
+
+  // Grain adds fine-scale energy that a plain Laplacian reads as detail: a blurred face with
+  // phone-camera noise (sd 6 grey levels) must still read blurred, and the noise alone must not.
+  it('Gaussian blur under camera grain still flips blur; grain alone does not', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await grainySelfie(6, 5))), { blur: true, dark: false, grayscale: false });
+    assert.deepEqual(qualityFlags(await engine.check(await grainySelfie(6))), { blur: false, dark: false, grayscale: false });
   });
 
   it('framing passes on the selfie and fails on the same face cut to its box, without failing validate_quality', async function () {

@@ -156,3 +156,25 @@ export function landscapeJpeg(width = 640, height = 480): Promise<Buffer> {
     return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
   });
 }
+
+/** Gaussian grain of standard deviation `sd` grey levels added to every channel, from a seeded generator (the same noise each run). */
+async function withGrain(image: Buffer, sd: number): Promise<Buffer> {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let seed = 12345;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) + 0.5) / 0x80000000;
+  const out = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const gauss = Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random());
+    out[i] = Math.max(0, Math.min(255, Math.round(data[i]! + sd * gauss)));
+  }
+  return sharp(out, { raw: { width: info.width, height: info.height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+}
+
+/** The selfie with phone-camera grain (sd grey levels), blurred first with Gaussian `sigma` when one is given. */
+export function grainySelfie(sd = 6, sigma = 0): Promise<Buffer> {
+  return cached(`grain:${sd}:${sigma}`, async () => {
+    const source = await selfieJpeg();
+    return withGrain(sigma > 0 ? await sharp(source).blur(sigma).png().toBuffer() : source, sd);
+  });
+}
+
