@@ -107,17 +107,6 @@ export function darkScore(faceLuma: number): number {
   return Math.min(1, Math.max(0, 1 - faceLuma / 128));
 }
 
-/** Colourfulness of the whole image: mean (max - min channel)/255 on a small resample. */
-export function imageChroma(image: Raster): number {
-  const small = resample(image, { x: 0, y: 0, width: image.width, height: image.height }, 64, 64);
-  let total = 0;
-  for (let i = 0; i < small.data.length; i += 3) {
-    const r = small.data[i]!, g = small.data[i + 1]!, b = small.data[i + 2]!;
-    total += Math.max(r, g, b) - Math.min(r, g, b);
-  }
-  return total / (small.data.length / 3) / 255;
-}
-
 const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
@@ -139,16 +128,18 @@ export function checkQuality(
 ): QualityResult {
   const blur = blurScore(laplacianVariance(image, box));
   const dark = darkScore(regions.face.luma);
-  const chroma = imageChroma(image);
+  // Colourfulness of the face itself, relative to its brightness: the background's colour (a white
+  // wall, a coloured frame) and darkening do not move it.
+  const saturation = regions.face.saturation;
   const exposure = regions.face.clipped;
   const backlight = Math.min(1, Math.max(0, (regions.background.luma - regions.face.luma) / 128));
-  const grayscale = chroma < t.grayscale;
+  const grayscale = saturation < t.grayscale;
   const framing = imageToFace(image, box);
   const posePass = Math.abs(pose.yaw) <= t.max_yaw && Math.abs(pose.pitch) <= t.max_pitch && Math.abs(pose.roll) <= t.max_roll;
   return {
     blur: { score: round(blur), threshold: t.blur, pass: blur <= t.blur },
     dark: { score: round(dark), threshold: t.dark, pass: dark <= t.dark },
-    grayscale: { value: grayscale, score: round(chroma), threshold: t.grayscale, pass: !grayscale },
+    grayscale: { value: grayscale, score: round(saturation), threshold: t.grayscale, pass: !grayscale },
     exposure: { score: round(exposure), threshold: t.exposure, pass: exposure <= t.exposure },
     backlight: { score: round(backlight), threshold: t.backlight, pass: backlight <= t.backlight },
     face_size: { inter_eye_px: round(geometry.interEye, 1), threshold: t.face_size, pass: geometry.interEye >= t.face_size },

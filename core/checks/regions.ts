@@ -15,13 +15,21 @@ export interface RegionStats {
   readonly lumaStd: number;
   /** Mean (max - min channel) / 255: 0 for grey pixels. */
   readonly chroma: number;
+  /**
+   * Mean saturation (max - min channel) / max over the pixels whose brightest channel is at least
+   * SATURATION_FLOOR: 0 for grey pixels. Relative to brightness, so darkening a colour face keeps it.
+   */
+  readonly saturation: number;
   /** Share of pixels with luma >= 250. */
   readonly clipped: number;
   /** Pixels sampled (0 when the region is outside the image). */
   readonly count: number;
 }
 
-const EMPTY: RegionStats = { r: 0, g: 0, b: 0, luma: 0, lumaStd: 0, chroma: 0, clipped: 0, count: 0 };
+const EMPTY: RegionStats = { r: 0, g: 0, b: 0, luma: 0, lumaStd: 0, chroma: 0, saturation: 0, clipped: 0, count: 0 };
+
+/** Pixels darker than this in every channel carry no reliable hue (quantisation, JPEG) and are left out of saturation. */
+const SATURATION_FLOOR = 16;
 
 /** Statistics of the pixels of `box` (clipped to the image), sampled on a grid of at most ~64x64. */
 export function regionStats(image: Raster, box: Box): RegionStats {
@@ -31,7 +39,7 @@ export function regionStats(image: Raster, box: Box): RegionStats {
   const y1 = Math.min(image.height, Math.ceil(box.y + box.height));
   if (x1 <= x0 || y1 <= y0) return EMPTY;
   const step = Math.max(1, Math.floor(Math.max(x1 - x0, y1 - y0) / 64));
-  let n = 0, r = 0, g = 0, b = 0, l = 0, l2 = 0, chroma = 0, clipped = 0;
+  let n = 0, r = 0, g = 0, b = 0, l = 0, l2 = 0, chroma = 0, clipped = 0, sat = 0, satCount = 0;
   const d = image.data;
   for (let y = y0; y < y1; y += step) {
     for (let x = x0; x < x1; x += step) {
@@ -39,7 +47,12 @@ export function regionStats(image: Raster, box: Box): RegionStats {
       const R = d[o]!, G = d[o + 1]!, B = d[o + 2]!;
       const L = luma(R, G, B);
       r += R; g += G; b += B; l += L; l2 += L * L;
-      chroma += Math.max(R, G, B) - Math.min(R, G, B);
+      const max = Math.max(R, G, B);
+      chroma += max - Math.min(R, G, B);
+      if (max >= SATURATION_FLOOR) {
+        sat += (max - Math.min(R, G, B)) / max;
+        satCount++;
+      }
       if (L >= 250) clipped++;
       n++;
     }
@@ -48,7 +61,7 @@ export function regionStats(image: Raster, box: Box): RegionStats {
   return {
     r: r / n, g: g / n, b: b / n, luma: meanL,
     lumaStd: Math.sqrt(Math.max(0, l2 / n - meanL * meanL)),
-    chroma: chroma / n / 255, clipped: clipped / n, count: n,
+    chroma: chroma / n / 255, saturation: satCount ? sat / satCount : 0, clipped: clipped / n, count: n,
   };
 }
 
@@ -108,7 +121,8 @@ export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry):
   const cheekR = regionStats(image, centred(mid(pt(46), pt(54)), eyeWidth * 0.7, eyeWidth * 0.6));
   const average = (a: RegionStats, b: RegionStats): RegionStats => ({
     r: (a.r + b.r) / 2, g: (a.g + b.g) / 2, b: (a.b + b.b) / 2, luma: (a.luma + b.luma) / 2,
-    lumaStd: (a.lumaStd + b.lumaStd) / 2, chroma: (a.chroma + b.chroma) / 2, clipped: (a.clipped + b.clipped) / 2,
+    lumaStd: (a.lumaStd + b.lumaStd) / 2, chroma: (a.chroma + b.chroma) / 2, saturation: (a.saturation + b.saturation) / 2,
+    clipped: (a.clipped + b.clipped) / 2,
     count: a.count + b.count,
   });
   const sideL = regionStats(image, { x: pt(0).x - unit * 0.55, y: pt(0).y, width: unit * 0.4, height: pt(4).y - pt(0).y + unit * 0.3 });

@@ -7,8 +7,8 @@ import { createEngine, FaceliveError, type CheckResult, type Engine } from '../.
 import { sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import {
-  GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
-  selfieJpeg, selfiePng, twoFaces,
+  GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, framedGrayscaleSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
+  selfieJpeg, selfieOnWall, selfiePng, twoFaces,
 } from '../helpers/faces';
 
 function qualityFlags(result: CheckResult): { blur: boolean; dark: boolean; grayscale: boolean } {
@@ -119,6 +119,15 @@ describe('engine: verdicts on real faces', function () {
   it('Gaussian blur under camera grain still flips blur; grain alone does not', async function () {
     assert.deepEqual(qualityFlags(await engine.check(await grainySelfie(6, 5))), { blur: true, dark: false, grayscale: false });
     assert.deepEqual(qualityFlags(await engine.check(await grainySelfie(6))), { blur: false, dark: false, grayscale: false });
+  });
+
+  // Colour is measured on the face: a white wall around it, or a coloured frame around a grey photo, does not decide it.
+  it('a colour selfie on a wide near-white wall is not grayscale', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await selfieOnWall(4))), { blur: false, dark: false, grayscale: false });
+  });
+
+  it('a desaturated selfie in a red frame is grayscale', async function () {
+    assert.deepEqual(qualityFlags(await engine.check(await framedGrayscaleSelfie())), { blur: false, dark: false, grayscale: true });
   });
 
   it('framing passes on the selfie and fails on the same face cut to its box, without failing validate_quality', async function () {

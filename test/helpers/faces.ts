@@ -178,3 +178,19 @@ export function grainySelfie(sd = 6, sigma = 0): Promise<Buffer> {
   });
 }
 
+/** The colour selfie in the middle of a near-white wall `times` its width and height. */
+export function selfieOnWall(times = 3, colour = '#f2f2f2'): Promise<Buffer> {
+  return cached(`wall:${times}:${colour}`, async () => {
+    const x = Math.round((640 * (times - 1)) / 2);
+    const y = Math.round((480 * (times - 1)) / 2);
+    return sharp(await selfieJpeg()).extend({ top: y, bottom: y, left: x, right: x, background: colour }).jpeg({ quality: 92 }).toBuffer();
+  });
+}
+
+/** The desaturated selfie inside a red frame 5 % of its width thick. */
+export function framedGrayscaleSelfie(): Promise<Buffer> {
+  return cached('gray-framed', async () => {
+    const grey = await sharp(await selfieJpeg()).modulate({ saturation: 0 }).png().toBuffer();
+    return sharp(grey).extend({ top: 32, bottom: 32, left: 32, right: 32, background: '#e03020' }).jpeg({ quality: 92 }).toBuffer();
+  });
+}
