@@ -107,6 +107,20 @@ export function darkScore(faceLuma: number): number {
   return Math.min(1, Math.max(0, 1 - faceLuma / 128));
 }
 
+/**
+ * Backlight in [0,1]: how much darker the face is than its surroundings (beside the face and above
+ * the head), as a share of the surroundings' luma; 0 when the face is as bright or brighter, or when
+ * no surroundings are in the image. Relative, so a normally lit face before a white wall (about half
+ * the wall's luma) stays under 0.5 while a face in a bright window's shadow goes over it; measured
+ * beside the face, so a light ceiling or a dark frame at the image's top does not decide it.
+ */
+export function backlightScore(regions: FaceRegions): number {
+  const around = [regions.besideFace, regions.aboveHead].filter((r) => r.count > 0);
+  if (around.length === 0) return 0;
+  const surround = around.reduce((sum, r) => sum + r.luma, 0) / around.length;
+  return Math.min(1, Math.max(0, (surround - regions.face.luma) / Math.max(1, surround)));
+}
+
 const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
@@ -132,7 +146,7 @@ export function checkQuality(
   // wall, a coloured frame) and darkening do not move it.
   const saturation = regions.face.saturation;
   const exposure = regions.face.clipped;
-  const backlight = Math.min(1, Math.max(0, (regions.background.luma - regions.face.luma) / 128));
+  const backlight = backlightScore(regions);
   const grayscale = saturation < t.grayscale;
   const framing = imageToFace(image, box);
   const posePass = Math.abs(pose.yaw) <= t.max_yaw && Math.abs(pose.pitch) <= t.max_pitch && Math.abs(pose.roll) <= t.max_roll;

@@ -106,7 +106,6 @@ export interface FaceRegions {
   readonly mouth: RegionStats;
   readonly chin: RegionStats;
   readonly besideFace: RegionStats;
-  readonly background: RegionStats;
 }
 
 export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry): FaceRegions {
@@ -127,8 +126,6 @@ export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry):
   });
   const sideL = regionStats(image, { x: pt(0).x - unit * 0.55, y: pt(0).y, width: unit * 0.4, height: pt(4).y - pt(0).y + unit * 0.3 });
   const sideR = regionStats(image, { x: pt(16).x + unit * 0.15, y: pt(16).y, width: unit * 0.4, height: pt(12).y - pt(16).y + unit * 0.3 });
-  const margin = Math.round(Math.min(image.width, image.height) * 0.08);
-  const top = regionStats(image, { x: 0, y: 0, width: image.width, height: margin });
   return {
     face: regionStats(image, inner),
     leftEye: regionStats(image, centred(mid(pt(37), pt(40)), eyeWidth * 1.5, eyeWidth * 0.9)),
@@ -140,6 +137,5 @@ export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry):
     mouth: regionStats(image, bounds(p, 48, 59, eyeWidth * 0.2)),
     chin: regionStats(image, centred(mid(pt(57), pt(8)), eyeWidth * 0.9, Math.max(3, (pt(8).y - pt(57).y) * 0.5))),
     besideFace: average(sideL, sideR),
-    background: top,
   };
 }

@@ -130,6 +130,12 @@ describe('engine: verdicts on real faces', function () {
     assert.deepEqual(qualityFlags(await engine.check(await framedGrayscaleSelfie())), { blur: false, dark: false, grayscale: true });
   });
 
+  // Backlight compares the face with what is beside and above it, not with the image's top band.
+  it('a normally lit selfie on a light wall is not backlit', async function () {
+    const { data } = await engine.check(await selfieOnWall(3), { is_liveness: false, is_attribute: false });
+    assert.ok(data.quality!.backlight.pass, `backlight ${data.quality!.backlight.score}`);
+  });
+
   it('framing passes on the selfie and fails on the same face cut to its box, without failing validate_quality', async function () {
     const image = await selfieJpeg();
     const framed = await engine.check(image, { is_attribute: false, is_liveness: false, validate_quality: true });
