@@ -42,15 +42,27 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.w
 
 const SPOOF_PREFIX = 'spoof_';
 
+/** The longest value a message quotes whole: a label can be a whole data: URI, a path thousands of characters. */
+const QUOTED_MAX = 100;
+
+/** A value quoted for a message, cut to QUOTED_MAX characters with an ellipsis. */
+export function quote(value: string): string {
+  return `"${value.length > QUOTED_MAX ? `${value.slice(0, QUOTED_MAX)}...` : value}"`;
+}
+
+/** The message for a name its group does not know, listing the names it knows. */
+export function unknownFlagMessage(group: FlagGroup, name: string, where: string, known: readonly string[]): string {
+  const { prefix, noun } = GROUPS[group];
+  return `Unknown ${noun} ${quote(name)} in ${where}; expected ${known.map((k) => prefix + k).join(', ')} or ${prefix}none.`;
+}
+
 /** The flag group and name of a `<prefix><name>` label, checked against the group's known names; null when no prefix fits. */
 function flagLabel(label: string, where: string): { group: FlagGroup; name: string } | null {
   for (const group of FLAG_GROUPS) {
-    const { prefix, known, noun } = GROUPS[group];
+    const { prefix, known } = GROUPS[group];
     if (!label.startsWith(prefix) || label.length === prefix.length) continue;
     const name = label.slice(prefix.length);
-    if (name !== 'none' && known && !known.includes(name)) {
-      throw new DatasetLabelError(`Unknown ${noun} "${name}" in ${where}; expected ${known.map((k) => prefix + k).join(', ')} or ${prefix}none.`);
-    }
+    if (name !== 'none' && known && !known.includes(name)) throw new DatasetLabelError(unknownFlagMessage(group, name, where, known));
     return { group, name };
   }
   return null;
@@ -179,7 +191,7 @@ export async function readCsv(file: string): Promise<Dataset> {
       flagsOf[flag.group].set(full, set);
     } else {
       const forms = FLAG_GROUPS.map((g) => `${GROUPS[g].prefix}<name>, ${GROUPS[g].prefix}none`).join(', ');
-      throw new DatasetLabelError(`Expected live, attack, spoof_<species>, ${forms} for the label in ${where} but received "${rawLabel}".`);
+      throw new DatasetLabelError(`Expected live, attack, spoof_<species>, ${forms} for the label in ${where} but received ${quote(rawLabel)}.`);
     }
   });
   for (const group of FLAG_GROUPS) {
@@ -189,7 +201,7 @@ export async function readCsv(file: string): Promise<Dataset> {
   const missing: string[] = [];
   for (const full of new Set(items.map((item) => item.path))) {
     const stat = await fs.stat(full).catch(() => null);
-    if (!stat?.isFile()) missing.push(path.relative(base, full) || full);
+    if (!stat?.isFile()) missing.push(quote(path.relative(base, full) || full));
   }
   if (missing.length > 0) {
     const shown = missing.slice(0, 5).join(', ');

@@ -252,4 +252,20 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /Unknown quality measure "noise".*quality_blur, quality_dark, quality_grayscale, quality_exposure, quality_backlight, quality_face_size, quality_framing, quality_pose or quality_none/);
   });
+  it('cuts long values in CSV messages to 100 characters', async () => {
+    const csv = path.join(dir, 'long.csv');
+    const uri = `data:image/png;base64,${'A'.repeat(5000)}`;
+    await fs.writeFile(csv, `live/frontal.jpg,"${uri}",\n`);
+    const label = await evalCli([csv]);
+    assert.equal(label.code, 2);
+    assert.ok(label.stderr.includes(`but received "${uri.slice(0, 100)}..."`), label.stderr.slice(0, 400));
+    assert.ok(!label.stderr.includes('A'.repeat(200)), 'the whole value is not printed');
+    const long = `${'d'.repeat(300)}/x.jpg`;
+    await fs.writeFile(csv, `${long},live,\n`);
+    const missing = await evalCli([csv]);
+    assert.equal(missing.code, 2);
+    assert.ok(missing.stderr.includes(`missing or not files: "${long.slice(0, 100)}..."`), missing.stderr.slice(0, 400));
+    assert.ok(!missing.stderr.includes('d'.repeat(150)));
+  });
+
 });

@@ -115,7 +115,7 @@ describe('eval/dataset', () => {
       assert.deepEqual(set.liveness.map((i) => [path.basename(i.path), i.species]), [['l.jpg', ''], ['p1.jpg', 'print'], ['p2.jpg', 'print']]);
 
       await fs.writeFile(csv, 'path,label\nl.jpg,live\nmissing.jpg,live\n.,attack\n');
-      await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /2 file\(s\) listed .* missing or not files: missing\.jpg, /.test(err.message));
+      await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /2 file\(s\) listed .* missing or not files: "missing\.jpg", /.test(err.message));
       await fs.writeFile(csv, 'path,label\nl.jpg,live\nl.jpg,alive\n');
       await assert.rejects(readDataset(csv), (err: Error) => err instanceof DatasetLabelError && /row 3\b/.test(err.message), 'the header is row 1');
       await assert.rejects(readDataset(path.join(listed, 'nowhere')), (err: Error) => err instanceof DatasetLabelError && /does not exist/.test(err.message));
