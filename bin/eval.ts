@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
 import { packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
-import { DatasetLabelError, readDataset } from '../core/eval/dataset';
+import { DatasetLabelError, quote, readDataset } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { plotFileProblem, writePlot } from '../core/eval/plot';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
@@ -36,6 +36,7 @@ Options:
   -h, --help             show this help
 
 Images the engine rejects (no face found, undecodable) are non-responses: counted apart, left out of every rate.
+Exit status: 0 report, 2 usage or data set error (before scoring), 1 failure.
 `;
 
 export interface EvalIo {
@@ -152,7 +153,8 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   if (outputProblem !== undefined) throw new UsageError(outputProblem);
   const dataset = await readDataset(args.source);
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
-  if (total === 0) throw new Error(`No labelled image found in ${args.source} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);
+  // A set with nothing to score is the user's to fix, as a missing one is: exit 2.
+  if (total === 0) throw new DatasetLabelError(`No labelled image found in ${quote(args.source)} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);
   const notes: string[] = [];
   let lateError: Error | undefined;
   const engine = await createEngine(args.pack === undefined ? {} : { pack: args.pack });

@@ -216,7 +216,8 @@ export async function readDataset(source: string): Promise<Dataset> {
   if (stat === null) throw new DatasetLabelError(`The data set ${source} does not exist.`);
   if (stat.isDirectory()) return readFolder(source);
   if (source.toLowerCase().endsWith('.csv')) return readCsv(source);
-  throw new TypeError(`Expected a folder or a .csv list for the data set but received "${source}".`);
+  // The user's argument to fix, as a missing one is: a usage error (exit 2), not a failure.
+  throw new DatasetLabelError(`Expected a folder or a .csv list for the data set but received ${quote(source)}.`);
 }
 
 function assemble(items: DatasetItem[], species: Set<string>, names: Record<FlagGroup, Set<string>>): Dataset {

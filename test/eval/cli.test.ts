@@ -268,4 +268,16 @@ describe('facelive eval (bin/eval)', function () {
     assert.ok(!missing.stderr.includes('d'.repeat(150)));
   });
 
+  it('a data set that is neither a folder nor a CSV, or has no labelled image, is a usage error: exit 2', async () => {
+    const png = path.join(dir, 'plot.png');
+    await fs.writeFile(png, '');
+    const notSet = await evalCli([png]);
+    assert.equal(notSet.code, 2, notSet.stderr);
+    assert.match(notSet.stderr, /Expected a folder or a \.csv list/);
+    const empty = path.join(dir, 'empty-set');
+    await fs.mkdir(path.join(empty, 'unrelated'), { recursive: true });
+    const none = await evalCli([empty]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /No labelled image found/);
+  });
 });
