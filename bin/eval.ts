@@ -19,7 +19,8 @@ export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
   <dir>        folders live/, spoof_<species>/ (attacks), attr_<name>/ and attr_none/ (attributes),
                quality_<measure>/ (fails that measure) and quality_none/ (fails none)
   <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name>, attr_none,
-               quality_<measure> or quality_none; a path in several attr_ (or quality_) rows carries them all
+               quality_<measure> or quality_none; a path in several attr_ (or quality_) rows carries them all;
+               attack (or a bare spoof_) takes the species column, else unknown
   <measure>    ${QUALITY_MEASURES.join(', ')} (flagged when data.quality.<measure>.pass is false)
 
 Options:

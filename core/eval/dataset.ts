@@ -41,6 +41,8 @@ export class DatasetLabelError extends TypeError {}
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp'];
 
 const SPOOF_PREFIX = 'spoof_';
+/** The species of an attack labelled without one (`attack` with an empty species column, a bare `spoof_`). */
+const UNKNOWN_SPECIES = 'unknown';
 
 /** The longest value a message quotes whole: a label can be a whole data: URI, a path thousands of characters. */
 const QUOTED_MAX = 100;
@@ -115,8 +117,9 @@ export async function readFolder(dir: string): Promise<Dataset> {
     const flag = flagLabel(name, `the folder ${path.join(dir, name)}`);
     if (name === 'live') {
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'live', species: '' });
-    } else if (name.startsWith(SPOOF_PREFIX) && name.length > SPOOF_PREFIX.length) {
-      const kind = name.slice(SPOOF_PREFIX.length);
+    } else if (name.startsWith(SPOOF_PREFIX)) {
+      // A bare spoof_/ holds attacks of no named species, as a CSV's bare spoof_ label does.
+      const kind = name.slice(SPOOF_PREFIX.length) || UNKNOWN_SPECIES;
       species.add(kind);
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'attack', species: kind });
     } else if (flag) {
@@ -181,8 +184,9 @@ export async function readCsv(file: string): Promise<Dataset> {
     if (label === 'live') {
       items.push({ kind: 'liveness', path: full, label: 'live', species: '' });
     } else if (label === 'attack' || label.startsWith(SPOOF_PREFIX)) {
-      // Species are named in lower case, as labels are: "Print" and "print" are one species.
-      const kind = label === 'attack' ? rawSpecies.toLowerCase() || 'unknown' : label.slice(SPOOF_PREFIX.length);
+      // Species are named in lower case, as labels are: "Print" and "print" are one species. A bare
+      // spoof_ names none, as attack does: its species comes from the third column, else unknown.
+      const kind = label.slice(SPOOF_PREFIX.length) || rawSpecies.toLowerCase() || UNKNOWN_SPECIES;
       species.add(kind);
       items.push({ kind: 'liveness', path: full, label: 'attack', species: kind });
     } else if (flag) {

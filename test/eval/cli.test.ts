@@ -280,4 +280,22 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(none.code, 2, none.stderr);
     assert.match(none.stderr, /No labelled image found/);
   });
+  it('counts a bare spoof_ label or folder as species unknown, with no empty species', async () => {
+    const csv = path.join(dir, 'bare.csv');
+    await fs.writeFile(csv, 'path,label,species\nlive/frontal.jpg,live,\nspoof_print/gray.jpg,spoof_,\n');
+    const listed = await evalCli([csv, '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as EvalReport).liveness?.counts.by_species, { unknown: { scored: 1, non_responses: 0 } });
+    const set = path.join(dir, 'bare-set');
+    await fs.mkdir(path.join(set, 'live'), { recursive: true });
+    await fs.mkdir(path.join(set, 'spoof_'));
+    await fs.copyFile(path.join(dir, 'live/frontal.jpg'), path.join(set, 'live', 'f.jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_print/gray.jpg'), path.join(set, 'spoof_', 'g.jpg'));
+    const folder = await evalCli([set, '--json']);
+    assert.equal(folder.code, 0, folder.stderr);
+    const l = (JSON.parse(folder.stdout) as EvalReport).liveness;
+    assert.deepEqual(l?.counts.by_species, { unknown: { scored: 1, non_responses: 0 } });
+    assert.equal(l?.counts.attack.scored, 1, 'the spoof_/ image is not left out');
+  });
+
 });
