@@ -21,6 +21,7 @@ export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
   <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name>, attr_none,
                quality_<measure> or quality_none; a path in several attr_ (or quality_) rows carries them all;
                attack (or a bare spoof_) takes the species column, else unknown
+               A file counts once for liveness (by its real path); labelled live and attack it is an error.
   <measure>    ${QUALITY_MEASURES.join(', ')} (flagged when data.quality.<measure>.pass is false)
 
 Options:
@@ -156,6 +157,9 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
   // A set with nothing to score is the user's to fix, as a missing one is: exit 2.
   if (total === 0) throw new DatasetLabelError(`No labelled image found in ${quote(args.source)} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);
+  if (dataset.duplicates > 0) {
+    io.stderr.write(`facelive eval: ${dataset.duplicates} liveness label(s) name a file already labelled the same (by its real path): each file is counted once.\n`);
+  }
   const notes: string[] = [];
   let lateError: Error | undefined;
   const engine = await createEngine(args.pack === undefined ? {} : { pack: args.pack });

@@ -33,6 +33,8 @@ export interface Dataset {
   readonly species: readonly string[];
   /** Per flag group, the names the set uses, sorted (without 'none'). */
   readonly flagNames: Readonly<Record<FlagGroup, readonly string[]>>;
+  /** Liveness labels dropped because their file (by its real path) was already labelled the same. */
+  readonly duplicates: number;
 }
 
 /** A label the set cannot use (an unknown quality measure, a CSV label of no known form): the user's to fix. */
@@ -128,7 +130,7 @@ export async function readFolder(dir: string): Promise<Dataset> {
       for (const file of await files()) items.push({ kind: 'flags', group: flag.group, path: file, flags });
     }
   }
-  return assemble(items, species, names);
+  return assemble(await dedupeLiveness(items, (file) => file), species, names);
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting; blank lines skipped). */
@@ -211,7 +213,7 @@ export async function readCsv(file: string): Promise<Dataset> {
     const shown = missing.slice(0, 5).join(', ');
     throw new DatasetLabelError(`${missing.length} file(s) listed in ${file} are missing or not files: ${shown}${missing.length > 5 ? ', ...' : ''}.`);
   }
-  return assemble(items, species, names);
+  return assemble(await dedupeLiveness(items, (full) => path.relative(base, full) || full), species, names);
 }
 
 /** A folder or a .csv file, whichever `source` is. */
@@ -224,7 +226,40 @@ export async function readDataset(source: string): Promise<Dataset> {
   throw new DatasetLabelError(`Expected a folder or a .csv list for the data set but received ${quote(source)}.`);
 }
 
-function assemble(items: DatasetItem[], species: Set<string>, names: Record<FlagGroup, Set<string>>): Dataset {
+const livenessLabel = (item: LivenessItem): string => (item.label === 'live' ? 'live' : `an attack of species ${quote(item.species)}`);
+
+/**
+ * Keeps one liveness item per file, by its real path: the same file reached as ./x and x, by an
+ * absolute path or through two links is one face and counts once (each more is counted in
+ * `duplicates`); labelled live and attack, or as two species, it is refused. `shown` names a path in
+ * messages.
+ */
+async function dedupeLiveness(items: readonly DatasetItem[], shown: (file: string) => string): Promise<{ items: DatasetItem[]; duplicates: number }> {
+  const first = new Map<string, LivenessItem>();
+  const kept: DatasetItem[] = [];
+  let duplicates = 0;
+  // Sorted first, so the path kept is the same on every run.
+  for (const item of [...items].sort((a, b) => byPath(a.path, b.path))) {
+    if (item.kind !== 'liveness') {
+      kept.push(item);
+      continue;
+    }
+    const real = await fs.realpath(item.path);
+    const seen = first.get(real);
+    if (seen === undefined) {
+      first.set(real, item);
+      kept.push(item);
+    } else if (seen.label !== item.label || seen.species !== item.species) {
+      const also = seen.path === item.path ? '' : ` (also as ${quote(shown(item.path))})`;
+      throw new DatasetLabelError(`The image ${quote(shown(seen.path))}${also} is labelled both ${livenessLabel(seen)} and ${livenessLabel(item)}; label each file once.`);
+    } else {
+      duplicates += 1;
+    }
+  }
+  return { items: kept, duplicates };
+}
+
+function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: number }, species: Set<string>, names: Record<FlagGroup, Set<string>>): Dataset {
   const sorted = items.sort((a, b) => byPath(a.path, b.path));
   const flagItems = sorted.filter((i): i is FlagItem => i.kind === 'flags');
   return {
@@ -232,5 +267,6 @@ function assemble(items: DatasetItem[], species: Set<string>, names: Record<Flag
     flags: byGroup((g) => flagItems.filter((i) => i.group === g)),
     species: [...species].sort(byPath),
     flagNames: byGroup((g) => [...names[g]].sort(byPath)),
+    duplicates,
   };
 }

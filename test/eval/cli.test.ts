@@ -298,4 +298,37 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(l?.counts.attack.scored, 1, 'the spoof_/ image is not left out');
   });
 
+  it('counts a liveness file once however it is named; refuses one labelled live and attack', async () => {
+    const set = path.join(dir, 'dup-set');
+    await fs.mkdir(path.join(set, 'live'), { recursive: true });
+    await fs.mkdir(path.join(set, 'spoof_print'), { recursive: true });
+    await fs.copyFile(path.join(dir, 'live/frontal.jpg'), path.join(set, 'live', 'a.jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_print/gray.jpg'), path.join(set, 'spoof_print', 'p.jpg'));
+    await fs.symlink(path.join(set, 'live', 'a.jpg'), path.join(set, 'live', 'link1.jpg'));
+    await fs.symlink('a.jpg', path.join(set, 'live', 'link2.jpg'));
+    const folder = await evalCli([set, '--json']);
+    assert.equal(folder.code, 0, folder.stderr);
+    assert.equal((JSON.parse(folder.stdout) as EvalReport).liveness?.counts.live.scored, 1, 'two links to a.jpg are a.jpg');
+    assert.equal(folder.stderr.match(/liveness label\(s\)/g)?.length, 1, 'said once');
+    assert.match(folder.stderr, /2 liveness label\(s\) name a file already labelled the same/);
+
+    // The same file four ways in a CSV: as written, ./, absolute, through a link.
+    const csv = path.join(set, 'dup.csv');
+    await fs.writeFile(csv, ['path,label,species', 'live/a.jpg,live,', './live/a.jpg,live,', `${path.join(set, 'live', 'a.jpg')},live,`,
+      'live/link1.jpg,live,', 'spoof_print/p.jpg,attack,print', ''].join('\n'));
+    const listed = await evalCli([csv, '--json', '--calibrate', '--target-bpcer', '0.34', '--for-new-faces']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const l = (JSON.parse(listed.stdout) as EvalReport).liveness;
+    assert.equal(l?.counts.live.scored, 1);
+    assert.equal(l?.calibration?.point, null, 'one live face is too few for the new-faces rule at 0.34');
+    assert.match(listed.stderr, /3 liveness label\(s\)/);
+
+    await fs.writeFile(csv, 'path,label,species\nlive/a.jpg,live,\n./live/link2.jpg,attack,print\n');
+    const both = await evalCli([csv]);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /The image "live\/a\.jpg" \(also as "live\/link2\.jpg"\) is labelled both live and an attack of species "print"/);
+    await fs.writeFile(csv, 'path,label,species\nlive/a.jpg,spoof_print,\nlive/a.jpg,spoof_replay,\n');
+    assert.equal((await evalCli([csv])).code, 2, 'two species for one file');
+  });
+
 });
