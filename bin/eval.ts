@@ -3,6 +3,7 @@
 // and per quality measure.
 // runEval(argv) takes the arguments after `eval`; `node dist/bin/eval.js <args>` runs it alone.
 
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
@@ -148,6 +149,12 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
   }
 }
 
+/** Whether a and b are one folder, through links too; false when either does not exist. */
+async function samePath(a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([fs.realpath(a).catch(() => null), fs.realpath(b).catch(() => null)]);
+  return ra !== null && ra === rb;
+}
+
 async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   // Where the plot and the pack go is checked before any image is scored, not after.
   const outputProblem = (args.plot === undefined ? undefined : await plotFileProblem(args.plot))
@@ -166,6 +173,10 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   let report: EvalReport;
   let scored: ScoredSet;
   try {
+    // Checked before scoring: --out on the pack itself (a link to it included) would rewrite the pack being evaluated.
+    if (args.out !== undefined && await samePath(args.out, engine.pack.dir)) {
+      throw new UsageError(`Expected --out to be another folder than the pack ${quote(engine.pack.dir)} itself: the calibrated copy would overwrite it.`);
+    }
     const bar = progressBar(io, total);
     try {
       scored = await scoreDataset(engine, dataset, { onProgress: (done) => bar.update(done) });

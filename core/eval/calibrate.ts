@@ -46,7 +46,9 @@ export async function writeCalibratedPack(
   if (!(point.threshold >= 0 && point.threshold <= 1)) {
     throw new RangeError(`The calibrated threshold ${point.threshold} is outside [0,1]; the pack was not written.`);
   }
-  if (path.resolve(from) === path.resolve(to)) {
+  // Real paths: a link to the pack is the pack (to may not exist yet; then it cannot be the pack).
+  const real = async (dir: string): Promise<string> => fs.realpath(dir).catch(() => path.resolve(dir));
+  if (await real(from) === await real(to)) {
     throw new TypeError('Expected --out to be another folder than the pack itself: the calibrated copy would overwrite it.');
   }
   const pack = readPack(from);

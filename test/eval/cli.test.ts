@@ -8,6 +8,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runEval } from '../../bin/eval';
+import { DEFAULT_PACK_DIR } from '../../core';
+import { writeCalibratedPack } from '../../core/eval/calibrate';
 import type { EvalReport, FlagReport } from '../../core/eval/report';
 import { blurredSelfie, darkenedSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 
@@ -329,6 +331,28 @@ describe('facelive eval (bin/eval)', function () {
     assert.match(both.stderr, /The image "live\/a\.jpg" \(also as "live\/link2\.jpg"\) is labelled both live and an attack of species "print"/);
     await fs.writeFile(csv, 'path,label,species\nlive/a.jpg,spoof_print,\nlive/a.jpg,spoof_replay,\n');
     assert.equal((await evalCli([csv])).code, 2, 'two species for one file');
+  });
+
+  it('refuses --out on the evaluated pack through a link, before scoring, and leaves the pack alone', async () => {
+    const own = path.join(dir, 'own-pack');
+    await fs.mkdir(own);
+    const manifestText = await fs.readFile(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8');
+    await fs.writeFile(path.join(own, 'manifest.json'), manifestText);
+    for (const model of Object.values(JSON.parse(manifestText).models) as { file: string }[]) {
+      await fs.copyFile(path.join(DEFAULT_PACK_DIR, model.file), path.join(own, model.file));
+    }
+    const link = path.join(dir, 'own-pack-link');
+    await fs.symlink(own, link);
+    const refused = await evalCli([dir, '--pack', own, '--calibrate', '--target-bpcer', '0.34', '--out', link]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /Expected --out to be another folder than the pack .* itself/);
+    assert.equal(refused.stdout, '', 'nothing scored');
+    assert.equal(await fs.readFile(path.join(own, 'manifest.json'), 'utf8'), manifestText, 'the pack is unchanged');
+    // The writer itself compares real paths too.
+    const point = { threshold: 0.5, apcer: 0, apcer_max: 0, bpcer: 0 };
+    await assert.rejects(writeCalibratedPack(own, link, point, { target_bpcer: 0.05, rule: 'calibration_faces', expected_bpcer: null, live: 1, attacks: 0, data: 'x' }),
+      /another folder than the pack itself/);
+    assert.equal(await fs.readFile(path.join(own, 'manifest.json'), 'utf8'), manifestText);
   });
 
 });
