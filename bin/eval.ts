@@ -7,8 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
+import { reportedAttributes } from '../core/checks/attributes';
+import { readPack } from '../core/models/manifest';
 import { packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
-import { DatasetLabelError, quote, readDataset } from '../core/eval/dataset';
+import { DatasetLabelError, quote, readDataset, unknownFlagMessage } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { plotFileProblem, writePlot } from '../core/eval/plot';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
@@ -173,7 +175,14 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   let report: EvalReport;
   let scored: ScoredSet;
   try {
-    // Checked before scoring: --out on the pack itself (a link to it included) would rewrite the pack being evaluated.
+    // Checked before scoring: a misspelt attr_ label would count its images as false positives, and
+    // --out on the pack itself (a link to it included) would rewrite the pack being evaluated.
+    const attributes = reportedAttributes(readPack(engine.pack.dir).manifest);
+    for (const name of dataset.flagNames.attribute) {
+      if (!attributes.includes(name)) {
+        throw new DatasetLabelError(unknownFlagMessage('attribute', name, `${quote(args.source)} (label attr_${name})`, attributes));
+      }
+    }
     if (args.out !== undefined && await samePath(args.out, engine.pack.dir)) {
       throw new UsageError(`Expected --out to be another folder than the pack ${quote(engine.pack.dir)} itself: the calibrated copy would overwrite it.`);
     }

@@ -7,7 +7,7 @@ import type { FaceGeometry } from '../faces/landmarks';
 import { toTensorData, type Raster } from '../image/raster';
 import { modelsOfRole, type AttributeThresholds, type Manifest } from '../models/manifest';
 import type { Model } from '../models/registry';
-import type { AttributeMeasure, AttributesResult } from '../types';
+import { ATTRIBUTE_NAMES, type AttributeMeasure, type AttributesResult } from '../types';
 
 const round = (v: number): number => Math.round(v * 10000) / 10000;
 
@@ -45,6 +45,13 @@ function measure(probability: number | undefined, threshold: number, outweighed 
  */
 function sunglassesOutweighed(p: Readonly<Record<string, number>>): boolean {
   return p.eyeglasses !== undefined && p.sunglasses !== undefined && p.eyeglasses > p.sunglasses;
+}
+
+/** The names checkAttributes reports with this pack: the contract's four, and eyeglasses when the pack's model has that label. */
+export function reportedAttributes(manifest: Manifest): string[] {
+  const output = modelsOfRole(manifest, 'attributes')[0]?.[1].output;
+  const eyeglasses = output?.type === 'attributes' && output.labels.includes('eyeglasses');
+  return [...ATTRIBUTE_NAMES, ...(eyeglasses ? ['eyeglasses'] : [])];
 }
 
 export async function checkAttributes(model: Model, image: Raster, geometry: FaceGeometry, t: AttributeThresholds): Promise<AttributesResult> {

@@ -355,4 +355,18 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(await fs.readFile(path.join(own, 'manifest.json'), 'utf8'), manifestText);
   });
 
+  it('refuses an attribute the pack does not report, in a folder or a CSV, naming the known ones', async () => {
+    const set = path.join(dir, 'attr-typo');
+    await fs.mkdir(path.join(set, 'attr_sunglass'), { recursive: true });
+    await fs.copyFile(path.join(dir, 'live/right.jpg'), path.join(set, 'attr_sunglass', 'r.jpg'));
+    const folder = await evalCli([set]);
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.match(folder.stderr, /Unknown attribute "sunglass" in .*attr_sunglass.*; expected attr_sunglasses, attr_mask, attr_veil, attr_hat, attr_eyeglasses or attr_none/);
+    const csv = path.join(set, 'list.csv');
+    await fs.writeFile(csv, 'attr_sunglass/r.jpg,ATTR_SUNGLAS,\n');
+    const listed = await evalCli([csv]);
+    assert.equal(listed.code, 2, listed.stderr);
+    assert.match(listed.stderr, /Unknown attribute "sunglas"/);
+  });
+
 });
