@@ -10,6 +10,7 @@ import { isLivenessThreshold } from '../core/thresholds';
 export const CHECK_USAGE = `Usage: facelive check <file|url|-> [options]
 
   <file>   a JPEG, PNG or WebP file; <url> an http(s) URL; - reads the image from standard input
+           (the file's bytes, or its base64 or data URI as text)
 
 Options:
   --no-quality            skip quality (is_quality=false)
@@ -61,8 +62,41 @@ async function readCapped(stream: NodeJS.ReadableStream, maxBytes: number): Prom
   return Buffer.concat(chunks);
 }
 
+/**
+ * The most standard input may hold as text (base64 or a data URI): base64 of maxBytes, a line break
+ * every 64 characters and 64 KiB for a data URI's prefix, as the service's JSON body cap allows.
+ */
+function textCap(maxBytes: number): number {
+  const base64 = Math.ceil(maxBytes / 3) * 4;
+  return base64 + Math.ceil(base64 / 16) + 64 * 1024;
+}
+
+/** Whether bytes start as a JPEG, PNG or WebP file does. */
+function isImageFile(bytes: Buffer): boolean {
+  return (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    || bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    || (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP');
+}
+
+/** Whether every byte is printable ASCII or white space, as base64 and data URIs are. */
+function isText(bytes: Buffer): boolean {
+  for (const b of bytes) if (!((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)) return false;
+  return true;
+}
+
+/**
+ * Standard input: an image file's bytes, or text (base64, a data URI) the engine reads as a string,
+ * as it reads an image field. Anything else goes on as bytes, for the engine to refuse by its format.
+ */
+async function readStdin(stdin: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | string> {
+  const bytes = await readCapped(stdin, Math.max(maxBytes, textCap(maxBytes)));
+  if (!isImageFile(bytes) && isText(bytes)) return bytes.toString('latin1').trim();
+  if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+  return bytes;
+}
+
 async function readImage(arg: string, io: CheckIo, maxBytes: number): Promise<Buffer | string> {
-  if (arg === '-') return readCapped(io.stdin, maxBytes);
+  if (arg === '-') return readStdin(io.stdin, maxBytes);
   if (isUrlImage(arg)) return arg.trim();
   // The argument is named in the message only when it looks like a file name, never like image data.
   const named = arg.length <= 200 && !/^data:/i.test(arg.trim()) ? ` ${arg}` : '';

@@ -113,4 +113,18 @@ describe('facelive check (CLI)', function () {
     assert.equal(json.error_code, 'INTERNAL_SERVER_ERROR');
     assert.match(stderr, /manifest.json is missing/);
   });
+  it('reads base64 text and a data URI from standard input as the engine reads a string', async function () {
+    const selfie = await selfieJpeg();
+    const wrapped = `${selfie.toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+    const base64 = run(['check', '-', '--compact', '--no-quality', '--no-attribute'], Buffer.from(wrapped));
+    assert.deepEqual([base64.status, base64.json.error_code, (base64.json.data as { nface?: number } | undefined)?.nface], [0, null, 1]);
+    const uri = run(['check', '-', '--compact', '--no-quality', '--no-attribute'], Buffer.from(`  data:image/jpeg;base64,${selfie.toString('base64')}\r\n`));
+    assert.deepEqual([uri.status, uri.json.error_code], [0, null]);
+    const notBase64 = run(['check', '-'], Buffer.from('not an image, not base64'));
+    assert.deepEqual([notBase64.status, notBase64.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_MISSING']);
+    // Text is capped too: base64 of more than the 5 MiB image limit.
+    const tooLong = run(['check', '-'], Buffer.alloc(8 * 1024 * 1024, 'A'));
+    assert.deepEqual([tooLong.status, tooLong.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_SIZE']);
+  });
+
 });
