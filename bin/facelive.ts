@@ -15,6 +15,43 @@ Commands:
 Run "facelive <command> --help" for a command's options.
 `;
 
+export const SERVE_USAGE = `Usage: facelive serve
+
+Starts the HTTP service with its demo page. It takes no arguments; it reads its environment:
+  PORT              port to listen on (default 3000)
+  HOST              address to listen on (default every interface; 127.0.0.1 while it runs on a
+                    generated development pair)
+  FACELIVE_CONFIG   path of a JSON file: credentials, limits, quotaStore, redisUrl, pack, ... (see
+                    the README, "The service"); without credentials it generates a development pair
+
+Stop it with SIGTERM or SIGINT (it waits for running checks).
+`;
+
+export const BENCH_USAGE = `Usage: facelive bench [--json]
+
+Speed of each stage and of the whole check on generated selfies (from a checkout of the repository).
+  --json       print the report as JSON
+  -h, --help   show this help
+`;
+
+/** The exit status of a usage error, as eval's. */
+const USAGE_ERROR = 2;
+
+/**
+ * A subcommand's arguments against the flags it takes: 0 after printing its usage for -h/--help,
+ * USAGE_ERROR for anything else it does not take (rather than ignoring it and starting), undefined to go on.
+ */
+function checkArguments(name: string, args: readonly string[], flags: readonly string[], usage: string): number | undefined {
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const unknown = args.find((arg) => !flags.includes(arg));
+  if (unknown === undefined) return undefined;
+  process.stderr.write(`facelive ${name}: unexpected argument "${unknown.length > 100 ? `${unknown.slice(0, 100)}...` : unknown}".\n\n${usage}`);
+  return USAGE_ERROR;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -25,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       return runEval(rest);
     }
     case 'serve': {
+      const refused = checkArguments('serve', rest, [], SERVE_USAGE);
+      if (refused !== undefined) return refused;
       const { startServer } = await import('../examples/server');
       await startServer(process.env);
       return -1;
@@ -34,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return runModels(rest);
     }
     case 'bench': {
+      const refused = checkArguments('bench', rest, ['--json'], BENCH_USAGE);
+      if (refused !== undefined) return refused;
       // The bench and its comparison engine are development tools: a checkout of the repository has
       // them (npm run bench); the published package does not.
       let bench: typeof import('../bench/bench');

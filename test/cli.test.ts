@@ -15,6 +15,12 @@ function run(args: string[], input?: Buffer): { status: number | null; json: Rec
   return { status: result.status, json: stdout ? (JSON.parse(stdout) as Record<string, unknown>) : {}, stderr: result.stderr.toString() };
 }
 
+/** The CLI's exit status and output as text; a command that does not end in time is killed (status null). */
+function runText(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { env, timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
 describe('facelive check (CLI)', function () {
   let dir: string;
   before(async function () {
@@ -127,4 +133,29 @@ describe('facelive check (CLI)', function () {
     assert.deepEqual([tooLong.status, tooLong.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_SIZE']);
   });
 
+  it('serve --help prints what it reads and exits 0 without starting; any other argument is a usage error', function () {
+    // A FACELIVE_CONFIG that cannot be read: a serve that starts anyway stops with exit 1 at once.
+    const env = { ...process.env, FACELIVE_CONFIG: path.join(dir, 'no-such-config.json'), PORT: '0' };
+    for (const flag of ['--help', '-h']) {
+      const help = runText(['serve', flag], env);
+      assert.equal(help.status, 0, help.stderr);
+      assert.match(help.stdout, /Usage: facelive serve/);
+      assert.match(help.stdout, /PORT[\s\S]*HOST[\s\S]*FACELIVE_CONFIG/);
+      assert.doesNotMatch(help.stdout + help.stderr, /listening|cannot read/);
+    }
+    const unknown = runText(['serve', '--port', '8080'], env);
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unexpected argument "--port"[\s\S]*Usage: facelive serve/);
+  });
+
+  it('bench --help prints its usage without running the benchmark; an unknown argument is a usage error', function () {
+    for (const flag of ['--help', '-h']) {
+      const help = runText(['bench', flag]);
+      assert.equal(help.status, 0, help.stderr);
+      assert.match(help.stdout, /^Usage: facelive bench \[--json\]/);
+    }
+    const unknown = runText(['bench', '--fast']);
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unexpected argument "--fast"/);
+  });
 });
