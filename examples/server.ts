@@ -20,6 +20,7 @@ import type { Engine } from '../core/engine-types';
 import { MAX_TIMER_MS, type Limits } from '../core/limits';
 import {
   type Credential,
+  deferContinue,
   errorHandler,
   faceLiveness,
   type FaceLivenessRouter,
@@ -384,6 +385,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   // Node keep every answer in memory (50 such connections: +2 GB). Past this many requests a
   // connection is closed after its answer (and answers 503 to requests already sent on it).
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
+  // "100 Continue" only once a request is admitted: a refused client never uploads its image.
+  deferContinue(server);
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });

@@ -25,6 +25,7 @@ import { guardBodyPieces } from './body-pieces';
 import { BODY_TOO_LARGE_MESSAGE, describeError, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
+import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { requestIdOf } from './request-id';
 
@@ -280,6 +281,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         reserved = await Promise.race([reservation, timeout.expired]);
         if (!reserved) throw new FaceliveError('INSUFFICIENT_QUOTA_LIVENESS');
       }
+      // Admitted: a client that asked before sending its body (Expect: 100-continue) may send it now.
+      continueIfDeferred(req, res);
       const body = await Promise.race([readBody(req, res), timeout.expired]);
       const engine = await Promise.race([config.engine, timeout.expired]);
       // The image is loaded before a check slot is asked for: a URL image server that answers slowly
@@ -414,6 +417,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
 }
 
 export { errorHandler, toContractError, errorBody, type ErrorBody } from './errors';
+export { deferContinue } from './expect-continue';
 export { metricsRouter, FaceliveMetrics, defaultMetrics, type Outcome } from './metrics';
 export { MemoryQuotaStore, type QuotaStore } from './quota';
 export { RedisQuotaStore, type RedisQuotaStoreOptions, type RedisState } from './redis-quota';

@@ -8,7 +8,8 @@ import net from 'node:net';
 import express from 'express';
 import type { Engine } from '../../core/engine-types';
 import { MAX_SMALL_PIECES } from '../../middleware/body-pieces';
-import { errorHandler, faceLiveness } from '../../middleware';
+import { deferContinue, errorHandler, faceLiveness } from '../../middleware';
+import { selfieJpeg } from '../helpers/faces';
 import { listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -84,5 +85,69 @@ describe('transport: bodies the service does not keep reading', function () {
     assert.match(answer, /\r\nConnection: close\r\n/i);
     assert.ok(closedByServer, 'closed by the server, not left open to read 1 GB');
     assert.ok(ms < 5_000, `${ms} ms`);
+  });
+});
+
+describe('transport: Expect: 100-continue is answered only once a request is admitted (deferContinue)', function () {
+  this.timeout(60_000);
+  let server: Listening;
+  let port: number;
+  let image: string;
+
+  before(async () => {
+    const engine = await sharedEngine();
+    image = (await selfieJpeg('frontal', 320, 240)).toString('base64');
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
+    app.use(errorHandler());
+    server = await listen(app);
+    deferContinue(server.server);
+    port = Number(new URL(server.url).port);
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  /** Sends the head asking to continue; sends the body only after a "100 Continue". Resolves with what the server wrote first, and all of it. */
+  function askFirst(apiKey: string, body: string): Promise<{ first: string; answer: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let answer = '';
+      let first: string | undefined;
+      let sent = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no final answer; got ${JSON.stringify(answer.slice(0, 200))}`));
+      }, 20_000);
+      socket.on('data', (chunk) => {
+        answer += chunk.toString('latin1');
+        first ??= answer.split('\r\n')[0];
+        if (!sent && /^HTTP\/1\.1 100 Continue\r\n\r\n$/.test(answer)) {
+          sent = true;
+          socket.write(body);
+        }
+        if (/\r\n\r\n\{.*\}$/s.test(answer)) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve({ first: first!, answer });
+        }
+      });
+      socket.on('error', () => undefined);
+      socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
+        + `Expect: 100-continue\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: ${apiKey}\r\n\r\n`);
+    });
+  }
+
+  it('a refused request gets its 401 without a "100 Continue", so the client never uploads the image', async () => {
+    const { first, answer } = await askFirst('wrong', JSON.stringify({ image }));
+    assert.match(first, /^HTTP\/1\.1 401 /, answer.slice(0, 200));
+    assert.doesNotMatch(answer, /100 Continue/);
+  });
+
+  it('an admitted request gets "100 Continue", then its answer once the body is sent', async () => {
+    const { first, answer } = await askFirst(LIVE.apiKey, JSON.stringify({ image, is_quality: false, is_attribute: false }));
+    assert.equal(first, 'HTTP/1.1 100 Continue');
+    assert.match(answer, /HTTP\/1\.1 200 OK/);
   });
 });
