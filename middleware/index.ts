@@ -178,7 +178,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // The scan reads UTF-8 bytes; a body in another charset body-parser accepts (UTF-16) is decoded first.
       const utf8 = typeof encoding !== 'string' || /^utf-?8$/i.test(encoding) ? buf : Buffer.from(new TextDecoder(encoding).decode(buf));
       // Not JSON at all (image bytes posted as the body, a bare null): say so, before any scan.
-      if (!opensObjectOrArray(utf8)) throw new FaceliveError('INVALID_PAYLOAD', NOT_A_JSON_OBJECT_MESSAGE);
+      // (An empty body is answered later, as a missing one.)
+      if (buf.length > 0 && !opensObjectOrArray(utf8)) throw new FaceliveError('INVALID_PAYLOAD', NOT_A_JSON_OBJECT_MESSAGE);
       if (nestsDeeperThan(utf8, MAX_JSON_DEPTH)) {
         throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
       }
