@@ -101,6 +101,8 @@ class FaceliveEngine implements FaceliveEngineType {
   private readonly landmarkKey: string | undefined;
   private readonly poseKey: string | undefined;
   private readonly attributesKey: string;
+  /** The model that tells which way up a face is, when the pack has one. */
+  private readonly orientationKey: string | undefined;
   private disposed = false;
   /** The disposal under way, which every dispose() call waits for. */
   private disposing: Promise<void> | undefined;
@@ -118,6 +120,7 @@ class FaceliveEngine implements FaceliveEngineType {
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
     this.attributesKey = modelsOfRole(loaded.manifest, 'attributes')[0]![0];
+    this.orientationKey = modelsOfRole(loaded.manifest, 'orientation')[0]?.[0];
   }
 
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
@@ -199,7 +202,8 @@ class FaceliveEngine implements FaceliveEngineType {
 
     t = performance.now();
     // `raster` is the decoded image, or that image turned a quarter turn when its faces were found only so.
-    const { faces: detected, raster, turn } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), decoded.raster);
+    const turnModel = this.orientationKey === undefined ? undefined : this.registry.get(this.orientationKey);
+    const { faces: detected, raster, turn } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), decoded.raster, turnModel);
     const detectMs = elapsed(t);
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;

@@ -5,7 +5,7 @@
 // image holds no face, the image turned a quarter turn each way is searched too (the manifest's
 // orientation rule). Coordinates found on the turned image map back to the image as sent.
 
-import type { Raster } from '../image/raster';
+import { cropToTensor, type Raster } from '../image/raster';
 import type { ModelEntry } from '../models/manifest';
 import type { Model } from '../models/registry';
 import type { Box, Point } from '../types';
@@ -99,26 +99,65 @@ function orientationRule(entry: ModelEntry): OrientationRule | undefined {
   return output.type === 'ultraface' || output.type === 'retinaface' ? output.orientation : undefined;
 }
 
+/** What the pack's orientation model reads of a face: the likeliest clockwise turn to upright, and its probability. */
+export interface TurnReading {
+  readonly turn: QuarterTurn;
+  readonly probability: number;
+  /** The probability that the face is upright as it is. */
+  readonly upright: number;
+}
+
+/** Runs the pack's orientation model on the face in `box`. */
+export async function readTurn(model: Model, image: Raster, box: Box): Promise<TurnReading> {
+  const { entry } = model;
+  const spec = entry.output;
+  if (spec.type !== 'turns') throw new Error(`Orientation output type ${spec.type} is not supported.`);
+  const outputs = await model.run(cropToTensor(image, box, entry.crop, entry.input));
+  const probabilities = outputs[spec.name]?.data;
+  if (!probabilities || probabilities.length !== spec.turns.length) throw new Error('Orientation output is missing.');
+  let best = 0;
+  for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+  return { turn: spec.turns[best] as QuarterTurn, probability: probabilities[best]!, upright: probabilities[spec.turns.indexOf(0)]! };
+}
+
 /**
  * The faces of the image, largest first (detectFaces), with the raster they were found in. With the
- * pack's orientation rule: when the primary face lies on its side or upside down, the image turned
- * each other way is searched and the turn whose primary face is upright and scores highest is kept
- * (the keypoints of a face on its side are unsure, so every turn is tried). When the keypoints look
- * upright but the detector is unsure of the face (a score under orientation.unsure.below), the turns
- * are searched too, and one is kept only where its face scores at least unsure.margin higher and at
- * least unsure.minScore:
- * the detector often reads a face on its side or upside down with upright-looking keypoints, and a
- * photo turned that way is judged by models that never saw one (an attack sent upside down read as
- * live). When the image holds no face, the image turned each other way likewise, when that face scores
- * at least orientation.minScore. Otherwise the faces as found.
+ * pack's orientation rule:
+ * - With an orientation model (`turnModel`): it reads the primary face's box. When it says the face
+ *   lies on its side or upside down (a turn other than 0, with at least its minConfidence), the image
+ *   turned that way is searched again, and kept where the model reads that image's primary face as
+ *   upright (a second look: an upright face misread once is rarely misread the same way turned).
+ *   The detector's keypoints and score are unreliable on turned faces (it often reads one as upright,
+ *   with upright-looking keypoints), and a photo sent turned is judged by models that never saw one:
+ *   an attack sent upside down was read as live that way. When the model is not sure either way (no
+ *   confident turn, and the upright reading under minConfidence), the rule below decides.
+ * - Without one, or when it is unsure: when the primary face lies on its side or upside down by its
+ *   keypoints, the image turned each other way is searched and the turn whose primary face is upright
+ *   and scores highest is kept (the keypoints of a face on its side are unsure, so every turn is
+ *   tried). When the keypoints look upright but the detector is unsure of the face (a score under
+ *   orientation.unsure.below), the turns are searched too, and one is kept only where its face scores
+ *   at least unsure.margin higher and at least unsure.minScore.
+ * When the image holds no face, the image turned each other way is searched, keeping a face scored at
+ * least orientation.minScore. Otherwise the faces as found.
  */
-export async function detectFacesAnyTurn(model: Model, image: Raster): Promise<OrientedFaces> {
+export async function detectFacesAnyTurn(model: Model, image: Raster, turnModel?: Model): Promise<OrientedFaces> {
   const faces = await detectFaces(model, image);
   const rule = orientationRule(model.entry);
   const asFound: OrientedFaces = { faces, raster: image, turn: 0 };
   if (!rule) return asFound;
   if (faces.length === 0) return (await bestUpright(model, image, TURNS, rule.minScore)) ?? asFound;
   const primary = faces[0]!;
+  if (turnModel) {
+    const spec = turnModel.entry.output as { readonly minConfidence: number };
+    const reading = await readTurn(turnModel, image, primary.box);
+    if (reading.turn !== 0 && reading.probability >= spec.minConfidence) {
+      const raster = turnRaster(image, reading.turn);
+      const turned = await detectFaces(model, raster);
+      if (turned.length > 0 && (await readTurn(turnModel, raster, turned[0]!.box)).turn === 0) return { faces: turned, raster, turn: reading.turn };
+      return asFound;
+    }
+    if (reading.upright >= spec.minConfidence) return asFound;
+  }
   if (uprightTurn(primary.keypoints) !== 0) return (await bestUpright(model, image, TURNS, 0)) ?? asFound;
   const { unsure } = rule;
   if (unsure === undefined || primary.score >= unsure.below) return asFound;

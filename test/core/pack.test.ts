@@ -70,6 +70,10 @@ describe('model packs', function () {
       ['liveness.models', { ...good, liveness: { ...good.liveness, models: ['detector'] } }],
       ['threshold', { ...good, liveness: { ...good.liveness, threshold: 2 } }],
       ['sha256', { ...good, models: { ...good.models, pose: { ...good.models.pose!, sha256: 'abc' } } }],
+      ['orientation.unsure', { ...good, models: { ...good.models, detector: { ...good.models.detector!, output: { ...good.models.detector!.output, orientation: { minScore: 0.8, unsure: { below: 2, margin: 0.02, minScore: 0.95 } } } } } }],
+      ['of type turns', { ...good, models: { ...good.models, turns: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 180], minConfidence: 0.5 } } } }],
+      ['of type turns', { ...good, models: { ...good.models, turns: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0 } } } }],
+      ['at most one model may have role orientation', { ...good, models: { ...good.models, a: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0.5 } }, b: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0.5 } } } }],
     ];
     for (const [field, manifest] of broken) {
       assert.throws(() => validateManifest(manifest, 'manifest.json'), (err: unknown) => err instanceof TypeError && err.message.includes(field), field);
@@ -177,7 +181,8 @@ describe('model packs', function () {
     await assert.rejects(createEngine({ packs: 'x' } as never), /Unknown engine option "packs"/);
     await assert.rejects(createEngine({ thresholds: { liveness: 3 } }), /thresholds.liveness/);
     await assert.rejects(createEngine({ limits: { maxPixels: -1 } }), /limits.maxPixels/);
-    await assert.rejects(createEngine({ pack: path.join(os.tmpdir(), 'no-such-pack-dir') }), /manifest.json is missing/);
+    // The advice fits an installed package too, which has no build:models script.
+    await assert.rejects(createEngine({ pack: path.join(os.tmpdir(), 'no-such-pack-dir') }), /manifest.json is missing\. Installed from npm: reinstall facelive/);
   });
 
   it('names what is wrong with options that are not objects, inherited limit names, fractional redirects and timers Node cannot set', async function () {

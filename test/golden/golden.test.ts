@@ -9,6 +9,7 @@ import { DEFAULT_PACK_DIR } from '../../core/engine';
 import { checkLiveness } from '../../core/checks/liveness';
 import { detectFaces } from '../../core/faces/detector';
 import { estimatePose, locateLandmarks } from '../../core/faces/landmarks';
+import { readTurn } from '../../core/faces/orientation';
 import { readPack, type ModelEntry } from '../../core/models/manifest';
 import { createRegistry, type Model, type Registry } from '../../core/models/registry';
 import { fixtureRaster, goldenInput } from './cases';
@@ -72,6 +73,10 @@ async function checkDecoded(key: string, model: Model, golden: GoldenCase, fixtu
       near(p.x, decoded.points[i]![0], `${key} on ${fixture}: point ${i} x`, 0.05);
       near(p.y, decoded.points[i]![1], `${key} on ${fixture}: point ${i} y`, 0.05);
     });
+  } else if (decoded.kind === 'turn') {
+    const reading = await readTurn(model, raster, box);
+    assert.equal(reading.turn, decoded.turn, `${key} on ${fixture}: turn`);
+    near(reading.probability, decoded.probability, `${key} on ${fixture}: turn probability`);
   } else {
     const pose = await estimatePose(model, raster, box);
     for (const angle of ['yaw', 'pitch', 'roll'] as const) near(pose[angle], decoded[angle], `${key} on ${fixture}: ${angle}`, 0.01);

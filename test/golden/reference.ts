@@ -69,7 +69,9 @@ export async function releaseReferenceSessions(): Promise<void> {
 export type Decoded =
   | { readonly kind: 'live-probability'; readonly value: number }
   | { readonly kind: 'points'; readonly points: [number, number][] }
-  | { readonly kind: 'pose'; readonly yaw: number; readonly pitch: number; readonly roll: number };
+  | { readonly kind: 'pose'; readonly yaw: number; readonly pitch: number; readonly roll: number }
+  /** Orientation models: the likeliest turn to upright and its probability (the model's own softmax). */
+  | { readonly kind: 'turn'; readonly turn: number; readonly probability: number };
 
 function classProbability(values: Float32Array, activation: string, index: number): number {
   if (activation === 'sigmoid') return 1 / (1 + Math.exp(-values[index]!));
@@ -99,6 +101,11 @@ export function referenceDecode(entry: ModelEntry, outputs: RawOutputs, box: Box
       const crop = cropBox(box!, entry.crop, imageWidth, imageHeight);
       const v = read(spec.name);
       return { kind: 'points', points: Array.from({ length: spec.points }, (_, i) => [crop.x + v[2 * i]! * crop.width, crop.y + v[2 * i + 1]! * crop.height] as [number, number]) };
+    }
+    case 'turns': {
+      const p = read(spec.name);
+      const best = p.indexOf(Math.max(...p));
+      return { kind: 'turn', turn: spec.turns[best]!, probability: p[best]! };
     }
     case 'pose-bins':
       return { kind: 'pose', yaw: binExpectation(read(spec.yaw), spec.binWidth, spec.offset), pitch: binExpectation(read(spec.pitch), spec.binWidth, spec.offset), roll: binExpectation(read(spec.roll), spec.binWidth, spec.offset) };
