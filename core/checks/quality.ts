@@ -2,7 +2,7 @@
 // luminance (dark), colour (grayscale), clipped highlights (exposure), backlight, face size, framing
 // (how much of the image surrounds the face), pose.
 
-import { resample, toGray, type Raster } from '../image/raster';
+import { areaResampleGray, resample, toGray, type Raster } from '../image/raster';
 import type { FaceGeometry, HeadPose } from '../faces/landmarks';
 import type { QualityThresholds } from '../models/manifest';
 import type { Box, QualityResult } from '../types';
@@ -26,21 +26,10 @@ const SHARPNESS_HALF = 0.03;
  */
 function areaGray(image: Raster, region: Box, n: number): Float32Array {
   const k = Math.min(MAX_AREA_FACTOR, Math.max(1, Math.ceil(Math.max(region.width, region.height) / n)));
-  const big = toGray(resample(image, region, n * k, n * k));
-  if (k === 1) return big;
-  const out = new Float32Array(n * n);
-  const side = n * k;
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      let sum = 0;
-      for (let dy = 0; dy < k; dy++) {
-        const row = (y * k + dy) * side + x * k;
-        for (let dx = 0; dx < k; dx++) sum += big[row + dx]!;
-      }
-      out[y * n + x] = sum / (k * k);
-    }
-  }
-  return out;
+  // Not shrunk: plain bilinear samples, rounded to bytes as the measure was calibrated (on a face
+  // enlarged to n, the rounding is part of what the Laplacian reads).
+  if (k === 1) return toGray(resample(image, region, n, n));
+  return areaResampleGray(image, region, n, n, k);
 }
 
 /** 3x3 binomial smoothing ([1 2 1] x [1 2 1] / 16) of an n x n plane; the border is kept as it is. */

@@ -146,6 +146,79 @@ export function resample(src: Raster, region: Box, width: number, height: number
 }
 
 /** ITU-R BT.601 luma of an RGB pixel. */
+/** For each of `count` outputs, the source indices [from, from + weights.length) and their weights. */
+interface Footprints {
+  readonly from: Int32Array;
+  readonly weights: Float64Array[];
+}
+
+/**
+ * The weights of `count` outputs that each average `k` bilinear samples (k x count samples spread over
+ * the span, pixel centres aligned, clamped at the edges as resample clamps them).
+ */
+function footprints(start: number, span: number, count: number, k: number, max: number): Footprints {
+  const t = taps(start, span / (count * k), count * k, max, -0.5, max + 0.5);
+  const from = new Int32Array(count);
+  const weights: Float64Array[] = [];
+  for (let i = 0; i < count; i++) {
+    let lo = Infinity, hi = -Infinity;
+    for (let j = i * k; j < (i + 1) * k; j++) {
+      lo = Math.min(lo, t.i0[j]!);
+      hi = Math.max(hi, t.i1[j]!);
+    }
+    const w = new Float64Array(hi - lo + 1);
+    for (let j = i * k; j < (i + 1) * k; j++) {
+      w[t.i0[j]! - lo]! += (1 - t.w[j]!) / k;
+      w[t.i1[j]! - lo]! += t.w[j]! / k;
+    }
+    from[i] = lo;
+    weights.push(w);
+  }
+  return { from, weights };
+}
+
+/**
+ * The grey levels (BT.601 luma) of `region` at width x height, each output pixel the mean of k x k
+ * bilinear samples spread over it: an area average, so that shrinking a large region does not skip
+ * pixels (and alias their grain into detail). Equal to toGray(resample(src, region, k * width,
+ * k * height)) averaged k x k, without the rounding to bytes, computed as two separable passes over
+ * the luma of the pixels the samples touch.
+ */
+export function areaResampleGray(src: Raster, region: Box, width: number, height: number, k: number): Float32Array {
+  const cols = footprints(region.x, region.width, width, k, src.width - 1);
+  const rows = footprints(region.y, region.height, height, k, src.height - 1);
+  const x0 = cols.from[0]!, x1 = cols.from[width - 1]! + cols.weights[width - 1]!.length - 1;
+  const y0 = rows.from[0]!, y1 = rows.from[height - 1]! + rows.weights[height - 1]!.length - 1;
+  // Horizontal pass: each touched source row, reduced to `width` columns.
+  const across = new Float64Array((y1 - y0 + 1) * width);
+  const d = src.data;
+  const line = new Float64Array(x1 - x0 + 1);
+  for (let y = y0; y <= y1; y++) {
+    let o = (y * src.width + x0) * 3;
+    for (let x = 0; x < line.length; x++, o += 3) line[x] = luma(d[o]!, d[o + 1]!, d[o + 2]!);
+    const row = (y - y0) * width;
+    for (let i = 0; i < width; i++) {
+      const w = cols.weights[i]!;
+      const at = cols.from[i]! - x0;
+      let v = 0;
+      for (let j = 0; j < w.length; j++) v += w[j]! * line[at + j]!;
+      across[row + i] = v;
+    }
+  }
+  // Vertical pass.
+  const out = new Float32Array(width * height);
+  for (let r = 0; r < height; r++) {
+    const w = rows.weights[r]!;
+    const at = rows.from[r]! - y0;
+    for (let i = 0; i < width; i++) {
+      let v = 0;
+      for (let j = 0; j < w.length; j++) v += w[j]! * across[(at + j) * width + i]!;
+      out[r * width + i] = v;
+    }
+  }
+  return out;
+}
+
 export function luma(r: number, g: number, b: number): number {
   return 0.299 * r + 0.587 * g + 0.114 * b;
 }

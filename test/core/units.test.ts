@@ -6,7 +6,7 @@ import { classifyImage, loadImageBytes } from '../../core/image/source';
 import { decodeImage, headerSize, sniffFormat } from '../../core/image/decode';
 import { selfieJpeg } from '../helpers/faces';
 import { pngClaiming } from '../helpers/bad-inputs';
-import { cropBox } from '../../core/image/raster';
+import { areaResampleGray, cropBox, resample, toGray, type Raster } from '../../core/image/raster';
 import { failCode, errorCodeOf } from '../../core/verdict';
 import { DEFAULT_FRAMING, resolveThresholds } from '../../core/thresholds';
 import { readPack } from '../../core/models/manifest';
@@ -95,5 +95,27 @@ describe('core units', function () {
     assert.equal(resolveThresholds(manifest, { framing: 2.5 }).quality.framing, 2.5);
     assert.throws(() => resolveThresholds(manifest, { blur: 2.5 }), /thresholds.blur in \[0,1\]/);
     assert.throws(() => resolveThresholds(manifest, { framing: -1 }), /thresholds.framing/);
+  });
+});
+
+describe('area resampling to grey (the blur measure)', function () {
+  it('equals bilinear samples at k times the size averaged k x k, within the rounding to bytes it skips', function () {
+    // A seeded noisy raster: grain is what an area average must not skip.
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const raster: Raster = { width: 300, height: 200, channels: 3, data: Uint8Array.from({ length: 300 * 200 * 3 }, () => Math.floor(random() * 256)) };
+    for (const [region, n, k] of [[{ x: 20.3, y: 10.7, width: 250, height: 170 }, 96, 3], [{ x: -15, y: -5, width: 120, height: 150 }, 64, 2], [{ x: 200, y: 120, width: 140, height: 110 }, 64, 3]] as const) {
+      const fast = areaResampleGray(raster, region, n, n, k);
+      const big = toGray(resample(raster, region, n * k, n * k));
+      let worst = 0;
+      for (let y = 0; y < n; y++) {
+        for (let x = 0; x < n; x++) {
+          let sum = 0;
+          for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) sum += big[(y * k + dy) * n * k + x * k + dx]!;
+          worst = Math.max(worst, Math.abs(fast[y * n + x]! - sum / (k * k)));
+        }
+      }
+      assert.ok(worst <= 0.5, `off by ${worst} grey levels`);
+    }
   });
 });
