@@ -13,7 +13,7 @@ import { decodeImage } from './image/decode';
 import { boxToSent, detectFacesAnyTurn, pointToSent } from './faces/orientation';
 import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
-import { checkQuality } from './checks/quality';
+import { checkQuality, laplacianVariance } from './checks/quality';
 import { checkAttributes } from './checks/attributes';
 import { measureRegions } from './checks/regions';
 import { buildResult } from './verdict';
@@ -229,11 +229,13 @@ class FaceliveEngine implements FaceliveEngineType {
     const imageGeometry = geometry && scaleGeometry(geometry, scale);
     t = performance.now();
     const regions = geometry && options.is_quality ? measureRegions(raster, primary.box, geometry) : undefined;
+    // Sharpness needs no pose: measured while the pose model runs in its worker, not after it.
+    const sharpness = regions ? laplacianVariance(raster, primary.box) : undefined;
     const regionsMs = elapsed(t);
     const [pose, poseMs] = await poseRun;
     t = performance.now();
     const quality = options.is_quality && geometry && regions
-      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality)
+      ? checkQuality(raster, primary.box, imageGeometry!, pose ?? { yaw: 0, pitch: 0, roll: 0 }, regions, this.thresholds.quality, sharpness)
       : undefined;
     const qualityMs = Math.round((regionsMs + elapsed(t)) * 100) / 100;
     // The other faces' landmarks (the contract lists landmarks for every face), while liveness runs;

@@ -128,8 +128,9 @@ export function checkQuality(
   pose: HeadPose,
   regions: FaceRegions,
   t: QualityThresholds,
+  sharpness: number = laplacianVariance(image, box),
 ): QualityResult {
-  const blur = blurScore(laplacianVariance(image, box));
+  const blur = blurScore(sharpness);
   const dark = darkScore(regions.face.luma);
   // Colourfulness of the face itself, relative to its brightness: the background's colour (a white
   // wall, a coloured frame) and darkening do not move it.
