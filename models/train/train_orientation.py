@@ -8,13 +8,10 @@ out), a final model on all crops, ONNX export and a parity check in onnxruntime-
 """
 
 import argparse
-import hashlib
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -22,6 +19,8 @@ from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "attributes"))
 from data import grouped_folds  # noqa: E402
+# The attribute training's parity check and checksum: the same input normalisation, (x - 127.5) / 127.5.
+from train import parity, sha256  # noqa: E402
 
 TURNS = [0, 90, 180, 270]
 WIDTHS = (24, 48, 96, 128)
@@ -158,25 +157,6 @@ def export_onnx(net, size, path):
     torch.onnx.export(served, torch.zeros(1, 3, size, size), path, input_names=["input"], output_names=["turns"],
                       opset_version=13, do_constant_folding=True)
     return served
-
-
-def parity(model, crops, onnx_path, node_script):
-    """PyTorch vs onnxruntime-node on the same tensors; returns the largest absolute difference."""
-    gen = torch.Generator().manual_seed(7)
-    x = torch.cat([to_tensor(crops[:6]), torch.rand(2, 3, crops.shape[2], crops.shape[3], generator=gen) * 2 - 1])
-    with torch.no_grad():
-        y = model(x).numpy()
-    with tempfile.TemporaryDirectory() as tmp:
-        case = os.path.join(tmp, "parity.json")
-        with open(case, "w") as f:
-            json.dump({"dims": [1] + list(x.shape[1:]), "inputs": x.numpy().reshape(len(x), -1).tolist(), "outputs": y.tolist()}, f)
-        result = subprocess.run(["node", node_script, onnx_path, case], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)["maxAbsDiff"]
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def main():

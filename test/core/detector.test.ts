@@ -4,35 +4,25 @@
 // large image is counted, and tiny background faces are listed but not counted.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createEngine, DEFAULT_PACK_DIR, FaceliveError, type Engine } from '../../core';
+import { DEFAULT_PACK_DIR, FaceliveError, type Engine } from '../../core';
 import type { Manifest } from '../../core/models/manifest';
 import { fitFrame, letterbox, toImageBox } from '../../core/faces/letterbox';
 import type { Raster } from '../../core/image/raster';
 import type { Box, CheckResult } from '../../core/types';
-import { sharedEngine } from '../helpers/engine';
+import { engineWithManifest, sharedEngine } from '../helpers/engine';
 import { groupPhoto, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 
 const FLAGS = { is_liveness: false, is_quality: false, is_attribute: false };
 
-/** An engine on the default pack with some detector settings changed (a temporary pack that links the model files). */
-async function engineWithDetector(change: Record<string, unknown>): Promise<{ engine: Engine; close(): Promise<void> }> {
-  const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-detector-'));
-  for (const entry of Object.values(manifest.models)) symlinkSync(path.join(DEFAULT_PACK_DIR, entry.file), path.join(dir, entry.file));
-  Object.assign(manifest.models.detector!.output, change);
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  const engine = await createEngine({ pack: dir, workerThreads: false });
-  return {
-    engine,
-    async close() {
-      await engine.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** An engine on the default pack with some detector settings changed. */
+function engineWithDetector(change: Record<string, unknown>): Promise<{ engine: Engine; close(): Promise<void> }> {
+  return engineWithManifest((manifest) => {
+    Object.assign(manifest.models.detector!.output, change);
+    return manifest;
+  });
 }
 
 function primaryBox(result: CheckResult): Box {

@@ -3,16 +3,12 @@
 // reports boxes and landmarks in the image as sent. The turn arithmetic is exact and invertible.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
-import { createEngine, DEFAULT_PACK_DIR, type Engine } from '../../core';
-import type { Manifest } from '../../core/models/manifest';
+import type { Engine } from '../../core';
 import { boxToSent, boxToTurned, pointToSent, pointToTurned, turnRaster, uprightTurn, type QuarterTurn } from '../../core/faces/orientation';
 import type { Raster } from '../../core/image/raster';
 import type { Box, CheckResult } from '../../core/types';
-import { sharedEngine } from '../helpers/engine';
+import { engineWithManifest, sharedEngine } from '../helpers/engine';
 import { landscapeJpeg, PORTRAIT_CROPS, portraitJpeg, SELFIE_NAMES, selfieJpeg } from '../helpers/faces';
 
 const TURNS = [90, 180, 270] as const;
@@ -20,21 +16,12 @@ const FACES_ONLY = { is_quality: false, is_attribute: false, is_liveness: false 
 /** Of the test photos stored each way, how many the engine may leave (or put) the wrong way up. */
 const MAX_WRONG_TURNS = 7;
 
-/** An engine on the default pack without its orientation model (a temporary pack that links the model files). */
-async function engineWithoutOrientationModel(): Promise<{ engine: Engine; close(): Promise<void> }> {
-  const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as Manifest;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-orientation-'));
-  const models = Object.fromEntries(Object.entries(manifest.models).filter(([, entry]) => entry.role !== 'orientation'));
-  for (const entry of Object.values(models)) symlinkSync(path.join(DEFAULT_PACK_DIR, entry.file), path.join(dir, entry.file));
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, models }));
-  const engine = await createEngine({ pack: dir, workerThreads: false });
-  return {
-    engine,
-    async close() {
-      await engine.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** An engine on the default pack without its orientation model. */
+function engineWithoutOrientationModel(): Promise<{ engine: Engine; close(): Promise<void> }> {
+  return engineWithManifest((manifest) => ({
+    ...manifest,
+    models: Object.fromEntries(Object.entries(manifest.models).filter(([, entry]) => entry.role !== 'orientation')),
+  }));
 }
 
 function primary(result: CheckResult) {
