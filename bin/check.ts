@@ -90,7 +90,9 @@ function isText(bytes: Buffer): boolean {
  */
 async function readStdin(stdin: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | string> {
   const bytes = await readCapped(stdin, Math.max(maxBytes, textCap(maxBytes)));
-  if (!isImageFile(bytes) && isText(bytes)) return bytes.toString('latin1').trim();
+  // A UTF-8 byte order mark (Windows editors and PowerShell write one) is not part of the text.
+  const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  if (!isImageFile(bytes) && isText(text)) return text.toString('latin1').trim();
   if (bytes.length > maxBytes) throw tooLarge(maxBytes);
   return bytes;
 }

@@ -126,6 +126,9 @@ describe('facelive check (CLI)', function () {
     assert.deepEqual([base64.status, base64.json.error_code, (base64.json.data as { nface?: number } | undefined)?.nface], [0, null, 1]);
     const uri = run(['check', '-', '--compact', '--no-quality', '--no-attribute'], Buffer.from(`  data:image/jpeg;base64,${selfie.toString('base64')}\r\n`));
     assert.deepEqual([uri.status, uri.json.error_code], [0, null]);
+    // Text saved with a UTF-8 byte order mark (Windows editors, PowerShell).
+    const bom = run(['check', '-', '--compact', '--no-quality', '--no-attribute'], Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(wrapped)]));
+    assert.deepEqual([bom.status, bom.json.error_code], [0, null]);
     const notBase64 = run(['check', '-'], Buffer.from('not an image, not base64'));
     assert.deepEqual([notBase64.status, notBase64.json.error_code], [2, 'INVALID_PAYLOAD_IMAGE_MISSING']);
     // Text is capped too: base64 of more than the 5 MiB image limit.

@@ -154,9 +154,10 @@ export async function detectFacesAnyTurn(model: Model, image: Raster, turnModel?
       const raster = turnRaster(image, reading.turn);
       const turned = await detectFaces(model, raster);
       if (turned.length > 0 && (await readTurn(turnModel, raster, turned[0]!.box)).turn === 0) return { faces: turned, raster, turn: reading.turn };
+      // Not confirmed: the detector's own signs decide, below.
+    } else if (reading.upright >= spec.minConfidence) {
       return asFound;
     }
-    if (reading.upright >= spec.minConfidence) return asFound;
   }
   if (uprightTurn(primary.keypoints) !== 0) return (await bestUpright(model, image, TURNS, 0)) ?? asFound;
   const { unsure } = rule;

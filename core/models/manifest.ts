@@ -235,6 +235,11 @@ export function validateManifest(value: unknown, file: string): Manifest {
   }
   const roles = Object.values(m.models).map((e) => e.role);
   if (roles.filter((r) => r === 'orientation').length > 1) fail(file, 'at most one model may have role orientation');
+  // The orientation model is read where the detector's orientation rule runs: without the rule it would never be used.
+  const detectorOutput = Object.values(m.models).find((e) => e.role === 'detector')?.output as { orientation?: unknown } | undefined;
+  if (roles.includes('orientation') && detectorOutput?.orientation === undefined) {
+    fail(file, 'a model with role orientation needs the detector\'s output.orientation rule');
+  }
   if (roles.filter((r) => r === 'detector').length !== 1) fail(file, 'exactly one model must have role detector');
   if (roles.filter((r) => r === 'attributes').length !== 1) fail(file, 'exactly one model must have role attributes');
   // Quality and attributes (on by default, and validate_quality / validate_attribute) are measured in

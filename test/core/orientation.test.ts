@@ -135,6 +135,14 @@ describe('orientation: photos stored on their side or upside down', function () 
     assert.ok(wrong.length <= MAX_WRONG_TURNS, `${wrong.length} of ${photos.length * 4} put wrong: ${wrong.join('; ')}`);
   });
 
+  it('a turn the orientation model reads but does not confirm on the turned image goes to the detector\'s rule, not left as sent', async function () {
+    // This portrait stored a quarter turn clockwise: the model reads 270 (0.97), but not the turned
+    // face as upright; the keypoint and score rule then finds the turn back.
+    const stored = await sharp(await portraitJpeg(12)).rotate(90).jpeg({ quality: 92 }).toBuffer();
+    const result = await engine.check(stored, FACES_ONLY);
+    assert.equal(result.data.image.rotation, 270);
+  });
+
   it('without an orientation model, turns faces whose keypoints look upright when the detector is unsure of them', async function () {
     // Portraits of the test photos that the keypoint rule alone left as sent.
     const { engine: heuristic, close } = await engineWithoutOrientationModel();

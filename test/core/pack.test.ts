@@ -73,6 +73,7 @@ describe('model packs', function () {
       ['orientation.unsure', { ...good, models: { ...good.models, detector: { ...good.models.detector!, output: { ...good.models.detector!.output, orientation: { minScore: 0.8, unsure: { below: 2, margin: 0.02, minScore: 0.95 } } } } } }],
       ['of type turns', { ...good, models: { ...good.models, turns: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 180], minConfidence: 0.5 } } } }],
       ['of type turns', { ...good, models: { ...good.models, turns: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0 } } } }],
+      ['needs the detector\'s output.orientation rule', { ...good, models: { ...good.models, detector: { ...good.models.detector!, output: { ...good.models.detector!.output, orientation: undefined } } } }],
       ['at most one model may have role orientation', { ...good, models: { ...good.models, a: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0.5 } }, b: { ...good.models.pose!, role: 'orientation', output: { type: 'turns', name: 'turns', turns: [0, 90, 180, 270], minConfidence: 0.5 } } } }],
     ];
     for (const [field, manifest] of broken) {
