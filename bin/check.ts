@@ -4,6 +4,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
+import { sniffFormat } from '../core/image/decode';
 import { isUrlImage } from '../core/image/source';
 import { isLivenessThreshold } from '../core/thresholds';
 
@@ -71,13 +72,6 @@ function textCap(maxBytes: number): number {
   return base64 + Math.ceil(base64 / 16) + 64 * 1024;
 }
 
-/** Whether bytes start as a JPEG, PNG or WebP file does. */
-function isImageFile(bytes: Buffer): boolean {
-  return (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
-    || bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
-    || (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP');
-}
-
 /** Whether every byte is printable ASCII or white space, as base64 and data URIs are. */
 function isText(bytes: Buffer): boolean {
   for (const b of bytes) if (!((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)) return false;
@@ -92,7 +86,7 @@ async function readStdin(stdin: NodeJS.ReadableStream, maxBytes: number): Promis
   const bytes = await readCapped(stdin, Math.max(maxBytes, textCap(maxBytes)));
   // A UTF-8 byte order mark (Windows editors and PowerShell write one) is not part of the text.
   const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  if (!isImageFile(bytes) && isText(text)) return text.toString('latin1').trim();
+  if (sniffFormat(bytes) === null && isText(text)) return text.toString('latin1').trim();
   if (bytes.length > maxBytes) throw tooLarge(maxBytes);
   return bytes;
 }

@@ -3,14 +3,13 @@
 // and per quality measure.
 // runEval(argv) takes the arguments after `eval`; `node dist/bin/eval.js <args>` runs it alone.
 
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
 import { reportedAttributes } from '../core/checks/attributes';
 import { readPack } from '../core/models/manifest';
-import { packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
-import { DatasetLabelError, quote, readDataset, unknownFlagMessage } from '../core/eval/dataset';
+import { isPackFolder, packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
+import { checkAttributeNames, DatasetLabelError, quote, readDataset } from '../core/eval/dataset';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { plotFileProblem, writePlot } from '../core/eval/plot';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
@@ -151,12 +150,6 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
   }
 }
 
-/** Whether a and b are one folder, through links too; false when either does not exist. */
-async function samePath(a: string, b: string): Promise<boolean> {
-  const [ra, rb] = await Promise.all([fs.realpath(a).catch(() => null), fs.realpath(b).catch(() => null)]);
-  return ra !== null && ra === rb;
-}
-
 async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   // Where the plot and the pack go is checked before any image is scored, not after.
   const outputProblem = (args.plot === undefined ? undefined : await plotFileProblem(args.plot))
@@ -177,13 +170,8 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
   try {
     // Checked before scoring: a misspelt attr_ label would count its images as false positives, and
     // --out on the pack itself (a link to it included) would rewrite the pack being evaluated.
-    const attributes = reportedAttributes(readPack(engine.pack.dir).manifest);
-    for (const name of dataset.flagNames.attribute) {
-      if (!attributes.includes(name)) {
-        throw new DatasetLabelError(unknownFlagMessage('attribute', name, `${quote(args.source)} (label attr_${name})`, attributes));
-      }
-    }
-    if (args.out !== undefined && await samePath(args.out, engine.pack.dir)) {
+    checkAttributeNames(dataset, reportedAttributes(readPack(engine.pack.dir).manifest), args.source);
+    if (args.out !== undefined && await isPackFolder(args.out, engine.pack.dir)) {
       throw new UsageError(`Expected --out to be another folder than the pack ${quote(engine.pack.dir)} itself: the calibrated copy would overwrite it.`);
     }
     const bar = progressBar(io, total);

@@ -57,7 +57,6 @@ function checkOptionShapes(options: EngineOptions): void {
   }
 }
 
-
 /**
  * Checks, synchronously and without loading a model, what createEngine(options) checks first: every
  * option, the thresholds and (unless `pack: false`, for a pack that may arrive later) the pack's

@@ -37,6 +37,12 @@ export async function packFolderProblem(to: string): Promise<string | undefined>
  * Copies the pack in `from` to `to` with liveness.threshold = point.threshold. `to` is created when
  * missing; files already there with the same names are replaced. Returns the files written.
  */
+/** Whether `out` is the pack folder `pack` itself, through links too (an `out` that does not exist yet is not). */
+export async function isPackFolder(out: string, pack: string): Promise<boolean> {
+  const real = async (dir: string): Promise<string> => fs.realpath(dir).catch(() => path.resolve(dir));
+  return (await real(out)) === (await real(pack));
+}
+
 export async function writeCalibratedPack(
   from: string,
   to: string,
@@ -46,9 +52,7 @@ export async function writeCalibratedPack(
   if (!(point.threshold >= 0 && point.threshold <= 1)) {
     throw new RangeError(`The calibrated threshold ${point.threshold} is outside [0,1]; the pack was not written.`);
   }
-  // Real paths: a link to the pack is the pack (to may not exist yet; then it cannot be the pack).
-  const real = async (dir: string): Promise<string> => fs.realpath(dir).catch(() => path.resolve(dir));
-  if (await real(from) === await real(to)) {
+  if (await isPackFolder(to, from)) {
     throw new TypeError('Expected --out to be another folder than the pack itself: the calibrated copy would overwrite it.');
   }
   const pack = readPack(from);

@@ -60,6 +60,15 @@ export function unknownFlagMessage(group: FlagGroup, name: string, where: string
   return `Unknown ${noun} ${quote(name)} in ${where}; expected ${known.map((k) => prefix + k).join(', ')} or ${prefix}none.`;
 }
 
+/**
+ * Refuses attr_ labels the pack does not report (`reported`: its attribute names): a misspelt label
+ * would count its images as false positives. `source` names the data set in the message.
+ */
+export function checkAttributeNames(dataset: Dataset, reported: readonly string[], source: string): void {
+  const unknown = dataset.flagNames.attribute.find((name) => !reported.includes(name));
+  if (unknown !== undefined) throw new DatasetLabelError(unknownFlagMessage('attribute', unknown, `${quote(source)} (label attr_${unknown})`, reported));
+}
+
 /** The flag group and name of a `<prefix><name>` label, checked against the group's known names; null when no prefix fits. */
 function flagLabel(label: string, where: string): { group: FlagGroup; name: string } | null {
   for (const group of FLAG_GROUPS) {

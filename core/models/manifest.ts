@@ -214,6 +214,13 @@ export function validateManifest(value: unknown, file: string): Manifest {
       if (entry.input.width !== entry.input.height) fail(file, `models.${key}.input must be square`);
       if (entry.output.type !== 'attributes' || !Array.isArray(entry.output.labels)) fail(file, `models.${key}.output must be of type attributes with labels`);
     } else if (!entry.crop || !(entry.crop.scale > 0) || !['shift', 'clip'].includes(entry.crop.mode)) fail(file, `models.${key}.crop is invalid`);
+    if (entry.role === 'orientation') {
+      const o = entry.output as { type?: unknown; name?: unknown; turns?: unknown; minConfidence?: unknown };
+      if (o.type !== 'turns' || typeof o.name !== 'string' || JSON.stringify(o.turns) !== '[0,90,180,270]'
+        || !(typeof o.minConfidence === 'number' && o.minConfidence > 0 && o.minConfidence <= 1)) {
+        fail(file, `models.${key}.output must be of type turns with a name, turns [0, 90, 180, 270] and minConfidence in (0,1]`);
+      }
+    }
     const orientation = (entry.output as { orientation?: { minScore?: unknown; unsure?: Record<string, unknown> } }).orientation;
     const inUnit = (value: unknown): boolean => typeof value === 'number' && value > 0 && value <= 1;
     if (orientation !== undefined && !inUnit(orientation.minScore)) {
@@ -223,14 +230,6 @@ export function validateManifest(value: unknown, file: string): Manifest {
     if (unsure !== undefined && !(unsure !== null && typeof unsure === 'object' && inUnit(unsure.below) && inUnit(unsure.minScore)
       && typeof unsure.margin === 'number' && unsure.margin >= 0 && unsure.margin < 1)) {
       fail(file, `models.${key}.output.orientation.unsure must be { below, minScore } in (0,1] and margin in [0,1)`);
-    }
-  }
-  for (const [key, entry] of Object.entries(m.models)) {
-    if (entry.role !== 'orientation') continue;
-    const o = entry.output as { type?: unknown; name?: unknown; turns?: unknown; minConfidence?: unknown };
-    if (o.type !== 'turns' || typeof o.name !== 'string' || JSON.stringify(o.turns) !== '[0,90,180,270]'
-      || !(typeof o.minConfidence === 'number' && o.minConfidence > 0 && o.minConfidence <= 1)) {
-      fail(file, `models.${key}.output must be of type turns with a name, turns [0, 90, 180, 270] and minConfidence in (0,1]`);
     }
   }
   const roles = Object.values(m.models).map((e) => e.role);
