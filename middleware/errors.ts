@@ -56,7 +56,10 @@ export function toContractError(err: unknown): FaceliveError {
   }
   if (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) {
     if (record.type === 'entity.too.large' || record.status === 413) {
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: err });
+      // Not facelive's own parser (readBody answers its own limit): an app-wide one that ran before it.
+      const limit = (err as { limit?: unknown }).limit;
+      const message = typeof limit === 'number' ? `The request body is larger than this server's limit for request bodies (${limit} bytes).` : BODY_TOO_LARGE_MESSAGE;
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: err });
     }
     return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
   }

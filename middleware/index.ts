@@ -138,6 +138,24 @@ function formBody(req: Request): Record<string, unknown> {
   return body;
 }
 
+/** Logged once per router when an app-wide body parser has read a request's body before it. */
+const BODY_READ_BEFORE_MESSAGE = 'a body parser of the app (such as app.use(express.json())) read a liveness request\'s body before facelive: '
+  + 'its size limit applies instead of limits.maxImageBytes (express.json() refuses bodies over 100 kB by default), and bodies are read before credentials are checked. '
+  + 'Mount faceLiveness before the app\'s body parsers, or keep them off its path.';
+
+/** Whether a body parser that ran before this router (an app-wide express.json()) has read the body. */
+function readByAnotherParser(req: Request): boolean {
+  // body-parser 1 (Express 4) marks a request whose body it has read; with body-parser 2 (Express 5)
+  // the request stream has been read to its end. Either way every later body-parser passes it on.
+  return (req as { _body?: unknown })._body === true || req.readableEnded;
+}
+
+/** Whether a body parser refused the body as larger than its limit. */
+function isBodyTooLarge(err: unknown): boolean {
+  const record = err as { type?: unknown; status?: unknown } | null;
+  return typeof record === 'object' && record !== null && (record.type === 'entity.too.large' || (typeof record.type === 'string' && record.status === 413));
+}
+
 /** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
 function hasUrlImage(body: unknown): boolean {
   return typeof body === 'object' && body !== null && isUrlImage((body as { image?: unknown }).image);
@@ -162,6 +180,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   const capacityLog = summaryLog(log, 1000, { msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503 });
   const unauthorizedLog = summaryLog(log, 1000, { msg: 'liveness requests refused: unknown App-ID or wrong API-Key', error_code: 'UNAUTHORIZED', status: 401 });
   const tooManyLog = summaryLog(log, 1000, { msg: 'liveness requests refused: too many requests', error_code: 'TOO_MANY_REQUESTS', status: 429 });
+  let warnedBodyReadBefore = false;
   const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
   const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
   const rateLimit = config.authenticate !== null && config.rateLimit !== null ? credentialRateLimiter(config.rateLimit, config.rateLimitStore?.('rate'), log) : null;
@@ -222,7 +241,17 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
 
   async function readBody(req: Request, res: Response): Promise<unknown> {
     if (!isMultipart(req)) {
-      await parseWithGuard(json, req, res);
+      if (!warnedBodyReadBefore && readByAnotherParser(req)) {
+        warnedBodyReadBefore = true;
+        log({ level: 'warn', msg: BODY_READ_BEFORE_MESSAGE });
+      }
+      try {
+        await parseWithGuard(json, req, res);
+      } catch (err) {
+        // This router's own limit: the image size the service accepts.
+        if (isBodyTooLarge(err)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: err });
+        throw err;
+      }
       return emptyBodies.has(req) ? undefined : req.body;
     }
     try {
@@ -360,6 +389,13 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       return;
     } finally {
       timeout.cancel();
+    }
+    if (req.socket.destroyed || !req.socket.writable) {
+      // The client left while its check ran: the answer reaches no one, so it is not charged (quota
+      // is charged only for answers of 200) nor counted or logged as one.
+      if (reserved && principal !== undefined) await refund(principal, ticket, requestId);
+      log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection during its check', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+      return;
     }
     const code = result.error_code ?? 'PASS';
     metrics?.observe(result.error_code === null ? 'pass' : 'fail', code, seconds());

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import type http from 'node:http';
+import net from 'node:net';
 import express from 'express';
 import type { Engine } from '../../core/engine-types';
 import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions, type FaceLivenessRouter, MemoryQuotaStore } from '../../middleware';
@@ -187,6 +188,35 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     // Once that check has run the slot is free again.
     holder.release();
     await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await post(url, face, testing)).status, 200);
+    assert.equal(quota.used(testing.appId), 1);
+  });
+
+  it('a client that leaves while its check runs is not charged the testing unit, and is not logged as answered', async () => {
+    const testing: Credential = { appId: 'leaving-testing', apiKey: 'leaving-key', mode: 'testing', quota: 1 };
+    const quota = new MemoryQuotaStore();
+    const lines: Record<string, unknown>[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [testing] }, quota, metrics: false, logger: (line) => lines.push(line) }));
+    const listening = await listen(app);
+    apps.push(listening);
+    const url = `${listening.url}${PATH}`;
+
+    holder.hold();
+    // The whole body sent, then the connection dropped while the engine holds the check.
+    const body = JSON.stringify({ image: face });
+    const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${testing.appId}\r\nAPI-Key: ${testing.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until(() => holder.gates.length === 1);
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    holder.release();
+    // The check ends and the request is logged once.
+    await until(() => lines.length > 0);
+    assert.equal(quota.used(testing.appId), 0, 'no one got the answer: not charged');
+    assert.deepEqual(lines.map((line) => [line.msg, line.status]), [['liveness request abandoned: the client closed the connection during its check', undefined]]);
+    // The credential's only unit is still there for a client that stays.
     assert.equal((await post(url, face, testing)).status, 200);
     assert.equal(quota.used(testing.appId), 1);
   });

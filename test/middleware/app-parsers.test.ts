@@ -1,0 +1,77 @@
+// The middleware in an app that already parses bodies: mounted before the app's express.json() it
+// reads its own bodies (its own limit, credentials first); mounted after it, the app's parser has
+// read the body, so the router says so once in its log, and errorHandler() names the app parser's
+// limit rather than the image limit.
+
+import assert from 'node:assert/strict';
+import express from 'express';
+import type { Engine } from '../../core/engine-types';
+import { errorHandler, faceLiveness } from '../../middleware';
+import { selfieJpeg } from '../helpers/faces';
+import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
+
+const PATH = '/v1/face/liveness';
+const WRONG_KEY = { ...LIVE, apiKey: 'not-the-key-0123456789' };
+
+describe('middleware in an app with its own body parsers', function () {
+  this.timeout(60_000);
+  let engine: Engine;
+  /** A photo whose JSON body is over express.json()'s default 100 kB limit. */
+  let large: string;
+  const apps: Listening[] = [];
+
+  before(async () => {
+    engine = await sharedEngine();
+    large = JSON.stringify({ image: (await selfieJpeg('frontal', 1280, 960)).toString('base64') });
+    assert.ok(large.length > 100 * 1024, `the body is only ${large.length} bytes`);
+  });
+
+  after(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  async function serve(order: 'facelive first' | 'app parser first', lines: Record<string, unknown>[]): Promise<string> {
+    const app = express();
+    const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, logger: (line) => lines.push(line) });
+    if (order === 'facelive first') app.use(PATH, router);
+    app.use(express.json());
+    app.post('/other', (req, res) => res.json({ parsed: req.body }));
+    if (order === 'app parser first') app.use(PATH, router);
+    app.use(errorHandler());
+    const listening = await listen(app);
+    apps.push(listening);
+    return listening.url;
+  }
+
+  async function post(url: string, body: string, credential = LIVE): Promise<{ status: number; code: string | null; message: string }> {
+    const res = await fetch(url, { method: 'POST', headers: { ...authHeaders(credential), 'Content-Type': 'application/json' }, body });
+    const answer = (await res.json()) as { error_code: string | null; message?: string };
+    return { status: res.status, code: answer.error_code, message: answer.message ?? '' };
+  }
+
+  it('mounted before the app\'s express.json(): its own limit, credentials checked first, the app\'s routes still parsed, no warning', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const url = await serve('facelive first', lines);
+    assert.deepEqual((await post(`${url}${PATH}`, large)).status, 200);
+    assert.deepEqual((await post(`${url}${PATH}`, large, WRONG_KEY)).code, 'UNAUTHORIZED');
+    const other = await fetch(`${url}/other`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+    assert.deepEqual(await other.json(), { parsed: { a: 1 } });
+    assert.ok(!lines.some((line) => line.level === 'warn'), JSON.stringify(lines));
+  });
+
+  it('mounted after it: the size error names the app parser\'s limit, and the router warns once that the app read the body first', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const url = await serve('app parser first', lines);
+    const refused = await post(`${url}${PATH}`, large);
+    assert.deepEqual([refused.status, refused.code], [400, 'INVALID_PAYLOAD_IMAGE_SIZE']);
+    assert.match(refused.message, /102400 bytes/);
+    assert.doesNotMatch(refused.message, /maxImageBytes/, 'not the image limit, which this body is well under');
+    // Small bodies pass the app's parser and reach the router already read: it still answers them.
+    const small = JSON.stringify({ image: (await selfieJpeg('frontal', 160, 120)).toString('base64') });
+    assert.equal((await post(`${url}${PATH}`, small)).status, 200);
+    assert.equal((await post(`${url}${PATH}`, small)).status, 200);
+    const warnings = lines.filter((line) => line.level === 'warn');
+    assert.equal(warnings.length, 1, JSON.stringify(lines));
+    assert.match(String(warnings[0]!.msg), /Mount faceLiveness before the app's body parsers/);
+  });
+});
