@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FaceliveError, toFaceliveError } from './errors';
-import { checkDependencies, parseOptions, parseRequestBody, type CheckOptions } from './options';
+import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
 import { resolveLimits } from './limits';
 import { kindOf } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
@@ -145,6 +145,7 @@ class FaceliveEngine implements FaceliveEngineType {
     checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();
+      refuseUnknownOptions(options);
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
       return this.run(image, options, context);
     });

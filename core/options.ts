@@ -37,6 +37,43 @@ function invalidField(name: string, expected: string, actual: unknown): Facelive
   return new FaceliveError('INVALID_PAYLOAD', `Expected ${expected} for ${name} but received a value of type ${type}.`);
 }
 
+/** A field name as a message quotes it: whole up to 40 characters (a caller's key can be any length). */
+function quoteName(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
+}
+
+/** The flag a field that is not one was meant to be: the same letters in another case or spelling (validateLiveness, Validate-Liveness). */
+function flagMeant(name: string): keyof CheckOptions | undefined {
+  const letters = (s: string): string => s.toLowerCase().replace(/[^a-z]/g, '');
+  const wanted = letters(name);
+  return OPTION_NAMES.find((flag) => flag !== name && letters(flag) === wanted);
+}
+
+/**
+ * Refuses a field of a request body that is a flag's name spelt otherwise (validateLiveness): read
+ * as an unknown field, it would leave that flag at its default, and a validation the caller asked
+ * for would silently not run. Other unknown fields are left alone, as the contract's clients may send them.
+ */
+export function refuseMisspeltFlags(record: Record<string, unknown>): void {
+  for (const key of Object.keys(record)) {
+    const meant = flagMeant(key);
+    if (meant !== undefined) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quoteName(key)}; the flag is named ${meant}.`);
+  }
+}
+
+/**
+ * Refuses any key of check()'s options that is not a flag: the options object holds flags only,
+ * so an unknown key is a mistake (a misspelt validate_liveness would leave liveness unvalidated).
+ */
+export function refuseUnknownOptions(options: unknown): void {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) return; // parseOptions says what is wrong
+  for (const key of Object.keys(options)) {
+    if ((OPTION_NAMES as readonly string[]).includes(key)) continue;
+    const meant = flagMeant(key);
+    throw new FaceliveError('INVALID_PAYLOAD', `Unknown check option ${quoteName(key)}; ${meant !== undefined ? `the flag is named ${meant}` : `expected some of ${OPTION_NAMES.join(', ')}`}.`);
+  }
+}
+
 /**
  * Reads the flags from a request-like object. A missing (or undefined) field keeps its default;
  * a present one must be a boolean. Unknown fields are ignored. Applies the dependency rules.
@@ -86,6 +123,7 @@ export function parseRequestBody(body: unknown): { image: string | Buffer; flags
     const value = record[name];
     if (value !== undefined && typeof value !== 'boolean') throw invalidField(name, 'a boolean', value);
   }
+  refuseMisspeltFlags(record);
   // A null image is a missing one (serialisers write an unset field as null), as engine.check(null) says.
   if (record.image !== undefined && record.image !== null && typeof record.image !== 'string' && !Buffer.isBuffer(record.image)) {
     throw invalidField('image', 'a string', record.image);

@@ -34,6 +34,24 @@ describe('engine: 400 codes from real inputs', function () {
     await rejectsWith(engine.checkRequest({ image: 12345 }), 'INVALID_PAYLOAD');
   });
 
+  it('INVALID_PAYLOAD: a flag spelt otherwise in a body, any unknown key in check()\'s options; other unknown body fields pass', async function () {
+    // Read as unknown fields, these would leave the validation off and the check would pass.
+    for (const misspelt of ['validateLiveness', 'Validate_Liveness', 'validate-liveness', 'VALIDATE_NFACE', 'isQuality']) {
+      await assert.rejects(engine.checkRequest({ image: selfie, [misspelt]: true }), (err: FaceliveError) => {
+        assert.equal(err.code, 'INVALID_PAYLOAD');
+        assert.match(err.message, new RegExp(`"${misspelt}"; the flag is named (validate_liveness|validate_nface|is_quality)`));
+        return true;
+      });
+      await rejectsWith(engine.check(selfie, { [misspelt]: true }), 'INVALID_PAYLOAD');
+      await rejectsWith(engine.loadRequest!({ image: selfie, [misspelt]: true }), 'INVALID_PAYLOAD');
+    }
+    // check()'s options hold flags only; a body may carry fields of its own (a client's reference).
+    await assert.rejects(engine.check(selfie, { strict: true } as never), /Unknown check option "strict"; expected some of is_quality/);
+    assert.equal((await engine.checkRequest({ image: selfie, client_reference: 'a-1', is_attribute: false })).error_code, null);
+    // Flags come before the image in the contract's order.
+    await rejectsWith(engine.check(undefined as unknown as string, { validateLiveness: true } as never), 'INVALID_PAYLOAD');
+  });
+
   it('MISSING_PAYLOAD_IMAGE: no fields, or no image field', async function () {
     await rejectsWith(engine.checkRequest({}), 'MISSING_PAYLOAD_IMAGE');
     await rejectsWith(engine.checkRequest({ is_quality: true }), 'MISSING_PAYLOAD_IMAGE');
