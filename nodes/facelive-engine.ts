@@ -1,9 +1,10 @@
 // facelive-engine: the config node. Owns one Engine, created on first use and shared by every
 // node that points at it (one promise); made anew after it failed or could not start; disposed of
-// when the node closes (redeploy, shutdown). Checks through it run at most one per CPU at once.
+// when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
+// through it run at most one per CPU at once.
 
 import os from 'node:os';
-import { checkEngineOptions, createEngine } from '../core';
+import { checkEngineOptions, createEngine, FaceliveError } from '../core';
 import type { EngineOptions, FaceliveEngine } from '../core/engine-types';
 import { DEFAULT_VALIDATE_ATTRIBUTES, engineOptionsFromConfig, type EngineConfigDef } from './lib/engine-config';
 import type { EngineConfigNode } from './lib/engine-ref';
@@ -11,6 +12,17 @@ import type { NodeAPI } from './lib/red';
 
 /** Checks that run at once through one engine node; the others wait in order. */
 const CHECK_PLACES = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+
+/**
+ * What a message gets that reaches a closed engine node: a retryable 503, not a 500. Node-RED closes
+ * the node on a redeploy of it or on shutdown; a message sent again reaches the new flow.
+ */
+function closedError(): FaceliveError {
+  return new FaceliveError(
+    'SERVICE_UNAVAILABLE',
+    'The facelive engine node was closed (a redeploy or a shutdown) before this message reached it; send it again.',
+  );
+}
 
 export = function register(RED: NodeAPI): void {
   function FaceliveEngineNode(this: EngineConfigNode, def: EngineConfigDef): void {
@@ -32,12 +44,17 @@ export = function register(RED: NodeAPI): void {
     /** The engine `engine` resolved to, to ask whether it still works. */
     let started: FaceliveEngine | undefined;
     let closed = false;
+    /** The engine when the node closed: the work admitted before then still runs on it. */
+    let atClose: Promise<FaceliveEngine> | undefined;
+    /** Work in withEngine, running or waiting for a place; close disposes of the engine once it is 0. */
+    let admitted = 0;
+    let drained: (() => void) | undefined;
 
     node.validateAttributes = options.validateAttributes ?? DEFAULT_VALIDATE_ATTRIBUTES;
     node.unusable = configError;
     node.getEngine = () => {
       if (configError) return Promise.reject(configError);
-      if (closed) return Promise.reject(new Error('The facelive engine node is closed.'));
+      if (closed) return Promise.reject(closedError());
       const failure = started?.failure();
       if (started !== undefined && failure !== undefined) {
         // A model's worker thread has exited: this engine cannot answer any more. Start another.
@@ -65,27 +82,41 @@ export = function register(RED: NodeAPI): void {
     let running = 0;
     const waiting: (() => void)[] = [];
     node.withEngine = async <T>(work: (engine: FaceliveEngine) => Promise<T>): Promise<T> => {
-      if (running < CHECK_PLACES) running += 1;
-      else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
+      if (closed) throw closedError();
+      admitted += 1;
       try {
-        return await work(await node.getEngine());
+        if (running < CHECK_PLACES) running += 1;
+        else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
+        try {
+          // Admitted before a close (a "modified nodes" deploy of this node), it still runs: on the
+          // engine of that moment, which close keeps until this work is done.
+          return await work(await (closed ? atClose ?? Promise.reject(closedError()) : node.getEngine()));
+        } finally {
+          const next = waiting.shift();
+          if (next) next();
+          else running -= 1;
+        }
       } finally {
-        const next = waiting.shift();
-        if (next) next();
-        else running -= 1;
+        admitted -= 1;
+        if (admitted === 0 && drained) drained();
       }
     };
 
     node.on('close', (_removed, done) => {
       closed = true;
       const pending = engine;
+      atClose = pending;
       engine = undefined;
       started = undefined;
-      if (!pending) {
-        done();
-        return;
-      }
-      pending.then((created) => created.dispose()).then(() => done(), () => done());
+      const release = (): void => {
+        drained = undefined;
+        atClose = undefined;
+        if (!pending) done();
+        // dispose() itself waits for the checks still running on the engine.
+        else pending.then((created) => created.dispose()).then(() => done(), () => done());
+      };
+      if (admitted === 0) release();
+      else drained = release;
     });
   }
 

@@ -141,6 +141,44 @@ describe('facelive-engine config node', function () {
       assert.deepEqual(failures, [], 'no unhandled rejection');
     });
 
+    it('on a "modified nodes" deploy of the engine node, answers every message it had admitted, then disposes of the old Engine', async () => {
+      await helper.load(faceliveNodes, sharedFlow);
+      const cfg = helper.getNode('cfg');
+      const engine: Engine = await cfg.getEngine();
+      // More messages than check places, so that some still wait for a place when the node closes.
+      const count = os.availableParallelism() * 4 + 2;
+      let entered = 0;
+      const allAdmitted = new Promise<void>((resolve) => {
+        const original = cfg.withEngine;
+        cfg.withEngine = (work: unknown) => {
+          entered += 1;
+          if (entered === count) resolve();
+          return original(work);
+        };
+      });
+      const d1 = helper.getNode('d1');
+      const outcomes: string[] = [];
+      const all = new Promise<void>((resolve) => {
+        const record = (outcome: string): void => { outcomes.push(outcome); if (outcomes.length === count) resolve(); };
+        d1.on('call:send', () => record('sent'));
+        d1.on('call:error', (call: { args: unknown[] }) => record(`error: ${String((call.args[0] as Error)?.message ?? call.args[0])}`));
+      });
+      const image = await selfieJpeg('frontal', 320, 240);
+      for (let i = 0; i < count; i += 1) d1.receive({ payload: image });
+      await allAdmitted;
+      await helper.setFlows([...sharedFlow.filter((n) => n.id !== 'cfg'), { id: 'cfg', type: 'facelive-engine', name: 'changed' }], 'nodes');
+      await all;
+      assert.deepEqual(outcomes, Array(count).fill('sent'), 'every admitted message answered on the engine of before the deploy');
+      await assert.rejects(engine.check(image), 'the old engine was disposed of once they were answered');
+      // What reaches the closed node afterwards is told to send it again (503), never a bare 500.
+      for (const late of [cfg.getEngine(), cfg.withEngine(async () => 'ran')]) {
+        await assert.rejects(late, (err: { code?: string; message?: string }) => err.code === 'SERVICE_UNAVAILABLE' && /closed.*send it again/.test(String(err.message)));
+      }
+      const answered = nextMessage('out');
+      helper.getNode('d1').receive({ payload: image });
+      assert.equal((await answered).liveness.data.nface, 1, 'the new flow answers');
+    });
+
     it('runs at most one check per CPU at once through one engine node, every message answered', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
