@@ -1,7 +1,8 @@
 // The error nodes hand to done(): Node-RED copies its `code` onto msg.error.code for Catch nodes,
 // and its toString() (msg.error.message) is the contract's sentence without a class-name prefix.
+// For an error that sentence hides (INTERNAL_SERVER_ERROR), what the log gets instead.
 
-import { toFaceliveError, type ErrorCode } from '../../core/errors';
+import { ERROR_TABLE, FaceliveError, toFaceliveError, type ErrorCode } from '../../core/errors';
 
 export class NodeFaceliveError extends Error {
   /** The contract's error code. */
@@ -26,4 +27,33 @@ export function toNodeError(err: unknown): NodeFaceliveError {
   if (err instanceof NodeFaceliveError) return err;
   const facelive = toFaceliveError(err);
   return new NodeFaceliveError(facelive.code, facelive.status, facelive.message);
+}
+
+/** How much of an unexpected error's message is logged: enough to tell it, not a whole payload. */
+const LOGGED_MESSAGE_CHARS = 200;
+/** Stack frames logged: Node's default stack depth. */
+const LOGGED_FRAMES = 10;
+/** A run of base64 characters this long is data (an image), not words: it is never logged. */
+const DATA_RUN = /[A-Za-z0-9+/=]{64,}/g;
+
+/**
+ * The log line for an error that is answered as INTERNAL_SERVER_ERROR, whose sentence ("An
+ * unexpected error occurred.") says nothing of its cause, and that a Catch node keeps out of
+ * Node-RED's own log: the original error's name, its message cut short, and its stack frames; never
+ * its other properties, nor a run of base64 from its message (image data). Undefined when the
+ * answer already says what went wrong (a FaceliveError with its own sentence and no cause).
+ */
+export function describeUnexpected(err: unknown): string | undefined {
+  let original: unknown = err;
+  if (err instanceof FaceliveError || err instanceof NodeFaceliveError) {
+    if (err.cause !== undefined) original = err.cause;
+    else if (err.message !== ERROR_TABLE.INTERNAL_SERVER_ERROR.message) return undefined;
+  }
+  const name = original instanceof Error ? original.name : typeof original;
+  const text = original instanceof Error ? original.message : String(original);
+  let message = text.replace(DATA_RUN, '[data]').replace(/\s+/g, ' ').trim();
+  if (message.length > LOGGED_MESSAGE_CHARS) message = `${message.slice(0, LOGGED_MESSAGE_CHARS)}...`;
+  const stack = original instanceof Error && typeof original.stack === 'string' ? original.stack : '';
+  const frames = stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, LOGGED_FRAMES);
+  return [`Unexpected error, answered as INTERNAL_SERVER_ERROR: ${name}: ${message}`, ...frames].join('\n');
 }

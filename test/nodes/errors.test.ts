@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
-import { ERROR_TABLE, type ErrorCode } from '../../core';
+import { ERROR_TABLE, FaceliveError, type ErrorCode } from '../../core';
+import { describeUnexpected } from '../../nodes/lib/errors';
 import { attributeNode, detectNode, engineNode, helper, nodeFlow, qualityNode, run, settledStatus } from './support';
 
 interface Case {
@@ -57,6 +58,27 @@ describe('facelive node errors', function () {
     });
   }
 
+  it('logs the cause of an INTERNAL_SERVER_ERROR as a warning (a Catch node keeps it out of the log), without the image', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', {}, { pack: 'no-such-model-pack-directory' }));
+    const image = (await selfieJpeg()).toString('base64');
+    const msg = await run('caught', { payload: image });
+    assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
+    assert.equal(msg.error.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message, 'the answer still hides it');
+    const warned: string[] = helper.getNode('n1').warn.getCalls().map((call: { args: unknown[] }) => String(call.args[0]));
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    const [first, ...frames] = warned[0]!.split('\n');
+    assert.match(first!, /^Unexpected error, answered as INTERNAL_SERVER_ERROR: \w*Error: .*no-such-model-pack-directory/);
+    assert.ok(frames.length > 0 && frames.every((line) => /^\s+at /.test(line)), 'then its stack frames');
+    assert.ok(!warned[0]!.includes(image.slice(1000, 1064)), 'no image data');
+  });
+
+  it('logs no warning for an error whose answer says what went wrong', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', { engine: '' }));
+    const msg = await run('caught', { payload: await selfieJpeg() });
+    assert.match(msg.error.message, /No facelive-engine/);
+    assert.equal(helper.getNode('n1').warn.callCount, 0);
+  });
+
   it('INVALID_PAYLOAD_IMAGE_TIMEOUT reaches a Catch node when the image URL stalls', async () => {
     const server = http.createServer(() => { /* never answers */ });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,5 +120,24 @@ describe('facelive node errors', function () {
     await run('caught', { payload: 'not base64 at all!' });
     const msg = await run('pass', { payload: await selfieJpeg() });
     assert.equal(msg.liveness.error_code, null);
+  });
+});
+
+describe('describeUnexpected (the log line for an INTERNAL_SERVER_ERROR)', () => {
+  it('names the original error, cuts its message and drops base64 data from it', () => {
+    const data = Buffer.alloc(600, 7).toString('base64');
+    const line = describeUnexpected(new TypeError(`bad input ${data} then ${'word '.repeat(100)}`))!;
+    const [first, ...frames] = line.split('\n');
+    assert.ok(first!.startsWith('Unexpected error, answered as INTERNAL_SERVER_ERROR: TypeError: bad input [data] then word'));
+    assert.ok(!line.includes(data.slice(0, 64)), 'no base64 run');
+    assert.ok(first!.length < 300, `cut to about 200 characters: ${first!.length}`);
+    assert.ok(frames.length > 0 && frames.every((frame) => /^\s+at /.test(frame)));
+  });
+
+  it('unwraps the engine\'s INTERNAL_SERVER_ERROR to its cause, and skips errors that explain themselves', () => {
+    const wrapped = new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: new RangeError('worker exited') });
+    assert.match(describeUnexpected(wrapped)!, /: RangeError: worker exited\n/);
+    assert.equal(describeUnexpected(new FaceliveError('INTERNAL_SERVER_ERROR', 'No facelive-engine configuration node is set for this node.')), undefined);
+    assert.match(describeUnexpected('thrown text')!, /: string: thrown text$/);
   });
 });
