@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI): void {
     }
     const checked = own && own.length > 0 ? own : [...config.validateAttributes];
     const ordered = ATTRIBUTE_NAMES.filter((name) => checked.includes(name));
-    const from = { source: def.source || 'liveness', property: def.property || 'payload', config };
+    const from = { source: def.source || 'liveness', checked: ordered, property: def.property || 'payload', config };
     const output = def.output || 'attributes';
 
     handleInput(node, async (msg) => {

@@ -31,7 +31,7 @@ export = function register(RED: NodeAPI): void {
     const config = requireEngineConfig(RED, node, def.engine);
     const checked = (Object.keys(MEASURES) as MeasureName[])
       .filter((name) => (typeof def[name] === 'boolean' ? def[name] : MEASURES[name]));
-    const from = { source: def.source || 'liveness', property: def.property || 'payload', config };
+    const from = { source: def.source || 'liveness', checked: checked, property: def.property || 'payload', config };
     const output = def.output || 'quality';
 
     handleInput(node, async (msg) => {

@@ -1,6 +1,7 @@
 // The validate nodes' input: one section (quality or attributes) of a check result, reused from an
 // upstream facelive-detect result on the message when it holds it, else computed by the engine.
 
+import { FaceliveError } from '../../core/errors';
 import type { AttributesResult, QualityResult } from '../../core/types';
 import { checkRequestBody, type EngineAccess } from './engine-ref';
 import type { NodeAPI, NodeMessage } from './red';
@@ -20,9 +21,14 @@ const NO_VALIDATION: FlagOverrides = {
   validate_quality: false, validate_attribute: false, validate_liveness: false, validate_nface: false,
 };
 
+/** What a validate node reads of each entry it checks: quality.<measure>.pass, attributes.<name>.detected. */
+const READS = { quality: 'pass', attributes: 'detected' } as const satisfies Record<keyof Sections, string>;
+
 export interface SectionSource {
   /** Message property an upstream detect node wrote its result to. */
   readonly source: string;
+  /** The entries of the section the node checks (measures or attribute names). */
+  readonly checked: readonly string[];
   /** Message property holding the image, used when the section must be computed. */
   readonly property: string;
   readonly config: EngineAccess;
@@ -37,11 +43,30 @@ export async function obtainSection<K extends keyof Sections>(
   if (from.config.unusable) throw from.config.unusable;
   const upstream = RED.util.getMessageProperty(msg, from.source) as { data?: Partial<Sections> } | undefined;
   const reused = upstream && typeof upstream === 'object' ? upstream.data?.[name] : undefined;
-  if (reused && typeof reused === 'object') return { section: reused as Sections[K], origin: 'message' };
+  if (reused && typeof reused === 'object') {
+    checkReused(reused, name, from);
+    return { section: reused as Sections[K], origin: 'message' };
+  }
 
   const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
   const result = await checkRequestBody(from.config, body);
   const computed = result.data[name];
   if (!computed) throw new Error(`The engine returned no ${name} section.`);
   return { section: computed as Sections[K], origin: 'engine' };
+}
+
+/**
+ * A section on the message may have been written by anything (a function node, a stored result):
+ * one without what the node reads is the message's fault, INVALID_PAYLOAD naming the property,
+ * not a TypeError answered as INTERNAL_SERVER_ERROR.
+ */
+function checkReused(section: object, name: keyof Sections, from: SectionSource): void {
+  const field = READS[name];
+  for (const entry of from.checked) {
+    const value: unknown = (section as Record<string, unknown>)[entry];
+    if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[field] !== 'boolean') {
+      throw new FaceliveError('INVALID_PAYLOAD',
+        `Expected msg.${from.source}.data.${name}.${entry}.${field} to be a boolean, as a facelive-detect node writes it.`);
+    }
+  }
 }

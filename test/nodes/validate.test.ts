@@ -131,6 +131,21 @@ describe('facelive-validate-attribute node', function () {
     assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
   });
 
+  it('answers INVALID_PAYLOAD, naming the property, for an upstream section without what it reads', async () => {
+    // As a function node might write it: probabilities but no verdicts.
+    for (const [type, data, property] of [
+      ['facelive-validate-attribute', { attributes: { sunglasses: { probability: 0.1 } } }, 'msg.liveness.data.attributes.sunglasses.detected'],
+      ['facelive-validate-attribute', { attributes: { sunglasses: { detected: false } } }, 'msg.liveness.data.attributes.mask.detected'],
+      ['facelive-validate-quality', { quality: { blur: { pass: true }, dark: { score: 0.1 }, grayscale: { pass: true } } }, 'msg.liveness.data.quality.dark.pass'],
+    ] as const) {
+      await helper.load([engineNode, attributeNode, qualityNode], nodeFlow(type));
+      const msg = await run('caught', { payload: null, liveness: { data } });
+      assert.equal(msg.error.code, 'INVALID_PAYLOAD');
+      assert.ok(msg.error.message.includes(property), msg.error.message);
+      await helper.unload();
+    }
+  });
+
   it('routes to the fail output when a checked attribute of the upstream result is detected', async () => {
     await helper.load([engineNode, detectNode, attributeNode], chainFlow('facelive-validate-attribute'));
     const waiting = nextMessage('pass', ['fail', 'caught']);
