@@ -46,18 +46,32 @@ export function arrivedWithoutBody(req: unknown): boolean {
 }
 
 /**
+ * The body's flags over the form's, except that a body (sent by whoever calls an http in flow)
+ * cannot switch off a validation the form switches on: a caller must not make a spoof PASS by
+ * sending validate_liveness false. It may switch validations on, and any is_* flag: switching off
+ * the section a kept validation needs then gets the contract's dependency error.
+ */
+function bodyOverForm(form: FlagOverrides, body: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...form, ...body };
+  for (const name of OPTION_NAMES) {
+    if (name.startsWith('validate_') && form[name] === true && body[name] === false) merged[name] = true;
+  }
+  return merged;
+}
+
+/**
  * The request body for one message. `value` is the image property's value: a Buffer, a string
  * (base64, data URI or http(s) URL), or a whole contract body `{ image, ...flags }` as an http in
- * node delivers it. Precedence: form < body flags < overrides. Types and presence are left to the
- * engine, so its errors keep the contract's order: an http request that came without a body is
- * passed on as no body, and a JSON array as the body it is (both INVALID_PAYLOAD, as over the
- * middleware).
+ * node delivers it. Precedence: form < body flags (which turn no validation of the form off) <
+ * overrides (msg.options, set by the flow). Types and presence are left to the engine, so its
+ * errors keep the contract's order: an http request that came without a body is passed on as no
+ * body, and a JSON array as the body it is (both INVALID_PAYLOAD, as over the middleware).
  */
 export function buildRequest(value: unknown, form: FlagOverrides, overrides: FlagOverrides, req?: unknown): unknown {
   // No body: Node-RED's http in gives {} for a JSON request without one and '' for one without a Content-Type.
   if (((isPlainObject(value) && Object.keys(value).length === 0) || value === '') && arrivedWithoutBody(req)) return undefined;
   if (Array.isArray(value)) return value;
-  if (isPlainObject(value)) return { ...form, ...value, ...overrides };
+  if (isPlainObject(value)) return { ...bodyOverForm(form, value), ...overrides };
   const image = value instanceof Uint8Array && !Buffer.isBuffer(value)
     ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     : value;

@@ -91,6 +91,22 @@ describe('facelive-detect node', function () {
     assert.equal(overridden.liveness.error_code, null);
   });
 
+  it('lets a request body switch validations on but not off one the form switches on; msg.options still can', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', { validate_liveness: true }));
+    const image = (await selfieJpeg()).toString('base64');
+    // Threshold 1: no face is live enough, so only validate_liveness being on decides the output.
+    const kept = await run('fail', { payload: { image, validate_liveness: false }, livenessThreshold: 1 });
+    assert.equal(kept.liveness.error_code, 'FAIL_ON_1');
+    assert.equal(kept.liveness.data.liveness.is_live, false);
+    assert.equal(kept.liveness.data.options.validate_liveness, true);
+    const noSection = await run('caught', { payload: { image, is_liveness: false, validate_liveness: false } });
+    assert.equal(noSection.error.code, 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+    const added = await run('fail', { payload: { image: (await twoFaces()).toString('base64'), validate_nface: true } });
+    assert.ok(added.liveness.data.validations.failed.includes('nface'), 'a body may add a validation');
+    const byFlow = await run('pass', { payload: { image }, options: { validate_liveness: false }, livenessThreshold: 1 });
+    assert.equal(byFlow.liveness.data.options.validate_liveness, false);
+  });
+
   it('stops at startup without an engine config node, and the runtime keeps going', async () => {
     await helper.load([engineNode, detectNode], [
       { id: 'tab', type: 'tab', label: 'orphan' },
