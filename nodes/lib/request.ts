@@ -11,6 +11,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
+/**
+ * Whether a value is a Uint8Array of any realm: one a function node makes (`new Uint8Array(...)`)
+ * comes from the node's vm context, and `instanceof Uint8Array` is false for it.
+ */
+function isUint8Array(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
+}
+
 /** Keeps only the contract's flag names from msg.options; anything but an object is INVALID_PAYLOAD. */
 export function readOverrides(options: unknown): FlagOverrides {
   if (options === undefined || options === null) return {};
@@ -72,7 +80,7 @@ export function buildRequest(value: unknown, form: FlagOverrides, overrides: Fla
   if (((isPlainObject(value) && Object.keys(value).length === 0) || value === '') && arrivedWithoutBody(req)) return undefined;
   if (Array.isArray(value)) return value;
   if (isPlainObject(value)) return { ...bodyOverForm(form, value), ...overrides };
-  const image = value instanceof Uint8Array && !Buffer.isBuffer(value)
+  const image = isUint8Array(value) && !Buffer.isBuffer(value)
     ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     : value;
   return { ...form, ...overrides, image };

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import vm from 'node:vm';
 import { selfieJpeg, selfiePng, twoFaces } from '../helpers/faces';
 import { detectNode, engineNode, helper, nodeFlow, run, settledStatus } from './support';
 
@@ -44,6 +45,16 @@ describe('facelive-detect node', function () {
     const dataUri = await run('pass', { photo: { bytes: `data:image/png;base64,${(await selfiePng()).toString('base64')}` } });
     assert.equal(dataUri.out.check.data.image.format, 'png');
     assert.equal(dataUri.liveness, undefined);
+  });
+
+  it('takes a Uint8Array made in another realm (a function node\'s vm context)', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect'));
+    const jpeg = await selfieJpeg();
+    const foreign = vm.runInNewContext('new Uint8Array(bytes)', { bytes: [...jpeg] }) as Uint8Array;
+    assert.ok(!(foreign instanceof Uint8Array), 'not this realm\'s Uint8Array');
+    const msg = await run('pass', { payload: foreign });
+    assert.equal(msg.liveness.data.nface, 1);
+    assert.equal(msg.liveness.data.image.format, 'jpeg');
   });
 
   it('fetches an http URL image (private addresses allowed in the engine node)', async () => {
