@@ -9,7 +9,7 @@ import type { NodeDef } from './red';
 /** Every threshold the form can override, in the form's order. */
 export const THRESHOLD_NAMES = [
   'liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing',
-  'sunglasses', 'mask', 'veil', 'hat',
+  'sunglasses', 'mask', 'veil', 'hat', 'eyeglasses',
 ] as const satisfies readonly (keyof ThresholdOverrides)[];
 
 /** The attributes validate_attribute fails on when the form leaves the list as it is. */

@@ -22,11 +22,11 @@ describe('facelive-engine config node', function () {
 
     it('reads the pack, thresholds, attribute list and limits', () => {
       assert.deepEqual(engineOptionsFromConfig(def({
-        pack: ' /opt/packs/strong ', threshold_liveness: '0.7', threshold_face_size: '40', validateAttributes: 'sunglasses, hat',
+        pack: ' /opt/packs/strong ', threshold_liveness: '0.7', threshold_face_size: '40', threshold_eyeglasses: '0.4', validateAttributes: 'sunglasses, hat',
         maxImageMiB: '2', maxMegapixels: '12', urlTimeout: '5', allowPrivateNetwork: true,
       })), {
         pack: '/opt/packs/strong',
-        thresholds: { liveness: 0.7, face_size: 40 },
+        thresholds: { liveness: 0.7, face_size: 40, eyeglasses: 0.4 },
         limits: { maxImageBytes: 2 * 1024 * 1024, maxPixels: 12_000_000, urlTimeoutMs: 5000, allowPrivateNetwork: true },
         validateAttributes: ['sunglasses', 'hat'],
       });
@@ -232,6 +232,12 @@ describe('facelive-engine config node', function () {
         for (const res of held) res.destroy();
         await new Promise((resolve) => images.close(resolve));
       }
+    });
+
+    it('gives the engine the eyeglasses threshold of its form', async () => {
+      await helper.load(faceliveNodes, nodeFlow('facelive-detect', {}, { threshold_eyeglasses: '0.01' }));
+      const msg = await run('pass', { payload: await selfieJpeg() });
+      assert.equal(msg.liveness.data.attributes.eyeglasses.threshold, 0.01);
     });
 
     it('answers every message of a node without an engine with INTERNAL_SERVER_ERROR (none is dropped)', async () => {
