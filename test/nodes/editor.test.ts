@@ -1,9 +1,11 @@
 // The nodes' editor scripts (the .html files' registerType calls), run against a stand-in for the
-// editor's RED object: the engine node's form refuses thresholds and limits the engine would refuse.
+// editor's RED object: the engine node's form refuses thresholds and limits the engine would refuse,
+// and the example flows' nodes have every property the editor gives them.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { THRESHOLD_NAMES } from '../../nodes/lib/engine-config';
 
 interface Definition { defaults: Record<string, { validate?: (value: unknown) => boolean }> }
 
@@ -31,7 +33,7 @@ describe('Node-RED editor forms', () => {
   const valid = (field: string, value: string): boolean => engine.defaults[field]!.validate!(value);
 
   it('the engine node takes blank (the pack\'s value) or a threshold the engine accepts', () => {
-    for (const key of ['liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'sunglasses', 'mask', 'veil', 'hat']) {
+    for (const key of ['liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'sunglasses', 'mask', 'veil', 'hat', 'eyeglasses']) {
       assert.ok(valid(`threshold_${key}`, ''), `${key}: blank`);
       assert.ok(valid(`threshold_${key}`, '0.5') && valid(`threshold_${key}`, '0') && valid(`threshold_${key}`, '1'), `${key}: in [0,1]`);
       assert.ok(!valid(`threshold_${key}`, '2') && !valid(`threshold_${key}`, '-0.1') && !valid(`threshold_${key}`, 'high'), `${key}: outside [0,1]`);
@@ -46,6 +48,25 @@ describe('Node-RED editor forms', () => {
     for (const field of ['maxImageMiB', 'maxMegapixels', 'urlTimeout']) {
       assert.ok(valid(field, '') && valid(field, '5') && valid(field, '0.5'), field);
       assert.ok(!valid(field, '0') && !valid(field, '-5') && !valid(field, 'many'), field);
+    }
+  });
+
+  it('the engine node\'s form has a field for every threshold the node reads', () => {
+    const fields = Object.keys(engine.defaults).filter((field) => field.startsWith('threshold_')).map((field) => field.slice('threshold_'.length));
+    assert.deepEqual(fields, [...THRESHOLD_NAMES]);
+  });
+
+  it('every facelive node of the example flows has the properties the editor gives it (opening its dialog changes nothing)', () => {
+    const examples = path.resolve(__dirname, '..', '..', '..', 'examples');
+    /** What the runtime keeps beside the editor's defaults: identity, place and wiring. */
+    const placement = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires']);
+    for (const file of readdirSync(examples).filter((name) => name.endsWith('.json'))) {
+      const flow = JSON.parse(readFileSync(path.join(examples, file), 'utf8')) as Record<string, unknown>[];
+      for (const node of flow.filter((n) => String(n.type).startsWith('facelive-'))) {
+        const defaults = registered(`${String(node.type)}.html`)[String(node.type)]!.defaults;
+        const keys = Object.keys(node).filter((key) => !placement.has(key)).sort();
+        assert.deepEqual(keys, Object.keys(defaults).sort(), `${file}: ${String(node.type)} ${String(node.id)}`);
+      }
     }
   });
 
