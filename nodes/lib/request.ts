@@ -2,7 +2,7 @@
 // image property, the node's form options and per-message overrides (msg.options).
 
 import { FaceliveError } from '../../core/errors';
-import { OPTION_NAMES, type CheckOptions } from '../../core/options';
+import { OPTION_NAMES, refuseMisspeltFlags, type CheckOptions } from '../../core/options';
 import { isLivenessThreshold } from '../../core/thresholds';
 
 export type FlagOverrides = Partial<Record<keyof CheckOptions, unknown>>;
@@ -25,6 +25,8 @@ export function readOverrides(options: unknown): FlagOverrides {
   if (!isPlainObject(options)) {
     throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.options to be an object of contract flags.');
   }
+  // A flag spelt otherwise (validateLiveness) would be dropped below and leave the validation as the form set it.
+  refuseMisspeltFlags(options);
   const picked: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) {
     if (options[name] !== undefined) picked[name] = options[name];

@@ -20,6 +20,8 @@ interface Case {
 
 const CASES: Case[] = [
   { code: 'INVALID_PAYLOAD', why: 'a flag of the wrong type in msg.options', msg: async () => ({ payload: await selfieJpeg(), options: { is_quality: 'yes' } }) },
+  { code: 'INVALID_PAYLOAD', why: 'a flag spelt otherwise in msg.options (validateLiveness)', msg: async () => ({ payload: await selfieJpeg(), options: { validateLiveness: true } }) },
+  { code: 'INVALID_PAYLOAD', why: 'a flag spelt otherwise in a request body (Validate_Liveness)', msg: async () => ({ payload: { image: (await selfieJpeg()).toString('base64'), Validate_Liveness: true } }) },
   { code: 'INVALID_PAYLOAD', why: 'msg.options not an object', msg: async () => ({ payload: await selfieJpeg(), options: 'validate_quality' }) },
   { code: 'INVALID_PAYLOAD', why: 'msg.livenessThreshold outside [0,1]', msg: async () => ({ payload: await selfieJpeg(), livenessThreshold: 1.5 }) },
   { code: 'INVALID_PAYLOAD', why: 'a number as the image', msg: async () => ({ payload: 42 }) },
