@@ -21,6 +21,12 @@
   /** The image to send: a data URI, and a decoded <img> when the browser could decode it. */
   let current = null;
   let stream = null;
+  /**
+   * The camera request in progress or granted, null when the camera is off. It is set before the
+   * permission prompt opens (getUserMedia resolves only once the user answers): a second click, or
+   * a file picked meanwhile, must not leave a stream on, with the camera light.
+   */
+  let cameraRequest = null;
 
   // Credentials: typed by the user (kept for this tab), or this run's generated development pair,
   // which the server shares with loopback callers only.
@@ -77,6 +83,7 @@
   function stopCamera() {
     if (stream) for (const track of stream.getTracks()) track.stop();
     stream = null;
+    cameraRequest = null;
     video.srcObject = null;
     video.hidden = true;
     snapButton.disabled = true;
@@ -92,19 +99,29 @@
   });
 
   $('camera-start').addEventListener('click', async () => {
-    if (stream) return; // already on: one stream, not a second
+    if (cameraRequest) return; // on, or waiting for permission: one stream, not a second
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       // Browsers offer the camera only to secure pages: https, or http on localhost.
       messageText.textContent = 'The camera needs this page over HTTPS or on localhost; upload a file instead.';
       return;
     }
+    const request = {};
+    cameraRequest = request;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, facingMode: 'user' }, audio: false });
+      const granted = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, facingMode: 'user' }, audio: false });
+      if (cameraRequest !== request) {
+        // Stopped while the prompt was open (a file was picked): the camera must not come on now.
+        for (const track of granted.getTracks()) track.stop();
+        return;
+      }
+      stream = granted;
       video.srcObject = stream;
       video.hidden = false;
       await video.play();
       snapButton.disabled = false;
     } catch (err) {
+      if (cameraRequest !== request) return;
+      stopCamera(); // a stream that cannot play is turned off too
       messageText.textContent = `Camera unavailable: ${err && err.message ? err.message : err}`;
     }
   });

@@ -1,5 +1,7 @@
 // The demo page in a real Chromium (playwright-core; see helpers/chromium.ts for which one): upload
 // a face and see a verdict with the face drawn and scored; upload a non-image and see its error code.
+// The camera is Chromium's fake device, granted without a prompt; an init script delays
+// getUserMedia as a permission prompt left open would.
 
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -21,7 +23,7 @@ describe('demo page (chromium)', function () {
   const pageErrors: string[] = [];
 
   before(async function () {
-    const launched = await launchChromium();
+    const launched = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
     if (!('browser' in launched)) pendingUnlessAvailable(this, 'the demo page tests', launched);
     browser = launched.browser;
     engine = await sharedEngine();
@@ -35,6 +37,34 @@ describe('demo page (chromium)', function () {
     });
     await page.goto(`${server.url}/`);
   });
+
+  /**
+   * A fresh page of the demo whose getUserMedia answers only after `delayMs` (the user taking that
+   * long at the permission prompt) and keeps every stream it hands out in `window.streams`.
+   */
+  async function cameraPage(delayMs: number): Promise<Page> {
+    const camera = await browser.newPage();
+    camera.on('pageerror', (err) => pageErrors.push(err.message));
+    await camera.addInitScript((delay) => {
+      const media = navigator.mediaDevices;
+      const original = media.getUserMedia.bind(media);
+      const streams: MediaStream[] = [];
+      (window as unknown as { streams: MediaStream[] }).streams = streams;
+      media.getUserMedia = async (constraints) => {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        const stream = await original(constraints);
+        streams.push(stream);
+        return stream;
+      };
+    }, delayMs);
+    await camera.goto(`${server.url}/`);
+    return camera;
+  }
+
+  /** The readyState of every camera track the page was given ('live' while the camera light is on). */
+  function trackStates(camera: Page): Promise<string[]> {
+    return camera.evaluate(() => (window as unknown as { streams: MediaStream[] }).streams.flatMap((stream) => stream.getTracks().map((track) => track.readyState)));
+  }
 
   after(async () => {
     await browser?.close();
@@ -118,6 +148,38 @@ describe('demo page (chromium)', function () {
       assert.equal(await page.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 320);
     } finally {
       await page.unroute('**/v1/face/liveness');
+    }
+  });
+
+  it('turns the camera off after a selfie, also when "Start camera" was clicked twice while the permission prompt was open', async () => {
+    const camera = await cameraPage(500);
+    try {
+      await camera.click('#camera-start');
+      await camera.click('#camera-start');
+      await camera.waitForFunction(() => !(document.getElementById('camera-snap') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+      await camera.waitForTimeout(700); // a second request, had one been made, has been answered
+      await camera.click('#camera-snap');
+      const states = await trackStates(camera);
+      assert.equal(states.length, 1, `one camera stream, not ${states.length}`);
+      assert.deepEqual(states, ['ended']);
+      assert.equal(await camera.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 640, 'the selfie is shown');
+    } finally {
+      await camera.close();
+    }
+  });
+
+  it('keeps the camera off when a file is picked while the permission prompt is open', async () => {
+    const camera = await cameraPage(500);
+    try {
+      await camera.click('#camera-start');
+      await camera.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await camera.waitForFunction(() => (window as unknown as { streams: MediaStream[] }).streams.length > 0, undefined, { timeout: 10_000 });
+      await camera.waitForTimeout(300);
+      assert.deepEqual(await trackStates(camera), ['ended']);
+      assert.equal(await camera.evaluate(() => (document.getElementById('video') as HTMLVideoElement).hidden), true);
+      assert.equal(await camera.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 320, 'the file is the image');
+    } finally {
+      await camera.close();
     }
   });
 

@@ -81,8 +81,11 @@ export interface LaunchedBrowser {
   readonly source: string;
 }
 
-/** Launches the first candidate Chromium that starts, or says why none did and how to get one. */
-export async function launchChromium(): Promise<LaunchedBrowser | Unavailable> {
+/**
+ * Launches the first candidate Chromium that starts, or says why none did and how to get one.
+ * `extraArgs` are added to the command line (a fake camera for the demo page's tests).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<LaunchedBrowser | Unavailable> {
   const configured = process.env.FACELIVE_TEST_CHROMIUM;
   const candidates: Candidate[] = [];
   const reasons: string[] = [];
@@ -105,7 +108,7 @@ export async function launchChromium(): Promise<LaunchedBrowser | Unavailable> {
       const browser = await chromium.launch({
         executablePath: candidate.executablePath,
         headless: true,
-        args: ARGS,
+        args: [...ARGS, ...extraArgs],
         env: { ...process.env, ...candidate.env } as Record<string, string>,
         timeout: 60_000,
       });
