@@ -27,6 +27,8 @@
    * a file picked meanwhile, must not leave a stream on, with the camera light.
    */
   let cameraRequest = null;
+  /** The FileReader of the file picked last. */
+  let reading = null;
 
   // Credentials: typed by the user (kept for this tab), or this run's generated development pair,
   // which the server shares with loopback callers only.
@@ -93,8 +95,16 @@
     const file = event.target.files && event.target.files[0];
     if (!file) return;
     stopCamera();
+    // Until this file is read, "Check" has nothing to send: not the previous image, whose verdict
+    // would show under this file's name.
+    current = null;
+    clearResult();
+    sendButton.disabled = true;
     const reader = new FileReader();
-    reader.onload = () => setImage(String(reader.result));
+    reading = reader;
+    // Only the file picked last becomes the image, whichever read finishes first.
+    reader.onload = () => { if (reading === reader) setImage(String(reader.result)); };
+    reader.onerror = () => { if (reading === reader) messageText.textContent = 'The file could not be read; pick it again.'; };
     reader.readAsDataURL(file);
   });
 

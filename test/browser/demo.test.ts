@@ -61,6 +61,32 @@ describe('demo page (chromium)', function () {
     return camera;
   }
 
+  /**
+   * A fresh page of the demo where reading a picked file takes `window.readDelays[name]` ms longer
+   * (a large file, a slow disk), and the image of every POST it sends is kept.
+   */
+  async function slowReadPage(): Promise<{ page: Page; sent: string[] }> {
+    const slow = await browser.newPage();
+    slow.on('pageerror', (err) => pageErrors.push(err.message));
+    await slow.addInitScript(() => {
+      const delays: Record<string, number> = {};
+      (window as unknown as { readDelays: Record<string, number> }).readDelays = delays;
+      const original = FileReader.prototype.readAsDataURL;
+      FileReader.prototype.readAsDataURL = function (this: FileReader, blob: Blob) {
+        setTimeout(() => original.call(this, blob), delays[(blob as File).name] ?? 0);
+      };
+    });
+    const sent: string[] = [];
+    slow.on('request', (req) => {
+      if (req.method() === 'POST') sent.push((JSON.parse(req.postData() ?? '{}') as { image?: string }).image ?? '');
+    });
+    await slow.goto(`${server.url}/`);
+    await slow.waitForFunction(() => (document.getElementById('app-id') as HTMLInputElement).value !== '');
+    return { page: slow, sent };
+  }
+
+  const dataUri = (jpeg: Buffer): string => `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+
   /** The readyState of every camera track the page was given ('live' while the camera light is on). */
   function trackStates(camera: Page): Promise<string[]> {
     return camera.evaluate(() => (window as unknown as { streams: MediaStream[] }).streams.flatMap((stream) => stream.getTracks().map((track) => track.readyState)));
@@ -148,6 +174,66 @@ describe('demo page (chromium)', function () {
       assert.equal(await page.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 320);
     } finally {
       await page.unroute('**/v1/face/liveness');
+    }
+  });
+
+  it('sends nothing while a newly picked file is being read, then that file', async () => {
+    const { page: slow, sent } = await slowReadPage();
+    try {
+      const first = await selfieJpeg('right', 320, 240);
+      await slow.setInputFiles('#file', { name: 'first.jpg', mimeType: 'image/jpeg', buffer: first });
+      await slow.waitForFunction(() => (document.getElementById('canvas') as HTMLCanvasElement).width === 320);
+      await slow.evaluate(() => { (window as unknown as { readDelays: Record<string, number> }).readDelays['second.jpg'] = 1000; });
+      const second = await selfieJpeg('right', 400, 300);
+      await slow.setInputFiles('#file', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: second });
+      await slow.evaluate(() => (document.getElementById('send') as HTMLButtonElement).click());
+      await slow.waitForTimeout(300);
+      assert.equal(sent.length, 0, 'the previous image was sent for the file being read');
+      assert.equal(await slow.isDisabled('#send'), true);
+      await slow.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+      await slow.click('#send');
+      await slow.waitForFunction(() => (document.getElementById('verdict')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.deepEqual(sent, [dataUri(second)]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('takes the file picked last as the image, also when an earlier pick is read after it', async () => {
+    const { page: slow, sent } = await slowReadPage();
+    try {
+      await slow.evaluate(() => { (window as unknown as { readDelays: Record<string, number> }).readDelays['slow.jpg'] = 800; });
+      await slow.setInputFiles('#file', { name: 'slow.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      const last = await selfieJpeg('right', 400, 300);
+      await slow.setInputFiles('#file', { name: 'last.jpg', mimeType: 'image/jpeg', buffer: last });
+      await slow.waitForTimeout(1200); // both reads have finished
+      assert.equal(await slow.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).width), 400);
+      await slow.click('#send');
+      await slow.waitForFunction(() => (document.getElementById('verdict')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.deepEqual(sent, [dataUri(last)]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('says so when a picked file cannot be read', async () => {
+    const { page: slow, sent } = await slowReadPage();
+    try {
+      await slow.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await slow.waitForFunction(() => (document.getElementById('canvas') as HTMLCanvasElement).width === 320);
+      // A read that fails (the file was moved or deleted after it was picked).
+      await slow.evaluate(() => {
+        FileReader.prototype.readAsDataURL = function (this: FileReader) {
+          setTimeout(() => this.dispatchEvent(new ProgressEvent('error')), 0);
+        };
+      });
+      await slow.setInputFiles('#file', { name: 'gone.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 400, 300) });
+      await slow.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+      assert.equal(await slow.textContent('#message'), 'The file could not be read; pick it again.');
+      assert.equal(await slow.isDisabled('#send'), true);
+      assert.equal(sent.length, 0);
+    } finally {
+      await slow.close();
     }
   });
 
