@@ -233,6 +233,7 @@
     // The image this answer is for: a picture chosen while the check runs must not get its result.
     const sent = current;
     clearResult();
+    draw(null); // the previous answer's face boxes must not stay drawn under this one's error
     sendButton.disabled = true;
     messageText.textContent = 'Checking…';
     try {

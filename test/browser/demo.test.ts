@@ -134,6 +134,30 @@ describe('demo page (chromium)', function () {
     assert.ok(rows.some((row) => row.startsWith('attribute: sunglasses')));
   });
 
+  it('draws no face boxes of the previous answer under an error answer', async () => {
+    await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+    await page.click('#send');
+    await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const box = JSON.parse((await page.textContent('#raw')) ?? '{}').data.faces[0].box as { x: number; y: number; width: number; height: number };
+    const edge = { x: Math.round(box.x + box.width / 2), y: Math.round(box.y) };
+    const pixel = (): Promise<number[]> => page.evaluate(({ x, y }) => {
+      const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+      return Array.from(canvas.getContext('2d')!.getImageData(x, y, 1, 1).data);
+    }, edge);
+    const green = (rgba: number[]): boolean => rgba[1]! > rgba[0]! + 40 && rgba[1]! > rgba[2]! + 40;
+    assert.ok(green(await pixel()), 'the box is drawn first');
+    await page.fill('#api-key', 'wrong-key');
+    try {
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await page.textContent('#error-code'), 'UNAUTHORIZED');
+      const after = await pixel();
+      assert.ok(!green(after), `the old box edge is still drawn: rgba(${after.join(',')})`);
+    } finally {
+      await page.fill('#api-key', handle.devCredential?.apiKey ?? '');
+    }
+  });
+
   it('uploads a non-image and shows its error code', async () => {
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are notes, not a face') });
     await page.click('#send');
