@@ -262,10 +262,12 @@
         messageText.textContent = (body && body.message ? body.message : 'The server gave no contract body.')
           + (retryAfter ? ` (Retry-After: ${retryAfter} s)` : '');
       }
-    } catch (err) {
+    } catch {
       if (current !== sent) return;
+      // fetch rejects only when no answer came; the browser's own words ("Failed to fetch") say
+      // nothing a user can act on.
       errorBadge.textContent = 'NETWORK_ERROR';
-      messageText.textContent = String(err && err.message ? err.message : err);
+      messageText.textContent = 'Could not reach the server (stopped or unreachable); try again.';
     } finally {
       sendButton.disabled = false;
     }

@@ -174,6 +174,20 @@ describe('demo page (chromium)', function () {
     assert.equal(await page.textContent('#error-code'), 'UNAUTHORIZED');
   });
 
+  it('says plainly that the server could not be reached when the connection fails', async () => {
+    await page.route('**/v1/face/liveness', (route) => route.abort('connectionrefused'));
+    try {
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await page.textContent('#error-code'), 'NETWORK_ERROR');
+      assert.equal(await page.textContent('#message'), 'Could not reach the server (stopped or unreachable); try again.');
+      assert.equal(await page.isDisabled('#send'), false, 'the user can try again');
+    } finally {
+      await page.unroute('**/v1/face/liveness');
+    }
+  });
+
   it('drops an answer that arrives after another image was picked', async () => {
     await page.fill('#api-key', handle.devCredential?.apiKey ?? '');
     let letThrough!: () => void;
@@ -318,8 +332,9 @@ describe('demo page (chromium)', function () {
   });
 
   it('raised no script errors', () => {
-    // The 400/401 answers above are logged by chromium as failed resource loads; those are expected.
-    const unexpected = pageErrors.filter((text) => !/status of 40[01]/.test(text));
+    // The 400/401 answers and the refused connection above are logged by chromium as failed
+    // resource loads; those are expected.
+    const unexpected = pageErrors.filter((text) => !/status of 40[01]|net::ERR_CONNECTION_REFUSED/.test(text));
     assert.deepEqual(unexpected, []);
   });
 });
