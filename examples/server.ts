@@ -8,7 +8,8 @@
 // printed once. The demo page has App-ID/API-Key fields; GET /demo-config.json fills them with the
 // generated pair, but only for a browser on the same machine: the socket's peer is loopback, the
 // request names a loopback host, and no proxy forwarded it (a reverse proxy on the same host makes
-// every visitor's socket look like loopback). With configured credentials it answers 404.
+// every visitor's socket look like loopback). Anyone else, and everyone with configured
+// credentials, gets {}: the page then asks for credentials.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -312,8 +313,10 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   });
   app.get('/demo-config.json', (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
+    // Nothing to share is an empty object, not a 404: the page asks for every load, and browsers log
+    // a failed load as a console error (with configured credentials: on every visit).
     if (devCredential === undefined || !isLocalDemoCaller(req)) {
-      res.status(404).json({ message: 'No development credentials to share.' });
+      res.json({});
       return;
     }
     res.json({ appId: devCredential.appId, apiKey: devCredential.apiKey });

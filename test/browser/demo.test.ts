@@ -104,6 +104,29 @@ describe('demo page (chromium)', function () {
     assert.equal(await page.inputValue('#api-key'), handle.devCredential?.apiKey);
   });
 
+  it('with configured credentials, asks for them and logs no error on loading', async () => {
+    const configured = createApp({ engine, credentials: [{ appId: 'app-live', apiKey: 'live-key-0123456789', mode: 'live' }] });
+    const listening = await listen(configured.app);
+    const visitor = await browser.newPage();
+    const errors: string[] = [];
+    visitor.on('pageerror', (err) => errors.push(err.message));
+    visitor.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    try {
+      await visitor.goto(`${listening.url}/`);
+      await visitor.waitForFunction(() => (document.getElementById('credential-hint')?.textContent ?? '') !== '');
+      assert.equal(await visitor.textContent('#credential-hint'), 'Enter the App-ID and API-Key configured on the server.');
+      assert.equal(await visitor.inputValue('#app-id'), '');
+      await visitor.waitForLoadState('networkidle');
+      assert.deepEqual(errors, []);
+    } finally {
+      await visitor.close();
+      await listening.close();
+      await configured.close();
+    }
+  });
+
   it('uploads a face and shows a verdict, the face box and the scores', async () => {
     const face = await selfieJpeg('right', 320, 240);
     await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: face });
