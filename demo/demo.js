@@ -27,6 +27,8 @@
    * a file picked meanwhile, must not leave a stream on, with the camera light.
    */
   let cameraRequest = null;
+  /** The development pair filled in from demo-config.json, if any: it changes on every server start. */
+  let devPair = null;
   /** The FileReader of the file picked last. */
   let reading = null;
 
@@ -42,6 +44,7 @@
       if (config && config.appId && !appIdInput.value) {
         appIdInput.value = config.appId;
         apiKeyInput.value = config.apiKey;
+        devPair = { appId: config.appId, apiKey: config.apiKey };
         hint.textContent = "Filled in with this run's generated development credentials.";
       } else if (!appIdInput.value) {
         hint.textContent = 'Enter the App-ID and API-Key configured on the server.';
@@ -259,8 +262,12 @@
       } else {
         errorBadge.textContent = body && body.error_code ? body.error_code : `HTTP ${res.status}`;
         const retryAfter = res.headers.get('Retry-After');
+        // A restarted server has generated a new pair; this page still holds the one it was loaded with.
+        const stalePair = res.status === 401 && devPair !== null
+          && appIdInput.value === devPair.appId && apiKeyInput.value === devPair.apiKey;
         messageText.textContent = (body && body.message ? body.message : 'The server gave no contract body.')
-          + (retryAfter ? ` (Retry-After: ${retryAfter} s)` : '');
+          + (retryAfter ? ` (Retry-After: ${retryAfter} s)` : '')
+          + (stalePair ? ' The server may have restarted with new development credentials: reload the page.' : '');
       }
     } catch {
       if (current !== sent) return;

@@ -195,6 +195,24 @@ describe('demo page (chromium)', function () {
     await page.click('#send');
     await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
     assert.equal(await page.textContent('#error-code'), 'UNAUTHORIZED');
+    assert.doesNotMatch((await page.textContent('#message')) ?? '', /reload/, 'a key typed by hand is not blamed on a restart');
+  });
+
+  it('on UNAUTHORIZED with the development pair it filled in, says to reload the page (the server restarted)', async () => {
+    const stale = await browser.newPage();
+    // The pair of the server's previous run, as a page loaded before a restart still holds it.
+    await stale.route('**/demo-config.json', (route) => route.fulfill({ json: { appId: 'dev-0badc0de', apiKey: 'previous-run-key' } }));
+    try {
+      await stale.goto(`${server.url}/`);
+      await stale.waitForFunction(() => (document.getElementById('app-id') as HTMLInputElement).value === 'dev-0badc0de');
+      await stale.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await stale.click('#send');
+      await stale.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await stale.textContent('#error-code'), 'UNAUTHORIZED');
+      assert.match((await stale.textContent('#message')) ?? '', /may have restarted with new development credentials: reload the page\.$/);
+    } finally {
+      await stale.close();
+    }
   });
 
   it('says plainly that the server could not be reached when the connection fails', async () => {
