@@ -44,13 +44,15 @@ const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
  * INTERNAL_SERVER_ERROR with the generic message (the original is kept as `cause`, never sent).
  */
 export function toContractError(err: unknown): FaceliveError {
-  if (err instanceof FaceliveError) return err;
+  if (err instanceof FaceliveError && !carriesExtras(err)) return err;
   if (err === null || typeof err !== 'object') return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
-  const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; expose?: unknown; message?: unknown };
+  const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; expose?: unknown; message?: unknown; cause?: unknown };
   if (record.name === 'FaceliveError' && isErrorCode(record.code)) {
+    // Built anew, so that what body-parser attached to one thrown in its `verify` (`body`: the whole
+    // request body, the selfie) is not handed on to the app's error handlers and loggers.
     const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
     return new FaceliveError(record.code, typeof record.message === 'string' ? record.message : undefined, {
-      cause: err,
+      cause: err instanceof FaceliveError || carriesExtras(err) ? record.cause : err,
       retryAfterS: typeof retryAfterS === 'number' ? retryAfterS : undefined,
     });
   }
@@ -59,22 +61,49 @@ export function toContractError(err: unknown): FaceliveError {
       // Not facelive's own parser (readBody answers its own limit): an app-wide one that ran before it.
       const limit = (err as { limit?: unknown }).limit;
       const message = typeof limit === 'number' ? `The request body is larger than this server's limit for request bodies (${limit} bytes).` : BODY_TOO_LARGE_MESSAGE;
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: err });
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: parserCause(err) });
     }
-    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: err });
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: parserCause(err) });
   }
   if (isDecompressionError(record)) {
     // body-parser hands on a body that fails to decompress (gzip, deflate, br) as http-errors' 400
     // around zlib's error, with no `type`: the request's fault, not the server's.
-    return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: err });
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: parserCause(err) });
   }
   if (record.name === 'MulterError' && typeof record.code === 'string') {
     if (MULTER_SIZE_CODES.has(record.code)) {
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: err });
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: parserCause(err) });
     }
-    return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: err });
+    return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: parserCause(err) });
   }
   return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
+}
+
+/** A FaceliveError's own properties; any other was attached after it was thrown. */
+const FACELIVE_ERROR_KEYS = new Set(['name', 'code', 'status', 'retryAfterS']);
+
+/**
+ * Whether an error has properties a FaceliveError is not built with: body-parser adds `body` (the
+ * request body as read: image bytes or base64), `type`, `status` and `expose` to an error thrown in
+ * its `verify`.
+ */
+function carriesExtras(err: object): boolean {
+  return Object.keys(err).some((key) => !FACELIVE_ERROR_KEYS.has(key));
+}
+
+/**
+ * What is kept of a body parser's error as the cause: its name, type, status and code. Never the
+ * error itself: body-parser's carry the request body (`body`: the whole base64 image of a JSON body
+ * that does not parse), and their messages may quote it.
+ */
+export function parserCause(err: unknown): { name?: string; type?: string; status?: number; code?: string } {
+  const record = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; type?: unknown; status?: unknown; code?: unknown };
+  return {
+    ...(typeof record.name === 'string' ? { name: record.name.slice(0, 100) } : {}),
+    ...(typeof record.type === 'string' ? { type: record.type.slice(0, 100) } : {}),
+    ...(typeof record.status === 'number' ? { status: record.status } : {}),
+    ...(typeof record.code === 'string' ? { code: record.code.slice(0, 100) } : {}),
+  };
 }
 
 /** body-parser's 400 around a zlib or brotli error (no `type`): a body that does not decompress. */

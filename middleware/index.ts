@@ -22,7 +22,7 @@ import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
-import { BODY_TOO_LARGE_MESSAGE, describeError, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, NOT_A_JSON_OBJECT_MESSAGE, parserCause, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { continueIfDeferred } from './expect-continue';
@@ -249,7 +249,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         await parseWithGuard(json, req, res);
       } catch (err) {
         // This router's own limit: the image size the service accepts.
-        if (isBodyTooLarge(err)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: err });
+        if (isBodyTooLarge(err)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: parserCause(err) });
         throw err;
       }
       return emptyBodies.has(req) ? undefined : req.body;
@@ -259,7 +259,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     } catch (err) {
       const mapped = toContractError(err);
       // busboy's own parse errors are not MulterErrors: a malformed form is the caller's fault.
-      if (mapped.code === 'INTERNAL_SERVER_ERROR') throw new FaceliveError('INVALID_PAYLOAD', 'The multipart form could not be parsed.', { cause: err });
+      if (mapped.code === 'INTERNAL_SERVER_ERROR') throw new FaceliveError('INVALID_PAYLOAD', 'The multipart form could not be parsed.', { cause: parserCause(err) });
       throw mapped;
     }
     return formBody(req);

@@ -1,13 +1,15 @@
 // Annotate mode (req.faceLiveness, errors to next(err) as FaceliveError) and errorHandler() on its own.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { ERROR_TABLE, FaceliveError } from '../../core/errors';
-import { errorHandler, faceLiveness } from '../../middleware';
+import { errorHandler, faceLiveness, type LogEntry, toContractError } from '../../middleware';
 import { selfieJpeg, twoFaces } from '../helpers/faces';
-import { authHeaders, LIVE, sharedEngine } from '../helpers/server';
+import { imageTraces } from '../helpers/leaks';
+import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
 
@@ -71,6 +73,84 @@ describe('faceLiveness() annotate mode', function () {
       assert.equal(res.body.request_id, res.headers['x-request-id'], 'the handler reuses the request id');
     });
   }
+});
+
+describe('errors handed on hold no image data', function () {
+  this.timeout(30_000);
+  let selfie: Buffer;
+  let bodies: ReadonlyArray<readonly [string, string, Buffer | string]>;
+
+  before(async () => {
+    selfie = await selfieJpeg('frontal', 320, 240);
+    const base64 = selfie.toString('base64');
+    bodies = [
+      // body-parser attaches the body it read to an error thrown in its verify (the depth scan's).
+      ['the image bytes posted as JSON', 'application/json', selfie],
+      ['JSON nested too deep', 'application/json', `{"image":"${base64}","x":${'['.repeat(40)}${']'.repeat(40)}}`],
+      ['a charset the depth scan cannot decode', 'application/json; charset=utf-32', `{"image":"${base64}"}`],
+      // ... and to its own parse error.
+      ['JSON cut short', 'application/json', `{"image":"${base64}`],
+    ];
+  });
+
+  function rawPost(url: string, type: string, body: Buffer | string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { ...authHeaders(LIVE), 'Content-Type': type } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Posts each body, checking what reached the app's error handler, the log and the answer. */
+  async function post(app: express.Express, seen: unknown[], entries: LogEntry[], path: string): Promise<void> {
+    const server = await listen(app);
+    for (const [name, type, body] of bodies) {
+      seen.length = 0;
+      entries.length = 0;
+      // Sent as it is (supertest would send a Buffer as JSON).
+      const res = await rawPost(`${server.url}${path}`, type, body);
+      assert.equal(res.status, 400, name);
+      assert.equal(JSON.parse(res.text).error_code, 'INVALID_PAYLOAD', name);
+      assert.equal(seen.length, 1, name);
+      assert.deepEqual(imageTraces(seen[0], selfie), [], `${name}: the error handed on holds the image`);
+      assert.deepEqual(imageTraces(entries, selfie), [], `${name}: the log holds the image`);
+      assert.deepEqual(imageTraces(res.text, selfie), [], `${name}: the answer holds the image`);
+    }
+    await server.close();
+  }
+
+  it("in annotate mode, to the app's error handler", async () => {
+    const seen: unknown[] = [];
+    const entries: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine: await sharedEngine(), auth: { credentials: [LIVE] }, mode: 'annotate', metrics: false, logger: (entry) => entries.push(entry) }));
+    app.use(((err, _req, _res, next) => {
+      seen.push(err);
+      next(err);
+    }) as ErrorRequestHandler);
+    app.use(errorHandler({ logger: (entry) => entries.push(entry) }));
+    await post(app, seen, entries, PATH);
+  });
+
+  it("through errorHandler() and toContractError(), from the app's own body parser", async () => {
+    const seen: unknown[] = [];
+    const entries: LogEntry[] = [];
+    const app = express();
+    app.post('/own', express.json({ limit: '1mb' }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(((err, _req, _res, next) => {
+      seen.push(toContractError(err));
+      next(err);
+    }) as ErrorRequestHandler);
+    app.use(errorHandler({ logger: (entry) => entries.push(entry) }));
+    bodies = bodies.filter(([name]) => name !== 'JSON nested too deep');
+    await post(app, seen, entries, '/own');
+  });
 });
 
 describe('errorHandler()', () => {
