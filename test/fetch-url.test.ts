@@ -6,9 +6,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaceliveError } from '../core/errors';
 import type dns from 'node:dns';
+import netModule from 'node:net';
 import type net from 'node:net';
 import { fetchImageUrl, isPublicAddress, type NetworkPolicy } from '../core/image/fetch-url';
 import { resolveLimits, type Limits } from '../core/limits';
+import { selfieJpeg } from './helpers/faces';
+import { imageTraces } from './helpers/leaks';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -242,6 +245,44 @@ describe('fetchImageUrl', function () {
     const gone = await startServer((_req, res) => res.end());
     await gone.close();
     await expectCode(fetchImageUrl(new URL(`${gone.origin}/x`), loopback), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+  });
+
+  describe('an answer that is not valid HTTP, followed by the image: the error holds none of it', () => {
+    // Node's HTTP parser error carries `rawPacket`, what it was parsing: here the image's bytes.
+    let selfie: Buffer;
+    let raw: net.Server;
+    let port: number;
+    let head: string;
+
+    before(async () => {
+      selfie = await selfieJpeg('frontal', 320, 240);
+      raw = netModule.createServer((socket) => {
+        socket.on('error', () => undefined);
+        socket.once('data', () => socket.end(Buffer.concat([Buffer.from(head, 'latin1'), selfie])));
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      port = (raw.address() as AddressInfo).port;
+    });
+
+    after(async () => {
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    });
+
+    for (const [name, answer] of [
+      ['a control character in a header value', (n: number) => `HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nX-Name: caf\x01e\r\nContent-Length: ${n}\r\n\r\n`],
+      ['two different Content-Lengths', (n: number) => `HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: ${n}\r\nContent-Length: ${n + 1}\r\n\r\n`],
+      ['a chunk size that is not hex', () => 'HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+      ['an invalid status line', () => 'HTTP/1.1 2x0 OK\r\n\r\n'],
+    ] as const) {
+      it(name, async () => {
+        head = answer(selfie.length);
+        const err = await expectCode(fetchImageUrl(new URL(`http://127.0.0.1:${port}/selfie.jpg`), loopback), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+        // The parser refused the answer (the test sends what it means to) ...
+        assert.match(String((err.cause as { code?: unknown } | undefined)?.code), /^HPE_/);
+        // ... and neither the error nor its cause holds any of the image.
+        assert.deepEqual(imageTraces(err, selfie), []);
+      });
+    }
   });
 
   it('refuses a non-http(s) URL as INVALID_PAYLOAD_IMAGE_MISSING', async () => {
