@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
 import { sniffFormat } from '../core/image/decode';
 import { isUrlImage } from '../core/image/source';
+import { quote } from '../core/eval/dataset';
 import { isLivenessThreshold } from '../core/thresholds';
+import { parseArgsMessage } from './args';
 
 export const CHECK_USAGE = `Usage: facelive check <file|url|-> [options]
 
@@ -128,7 +130,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
       },
     });
   } catch (err) {
-    io.stderr.write(`${(err as Error).message}\n\n${CHECK_USAGE}`);
+    io.stderr.write(`${parseArgsMessage(err)}\n\n${CHECK_USAGE}`);
     return 1;
   }
   const { values, positionals } = parsed;
@@ -152,7 +154,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   const thresholdText = values['liveness-threshold'];
   const threshold = thresholdText === undefined ? undefined : thresholdText.trim() === '' ? NaN : Number(thresholdText);
   if (threshold !== undefined && !isLivenessThreshold(threshold)) {
-    io.stderr.write(`Expected a number in [0,1] for --liveness-threshold but received "${thresholdText}".\n\n${CHECK_USAGE}`);
+    io.stderr.write(`Expected a number in [0,1] for --liveness-threshold but received ${quote(thresholdText ?? '')}.\n\n${CHECK_USAGE}`);
     return 1;
   }
   const options: CheckOptions = {

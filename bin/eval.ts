@@ -15,6 +15,7 @@ import { plotFileProblem, writePlot } from '../core/eval/plot';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
 import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
+import { parseArgsMessage } from './args';
 
 export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
 
@@ -64,7 +65,7 @@ class UsageError extends Error {}
 function rate(name: string, text: string | undefined, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !(value >= 0 && value <= 1)) throw new UsageError(`Expected a number in [0,1] for ${name} but received "${text}".`);
+  if (text.trim() === '' || !(value >= 0 && value <= 1)) throw new UsageError(`Expected a number in [0,1] for ${name} but received ${quote(text)}.`);
   return value;
 }
 
@@ -87,7 +88,7 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The facelive command line: check, eval, serve, bench. Each subcommand is a thin adapter over core/.
 
+import { quote } from '../core/eval/dataset';
+import { parseArgsMessage } from './args';
 import { CHECK_USAGE, runCheck } from './check';
 
 const USAGE = `Usage: facelive <command> [options]
@@ -48,7 +50,7 @@ function checkArguments(name: string, args: readonly string[], flags: readonly s
   }
   const unknown = args.find((arg) => !flags.includes(arg));
   if (unknown === undefined) return undefined;
-  process.stderr.write(`facelive ${name}: unexpected argument "${unknown.length > 100 ? `${unknown.slice(0, 100)}...` : unknown}".\n\n${usage}`);
+  process.stderr.write(`facelive ${name}: unexpected argument ${quote(unknown)}.\n\n${usage}`);
   return USAGE_ERROR;
 }
 
@@ -92,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 1 : 0;
     default:
-      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+      process.stderr.write(`Unknown command ${quote(command)}.\n\n${USAGE}`);
       return 1;
   }
 }
@@ -102,7 +104,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`facelive: ${err instanceof Error ? err.message : String(err)}\n`);
+    // A subcommand's parseArgs error (facelive models) quotes an unknown option whole.
+    process.stderr.write(`facelive: ${parseArgsMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { landscapeJpeg, selfieJpeg, twoFaces } from './helpers/faces';
+import { longestEcho } from './helpers/leaks';
 
 const cli = path.resolve(__dirname, '..', 'bin', 'facelive.js');
 
@@ -93,6 +94,26 @@ describe('facelive check (CLI)', function () {
     assert.equal(named.status, 2);
     assert.equal(named.json.error_code, 'INVALID_PAYLOAD_IMAGE_MISSING');
     assert.doesNotMatch(JSON.stringify(named.json) + named.stderr, /base64,/, 'the data URI is not echoed');
+  });
+
+  it('quotes at most 100 characters of any argument it refuses (3000 characters of a pasted base64 selfie)', async function () {
+    const value = (await selfieJpeg()).toString('base64').slice(0, 3000);
+    const selfie = path.join(dir, 'selfie.jpg');
+    const tooLong: string[] = [];
+    for (const [args, said] of [
+      [['check', selfie, '--liveness-threshold', value], /for --liveness-threshold but received/],
+      [['check', selfie, `--${value}`], /Unknown option/],
+      [[value], /Unknown command/],
+      [['models', `--${value}`], /Unknown option/],
+      [['serve', value], /unexpected argument/],
+    ] as const) {
+      const { status, stdout, stderr } = runText([...args]);
+      assert.ok(status === 1 || status === 2, `${said.source}: exit ${status}`);
+      assert.match(stderr, said);
+      const echoed = longestEcho(stdout + stderr, value);
+      if (echoed > 100) tooLong.push(`${said.source}: ${echoed} characters`);
+    }
+    assert.deepEqual(tooLong, []);
   });
 
   it('stops reading past the image size limit: standard input, a folder, a file too large', async function () {

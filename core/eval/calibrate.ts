@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack, validateManifest } from '../models/manifest';
+import { quote } from './dataset';
 import type { CalibrationRule, SearchPoint } from './metrics';
 
 export interface CalibrationRecord {
@@ -28,7 +29,7 @@ export async function packFolderProblem(to: string): Promise<string | undefined>
   // The nearest existing folder on the way must be a folder: the rest is created.
   for (let dir = path.resolve(to); ; dir = path.dirname(dir)) {
     const stat = await fs.stat(dir).catch(() => null);
-    if (stat !== null) return stat.isDirectory() ? undefined : `--out ${to}: ${dir} exists and is not a folder.`;
+    if (stat !== null) return stat.isDirectory() ? undefined : `--out ${quote(to)}: ${quote(dir)} exists and is not a folder.`;
     if (path.dirname(dir) === dir) return undefined;
   }
 }

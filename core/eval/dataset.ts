@@ -66,7 +66,7 @@ export function unknownFlagMessage(group: FlagGroup, name: string, where: string
  */
 export function checkAttributeNames(dataset: Dataset, reported: readonly string[], source: string): void {
   const unknown = dataset.flagNames.attribute.find((name) => !reported.includes(name));
-  if (unknown !== undefined) throw new DatasetLabelError(unknownFlagMessage('attribute', unknown, `${quote(source)} (label attr_${unknown})`, reported));
+  if (unknown !== undefined) throw new DatasetLabelError(unknownFlagMessage('attribute', unknown, `${quote(source)} (label ${quote(`attr_${unknown}`)})`, reported));
 }
 
 /** The flag group and name of a `<prefix><name>` label, checked against the group's known names; null when no prefix fits. */
@@ -228,7 +228,7 @@ export async function readCsv(file: string): Promise<Dataset> {
 /** A folder or a .csv file, whichever `source` is. */
 export async function readDataset(source: string): Promise<Dataset> {
   const stat = await fs.stat(source).catch(() => null);
-  if (stat === null) throw new DatasetLabelError(`The data set ${source} does not exist.`);
+  if (stat === null) throw new DatasetLabelError(`The data set ${quote(source)} does not exist.`);
   if (stat.isDirectory()) return readFolder(source);
   if (source.toLowerCase().endsWith('.csv')) return readCsv(source);
   // The user's argument to fix, as a missing one is: a usage error (exit 2), not a failure.

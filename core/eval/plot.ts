@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FlagThreshold } from './groups';
 import type { FlagSample, ScoredSample } from './metrics';
+import { quote } from './dataset';
 import { detCurve, operatingPoint } from './metrics';
 
 const PLOTTING_NEEDS = 'Plotting needs the packages vega and vega-lite (npm install --save-dev vega vega-lite).';
@@ -200,19 +201,19 @@ async function plottingAvailable(): Promise<boolean> {
  */
 export async function plotFileProblem(file: string): Promise<string | undefined> {
   const ext = path.extname(file).toLowerCase();
-  if (ext !== '.svg' && ext !== '.png') return `Expected a .png or .svg file for --plot but received "${file}".`;
+  if (ext !== '.svg' && ext !== '.png') return `Expected a .png or .svg file for --plot but received ${quote(file)}.`;
   if (!(await plottingAvailable())) return PLOTTING_NEEDS;
   const folder = await fs.stat(path.dirname(path.resolve(file))).catch(() => null);
-  if (!folder?.isDirectory()) return `The folder of --plot ${file} does not exist.`;
+  if (!folder?.isDirectory()) return `The folder of --plot ${quote(file)} does not exist.`;
   const existing = await fs.stat(file).catch(() => null);
-  if (existing !== null && !existing.isFile()) return `--plot ${file} exists and is not a file.`;
+  if (existing !== null && !existing.isFile()) return `--plot ${quote(file)} exists and is not a file.`;
   return undefined;
 }
 
 /** Writes the plot to `file`: .svg as is, .png through sharp. */
 export async function writePlot(file: string, input: PlotInput, title?: string): Promise<void> {
   const ext = path.extname(file).toLowerCase();
-  if (ext !== '.svg' && ext !== '.png') throw new TypeError(`Expected a .png or .svg file for --plot but received "${file}".`);
+  if (ext !== '.svg' && ext !== '.png') throw new TypeError(`Expected a .png or .svg file for --plot but received ${quote(file)}.`);
   const svg = await renderSvg(plotSpec(input, title));
   if (ext === '.svg') {
     await fs.writeFile(file, svg);

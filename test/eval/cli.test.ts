@@ -12,6 +12,7 @@ import { DEFAULT_PACK_DIR } from '../../core';
 import { writeCalibratedPack } from '../../core/eval/calibrate';
 import type { EvalReport, FlagReport } from '../../core/eval/report';
 import { blurredSelfie, darkenedSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { longestEcho } from '../helpers/leaks';
 
 interface Captured { code: number; stdout: string; stderr: string }
 
@@ -243,7 +244,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal((await evalCli([dir, '--calibrate', '--target-bpcer', '2', '--out', dir])).code, 2);
     const missing = await evalCli([path.join(dir, 'missing')]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /The data set .*missing does not exist/);
+    assert.match(missing.stderr, /The data set ".*missing" does not exist/);
     const help = (await evalCli(['--help'])).stdout;
     assert.match(help, /Usage: facelive eval/);
     assert.match(help, /quality_<measure>/);
@@ -268,6 +269,34 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(missing.code, 2);
     assert.ok(missing.stderr.includes(`missing or not files: "${long.slice(0, 100)}..."`), missing.stderr.slice(0, 400));
     assert.ok(!missing.stderr.includes('d'.repeat(150)));
+  });
+
+  it('quotes at most 100 characters of any value it refuses (3000 characters of a pasted base64 selfie)', async () => {
+    const value = (await selfieJpeg()).toString('base64').slice(0, 3000);
+    // As a file name (no slashes), and as an attribute label (letters and digits in lower case).
+    const name = value.replace(/\//g, '_');
+    const label = value.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
+    const file = path.join(dir, 'a-file');
+    await fs.writeFile(file, '');
+    const attr = path.join(dir, 'long-attr.csv');
+    await fs.writeFile(attr, `live/frontal.jpg,attr_${label},\n`);
+    const tooLong: string[] = [];
+    for (const [argv, said, passed] of [
+      [[dir, '--threshold', value], /for --threshold but received/, value],
+      [[dir, '--calibrate', '--target-bpcer', value], /for --target-bpcer but received/, value],
+      [[dir, `--${value}`], /Unknown option/, value],
+      [[path.join(dir, `${name}.csv`)], /The data set .* does not exist/, name],
+      [[attr], /Unknown attribute .*\(label /, label],
+      [[dir, '--plot', path.join(dir, name, 'plot.svg')], /folder of --plot .* does not exist/, name],
+      [[dir, '--calibrate', '--out', path.join(file, name)], /exists and is not a folder/, name],
+    ] as const) {
+      const { code, stdout, stderr } = await evalCli([...argv]);
+      assert.equal(code, 2, stderr.slice(0, 300));
+      assert.match(stderr, said);
+      const echoed = longestEcho(stdout + stderr, passed);
+      if (echoed > 100) tooLong.push(`${said.source}: ${echoed} characters`);
+    }
+    assert.deepEqual(tooLong, []);
   });
 
   it('a data set that is neither a folder nor a CSV, or has no labelled image, is a usage error: exit 2', async () => {

@@ -1,5 +1,6 @@
 // Finds an image inside an error: its bytes or a run of its base64, anywhere among the error's own
-// properties (enumerable or not: message, stack, cause) and theirs, Buffers included.
+// properties (enumerable or not: message, stack, cause) and theirs, Buffers included; and how much
+// of a value a message echoes.
 
 /** How long a run of the image (bytes, or characters of its base64) counts as the image. */
 const RUN = 12;
@@ -48,4 +49,13 @@ export function imageTraces(value: unknown, image: Buffer): string[] {
   };
   walk('', value);
   return found;
+}
+
+/** The length of the longest run of `value` that `text` holds (how much of a value a message echoes). */
+export function longestEcho(text: string, value: string): number {
+  let best = 0;
+  for (let i = 0; i + best < value.length; i += 1) {
+    while (i + best < value.length && text.includes(value.slice(i, i + best + 1))) best += 1;
+  }
+  return best;
 }
