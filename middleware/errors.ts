@@ -126,8 +126,9 @@ export function sendError(res: Response, err: FaceliveError, requestId: string):
 export function describeError(err: FaceliveError): Record<string, unknown> {
   if (err.code !== 'INTERNAL_SERVER_ERROR') return { error_code: err.code, error: err.message };
   const cause = err.cause as { name?: unknown; code?: unknown; stack?: unknown } | undefined;
-  // The cause's first stack line repeats its message, which may quote input; keep the frames only.
-  const frames = typeof cause?.stack === 'string' ? cause.stack.split('\n').slice(1, 8).map((line) => line.trim()) : undefined;
+  // The stack starts with the cause's message, which may quote input and span lines (base64 wrapped
+  // at 60 or 76 characters): keep the frames only, the lines that start with "at".
+  const frames = typeof cause?.stack === 'string' ? cause.stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 7).map((line) => line.trim()) : undefined;
   return { error_code: err.code, cause: { name: cause?.name, code: cause?.code, frames } };
 }
 

@@ -33,15 +33,26 @@ export function toNodeError(err: unknown): NodeFaceliveError {
 const LOGGED_MESSAGE_CHARS = 200;
 /** Stack frames logged: Node's default stack depth. */
 const LOGGED_FRAMES = 10;
-/** A run of base64 characters this long is data (an image), not words: it is never logged. */
-const DATA_RUN = /[A-Za-z0-9+/=]{64,}/g;
+/**
+ * A run of base64 or base64url characters this long is data (an image), not words: it is never
+ * logged. 32, not 64: base64 wrapped at 60 characters a line comes in runs of 60.
+ */
+const DATA_RUN = /[A-Za-z0-9+/=_-]{32,}/g;
+/** A Buffer as util.inspect prints it, `<Buffer ff d8 ff e0 ... 19950 more bytes>`: the image's bytes in hex. */
+const BUFFER_DUMP = /<Buffer(?: [0-9a-f]{2})*(?: \.\.\. \d+ more bytes?)?>?/g;
+/**
+ * Bytes read as text (a control character, or U+FFFD for bytes that are no UTF-8, which no sentence
+ * holds): everything from the first word with one to the last, the printable bytes between included.
+ */
+const BINARY_SPAN = /\S*[\p{Cc}\uFFFD](?:[\s\S]*[\p{Cc}\uFFFD])?\S*/gu;
 
 /**
  * The log line for an error that is answered as INTERNAL_SERVER_ERROR, whose sentence ("An
  * unexpected error occurred.") says nothing of its cause, and that a Catch node keeps out of
  * Node-RED's own log: the original error's name, its message cut short, and its stack frames; never
- * its other properties, nor a run of base64 from its message (image data). Undefined when the
- * answer already says what went wrong (a FaceliveError with its own sentence and no cause).
+ * its other properties, nor image data from its message (a run of base64 or base64url, a Buffer's
+ * dump, bytes read as text). Undefined when the answer already says what went wrong (a
+ * FaceliveError with its own sentence and no cause).
  */
 export function describeUnexpected(err: unknown): string | undefined {
   let original: unknown = err;
@@ -51,7 +62,14 @@ export function describeUnexpected(err: unknown): string | undefined {
   }
   const name = original instanceof Error ? original.name : typeof original;
   const text = original instanceof Error ? original.message : String(original);
-  let message = text.replace(DATA_RUN, '[data]').replace(/\s+/g, ' ').trim();
+  // White space first, so that line breaks and tabs do not count as binary; then one [data] for several.
+  let message = text
+    .replace(BUFFER_DUMP, '[data]')
+    .replace(/\s+/g, ' ')
+    .replace(BINARY_SPAN, '[data]')
+    .replace(DATA_RUN, '[data]')
+    .replace(/\[data\](?: ?\[data\])+/g, '[data]')
+    .trim();
   if (message.length > LOGGED_MESSAGE_CHARS) message = `${message.slice(0, LOGGED_MESSAGE_CHARS)}...`;
   const stack = original instanceof Error && typeof original.stack === 'string' ? original.stack : '';
   const frames = stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, LOGGED_FRAMES);

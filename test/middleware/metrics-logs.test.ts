@@ -7,7 +7,10 @@ import { register as globalRegistry } from 'prom-client';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { FaceliveMetrics, faceLiveness, type LogEntry, metricsRouter } from '../../middleware';
+import { FaceliveError } from '../../core/errors';
+import { describeError } from '../../middleware/errors';
 import { selfieJpeg, twoFaces } from '../helpers/faces';
+import { imageTraces } from '../helpers/leaks';
 import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
@@ -114,6 +117,16 @@ describe('metrics and logs', function () {
     const text = JSON.stringify(entries);
     assert.doesNotMatch(text, new RegExp(face.slice(0, 24).replace(/[+/]/g, '.')), 'no base64 of the image');
     assert.doesNotMatch(text, new RegExp(LIVE.apiKey), 'no API key');
+  });
+
+  it("logs an unexpected error's stack frames only, never its message, also one spanning lines", async () => {
+    const selfie = await selfieJpeg('frontal', 320, 240);
+    // base64 wrapped at 60 characters a line: the stack's first lines are the message's.
+    const cause = new Error(`cannot read image\n${selfie.toString('base64').slice(0, 600).replace(/.{60}/g, '$&\n')}`);
+    const entry = describeError(new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause }));
+    const frames = (entry.cause as { frames: string[] }).frames;
+    assert.ok(frames.length > 0 && frames.every((frame) => frame.startsWith('at ')), frames.join('\n'));
+    assert.deepEqual(imageTraces(entry, selfie), []);
   });
 
   it('accepts a pino-style logger object and survives a throwing logger', async () => {

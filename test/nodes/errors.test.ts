@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
+import { imageTraces } from '../helpers/leaks';
 import { ERROR_TABLE, FaceliveError, type ErrorCode } from '../../core';
 import { describeUnexpected } from '../../nodes/lib/errors';
 import { attributeNode, detectNode, engineNode, helper, nodeFlow, qualityNode, run, settledStatus } from './support';
@@ -134,6 +136,25 @@ describe('describeUnexpected (the log line for an INTERNAL_SERVER_ERROR)', () =>
     assert.ok(!line.includes(data.slice(0, 64)), 'no base64 run');
     assert.ok(first!.length < 300, `cut to about 200 characters: ${first!.length}`);
     assert.ok(frames.length > 0 && frames.every((frame) => /^\s+at /.test(frame)));
+  });
+
+  it('drops image data in any form from the message: base64url, wrapped base64, raw bytes, a Buffer dump', async () => {
+    const selfie = await selfieJpeg('frontal', 320, 240);
+    const base64 = selfie.toString('base64');
+    const leaks: string[] = [];
+    for (const [form, message] of [
+      ['base64', `cannot read image ${base64.slice(0, 3000)}`],
+      ['base64url', `cannot read image ${selfie.toString('base64url').slice(0, 3000)}`],
+      ['base64 wrapped at 60 characters', `cannot read image\n${base64.slice(0, 600).replace(/.{60}/g, '$&\n')}`],
+      ['bytes read as latin1', `cannot read image ${selfie.subarray(0, 400).toString('latin1')}`],
+      ['bytes read as UTF-8', `cannot read image ${selfie.subarray(0, 400).toString('utf8')}`],
+      ['a Buffer dump', `cannot read image ${inspect(selfie)}`],
+    ] as const) {
+      const line = describeUnexpected(new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: new Error(message) }))!;
+      const kept = /: Error: cannot read image \[data\]/.test(line);
+      if (!kept || imageTraces(line, selfie).length > 0 || /<Buffer|ff d8 ff/.test(line)) leaks.push(form);
+    }
+    assert.deepEqual(leaks, []);
   });
 
   it('unwraps the engine\'s INTERNAL_SERVER_ERROR to its cause, and skips errors that explain themselves', () => {
