@@ -23,7 +23,11 @@ export interface Credential {
   readonly livenessThreshold?: number;
 }
 
-/** What an auth function returns for a known caller: at least the mode (and quota for testing). */
+/**
+ * What an auth function returns for a known caller: at least the mode (and quota for testing). Its
+ * `appId`, when given, is the one quota, rate limit, logs and metrics count under (a non-empty
+ * string); without one, the App-ID header's.
+ */
 export type AuthResult = Pick<Credential, 'mode' | 'quota'> & Partial<Credential>;
 
 /** Decides a request's credential; null or undefined means unauthorized. */
@@ -125,9 +129,12 @@ function functionAuthenticator(fn: AuthFunction): Authenticator {
     if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
     const credential = await fn(appId, apiKey, req);
     if (credential === null || credential === undefined) throw new FaceliveError('UNAUTHORIZED');
+    // The App-ID the function returns is the tenant's own: a lookup that matches the header loosely
+    // (case-insensitively, by alias) must not make each spelling a tenant with its own quota, rate
+    // limit and metric series. The header's stands in only when the function returns none.
+    const returned = (credential as { appId?: unknown }).appId;
     // A malformed credential from the integrator's function is a server fault, not the caller's.
-    const principal = checkCredential({ ...credential, appId, apiKey }, 'the credential returned by auth()');
-    return { ...principal, appId };
+    return checkCredential({ ...credential, appId: returned === undefined ? appId : returned, apiKey }, 'the credential returned by auth()');
   };
 }
 

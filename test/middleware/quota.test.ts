@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
-import { type Credential, errorHandler, faceLiveness, MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '../../middleware';
+import { type AuthFunction, type Credential, errorHandler, FaceliveMetrics, faceLiveness, type LogEntry, MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '../../middleware';
 import { landscapeJpeg, selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending, type RedisServer } from '../helpers/redis';
 import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
@@ -175,6 +175,57 @@ describe('quota (testing-mode credentials)', function () {
       });
     });
   }
+
+  describe('an auth function that returns the App-ID (tenants looked up case-insensitively)', () => {
+    const SPELLINGS = ['shop', 'shop', 'SHOP', 'Shop', 'sHop', 'shOp', 'SHOp'];
+    /** Like a database whose collation ignores case: every spelling finds the tenant "shop". */
+    const lookup = (mode: 'live' | 'testing'): AuthFunction => (appId, apiKey) =>
+      appId.toLowerCase() === 'shop' && apiKey === 'shop-key' ? { appId: 'shop', mode, ...(mode === 'testing' ? { quota: 1 } : {}) } : null;
+
+    async function sendAll(options: Partial<Parameters<typeof faceLiveness>[0]>): Promise<number[]> {
+      const app = express();
+      app.use(PATH, faceLiveness({ engine, metrics: false, ...UNBOUNDED, ...options } as Parameters<typeof faceLiveness>[0]));
+      app.use(errorHandler());
+      const statuses: number[] = [];
+      for (const appId of SPELLINGS) statuses.push((await request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': 'shop-key' }).send({ image: face })).status);
+      return statuses;
+    }
+
+    it('counts quota, rate limit, logs and metrics under the returned App-ID, not each spelling of the header', async () => {
+      const store = new MemoryQuotaStore();
+      const metrics = new FaceliveMetrics();
+      const logs: LogEntry[] = [];
+      const quotaOf1 = await sendAll({ auth: lookup('testing'), quota: store, metrics, logger: (entry: LogEntry) => logs.push(entry) });
+      assert.deepEqual(quotaOf1, [200, 403, 403, 403, 403, 403, 403], 'one answer of 200 on a quota of 1');
+      assert.equal(store.used('shop'), 1);
+      assert.deepEqual([...new Set(logs.filter((entry) => 'app_id' in entry).map((entry) => entry.app_id))], ['shop']);
+      const series = [...(await metrics.registry.metrics()).matchAll(/app_id="([^"]*)"/g)].map((match) => match[1]);
+      assert.deepEqual([...new Set(series)], ['shop'], 'one metric series');
+      const rateOf2 = await sendAll({ auth: lookup('live'), rateLimit: { limit: 2, windowMs: 60_000 } });
+      assert.deepEqual(rateOf2, [200, 200, 429, 429, 429, 429, 429], 'one rate limit');
+    });
+
+    it('uses the header\'s App-ID when the function returns none, and answers 500 for one that is not a non-empty string', async () => {
+      const logs: LogEntry[] = [];
+      const app = express();
+      app.use(
+        PATH,
+        faceLiveness({
+          engine,
+          metrics: false,
+          logger: (entry: LogEntry) => logs.push(entry),
+          auth: (appId) => (appId === 'empty' ? { appId: '', mode: 'live' } : appId === 'number' ? { appId: 7 as never, mode: 'live' } : { mode: 'live' }),
+        }),
+      );
+      app.use(errorHandler());
+      assert.equal((await request(app).post(PATH).set({ 'App-ID': 'Header-Name', 'API-Key': 'k' }).send({ image: face })).status, 200);
+      assert.equal(logs.find((entry) => entry.msg === 'liveness checked')?.app_id, 'Header-Name');
+      for (const appId of ['empty', 'number']) {
+        const res = await request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': 'k' }).send({ image: face });
+        assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR', appId);
+      }
+    });
+  });
 
   it('RedisQuotaStore leaves no key behind for a refunded reservation; a release before its reservation leaves a tombstone', async function () {
     redis ??= await startRedisOrPending(this, 'the RedisQuotaStore tests');
