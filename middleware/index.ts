@@ -3,7 +3,8 @@
 //
 // Order of checks in one request: request id, shutting down (503), the failed-authentication
 // cool-down of the client address (429: before the key is checked, or it would not stop guessing),
-// auth (401), the credential's rate limit (429), quota reservation (403; 503 when the quota store
+// auth (401), the credential's rate limit (429), a body declared (Content-Length) larger than the
+// limit (400, unread), quota reservation (403; 503 when the quota store
 // is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
 // a check slot (503 when the queue is full or the wait runs out),
 // and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
@@ -148,6 +149,17 @@ function readByAnotherParser(req: Request): boolean {
   // body-parser 1 (Express 4) marks a request whose body it has read; with body-parser 2 (Express 5)
   // the request stream has been read to its end. Either way every later body-parser passes it on.
   return (req as { _body?: unknown })._body === true || req.readableEnded;
+}
+
+/**
+ * Whether the request declares (Content-Length) a body larger than `limit` bytes. Such a body is
+ * refused unread: the parser would refuse it too, but only once the client had sent all of it
+ * (body-parser reads a refused body to its end), which a slow client stretches past the deadline
+ * (a 503, which clients retry), and a client that asks first (Expect: 100-continue) would be told
+ * to send it. A body an app-wide parser has already read is left to that parser's limit.
+ */
+function declaredTooLarge(req: Request, limit: number): boolean {
+  return Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
 /** Whether a body parser refused the body as larger than its limit. */
@@ -299,6 +311,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       if (principal !== undefined) res.locals[APP_ID_LOCAL] = principal.appId;
       if (rateLimit !== null) await Promise.race([run(rateLimit, req, res), timeout.expired]);
+      // JSON and multipart share the limit (multipart counts it while it streams). Before the queue
+      // and the quota: no retry makes this body fit, and nothing is reserved to give back.
+      if (declaredTooLarge(req, config.jsonBodyLimit)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE);
       // Refuse before reserving quota or reading the body when no place is free now.
       if (admission.full) throw admission.isDraining ? shuttingDown() : atCapacity();
       if (principal?.mode === 'testing') {

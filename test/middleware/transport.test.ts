@@ -9,6 +9,8 @@ import express from 'express';
 import type { Engine } from '../../core/engine-types';
 import { MAX_SMALL_PIECES } from '../../middleware/body-pieces';
 import { deferContinue, errorHandler, faceLiveness } from '../../middleware';
+import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
+import { jsonBodyLimitFor } from '../../middleware/options';
 import { selfieJpeg } from '../helpers/faces';
 import { listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
@@ -149,5 +151,54 @@ describe('transport: Expect: 100-continue is answered only once a request is adm
     const { first, answer } = await askFirst(LIVE.apiKey, JSON.stringify({ image, is_quality: false, is_attribute: false }));
     assert.equal(first, 'HTTP/1.1 100 Continue');
     assert.match(answer, /HTTP\/1\.1 200 OK/);
+  });
+});
+
+describe('transport: a body declared larger than the limit is refused before it is sent', function () {
+  this.timeout(60_000);
+  let server: Listening;
+  let port: number;
+  let limit: number;
+
+  before(async () => {
+    const engine = await sharedEngine();
+    limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
+    app.use(errorHandler());
+    server = await listen(app);
+    deferContinue(server.server);
+    port = Number(new URL(server.url).port);
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  /** A request head declaring `length` bytes of body (none of which is sent). */
+  const head = (length: number, contentType: string, expect: boolean): string =>
+    `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n`
+    + `${expect ? 'Expect: 100-continue\r\n' : ''}App-ID: ${LIVE.appId}\r\nAPI-Key: ${LIVE.apiKey}\r\n\r\n`;
+
+  for (const [name, contentType] of [['JSON', 'application/json'], ['multipart', 'multipart/form-data; boundary=facelive']] as const) {
+    for (const expect of [false, true]) {
+      it(`${name}${expect ? ', Expect: 100-continue' : ''}: 400 INVALID_PAYLOAD_IMAGE_SIZE at once${expect ? ', no "100 Continue"' : ''}, and the connection closed`, async () => {
+        // The body never comes: only an answer given without it arrives before the wait runs out
+        // (reading it first would wait for the 25 s deadline, a 503).
+        const { answer, closedByServer, ms } = await exchange(port, head(limit + 1, contentType, expect), Buffer.alloc(0), 10_000);
+        assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+        assert.doesNotMatch(answer, /100 Continue/);
+        assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
+        assert.ok(answer.includes(JSON.stringify(BODY_TOO_LARGE_MESSAGE)), answer);
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+        assert.ok(closedByServer, 'the server closed the connection');
+        assert.ok(ms < 5_000, `${ms} ms`);
+      });
+    }
+  }
+
+  it('a body declared at exactly the limit is asked for ("100 Continue")', async () => {
+    const { answer } = await exchange(port, head(limit, 'application/json', true), Buffer.alloc(0), 1_000);
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n/, answer.slice(0, 200));
   });
 });
