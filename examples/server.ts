@@ -3,6 +3,7 @@
 // and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). SIGTERM or
 // SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
 // (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
+// An engine that fails to load stops it with exit status 1 and the reason on stderr.
 //
 // Demo credentials: with no credentials configured, a development pair (live mode) is generated and
 // printed once. The demo page has App-ID/API-Key fields; GET /demo-config.json fills them with the
@@ -281,8 +282,8 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     return failure ? { state: 'failed', reason: failure } : { state: loadState };
   };
   const packOf = (engine: Engine | undefined): { name: string; version: string } | undefined => engine && { name: engine.pack.name, version: engine.pack.version };
-  // Liveness: the process answers; 503 only when the engine failed to load or can no longer run a
-  // model (a restart is the cure).
+  // Liveness: the process answers; 503 only when the engine failed to load (startServer then exits)
+  // or can no longer run a model (a restart is the cure).
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const { state, reason } = engineState();
@@ -426,6 +427,21 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  // An engine that cannot load (a model file missing or corrupt) left a service that answered every
+  // check 500 and /healthz 503 until someone read its logs. It stops instead, with the reason on
+  // stderr and exit status 1, where operators and restart policies see it, as a pack without a
+  // manifest does before it listens.
+  handle.liveness.ready().catch((err: unknown) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`facelive: the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}\n`);
+    server.close();
+    server.closeAllConnections();
+    void handle
+      .close({ timeoutMs: 0 })
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  });
   return { server, handle };
 }
 

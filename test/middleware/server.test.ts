@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { DEFAULT_PACK_DIR } from '../../core';
 import { ERROR_CODES, ERROR_TABLE } from '../../core/errors';
 import type { Engine } from '../../core/engine-types';
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
@@ -245,6 +246,41 @@ describe('examples/server', function () {
         assert.doesNotMatch(out, /facelive listening/);
       } finally {
         taken.close();
+      }
+    });
+
+    it('node dist/examples/server.js exits 1 with the reason on stderr when a model file of its pack is missing (it stayed up answering 500)', async () => {
+      // The default pack with one model file left out: it passes the checks made before listening
+      // (a manifest, thresholds) and fails only when the engine loads.
+      const pack = mkdtempSync(path.join(os.tmpdir(), 'facelive-pack-'));
+      try {
+        const manifest = JSON.parse(readFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), 'utf8')) as { models: Record<string, { file: string }> };
+        const files = Object.values(manifest.models).map((model) => model.file);
+        const missing = files[files.length - 1];
+        copyFileSync(path.join(DEFAULT_PACK_DIR, 'manifest.json'), path.join(pack, 'manifest.json'));
+        for (const file of files.filter((name) => name !== missing)) symlinkSync(path.join(DEFAULT_PACK_DIR, file), path.join(pack, file));
+        const config = path.join(dir, 'missing-model.json');
+        writeFileSync(config, JSON.stringify({ pack, credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }] }));
+        const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
+        const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        const code = await new Promise<number | null | 'still running'>((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve('still running');
+          }, 30_000);
+          child.once('exit', (status) => {
+            clearTimeout(timer);
+            resolve(status);
+          });
+        });
+        assert.equal(code, 1, `exit status; stdout: ${out}; stderr: ${err}`);
+        assert.match(err, new RegExp(`engine failed to load: .*${missing.replace(/\./g, '\\.')}`));
+      } finally {
+        rmSync(pack, { recursive: true, force: true });
       }
     });
 
