@@ -213,6 +213,23 @@ describe('examples/server', function () {
       assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], pack: path.join(dir, 'no-pack') }), /No model pack/);
     });
 
+    it('a config file that is not JSON is refused naming the file, line and column, quoting none of its text (secrets)', () => {
+      const cases = [
+        { text: '{"credentials": [{"appId": "a", "apiKey": Zx9-Kq7-wP2m-4471, "mode": "live"}]}', secret: 'Zx9-Kq7-wP2m-4471', where: 'at line 1, column 43' },
+        { text: '{\n  "quotaStore": "redis",\n  "redisUrl": redis://user:hunter2@cache:6379\n}\n', secret: 'redis://user:hunter2@cache:6379', where: 'at line 3, column 15' },
+        { text: '{"credentials": [{"appId": "a", "apiKey": "Qp7-cut-short', secret: 'Qp7-cut-short', where: 'it ends too soon, at line 1, column 57' },
+      ];
+      for (const { text, secret, where } of cases) {
+        const file = path.join(dir, 'not-json.json');
+        writeFileSync(file, text);
+        let message = '';
+        assert.throws(() => loadConfig({ FACELIVE_CONFIG: file }), (err: Error) => ((message = err.message), true));
+        assert.equal(message, `FACELIVE_CONFIG: ${file} is not valid JSON (${where}).`);
+        // V8's own message quoted about ten characters either side of the fault.
+        for (let i = 0; i + 4 <= secret.length; i += 1) assert.ok(!message.includes(secret.slice(i, i + 4)), `"${secret.slice(i, i + 4)}" in ${message}`);
+      }
+    });
+
     it('quotaStore "redis" counts testing quota in Redis', async function () {
       const redis = await startRedisOrPending(this, 'the quotaStore "redis" test');
       const testing = { appId: `srv-${process.pid}`, apiKey: 'k', mode: 'testing' as const, quota: 1 };
