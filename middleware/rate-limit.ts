@@ -41,6 +41,9 @@ function loggableAddress(req: Request): string {
 /** Makes an express-rate-limit Store for one limiter; `name` tells the limiters apart ('auth', 'rate'). */
 export type RateLimitStoreFactory = (name: string) => Store;
 
+/** The IPv6 prefix length one client is counted by in the failed-authentication cool-down. */
+const IPV6_CLIENT_PREFIX = 64;
+
 /** res.locals key holding the authenticated App-ID, for the per-credential limiter's key. */
 export const APP_ID_LOCAL = 'faceliveAppId';
 
@@ -81,8 +84,13 @@ export class AuthFailureGuard {
       .catch(() => undefined);
   }
 
+  /**
+   * IPv4 addresses count one by one; IPv6 addresses by their /64, the network one subscriber is
+   * given: a full address would let one client rotate through its /64 (2^64 addresses), and
+   * express-rate-limit's default /56 would cool down the neighbours it shares a /56 with.
+   */
   private key(req: Request): string {
-    return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown', IPV6_CLIENT_PREFIX);
   }
 
   /** @throws FaceliveError TOO_MANY_REQUESTS while the address is cooling down. */

@@ -93,6 +93,16 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
       assert.match(String(cooling.client), /not an IP address/);
     });
 
+    it('counts an IPv6 client by its /64: its other addresses cool down too, another /64 of the same /56 does not', async () => {
+      const app = appWith({ authFailures: { limit: 3, windowMs: 60_000 } });
+      // 2001:db8:1:100::/56 holds 2001:db8:1:100::/64 (this client) and 2001:db8:1:1ff::/64 (a neighbour).
+      for (let i = 0; i < 3; i += 1) assert.equal((await request(app).post(PATH).set(WRONG).set(from(`2001:db8:1:100::${i + 1}`)).send({})).status, 401);
+      const rotated = await request(app).post(PATH).set(authHeaders(LIVE)).set(from('2001:db8:1:100:ffff:ffff:ffff:fffe')).send({ image: face });
+      assert.equal(rotated.status, 429, 'another address of the same /64');
+      const neighbour = await request(app).post(PATH).set(authHeaders(LIVE)).set(from('2001:db8:1:1ff::1')).send({ image: face });
+      assert.equal(neighbour.status, 200, 'another /64 of the same /56');
+    });
+
     it('is on by default (10 failures a minute) and off with authFailures: false', async () => {
       const byDefault = appWith({});
       const statuses: number[] = [];
