@@ -3,6 +3,7 @@
 // and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). SIGTERM or
 // SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
 // (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
+// A second SIGTERM is ignored; a second SIGINT exits at once (130).
 // An engine that fails to load stops it with exit status 1 and the reason on stderr.
 //
 // Demo credentials: with no credentials configured, a development pair (live mode) is generated and
@@ -528,8 +529,23 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
         process.exit(0);
       });
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  // The handlers stay: with process.once a second signal met Node's default action and ended the
+  // process in the middle of the drain. A second SIGTERM (a supervisor repeating itself) is ignored,
+  // as the drain has its own bound; a second SIGINT (Ctrl-C twice) is a person asking again: exit
+  // now. SIGHUP is left alone: it ends the process at once (Node's default), unless the service was
+  // started with it ignored (nohup), which a listener here would undo.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopping) {
+      shutdown(signal);
+    } else if (signal === 'SIGINT') {
+      stdoutLogger({ level: 'warn', msg: 'facelive stopped at once on a second SIGINT, without waiting for running checks', signal });
+      process.exit(130);
+    } else {
+      stdoutLogger({ level: 'info', msg: 'facelive already shutting down; signal ignored', signal });
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // An engine that cannot load (a model file missing or corrupt) left a service that answered every
   // check 500 and /healthz 503 until someone read its logs. It stops instead, with the reason on
   // stderr and exit status 1, where operators and restart policies see it, as a pack without a

@@ -140,6 +140,48 @@ describe('graceful shutdown', function () {
     });
   }
 
+  it('a second SIGTERM while draining is logged and ignored: the request under way still gets 200, exit 0', async () => {
+    const { child, base, output } = await startService();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const running = post(base, `${images.url}/held`);
+      for (let i = 0; i < 300 && held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(held.length, 1, 'the request is under way');
+      child.kill('SIGTERM');
+      for (let i = 0; i < 100 && !/"msg":"facelive shutting down"/.test(output()); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      // A supervisor that repeats itself (with process.once, Node's default action ended the process here).
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual({ code: child.exitCode, signal: child.signalCode }, { code: null, signal: null }, 'still draining');
+      assert.match(output(), /"msg":"facelive already shutting down; signal ignored","signal":"SIGTERM"/);
+      for (const res of held.splice(0)) res.end(jpeg);
+      assert.equal((await running).status, 200, 'the request under way got its answer');
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      assert.match(output(), /"msg":"facelive stopped"/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('a second SIGINT (Ctrl-C twice) exits at once with status 130 and a log line, without waiting for the check', async () => {
+    const { child, base, output } = await startService();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const running = post(base, `${images.url}/held`).catch((err: unknown) => err);
+      for (let i = 0; i < 300 && held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(held.length, 1, 'the request is under way');
+      child.kill('SIGINT');
+      for (let i = 0; i < 100 && !/"msg":"facelive shutting down"/.test(output()); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      child.kill('SIGINT');
+      assert.deepEqual(await exited, { code: 130, signal: null });
+      assert.match(output(), /"msg":"facelive stopped at once on a second SIGINT[^"]*","signal":"SIGINT"/);
+      await running;
+    } finally {
+      for (const res of held.splice(0)) res.destroy();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('FaceliveApp.close() resolves when the engine failed to load, and closes the Redis connection', async () => {
     const handle = createApp({ pack: brokenPack!.dir, credentials: [LIVE], quotaStore: 'redis', redisUrl: redis.url, logger: () => undefined });
     await assert.rejects(handle.liveness.ready());
