@@ -132,9 +132,13 @@ function functionAuthenticator(fn: AuthFunction): Authenticator {
     // The App-ID the function returns is the tenant's own: a lookup that matches the header loosely
     // (case-insensitively, by alias) must not make each spelling a tenant with its own quota, rate
     // limit and metric series. The header's stands in only when the function returns none.
+    // A database row's id may be a number, or null or empty where the row has none: the number is
+    // taken as its text, and null or '' (like no appId) leave the header's, as before the returned
+    // App-ID counted. Any other type is a malformed credential.
     const returned = (credential as { appId?: unknown }).appId;
+    const tenant = typeof returned === 'number' && Number.isFinite(returned) ? String(returned) : returned === null || returned === '' ? appId : returned ?? appId;
     // A malformed credential from the integrator's function is a server fault, not the caller's.
-    return checkCredential({ ...credential, appId: returned === undefined ? appId : returned, apiKey }, 'the credential returned by auth()');
+    return checkCredential({ ...credential, appId: tenant, apiKey }, 'the credential returned by auth()');
   };
 }
 

@@ -205,7 +205,7 @@ describe('quota (testing-mode credentials)', function () {
       assert.deepEqual(rateOf2, [200, 200, 429, 429, 429, 429, 429], 'one rate limit');
     });
 
-    it('uses the header\'s App-ID when the function returns none, and answers 500 for one that is not a non-empty string', async () => {
+    it('uses the header\'s App-ID when the function returns none (or null, or empty), a number as its text, and answers 500 for another type', async () => {
       const logs: LogEntry[] = [];
       const app = express();
       app.use(
@@ -214,13 +214,21 @@ describe('quota (testing-mode credentials)', function () {
           engine,
           metrics: false,
           logger: (entry: LogEntry) => logs.push(entry),
-          auth: (appId) => (appId === 'empty' ? { appId: '', mode: 'live' } : appId === 'number' ? { appId: 7 as never, mode: 'live' } : { mode: 'live' }),
+          auth: (appId) => {
+            // A database row: its id may be a number, null or empty.
+            const rows: Record<string, unknown> = { empty: '', null: null, number: 7, object: { id: 7 }, yes: true };
+            return appId in rows ? { appId: rows[appId] as never, mode: 'live' } : { mode: 'live' };
+          },
         }),
       );
       app.use(errorHandler());
-      assert.equal((await request(app).post(PATH).set({ 'App-ID': 'Header-Name', 'API-Key': 'k' }).send({ image: face })).status, 200);
-      assert.equal(logs.find((entry) => entry.msg === 'liveness checked')?.app_id, 'Header-Name');
-      for (const appId of ['empty', 'number']) {
+      const counted: [string, string | undefined][] = [];
+      for (const appId of ['Header-Name', 'null', 'empty', 'number']) {
+        assert.equal((await request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': 'k' }).send({ image: face })).status, 200, appId);
+        counted.push([appId, logs.filter((entry) => entry.msg === 'liveness checked').at(-1)?.app_id as string | undefined]);
+      }
+      assert.deepEqual(counted, [['Header-Name', 'Header-Name'], ['null', 'null'], ['empty', 'empty'], ['number', '7']]);
+      for (const appId of ['object', 'yes']) {
         const res = await request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': 'k' }).send({ image: face });
         assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR', appId);
       }
