@@ -3,6 +3,7 @@
 // when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
 // through it run at most one per CPU at once.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import { checkEngineOptions, createEngine, FaceliveError } from '../core';
 import type { EngineOptions, FaceliveEngine } from '../core/engine-types';
@@ -49,12 +50,16 @@ export = function register(RED: NodeAPI): void {
     /** Work in withEngine, running or waiting for a place; close disposes of the engine once it is 0. */
     let admitted = 0;
     let drained: (() => void) | undefined;
+    /** Set inside admit(): the work of a message taken in before a close, which it may still finish. */
+    const admittedScope = new AsyncLocalStorage<true>();
 
     node.validateAttributes = options.validateAttributes ?? DEFAULT_VALIDATE_ATTRIBUTES;
     node.unusable = configError;
     node.getEngine = () => {
       if (configError) return Promise.reject(configError);
-      if (closed) return Promise.reject(closedError());
+      // A message admitted before the close (still loading its image, or the engine still starting)
+      // is answered on the engine of that moment, which close keeps until that work is done.
+      if (closed) return admittedScope.getStore() === true && atClose !== undefined ? atClose : Promise.reject(closedError());
       const failure = started?.failure();
       if (started !== undefined && failure !== undefined) {
         // A model's worker thread has exited: this engine cannot answer any more. Start another.
@@ -79,12 +84,27 @@ export = function register(RED: NodeAPI): void {
       return starting;
     };
 
+    /** Counts `work` as admitted until it settles: close disposes of the engine only once none is. */
+    const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+      admitted += 1;
+      try {
+        return await work();
+      } finally {
+        admitted -= 1;
+        if (admitted === 0 && drained) drained();
+      }
+    };
+
+    node.admit = <T>(work: () => Promise<T>): Promise<T> => {
+      if (closed) return Promise.reject(closedError());
+      return counted(() => admittedScope.run(true, work));
+    };
+
     let running = 0;
     const waiting: (() => void)[] = [];
     node.withEngine = async <T>(work: (engine: FaceliveEngine) => Promise<T>): Promise<T> => {
-      if (closed) throw closedError();
-      admitted += 1;
-      try {
+      if (closed && admittedScope.getStore() !== true) throw closedError();
+      return counted(async () => {
         if (running < CHECK_PLACES) running += 1;
         else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
         try {
@@ -96,10 +116,7 @@ export = function register(RED: NodeAPI): void {
           if (next) next();
           else running -= 1;
         }
-      } finally {
-        admitted -= 1;
-        if (admitted === 0 && drained) drained();
-      }
+      });
     };
 
     node.on('close', (_removed, done) => {

@@ -20,6 +20,12 @@ export interface EngineAccess {
    * (a folder of photos) does not decode all its images at once.
    */
   withEngine<T>(work: (engine: FaceliveEngine) => Promise<T>): Promise<T>;
+  /**
+   * Runs all of one message's work (loading its image, then its check): a close of the engine node
+   * meanwhile lets it finish on the engine of that moment. After a close it refuses at once with
+   * SERVICE_UNAVAILABLE.
+   */
+  admit<T>(work: () => Promise<T>): Promise<T>;
   /** The attributes validate_attribute fails on (the form's list). */
   validateAttributes: readonly AttributeName[];
   /**
@@ -44,7 +50,7 @@ export function findEngineConfig(RED: NodeAPI, id: unknown): EngineConfigNode | 
 function missingEngine(): EngineAccess {
   const unusable = new FaceliveError('INTERNAL_SERVER_ERROR', 'No facelive-engine configuration node is set for this node.');
   const refuse = (): Promise<never> => Promise.reject(unusable);
-  return { getEngine: refuse, withEngine: refuse, validateAttributes: [], unusable };
+  return { getEngine: refuse, withEngine: refuse, admit: (work) => work(), validateAttributes: [], unusable };
 }
 
 /**
@@ -66,6 +72,8 @@ export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): Engi
  * checks need; then the check runs in a place.
  */
 export async function checkRequestBody(config: EngineAccess, body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-  const loaded = await (await config.getEngine()).loadRequest(body);
-  return config.withEngine((placed) => placed.check(loaded.image, loaded.options, context));
+  return config.admit(async () => {
+    const loaded = await (await config.getEngine()).loadRequest(body);
+    return config.withEngine((placed) => placed.check(loaded.image, loaded.options, context));
+  });
 }

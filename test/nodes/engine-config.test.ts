@@ -179,6 +179,49 @@ describe('facelive-engine config node', function () {
       assert.equal((await answered).liveness.data.nface, 1, 'the new flow answers');
     });
 
+    it('on a "modified nodes" deploy, also answers a message that came while the engine was starting or while its URL image was arriving', async () => {
+      const held: http.ServerResponse[] = [];
+      const images = http.createServer((_req, res) => held.push(res));
+      await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(images.address() as { port: number }).port}/selfie.jpg`;
+      const image = await selfieJpeg('frontal', 320, 240);
+      const flow = [
+        { id: 'tab', type: 'tab', label: 'one' },
+        { id: 'cfg', type: 'facelive-engine', name: 'first', allowPrivateNetwork: true },
+        { id: 'd1', z: 'tab', type: 'facelive-detect', engine: 'cfg', wires: [['out'], ['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ];
+      const redeploy = () => helper.setFlows([...flow.filter((n) => n.id !== 'cfg'), { id: 'cfg', type: 'facelive-engine', name: 'changed', allowPrivateNetwork: true }], 'nodes');
+      const outcome = (node: ReturnType<typeof helper.getNode>): Promise<string> => new Promise((resolve) => {
+        node.on('call:send', () => resolve('sent'));
+        node.on('call:error', (call: { args: unknown[] }) => resolve(`error: ${String((call.args[0] as Error)?.message ?? call.args[0])}`));
+      });
+      try {
+        // The first message after a deploy starts the engine; the node is redeployed while it starts.
+        await helper.load(faceliveNodes, flow);
+        let answer = outcome(helper.getNode('d1'));
+        helper.getNode('d1').receive({ payload: image });
+        await redeploy();
+        assert.equal(await answer, 'sent', 'the message that started the engine');
+        await helper.unload();
+
+        // The engine is up; the message's URL image is still arriving when the node is redeployed.
+        await helper.load(faceliveNodes, flow);
+        await helper.getNode('cfg').getEngine();
+        answer = outcome(helper.getNode('d1'));
+        helper.getNode('d1').receive({ payload: url });
+        for (let i = 0; i < 200 && held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        const deployed = redeploy();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'image/jpeg' }).end(image);
+        await deployed;
+        assert.equal(await answer, 'sent', 'the message whose image was arriving');
+      } finally {
+        for (const res of held.splice(0)) res.destroy();
+        await new Promise<void>((resolve) => images.close(() => resolve()));
+      }
+    });
+
     it('runs at most one check per CPU at once through one engine node, every message answered', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
