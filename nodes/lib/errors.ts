@@ -31,6 +31,8 @@ export function toNodeError(err: unknown): NodeFaceliveError {
 
 /** How much of an unexpected error's message is logged: enough to tell it, not a whole payload. */
 const LOGGED_MESSAGE_CHARS = 200;
+/** How much of the message the patterns below read: ten times what is logged, so that [data] runs shrink into it. */
+const SCANNED_MESSAGE_CHARS = 2000;
 /** Stack frames logged: Node's default stack depth. */
 const LOGGED_FRAMES = 10;
 /**
@@ -61,7 +63,10 @@ export function describeUnexpected(err: unknown): string | undefined {
     else if (err.message !== ERROR_TABLE.INTERNAL_SERVER_ERROR.message) return undefined;
   }
   const name = original instanceof Error ? original.name : typeof original;
-  const text = original instanceof Error ? original.message : String(original);
+  const whole = original instanceof Error ? original.message : String(original);
+  // Bounded before the patterns run (BINARY_SPAN's \S* backtracks: quadratic on one long word, an
+  // 80,000-character message took 10 s); the word cut there is dropped whole, not left as a short run of data.
+  const text = whole.length > SCANNED_MESSAGE_CHARS ? whole.slice(0, SCANNED_MESSAGE_CHARS).replace(/\S*$/, '[data]') : whole;
   // White space first, so that line breaks and tabs do not count as binary; then one [data] for several.
   let message = text
     .replace(BUFFER_DUMP, '[data]')

@@ -157,6 +157,17 @@ describe('describeUnexpected (the log line for an INTERNAL_SERVER_ERROR)', () =>
     assert.deepEqual(leaks, []);
   });
 
+  it('reads a long message in bounded time: a whole base64 selfie in one word is not scanned whole', async () => {
+    const data = (await selfieJpeg('frontal', 640, 480)).toString('base64');
+    assert.ok(data.length > 50_000);
+    const started = Date.now();
+    const line = describeUnexpected(new TypeError(`Cannot read image data:image/jpeg;base64,${data}`))!;
+    // Scanned whole, the binary pattern backtracked on the one long word: 10 s for 80,000 characters.
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+    assert.match(line, /: TypeError: Cannot read image \[data\]\n/);
+    assert.ok(!line.includes(data.slice(0, 12)) && !line.includes(data.slice(1000, 1012)));
+  });
+
   it('unwraps the engine\'s INTERNAL_SERVER_ERROR to its cause, and skips errors that explain themselves', () => {
     const wrapped = new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: new RangeError('worker exited') });
     assert.match(describeUnexpected(wrapped)!, /: RangeError: worker exited\n/);
