@@ -276,7 +276,8 @@
       errorBadge.textContent = 'NETWORK_ERROR';
       messageText.textContent = 'Could not reach the server (stopped or unreachable); try again.';
     } finally {
-      sendButton.disabled = false;
+      // On only with an image to send: a file picked meanwhile may still be being read.
+      sendButton.disabled = !current;
     }
   });
 })();

@@ -278,6 +278,33 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('keeps "Check" off while a file picked during a check is read, also once that check answers', async () => {
+    const { page: slow } = await slowReadPage();
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => { letThrough = resolve; });
+    let answered = false;
+    await slow.route('**/v1/face/liveness', async (route) => {
+      await held;
+      await route.continue();
+    });
+    slow.on('requestfinished', (req) => { if (req.method() === 'POST') answered = true; });
+    try {
+      await slow.setInputFiles('#file', { name: 'first.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await slow.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+      await slow.click('#send');
+      await slow.evaluate(() => { (window as unknown as { readDelays: Record<string, number> }).readDelays['second.jpg'] = 3000; });
+      await slow.setInputFiles('#file', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 400, 300) });
+      letThrough();
+      for (let i = 0; i < 100 && !answered; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await slow.waitForTimeout(200);
+      assert.ok(answered, 'the first check answered');
+      assert.equal(await slow.isDisabled('#send'), true, 'on again with no image to send');
+      await slow.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('takes the file picked last as the image, also when an earlier pick is read after it', async () => {
     const { page: slow, sent } = await slowReadPage();
     try {
