@@ -63,6 +63,8 @@ describe('examples/server', function () {
       const csp = String(res.headers['content-security-policy']);
       assert.match(csp, /frame-ancestors 'none'/, url);
       assert.match(csp, /script-src 'self'/, url);
+      assert.match(csp, /style-src 'self'(;|$)/, `${url}: styles from the service only, none inline`);
+      assert.match(csp, /font-src 'self'(;|$)/, url);
       assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'the service speaks plain HTTP');
       assert.equal(res.headers['strict-transport-security'], undefined, url);
     }
