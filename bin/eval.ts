@@ -196,15 +196,18 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
         notes.push(`Plot written to ${args.plot}.`);
       }
       const point = report.liveness?.calibration?.point;
+      // --calibrate that finds no threshold is a failure with or without --out: a script that trusts
+      // the exit status would otherwise go on without one.
+      if (args.targetBpcer !== undefined && (!point || !report.liveness)) {
+        throw new Error(args.calibrationRule === 'new_faces' && report.liveness
+          ? `Cannot calibrate for new faces at BPCER ${args.targetBpcer}: it needs at least ${liveNeededForNewFaces(args.targetBpcer)} scored live images, the set has ${report.liveness.counts.live.scored}.`
+          : 'Cannot calibrate: the set has no scored live image.');
+      }
       if (args.out === undefined && point) {
         notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack.`);
       }
       if (args.out !== undefined) {
-        if (!point || !report.liveness) {
-          throw new Error(args.calibrationRule === 'new_faces' && report.liveness
-            ? `Cannot calibrate for new faces at BPCER ${args.targetBpcer}: it needs at least ${liveNeededForNewFaces(args.targetBpcer as number)} scored live images, the set has ${report.liveness.counts.live.scored}.`
-            : 'Cannot calibrate: the set has no scored live image.');
-        }
+        if (!point || !report.liveness) throw new Error('Cannot calibrate: no threshold was found.'); // refused above
         const counts = report.liveness.counts;
         const files = await writeCalibratedPack(engine.pack.dir, args.out, point, {
           target_bpcer: args.targetBpcer as number,

@@ -177,6 +177,11 @@ describe('facelive eval (bin/eval)', function () {
     const tooFew = await evalCli([dir, '--calibrate', '--target-bpcer', '0.001', '--for-new-faces', '--out', path.join(dir, 'pack-none')]);
     assert.equal(tooFew.code, 1);
     assert.match(tooFew.stderr, /needs at least 999 scored live images/);
+    // Without --out too: a script that trusts the exit status must not go on without a threshold.
+    const tooFewPrinted = await evalCli([dir, '--json', '--calibrate', '--target-bpcer', '0.001', '--for-new-faces']);
+    assert.equal(tooFewPrinted.code, 1, tooFewPrinted.stderr);
+    assert.match(tooFewPrinted.stderr, /needs at least 999 scored live images/);
+    assert.equal((JSON.parse(tooFewPrinted.stdout) as EvalReport).liveness?.calibration?.point, null, 'the report is still printed');
 
     const recheck = await evalCli([dir, '--json', '--pack', out]);
     const l = (JSON.parse(recheck.stdout) as EvalReport).liveness;
@@ -348,7 +353,7 @@ describe('facelive eval (bin/eval)', function () {
     await fs.writeFile(csv, ['path,label,species', 'live/a.jpg,live,', './live/a.jpg,live,', `${path.join(set, 'live', 'a.jpg')},live,`,
       'live/link1.jpg,live,', 'spoof_print/p.jpg,attack,print', ''].join('\n'));
     const listed = await evalCli([csv, '--json', '--calibrate', '--target-bpcer', '0.34', '--for-new-faces']);
-    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.code, 1, 'no threshold: four labels of one live face are one face, too few'); // the report is still printed
     const l = (JSON.parse(listed.stdout) as EvalReport).liveness;
     assert.equal(l?.counts.live.scored, 1);
     assert.equal(l?.calibration?.point, null, 'one live face is too few for the new-faces rule at 0.34');
