@@ -255,7 +255,9 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     if (!isMultipart(req)) {
       if (!warnedBodyReadBefore && readByAnotherParser(req)) {
         warnedBodyReadBefore = true;
-        log({ level: 'warn', msg: BODY_READ_BEFORE_MESSAGE });
+        // A misconfiguration the integrator must see: without a logger, on stderr as Node's warnings are.
+        if (options.logger === undefined) process.emitWarning(BODY_READ_BEFORE_MESSAGE, { code: 'FACELIVE_BODY_READ_BEFORE' });
+        else log({ level: 'warn', msg: BODY_READ_BEFORE_MESSAGE });
       }
       try {
         await parseWithGuard(json, req, res);

@@ -30,9 +30,9 @@ describe('middleware in an app with its own body parsers', function () {
     await Promise.all(apps.map((app) => app.close()));
   });
 
-  async function serve(order: 'facelive first' | 'app parser first', lines: Record<string, unknown>[]): Promise<string> {
+  async function serve(order: 'facelive first' | 'app parser first', lines?: Record<string, unknown>[]): Promise<string> {
     const app = express();
-    const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, logger: (line) => lines.push(line) });
+    const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, ...(lines ? { logger: (line: Record<string, unknown>) => lines.push(line) } : {}) });
     if (order === 'facelive first') app.use(PATH, router);
     app.use(express.json());
     app.post('/other', (req, res) => res.json({ parsed: req.body }));
@@ -73,5 +73,21 @@ describe('middleware in an app with its own body parsers', function () {
     const warnings = lines.filter((line) => line.level === 'warn');
     assert.equal(warnings.length, 1, JSON.stringify(lines));
     assert.match(String(warnings[0]!.msg), /Mount faceLiveness before the app's body parsers/);
+  });
+
+  it('without a logger, warns once as a Node.js process warning', async () => {
+    const warned: Error[] = [];
+    const listener = (warning: Error): void => { if ((warning as { code?: string }).code === 'FACELIVE_BODY_READ_BEFORE') warned.push(warning); };
+    process.on('warning', listener);
+    try {
+      const url = await serve('app parser first');
+      const small = JSON.stringify({ image: (await selfieJpeg('frontal', 160, 120)).toString('base64') });
+      for (let i = 0; i < 2; i += 1) assert.equal((await post(`${url}${PATH}`, small)).status, 200);
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+      assert.equal(warned.length, 1);
+      assert.match(warned[0]!.message, /Mount faceLiveness before the app's body parsers/);
+    } finally {
+      process.off('warning', listener);
+    }
   });
 });
