@@ -4,7 +4,7 @@
 // Order of checks in one request: request id, shutting down (503), the failed-authentication
 // cool-down of the client address (429: before the key is checked, or it would not stop guessing),
 // auth (401), the credential's rate limit (429), a body declared (Content-Length) larger than the
-// limit (400, unread), quota reservation (403; 503 when the quota store
+// limit by a client that asks before sending it (400, unsent), quota reservation (403; 503 when the quota store
 // is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
 // a check slot (503 when the queue is full or the wait runs out),
 // and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
@@ -152,14 +152,16 @@ function readByAnotherParser(req: Request): boolean {
 }
 
 /**
- * Whether the request declares (Content-Length) a body larger than `limit` bytes. Such a body is
- * refused unread: the parser would refuse it too, but only once the client had sent all of it
- * (body-parser reads a refused body to its end), which a slow client stretches past the deadline
- * (a 503, which clients retry), and a client that asks first (Expect: 100-continue) would be told
- * to send it. A body an app-wide parser has already read is left to that parser's limit.
+ * Whether a request that asks before sending its body (Expect: 100-continue) declares
+ * (Content-Length) a body larger than `limit` bytes. It is refused unsent: otherwise it would be
+ * told to send the whole body, only for the parser to refuse it once read. A client that is already
+ * sending is not answered early: an answer that closes the connection under a body still arriving
+ * reaches many clients as a broken pipe (Node's fetch: EPIPE), not as the 400 that says why; the
+ * parser reads such a body to its end and refuses it then. A body an app-wide parser has already
+ * read is left to that parser's limit.
  */
 function declaredTooLarge(req: Request, limit: number): boolean {
-  return Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
+  return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
 /** Whether a body parser refused the body as larger than its limit. */

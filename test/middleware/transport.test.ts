@@ -154,7 +154,7 @@ describe('transport: Expect: 100-continue is answered only once a request is adm
   });
 });
 
-describe('transport: a body declared larger than the limit is refused before it is sent', function () {
+describe('transport: a body declared larger than the limit', function () {
   this.timeout(60_000);
   let server: Listening;
   let port: number;
@@ -175,30 +175,60 @@ describe('transport: a body declared larger than the limit is refused before it 
     await server?.close();
   });
 
-  /** A request head declaring `length` bytes of body (none of which is sent). */
+  /** A request head declaring `length` bytes of body. */
   const head = (length: number, contentType: string, expect: boolean): string =>
     `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n`
     + `${expect ? 'Expect: 100-continue\r\n' : ''}App-ID: ${LIVE.appId}\r\nAPI-Key: ${LIVE.apiKey}\r\n\r\n`;
 
   for (const [name, contentType] of [['JSON', 'application/json'], ['multipart', 'multipart/form-data; boundary=facelive']] as const) {
-    for (const expect of [false, true]) {
-      it(`${name}${expect ? ', Expect: 100-continue' : ''}: 400 INVALID_PAYLOAD_IMAGE_SIZE at once${expect ? ', no "100 Continue"' : ''}, and the connection closed`, async () => {
-        // The body never comes: only an answer given without it arrives before the wait runs out
-        // (reading it first would wait for the 25 s deadline, a 503).
-        const { answer, closedByServer, ms } = await exchange(port, head(limit + 1, contentType, expect), Buffer.alloc(0), 10_000);
-        assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
-        assert.doesNotMatch(answer, /100 Continue/);
-        assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
-        assert.ok(answer.includes(JSON.stringify(BODY_TOO_LARGE_MESSAGE)), answer);
-        assert.match(answer, /\r\nConnection: close\r\n/i);
-        assert.ok(closedByServer, 'the server closed the connection');
-        assert.ok(ms < 5_000, `${ms} ms`);
-      });
-    }
+    it(`${name}, Expect: 100-continue: 400 INVALID_PAYLOAD_IMAGE_SIZE at once, no "100 Continue", the body never asked for`, async () => {
+      // The body never comes: only an answer given without it arrives before the wait runs out
+      // (waiting for it would run into the 25 s deadline, a 503).
+      const { answer, closedByServer, ms } = await exchange(port, head(limit + 1, contentType, true), Buffer.alloc(0), 10_000);
+      assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+      assert.doesNotMatch(answer, /100 Continue/);
+      assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
+      assert.ok(answer.includes(JSON.stringify(BODY_TOO_LARGE_MESSAGE)), answer);
+      assert.match(answer, /\r\nConnection: close\r\n/i);
+      assert.ok(closedByServer, 'the server closed the connection');
+      assert.ok(ms < 5_000, `${ms} ms`);
+    });
   }
 
   it('a body declared at exactly the limit is asked for ("100 Continue")', async () => {
     const { answer } = await exchange(port, head(limit, 'application/json', true), Buffer.alloc(0), 1_000);
     assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n/, answer.slice(0, 200));
+  });
+
+  it('without Expect, the body already on its way is read, then refused with the 400: no answer cuts the upload short', async () => {
+    // An early answer that closes the connection under a body still arriving reached Node's fetch as
+    // EPIPE (a transport error, not the 400): 7 of about 9,000 fuzzed requests.
+    const body = Buffer.alloc(limit + 1, 0x41);
+    const answered = await new Promise<{ answer: string; sentAll: boolean; answeredBeforeAllSent: boolean }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let answer = '';
+      let sentAll = false;
+      let answeredBeforeAllSent = false;
+      socket.on('data', (chunk) => {
+        if (!sentAll) answeredBeforeAllSent = true;
+        answer += chunk.toString('latin1');
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answer, sentAll, answeredBeforeAllSent }));
+      socket.write(head(body.length, 'application/json', false));
+      // The body in 8 pieces 50 ms apart: an answer before the last one would cut the upload short.
+      const pieces = 8, size = Math.ceil(body.length / pieces);
+      let i = 0;
+      const next = (): void => {
+        socket.write(body.subarray(i * size, (i + 1) * size));
+        i += 1;
+        if (i < pieces) setTimeout(next, 50);
+        else { sentAll = true; setTimeout(() => socket.end(), 2_000); }
+      };
+      next();
+    });
+    assert.equal(answered.answeredBeforeAllSent, false, 'answered while the body was still being sent');
+    assert.match(answered.answer, /^HTTP\/1\.1 400 /, answered.answer.slice(0, 200));
+    assert.match(answered.answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
   });
 });
