@@ -1,7 +1,7 @@
 // What the commands say about an argument they refuse: the caller's text quoted as every message
 // quotes a value, at most 100 characters (a mistyped flag can hold a pasted base64 selfie).
 
-import { quote } from '../core/eval/dataset';
+import { quote } from '../core/quote';
 
 /**
  * The message of an error of node:util parseArgs. Its own message for an unknown option quotes the

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { createEngine, FaceliveError, toFaceliveError, type CheckOptions } from '../core';
 import { sniffFormat } from '../core/image/decode';
 import { isUrlImage } from '../core/image/source';
-import { quote } from '../core/eval/dataset';
+import { maxEncodedImageBytes } from '../core/limits';
+import { quote } from '../core/quote';
 import { isLivenessThreshold } from '../core/thresholds';
 import { parseArgsMessage } from './args';
 
@@ -65,15 +66,6 @@ async function readCapped(stream: NodeJS.ReadableStream, maxBytes: number): Prom
   return Buffer.concat(chunks);
 }
 
-/**
- * The most standard input may hold as text (base64 or a data URI): base64 of maxBytes, a line break
- * every 64 characters and 64 KiB for a data URI's prefix, as the service's JSON body cap allows.
- */
-function textCap(maxBytes: number): number {
-  const base64 = Math.ceil(maxBytes / 3) * 4;
-  return base64 + Math.ceil(base64 / 16) + 64 * 1024;
-}
-
 /** Whether every byte is printable ASCII or white space, as base64 and data URIs are. */
 function isText(bytes: Buffer): boolean {
   for (const b of bytes) if (!((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)) return false;
@@ -85,7 +77,8 @@ function isText(bytes: Buffer): boolean {
  * as it reads an image field. Anything else goes on as bytes, for the engine to refuse by its format.
  */
 async function readStdin(stdin: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | string> {
-  const bytes = await readCapped(stdin, Math.max(maxBytes, textCap(maxBytes)));
+  // As text (base64 or a data URI), as much as the service's JSON body cap allows.
+  const bytes = await readCapped(stdin, Math.max(maxBytes, maxEncodedImageBytes(maxBytes)));
   // A UTF-8 byte order mark (Windows editors and PowerShell write one) is not part of the text.
   const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   if (sniffFormat(bytes) === null && isText(text)) return text.toString('latin1').trim();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The facelive command line: check, eval, serve, bench. Each subcommand is a thin adapter over core/.
 
-import { quote } from '../core/eval/dataset';
+import { quote } from '../core/quote';
 import { parseArgsMessage } from './args';
 import { CHECK_USAGE, runCheck } from './check';
 

@@ -64,3 +64,22 @@ export function toFaceliveError(err: unknown): FaceliveError {
   if (err instanceof FaceliveError) return err;
   return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
 }
+
+/** What an error that may carry the caller's data is kept as, for a cause: its identifying fields only. */
+export interface ErrorSummary {
+  readonly name?: string;
+  readonly code?: string;
+  readonly type?: string;
+  readonly status?: number;
+}
+
+/**
+ * An error cut to its name, code, type and status (strings cut to 100 characters), to keep as a
+ * cause where the error itself may hold the image: body parsers attach the request body (`body`),
+ * Node's HTTP parser what the server sent (`rawPacket`), and their messages may quote either.
+ */
+export function summariseError(err: unknown): ErrorSummary {
+  const record = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const text = (key: string): Record<string, string> => (typeof record[key] === 'string' ? { [key]: (record[key] as string).slice(0, 100) } : {});
+  return { ...text('name'), ...text('code'), ...text('type'), ...(typeof record.status === 'number' ? { status: record.status } : {}) };
+}

@@ -23,6 +23,16 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   allowPrivateNetwork: false,
 });
 
+/**
+ * The most text an image of `maxImageBytes` may take as base64 or a data URI: base64 (4/3); 1/16
+ * for line breaks (a CRLF after every 64 characters, PEM-style, is `\r\n` in JSON: 4 characters per
+ * 64); 64 KiB for the rest (a data URI's prefix, a JSON body's other fields).
+ */
+export function maxEncodedImageBytes(maxImageBytes: number): number {
+  const base64 = Math.ceil(maxImageBytes / 3) * 4;
+  return base64 + Math.ceil(base64 / 16) + 64 * 1024;
+}
+
 /** The longest a Node.js timer can wait (about 24.8 days): a longer budget would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -1,6 +1,7 @@
 // Request options: defaults, type checks and the *_VALIDATION_DEPENDENCY rules (contract order).
 
 import { FaceliveError } from './errors';
+import { quote } from './quote';
 
 /** The contract's request flags. */
 export interface CheckOptions {
@@ -37,10 +38,8 @@ function invalidField(name: string, expected: string, actual: unknown): Facelive
   return new FaceliveError('INVALID_PAYLOAD', `Expected ${expected} for ${name} but received a value of type ${type}.`);
 }
 
-/** A field name as a message quotes it: whole up to 40 characters (a caller's key can be any length). */
-function quoteName(name: string): string {
-  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}...` : name);
-}
+/** The longest field name a message quotes whole: a flag's name is at most 18 characters. */
+const QUOTED_NAME_MAX = 40;
 
 /** The flag a field that is not one was meant to be: the same letters in another case or spelling (validateLiveness, Validate-Liveness). */
 function flagMeant(name: string): keyof CheckOptions | undefined {
@@ -57,7 +56,7 @@ function flagMeant(name: string): keyof CheckOptions | undefined {
 export function refuseMisspeltFlags(record: Record<string, unknown>): void {
   for (const key of Object.keys(record)) {
     const meant = flagMeant(key);
-    if (meant !== undefined) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quoteName(key)}; the flag is named ${meant}.`);
+    if (meant !== undefined) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quote(key, QUOTED_NAME_MAX)}; the flag is named ${meant}.`);
   }
 }
 
@@ -70,7 +69,7 @@ export function refuseUnknownOptions(options: unknown): void {
   for (const key of Object.keys(options)) {
     if ((OPTION_NAMES as readonly string[]).includes(key)) continue;
     const meant = flagMeant(key);
-    throw new FaceliveError('INVALID_PAYLOAD', `Unknown check option ${quoteName(key)}; ${meant !== undefined ? `the flag is named ${meant}` : `expected some of ${OPTION_NAMES.join(', ')}`}.`);
+    throw new FaceliveError('INVALID_PAYLOAD', `Unknown check option ${quote(key, QUOTED_NAME_MAX)}; ${meant !== undefined ? `the flag is named ${meant}` : `expected some of ${OPTION_NAMES.join(', ')}`}.`);
   }
 }
 

@@ -122,6 +122,20 @@ function listAuthenticator(credentials: readonly Credential[]): Authenticator {
   };
 }
 
+/**
+ * The App-ID a request counts under when the auth function returned `returned` for the header's
+ * `header`. The returned one is the tenant's own: a lookup that matches the header loosely
+ * (case-insensitively, by alias) must not make each spelling a tenant with its own quota, rate limit
+ * and metric series. A database row's id may be a number (taken as its text), or null or empty where
+ * the row has none: then, as without one, the header's. Any other type is left for checkCredential
+ * to refuse.
+ */
+function tenantOf(returned: unknown, header: string): unknown {
+  if (typeof returned === 'number' && Number.isFinite(returned)) return String(returned);
+  if (returned === undefined || returned === null || returned === '') return header;
+  return returned;
+}
+
 function functionAuthenticator(fn: AuthFunction): Authenticator {
   return async (req) => {
     const appId = header(req, 'app-id');
@@ -129,16 +143,8 @@ function functionAuthenticator(fn: AuthFunction): Authenticator {
     if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
     const credential = await fn(appId, apiKey, req);
     if (credential === null || credential === undefined) throw new FaceliveError('UNAUTHORIZED');
-    // The App-ID the function returns is the tenant's own: a lookup that matches the header loosely
-    // (case-insensitively, by alias) must not make each spelling a tenant with its own quota, rate
-    // limit and metric series. The header's stands in only when the function returns none.
-    // A database row's id may be a number, or null or empty where the row has none: the number is
-    // taken as its text, and null or '' (like no appId) leave the header's, as before the returned
-    // App-ID counted. Any other type is a malformed credential.
-    const returned = (credential as { appId?: unknown }).appId;
-    const tenant = typeof returned === 'number' && Number.isFinite(returned) ? String(returned) : returned === null || returned === '' ? appId : returned ?? appId;
     // A malformed credential from the integrator's function is a server fault, not the caller's.
-    return checkCredential({ ...credential, appId: tenant, apiKey }, 'the credential returned by auth()');
+    return checkCredential({ ...credential, appId: tenantOf((credential as { appId?: unknown }).appId, appId), apiKey }, 'the credential returned by auth()');
   };
 }
 

@@ -1,7 +1,7 @@
 // Errors -> the contract's error body. Maps FaceliveErrors, body-parser and multer errors; hides the rest.
 
 import type { ErrorRequestHandler, Response } from 'express';
-import { type ErrorCode, FaceliveError, isErrorCode } from '../core/errors';
+import { type ErrorCode, FaceliveError, isErrorCode, summariseError } from '../core/errors';
 import { type LogFunction, resolveLogger, type Logger } from './options';
 import { requestIdOf } from './request-id';
 
@@ -26,11 +26,11 @@ const BODY_PARSER_TYPES = new Set([
   'parameters.too.many',
 ]);
 
-/** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
 /** A body parsed as JSON (any Content-Type but multipart) that is not an object or array at all. */
 export const NOT_A_JSON_OBJECT_MESSAGE =
   'Expected the request body to be a JSON object (Content-Type application/json), or a multipart/form-data form with the image as a file.';
 
+/** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
 export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for the largest image this service accepts (limits.maxImageBytes, 5 MiB by default).';
 
 /** multer's codes that mean "too big". */
@@ -57,24 +57,24 @@ export function toContractError(err: unknown): FaceliveError {
     });
   }
   if (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) {
-    if (record.type === 'entity.too.large' || record.status === 413) {
+    if (isBodyTooLarge(err)) {
       // Not facelive's own parser (readBody answers its own limit): an app-wide one that ran before it.
       const limit = (err as { limit?: unknown }).limit;
       const message = typeof limit === 'number' ? `The request body is larger than this server's limit for request bodies (${limit} bytes).` : BODY_TOO_LARGE_MESSAGE;
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: parserCause(err) });
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: summariseError(err) });
     }
-    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: parserCause(err) });
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: summariseError(err) });
   }
   if (isDecompressionError(record)) {
     // body-parser hands on a body that fails to decompress (gzip, deflate, br) as http-errors' 400
     // around zlib's error, with no `type`: the request's fault, not the server's.
-    return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: parserCause(err) });
+    return new FaceliveError('INVALID_PAYLOAD', 'The request body could not be read (a compressed body that does not decompress?).', { cause: summariseError(err) });
   }
   if (record.name === 'MulterError' && typeof record.code === 'string') {
     if (MULTER_SIZE_CODES.has(record.code)) {
-      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: parserCause(err) });
+      return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', 'The uploaded image is larger than the size limit.', { cause: summariseError(err) });
     }
-    return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: parserCause(err) });
+    return new FaceliveError('INVALID_PAYLOAD', `The multipart form is not acceptable (${record.code}); send one file part named image.`, { cause: summariseError(err) });
   }
   return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
 }
@@ -91,19 +91,10 @@ function carriesExtras(err: object): boolean {
   return Object.keys(err).some((key) => !FACELIVE_ERROR_KEYS.has(key));
 }
 
-/**
- * What is kept of a body parser's error as the cause: its name, type, status and code. Never the
- * error itself: body-parser's carry the request body (`body`: the whole base64 image of a JSON body
- * that does not parse), and their messages may quote it.
- */
-export function parserCause(err: unknown): { name?: string; type?: string; status?: number; code?: string } {
-  const record = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; type?: unknown; status?: unknown; code?: unknown };
-  return {
-    ...(typeof record.name === 'string' ? { name: record.name.slice(0, 100) } : {}),
-    ...(typeof record.type === 'string' ? { type: record.type.slice(0, 100) } : {}),
-    ...(typeof record.status === 'number' ? { status: record.status } : {}),
-    ...(typeof record.code === 'string' ? { code: record.code.slice(0, 100) } : {}),
-  };
+/** Whether a body parser refused the body as larger than its limit. */
+export function isBodyTooLarge(err: unknown): boolean {
+  const record = err as { type?: unknown; status?: unknown } | null;
+  return typeof record === 'object' && record !== null && (record.type === 'entity.too.large' || (typeof record.type === 'string' && record.status === 413));
 }
 
 /** body-parser's 400 around a zlib or brotli error (no `type`): a body that does not decompress. */

@@ -17,13 +17,13 @@ import multer from 'multer';
 import { createEngine } from '../core';
 import type { Engine, LoadedRequest } from '../core/engine-types';
 import { isUrlImage } from '../core/image/source';
-import { FaceliveError } from '../core/errors';
+import { FaceliveError, summariseError } from '../core/errors';
 import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
-import { BODY_TOO_LARGE_MESSAGE, describeError, NOT_A_JSON_OBJECT_MESSAGE, parserCause, sendError, toContractError } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { continueIfDeferred } from './expect-continue';
@@ -164,12 +164,6 @@ function declaredTooLarge(req: Request, limit: number): boolean {
   return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
-/** Whether a body parser refused the body as larger than its limit. */
-function isBodyTooLarge(err: unknown): boolean {
-  const record = err as { type?: unknown; status?: unknown } | null;
-  return typeof record === 'object' && record !== null && (record.type === 'entity.too.large' || (typeof record.type === 'string' && record.status === 413));
-}
-
 /** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
 function hasUrlImage(body: unknown): boolean {
   return typeof body === 'object' && body !== null && isUrlImage((body as { image?: unknown }).image);
@@ -265,7 +259,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         await parseWithGuard(json, req, res);
       } catch (err) {
         // This router's own limit: the image size the service accepts.
-        if (isBodyTooLarge(err)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: parserCause(err) });
+        if (isBodyTooLarge(err)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE, { cause: summariseError(err) });
         throw err;
       }
       return emptyBodies.has(req) ? undefined : req.body;
@@ -275,7 +269,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     } catch (err) {
       const mapped = toContractError(err);
       // busboy's own parse errors are not MulterErrors: a malformed form is the caller's fault.
-      if (mapped.code === 'INTERNAL_SERVER_ERROR') throw new FaceliveError('INVALID_PAYLOAD', 'The multipart form could not be parsed.', { cause: parserCause(err) });
+      if (mapped.code === 'INTERNAL_SERVER_ERROR') throw new FaceliveError('INVALID_PAYLOAD', 'The multipart form could not be parsed.', { cause: summariseError(err) });
       throw mapped;
     }
     return formBody(req);

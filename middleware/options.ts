@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { checkEngineOptions } from '../core/engine';
-import { MAX_TIMER_MS, resolveLimits, type Limits } from '../core/limits';
+import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type Limits } from '../core/limits';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
 import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
@@ -163,13 +163,9 @@ function unknownKey(key: string): TypeError {
   return new TypeError(`faceLiveness() got an unknown option "${key}".${hint} Known options: ${OPTION_KEYS.join(', ')}.`);
 }
 
-/**
- * JSON body cap derived from the image byte cap: base64 (4/3); 1/16 for line breaks (a CRLF after
- * every 64 characters, PEM-style, is `\r\n` in JSON: 4 characters per 64); 64 KiB for the rest.
- */
+/** JSON body cap derived from the image byte cap: the image as base64 and the body's other fields (core's maxEncodedImageBytes). */
 export function jsonBodyLimitFor(maxImageBytes: number): number {
-  const base64 = Math.ceil(maxImageBytes / 3) * 4;
-  return base64 + Math.ceil(base64 / 16) + 64 * 1024;
+  return maxEncodedImageBytes(maxImageBytes);
 }
 
 /** The logger option as one function; a throwing logger never breaks a request. */

@@ -108,9 +108,9 @@ export = function register(RED: NodeAPI): void {
         if (running < CHECK_PLACES) running += 1;
         else await new Promise<void>((resolve) => waiting.push(resolve)); // the place is handed over
         try {
-          // Admitted before a close (a "modified nodes" deploy of this node), it still runs: on the
+          // Admitted before a close (a "modified nodes" deploy of this node), getEngine gives it the
           // engine of that moment, which close keeps until this work is done.
-          return await work(await (closed ? atClose ?? Promise.reject(closedError()) : node.getEngine()));
+          return await work(await node.getEngine());
         } finally {
           const next = waiting.shift();
           if (next) next();

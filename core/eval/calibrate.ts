@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack, validateManifest } from '../models/manifest';
-import { quote } from './dataset';
+import { quote } from '../quote';
 import type { CalibrationRule, SearchPoint } from './metrics';
 
 export interface CalibrationRecord {

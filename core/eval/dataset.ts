@@ -4,6 +4,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { quote } from '../quote';
 import { byGroup, FLAG_GROUPS, GROUPS, type FlagGroup } from './groups';
 
 export interface LivenessItem {
@@ -46,13 +47,6 @@ const SPOOF_PREFIX = 'spoof_';
 /** The species of an attack labelled without one (`attack` with an empty species column, a bare `spoof_`). */
 const UNKNOWN_SPECIES = 'unknown';
 
-/** The longest value a message quotes whole: a label can be a whole data: URI, a path thousands of characters. */
-const QUOTED_MAX = 100;
-
-/** A value quoted for a message, cut to QUOTED_MAX characters with an ellipsis. */
-export function quote(value: string): string {
-  return `"${value.length > QUOTED_MAX ? `${value.slice(0, QUOTED_MAX)}...` : value}"`;
-}
 
 /** The message for a name its group does not know, listing the names it knows. */
 export function unknownFlagMessage(group: FlagGroup, name: string, where: string, known: readonly string[]): string {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FlagThreshold } from './groups';
 import type { FlagSample, ScoredSample } from './metrics';
-import { quote } from './dataset';
+import { quote } from '../quote';
 import { detCurve, operatingPoint } from './metrics';
 
 const PLOTTING_NEEDS = 'Plotting needs the packages vega and vega-lite (npm install --save-dev vega vega-lite).';

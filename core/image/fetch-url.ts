@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { FaceliveError } from '../errors';
+import { FaceliveError, summariseError } from '../errors';
 import type { Limits } from '../limits';
 
 /** Marks an address the guard refused, so the request's error can be told apart from a network failure. */
@@ -106,20 +106,8 @@ function timeoutError(limits: Limits): FaceliveError {
 function networkError(err: unknown): FaceliveError {
   if (err instanceof FaceliveError) return err;
   if (err instanceof RefusedAddressError) return formatError(REFUSED_MESSAGE);
-  return formatError('The image URL could not be fetched (the connection failed or the answer was not valid HTTP).', networkCause(err));
-}
-
-/**
- * What is kept of a failed connection or HTTP answer as the cause: its name and code. Never the
- * error itself: Node's HTTP parser errors carry `rawPacket`, up to 64 KiB of what the server sent
- * (the image, after a bad header), and their messages may quote it.
- */
-function networkCause(err: unknown): { name?: string; code?: string } {
-  const record = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; code?: unknown };
-  return {
-    ...(typeof record.name === 'string' ? { name: record.name } : {}),
-    ...(typeof record.code === 'string' ? { code: record.code } : {}),
-  };
+  // Its name and code only: Node's HTTP parser errors carry up to 64 KiB of what the server sent.
+  return formatError('The image URL could not be fetched (the connection failed or the answer was not valid HTTP).', summariseError(err));
 }
 
 /** Refuses a hop before any connection: wrong scheme, or a literal IP host outside the public ranges. */
