@@ -40,6 +40,16 @@ function exchange(port: number, head: string, body: Buffer, waitMs: number): Pro
   });
 }
 
+/** The router on a server that leaves "100 Continue" to it (deferContinue), as the service is. */
+async function serveDeferringContinue(engine: Engine): Promise<{ server: Listening; port: number }> {
+  const app = express();
+  app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
+  app.use(errorHandler());
+  const server = await listen(app);
+  deferContinue(server.server);
+  return { server, port: Number(new URL(server.url).port) };
+}
+
 describe('transport: bodies the service does not keep reading', function () {
   this.timeout(60_000);
   let engine: Engine;
@@ -99,12 +109,7 @@ describe('transport: Expect: 100-continue is answered only once a request is adm
   before(async () => {
     const engine = await sharedEngine();
     image = (await selfieJpeg('frontal', 320, 240)).toString('base64');
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
-    app.use(errorHandler());
-    server = await listen(app);
-    deferContinue(server.server);
-    port = Number(new URL(server.url).port);
+    ({ server, port } = await serveDeferringContinue(engine));
   });
 
   after(async () => {
@@ -163,12 +168,7 @@ describe('transport: a body declared larger than the limit', function () {
   before(async () => {
     const engine = await sharedEngine();
     limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
-    app.use(errorHandler());
-    server = await listen(app);
-    deferContinue(server.server);
-    port = Number(new URL(server.url).port);
+    ({ server, port } = await serveDeferringContinue(engine));
   });
 
   after(async () => {
