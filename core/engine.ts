@@ -10,7 +10,8 @@ import { resolveLimits } from './limits';
 import { kindOf } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
-import { boxToSent, detectFacesAnyTurn, pointToSent } from './faces/orientation';
+import { boxToSent, pointToSent } from './faces/orientation';
+import { findFaces } from './faces/find-faces';
 import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
 import { checkQuality, laplacianVariance } from './checks/quality';
@@ -96,12 +97,9 @@ class FaceliveEngine implements FaceliveEngineType {
   private readonly thresholds: ResolvedThresholds;
   private readonly validateAttributes: readonly AttributeName[];
   private readonly livenessKeys: string[];
-  private readonly detectorKey: string;
   private readonly landmarkKey: string | undefined;
   private readonly poseKey: string | undefined;
   private readonly attributesKey: string;
-  /** The model that tells which way up a face is, when the pack has one. */
-  private readonly orientationKey: string | undefined;
   private disposed = false;
   /** The disposal under way, which every dispose() call waits for. */
   private disposing: Promise<void> | undefined;
@@ -115,11 +113,9 @@ class FaceliveEngine implements FaceliveEngineType {
     this.thresholds = resolveThresholds(loaded.manifest, options.thresholds);
     this.validateAttributes = options.validateAttributes ?? loaded.manifest.attributes.validate;
     this.livenessKeys = [...loaded.manifest.liveness.models];
-    this.detectorKey = modelsOfRole(loaded.manifest, 'detector')[0]![0];
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
     this.attributesKey = modelsOfRole(loaded.manifest, 'attributes')[0]![0];
-    this.orientationKey = modelsOfRole(loaded.manifest, 'orientation')[0]?.[0];
   }
 
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
@@ -202,8 +198,7 @@ class FaceliveEngine implements FaceliveEngineType {
 
     t = performance.now();
     // `raster` is the decoded image, or that image turned a quarter turn when its faces were found only so.
-    const turnModel = this.orientationKey === undefined ? undefined : this.registry.get(this.orientationKey);
-    const { faces: detected, raster, turn } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), decoded.raster, turnModel);
+    const { faces: detected, raster, turn } = await findFaces(this.registry, this.manifest, decoded.raster);
     const detectMs = elapsed(t);
     if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
     const primary = detected[0]!;

@@ -15,16 +15,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeImage } from '../../core/image/decode';
 import type { Raster } from '../../core/image/raster';
-import { detectFacesAnyTurn } from '../../core/faces/orientation';
+import { findFaces } from '../../core/faces/find-faces';
 import { locateLandmarks } from '../../core/faces/landmarks';
 import { alignFace, DEFAULT_ATTRIBUTE_CROP } from '../../core/faces/align';
-import { modelsOfRole, type Manifest, type Pack } from '../../core/models/manifest';
-import { createRegistry, type Registry } from '../../core/models/registry';
+import { modelsOfRole, type Manifest } from '../../core/models/manifest';
 import type { Point } from '../../core/types';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
 import { hashSeed, renderAttributes, type SyntheticKind } from './attribute-render';
 import { seededRandom } from './seeded-random';
 import { readLabelCorrections, type LabelCorrections } from './label-corrections';
+import { loadPackModels, type PackModels } from './pack-models';
 
 /** Label columns of index.tsv, in the classifier's output order. */
 export const LABELS = ['sunglasses', 'mask', 'hat', 'veil', 'eyeglasses'] as const;
@@ -108,14 +108,14 @@ function drawnLabels(real: readonly string[], kinds: readonly SyntheticKind[], s
 class Exporter {
   private rows: string[] = [];
   private count = 0;
-  constructor(private registry: Registry, private detectorKey: string, private landmarkKey: string,
-    private size: number, private rule: { interEye: number; eyeY: number }, private crops: NodeJS.WritableStream) {}
+  constructor(private models: PackModels, private size: number, private rule: { interEye: number; eyeY: number }, private crops: NodeJS.WritableStream) {}
 
   /** The primary face's 68 landmarks and the raster they lie in: the image, or the image turned to put the face upright, as the engine does. */
   async landmarks(image: Raster): Promise<{ raster: Raster; points: readonly Point[] } | null> {
-    const { faces, raster } = await detectFacesAnyTurn(this.registry.get(this.detectorKey), image);
+    const { registry, manifest } = this.models;
+    const { faces, raster } = await findFaces(registry, manifest, image);
     if (faces.length === 0) return null;
-    return { raster, points: (await locateLandmarks(this.registry.get(this.landmarkKey), raster, faces[0]!.box)).points };
+    return { raster, points: (await locateLandmarks(registry.get(modelsOfRole(manifest, 'landmarks')[0]![0]), raster, faces[0]!.box)).points };
   }
 
   add(raster: Raster, points: readonly Point[], file: string, source: string, labels: string[], synthetic: string, seed: number): void {
@@ -133,18 +133,17 @@ class Exporter {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   mkdirSync(args.out, { recursive: true });
-  // The pack's detector and landmark models only: the attribute model may not exist yet.
+  // The pack's detector, orientation and landmark models only (the faces found as a check finds
+  // them): the attribute model may not exist yet.
   const full = JSON.parse(readFileSync(path.join(args.pack, 'manifest.json'), 'utf8')) as Manifest;
-  const models = Object.fromEntries(Object.entries(full.models).filter(([, e]) => e.role === 'detector' || e.role === 'landmarks'));
-  const pack: Pack = { dir: path.resolve(args.pack), manifest: { ...full, models } };
-  const registry = await createRegistry(pack);
+  const models = await loadPackModels(args.pack, ['detector', 'orientation', 'landmarks']);
   const attributes = modelsOfRole(full, 'attributes')[0]?.[1];
   const fromPack = attributes?.align ? { size: attributes.input.width, rule: attributes.align } : DEFAULT_ATTRIBUTE_CROP;
   const size = args.size || fromPack.size;
   // --inter-eye and --eye-y align another region than the pack's (the eye band, zoomed in).
   const rule = args.interEye > 0 ? { interEye: args.interEye, eyeY: args.eyeY } : fromPack.rule;
   const crops = createWriteStream(path.join(args.out, 'crops.u8'));
-  const exporter = new Exporter(registry, modelsOfRole(pack.manifest, 'detector')[0]![0], modelsOfRole(pack.manifest, 'landmarks')[0]![0], size, rule, crops);
+  const exporter = new Exporter(models, size, rule, crops);
   const missed: Record<string, number> = {};
   const seen: Record<string, number> = {};
   const corrections: LabelCorrections | null = args.labels.length > 0 ? readLabelCorrections(args.labels, LABELS) : null;
@@ -203,7 +202,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await new Promise<void>((resolve) => crops.end(resolve));
-    await registry.dispose();
+    await models.registry.dispose();
   }
   writeFileSync(path.join(args.out, 'index.tsv'), exporter.index());
   const unused = corrections?.unused() ?? [];

@@ -10,11 +10,14 @@
 
 import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { createEngine, type Engine } from '../../core';
+import { DEFAULT_PACK_DIR } from '../../core/engine';
+import { FaceliveError } from '../../core/errors';
+import { DEFAULT_LIMITS } from '../../core/limits';
 import { decodeImage } from '../../core/image/decode';
 import { cropByRule, type CropRule } from '../../core/image/raster';
-import { boxToTurned, turnRaster } from '../../core/faces/orientation';
+import { findFaces } from '../../core/faces/find-faces';
 import type { Box } from '../../core/types';
+import { loadPackModels, type PackModels } from './pack-models';
 
 /**
  * The crop rules exported, by name (the training scripts' RULE): the default pack's three liveness crops,
@@ -37,36 +40,40 @@ const IMAGE = /\.(jpe?g|png|webp)$/i;
 
 /** One image's primary face, found as `engine.check` finds it, and its crops by every rule. */
 export interface FaceCrops {
-  /** The primary face box in the working raster's pixels (what the crops were cut around; the raster turned upright where the engine turned it). */
+  /** The primary face box in the working raster's pixels, unrounded: the box the served liveness crops are cut around (the raster turned upright where the engine turns it). */
   readonly box: Box;
-  /** The working raster's size (the image's, or smaller for images over the working size). */
+  /** The quarter turn that put the face upright (0 for most images), as the check reports it in `image.rotation`. */
+  readonly turn: number;
+  /** The working raster's size (the image's, or smaller for images over the working size), after the turn. */
   readonly width: number;
   readonly height: number;
+  /** The faces counted, as the check's `nface`. */
   readonly nface: number;
   /** Each rule's size x size x 3 RGB crop, by rule name. */
   readonly crops: Record<string, Uint8Array>;
 }
 
 /**
- * Cuts the crops of one image's primary face. The engine reports the box in image pixels; the crops
- * are cut from the working raster (smaller than the image over the working size), so the box is
- * scaled to it first, as the engine's own liveness crop is. Throws the engine's errors (no face...).
+ * Cuts the crops of one image's primary face: the image decoded and its faces found by the engine's
+ * own steps (decodeImage, findFaces), then cut around the unrounded box in the raster the engine
+ * cuts its liveness crops from, so that each crop is the served model's input bit for bit. Throws
+ * FACE_NOT_DETECTED when no face is found.
  */
-export async function cutFaceCrops(engine: Engine, bytes: Buffer, rules: Record<string, CropRule & { size: number }> = CROP_RULES): Promise<FaceCrops> {
-  const result = await engine.check(bytes, { is_liveness: false, is_quality: false, is_attribute: false });
-  const reported = result.data.faces.find((f) => f.primary)!.box;
-  const decoded = await decodeImage(bytes, engine.limits.maxPixels);
-  const { scale } = decoded;
-  const sent = scale === 1 ? reported : { x: reported.x / scale, y: reported.y / scale, width: reported.width / scale, height: reported.height / scale };
-  // A face the engine turned upright (a photo that lost its orientation) is cut from the turned raster, as the engine cuts it.
-  const turn = result.data.image.rotation ?? 0;
-  const raster = turn === 0 ? decoded.raster : turnRaster(decoded.raster, turn);
-  const box = boxToTurned(sent, turn, decoded.raster.width, decoded.raster.height);
+export async function cutFaceCrops(models: PackModels, bytes: Buffer, rules: Record<string, CropRule & { size: number }> = CROP_RULES): Promise<FaceCrops> {
+  const decoded = await decodeImage(bytes, DEFAULT_LIMITS.maxPixels);
+  const { faces, raster, turn } = await findFaces(models.registry, models.manifest, decoded.raster);
+  if (faces.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
+  const { box } = faces[0]!;
   const crops: Record<string, Uint8Array> = {};
   for (const [name, rule] of Object.entries(rules)) {
     crops[name] = cropByRule(raster, box, rule, rule.size, rule.size).data;
   }
-  return { box, width: raster.width, height: raster.height, nface: result.data.nface, crops };
+  return { box, turn, width: raster.width, height: raster.height, nface: faces.filter((face) => face.counted).length, crops };
+}
+
+/** The models cutFaceCrops needs from a pack: its detector and orientation model. */
+export function loadFaceFinder(packDir: string = DEFAULT_PACK_DIR): Promise<PackModels> {
+  return loadPackModels(packDir, ['detector', 'orientation']);
 }
 
 async function main(): Promise<void> {
@@ -81,9 +88,9 @@ async function main(): Promise<void> {
   const rules = Object.fromEntries(names.map((name) => [name, CROP_RULES[name]!]));
   if (path.resolve(outDir).startsWith(path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
   mkdirSync(outDir, { recursive: true });
-  const engine = await createEngine();
+  const models = await loadFaceFinder();
   const outputs = Object.fromEntries(names.map((name) => [name, openSync(path.join(outDir, `crops_${name}.u8`), 'w')]));
-  const index: string[] = ['row\tfile\tsource\tlabel\tlive\tstatus\tbox_x\tbox_y\tbox_w\tbox_h\twidth\theight\tnface'];
+  const index: string[] = ['row\tfile\tsource\tlabel\tlive\tstatus\tbox_x\tbox_y\tbox_w\tbox_h\twidth\theight\tnface\tturn'];
   let row = 0;
   let failed = 0;
   for (const dataDir of dataDirs) {
@@ -94,13 +101,13 @@ async function main(): Promise<void> {
         const source = file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown';
         const bytes = readFileSync(path.join(dataDir, label, file));
         try {
-          const { box, width, height, nface, crops } = await cutFaceCrops(engine, bytes, rules);
+          const { box, turn, width, height, nface, crops } = await cutFaceCrops(models, bytes, rules);
           for (const name of names) writeSync(outputs[name]!, crops[name]!);
-          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface].join('\t'));
+          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface, turn].join('\t'));
         } catch (err) {
           failed++;
           const code = (err as { code?: string }).code ?? 'ERROR';
-          index.push(['-', file, source, label, label === 'live' ? 1 : 0, code, '', '', '', '', '', '', ''].join('\t'));
+          index.push(['-', file, source, label, label === 'live' ? 1 : 0, code, '', '', '', '', '', '', '', ''].join('\t'));
         }
       }
     }
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(outDir, 'index.tsv'), index.join('\n') + '\n');
   writeFileSync(path.join(outDir, 'rules.json'), JSON.stringify(rules, null, 2));
   console.log(`exported ${row} faces (${failed} without a face) to ${outDir}`);
-  await engine.dispose();
+  await models.registry.dispose();
 }
 
 if (require.main === module) {

@@ -1,11 +1,15 @@
-// The liveness training crops are cut around the face the engine finds, at every image size: an
-// image over the working size (decoded smaller) gives the crops of the same image at working size.
+// The liveness training crops are what the served models get: cut around the face the engine finds,
+// in the raster it cuts from, bit for bit (captured from the models' sessions during a check, turned
+// photos included); and at every image size (an image over the working size gives the crops of the
+// same image at working size).
 
 import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { cutFaceCrops, CROP_RULES } from '../../models/train/export-crops';
+import { cutFaceCrops, loadFaceFinder, CROP_RULES, SHIPPED_RULES, type FaceCrops } from '../../models/train/export-crops';
+import type { PackModels } from '../../models/train/pack-models';
 import { WORKING_MAX_SIDE } from '../../core/image/decode';
-import { sharedEngine } from '../helpers/engine';
+import { createEngine } from '../../core';
 import { selfieJpeg } from '../helpers/faces';
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
@@ -15,15 +19,70 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return sum / a.length;
 }
 
+/** An 80x80 RGB crop as the liveness models take it: BGR, raw 0..255, NCHW. */
+function asLivenessInput(crop: Uint8Array, side: number): Float32Array {
+  const plane = side * side;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    out[i] = crop[i * 3 + 2]!;
+    out[plane + i] = crop[i * 3 + 1]!;
+    out[2 * plane + i] = crop[i * 3]!;
+  }
+  return out;
+}
+
+/** The 80x80 inputs the engine's liveness models get in one whole check of `image` (sessions on this thread). */
+async function servedLivenessInputs(image: Buffer): Promise<{ inputs: Float32Array[]; rotation: number }> {
+  const engine = await createEngine({ workerThreads: false });
+  const inputs: Float32Array[] = [];
+  const proto = (ort.InferenceSession as unknown as { prototype: unknown }).prototype as { run: (feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => Promise<unknown> };
+  const run = proto.run;
+  proto.run = function (this: unknown, feeds: Record<string, ort.Tensor>, ...rest: unknown[]) {
+    for (const tensor of Object.values(feeds)) {
+      if (tensor.dims.join('x') === '1x3x80x80') inputs.push(Float32Array.from(tensor.data as Float32Array));
+    }
+    return run.call(this, feeds, ...rest);
+  };
+  try {
+    const result = await engine.check(image, { is_liveness: true, is_quality: false, is_attribute: false });
+    return { inputs, rotation: result.data.image.rotation ?? 0 };
+  } finally {
+    proto.run = run;
+    await engine.dispose();
+  }
+}
+
 describe('liveness training crops (export-crops)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
+  let finder: PackModels;
+  before(async function () {
+    finder = await loadFaceFinder();
+  });
+  after(async function () {
+    await finder.registry.dispose();
+  });
+
+  for (const [name, turn] of [['an upright selfie', 0], ['a selfie stored on its side', 90]] as const) {
+    it(`cuts each shipped model's input bit for bit: ${name}`, async function () {
+      const upright = await selfieJpeg('frontal', 640, 480);
+      const image = turn === 0 ? upright : await sharp(upright).rotate(turn).jpeg({ quality: 95 }).toBuffer();
+      const served = await servedLivenessInputs(image);
+      const cut: FaceCrops = await cutFaceCrops(finder, image);
+      assert.equal(cut.turn, served.rotation, 'the export turns the face as the check does');
+      assert.equal(served.inputs.length, SHIPPED_RULES.length, 'one served input per liveness model');
+      for (const rule of SHIPPED_RULES) {
+        const exported = asLivenessInput(cut.crops[rule]!, CROP_RULES[rule]!.size);
+        const same = served.inputs.some((input) => input.length === exported.length && input.every((v, i) => v === exported[i]));
+        assert.ok(same, `the ${rule} crop is one of the served inputs, bit for bit`);
+      }
+    });
+  }
 
   it('cuts the same crops from an image over the working size as from the same image at that size', async function () {
-    const engine = await sharedEngine();
     const small = await selfieJpeg('frontal', 1600, 1200);
     const large = await sharp(small).resize(3200, 2400).jpeg({ quality: 95 }).toBuffer();
-    const a = await cutFaceCrops(engine, small);
-    const b = await cutFaceCrops(engine, large);
+    const a = await cutFaceCrops(finder, small);
+    const b = await cutFaceCrops(finder, large);
     assert.ok(3200 > WORKING_MAX_SIDE && b.width === WORKING_MAX_SIDE, `the large image is decoded at the working size (${b.width})`);
     assert.ok(Math.abs(b.box.x / b.width - a.box.x / a.width) < 0.01, `box ${JSON.stringify(b.box)} in ${b.width}px against ${JSON.stringify(a.box)} in ${a.width}px`);
     assert.ok(Math.abs(b.box.width / b.width - a.box.width / a.width) < 0.01);
@@ -31,16 +90,7 @@ describe('liveness training crops (export-crops)', function () {
       const diff = meanAbsDiff(a.crops[name]!, b.crops[name]!);
       assert.ok(diff < 6, `${name}: mean abs difference ${diff.toFixed(2)} between the two sizes' crops`);
     }
-  });
-
-  it('reports the face box in the pixels of the raster the crops were cut from', async function () {
-    const engine = await sharedEngine();
-    const image = await selfieJpeg('frontal', 640, 480);
-    const cut = await cutFaceCrops(engine, image);
-    const result = await engine.check(image, { is_liveness: false, is_quality: false, is_attribute: false });
-    assert.deepEqual(cut.box, result.data.faces.find((f) => f.primary)!.box);
-    assert.equal(cut.width, 640);
-    assert.equal(cut.nface, 1);
-    for (const [name, rule] of Object.entries(CROP_RULES)) assert.equal(cut.crops[name]!.length, rule.size * rule.size * 3);
+    assert.equal(a.nface, 1);
+    for (const [name, rule] of Object.entries(CROP_RULES)) assert.equal(a.crops[name]!.length, rule.size * rule.size * 3);
   });
 });
