@@ -105,6 +105,12 @@ describe('fetchImageUrl', function () {
       } else if (path === '/page') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<!doctype html><title>not an image</title>');
+      } else if (path === '/empty') {
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': '0' });
+        res.end();
+      } else if (path === '/no-content') {
+        res.writeHead(204);
+        res.end();
       } else if (path === '/drip') {
         res.writeHead(200, { 'content-type': 'image/jpeg' });
         const timer = setInterval(() => res.write(Buffer.alloc(1)), 100);
@@ -175,6 +181,14 @@ describe('fetchImageUrl', function () {
   it('returns an HTML page as bytes (decoding, not fetching, rejects it)', async () => {
     const bytes = await fetchImageUrl(new URL(`${server.origin}/page`), loopback);
     assert.match(bytes.toString('utf8'), /not an image/);
+  });
+
+  it('gives INVALID_PAYLOAD_IMAGE_FORMAT for a 200 with an empty body and for a 204: the URL gave no image', async () => {
+    // Handed on as empty bytes, they would read as an empty image field (INVALID_PAYLOAD_IMAGE_MISSING).
+    for (const [path, status] of [['/empty', 200], ['/no-content', 204]] as const) {
+      const err = await expectCode(fetchImageUrl(new URL(`${server.origin}${path}`), loopback), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      assert.match(err.message, new RegExp(`status ${status} and an empty body`));
+    }
   });
 
   it('gives INVALID_PAYLOAD_IMAGE_TIMEOUT when a slow drip passes the total budget', async () => {

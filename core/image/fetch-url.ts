@@ -3,9 +3,11 @@
 //
 // Error mapping (the contract has no code of its own for these, so they read as "the URL did not
 // give an image"): a non-2xx answer, too many redirects, a redirect to a non-http(s) URL, a refused
-// (non-public) address and a failed connection are all INVALID_PAYLOAD_IMAGE_FORMAT, each with its
-// own sentence. Over the budget is INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or
-// streamed) is INVALID_PAYLOAD_IMAGE_SIZE. Messages never carry the URL's path or query, nor bytes.
+// (non-public) address, a failed connection and a 2xx answer with an empty body (a 204, a 200 of no
+// bytes: handed on, its bytes would read as an empty image field) are all
+// INVALID_PAYLOAD_IMAGE_FORMAT, each with its own sentence. Over the budget is
+// INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or streamed) is
+// INVALID_PAYLOAD_IMAGE_SIZE. Messages never carry the URL's path or query, nor bytes.
 
 import dns from 'node:dns';
 import http from 'node:http';
@@ -194,7 +196,10 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
         }
         chunks.push(chunk);
       });
-      res.on('end', () => settle(() => resolve({ kind: 'body', bytes: Buffer.concat(chunks, total) })));
+      res.on('end', () => {
+        if (total === 0) fail(formatError(`The image URL answered with HTTP status ${status} and an empty body, not an image.`));
+        else settle(() => resolve({ kind: 'body', bytes: Buffer.concat(chunks, total) }));
+      });
       res.on('error', (err) => fail(networkError(err)));
       res.on('close', () => {
         if (!res.complete) fail(formatError('The connection closed before the whole image arrived.'));
@@ -209,7 +214,8 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
  * `limits.urlTimeoutMs` in total and `limits.maxImageBytes` of body. Unless
  * `limits.allowPrivateNetwork`, every hop's host must resolve only to public unicast addresses
  * (checked on the addresses handed to the socket, so DNS rebinding between check and connect
- * cannot slip through). The body is returned whatever its Content-Type; decoding judges it.
+ * cannot slip through). The body is returned whatever its Content-Type (decoding judges it), but
+ * never empty.
  * `network` is for tests; it defaults to the system resolver and isPublicAddress.
  * @throws FaceliveError INVALID_PAYLOAD_IMAGE_TIMEOUT, _SIZE, _FORMAT (or _MISSING for a non-http(s) URL).
  */

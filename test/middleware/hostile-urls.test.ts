@@ -1,7 +1,8 @@
 // Slow and hostile image servers, through the whole HTTP stack (faceLiveness over real sockets),
 // with the URL budget configured to 1.5 s so the test is fast: a 1-byte-a-second drip, a server
-// that never answers, an endless body, a redirect loop, and lying Content-Lengths. Each gets its
-// documented code within the budget, and the image server sees every socket closed afterwards.
+// that never answers, an endless body, a redirect loop, lying Content-Lengths and empty answers.
+// Each gets its documented code within the budget, and the image server sees every socket closed
+// afterwards.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -54,6 +55,12 @@ async function hostileServer(): Promise<HostileServer> {
       res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': '10' });
       res.socket?.write(Buffer.alloc(6 * 1024 * 1024, 0xff));
       res.socket?.end();
+    } else if (url === '/empty') {
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': '0' });
+      res.end();
+    } else if (url === '/no-content') {
+      res.writeHead(204);
+      res.end();
     } else if (url === '/stalled-length') {
       // Declares 100000 bytes, sends 10, and keeps the connection open.
       res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': '100000' });
@@ -108,6 +115,9 @@ describe('slow and hostile URL image servers (URL budget 1.5 s)', function () {
     { path: '/loop-a', what: 'redirects in a loop', code: 'INVALID_PAYLOAD_IMAGE_FORMAT' },
     { path: '/short-body', what: 'lies in Content-Length (declares more, hangs up)', code: 'INVALID_PAYLOAD_IMAGE_FORMAT' },
     { path: '/long-body', what: 'lies in Content-Length (declares 10 bytes, sends 6 MiB)', code: 'INVALID_PAYLOAD_IMAGE_FORMAT' },
+    // The middleware checks the fetched bytes as the image: empty ones must not read as an empty image field (_MISSING).
+    { path: '/empty', what: 'answers 200 with an empty body', code: 'INVALID_PAYLOAD_IMAGE_FORMAT' },
+    { path: '/no-content', what: 'answers 204 No Content', code: 'INVALID_PAYLOAD_IMAGE_FORMAT' },
   ];
 
   for (const c of cases) {
