@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document served at GET /openapi.json; it restates the contract (API.md).
 
 import { ERROR_CODES, ERROR_TABLE } from '../core/errors';
+import { MAX_EXTRA_FORM_FIELDS } from '../middleware/multipart';
 
 const flag = (description: string, defaultValue: boolean): Record<string, unknown> => ({ type: 'boolean', default: defaultValue, description });
 
@@ -123,6 +124,9 @@ export const openApiDocument = Object.freeze({
             'multipart/form-data': {
               schema: {
                 type: 'object',
+                description:
+                  'The image as a file part, the flags as text fields. As in JSON, the flags are judged before the image\'s size, and other text fields are ignored: ' +
+                  `at most ${MAX_EXTRA_FORM_FIELDS + Object.keys(FLAGS).length + 1} text fields in all (the flags, image sent as text, and ${MAX_EXTRA_FORM_FIELDS} more).`,
                 required: ['image'],
                 properties: {
                   image: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The image file (at most 5 MiB).' },

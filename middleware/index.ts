@@ -13,12 +13,10 @@
 
 import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import multer from 'multer';
 import { createEngine } from '../core';
 import type { Engine, LoadedRequest } from '../core/engine-types';
 import { isUrlImage } from '../core/image/source';
 import { FaceliveError, summariseError } from '../core/errors';
-import { OPTION_NAMES } from '../core/options';
 import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
@@ -28,6 +26,7 @@ import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './optio
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
+import { formBody, formParser, isMultipart } from './multipart';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -113,30 +112,11 @@ function looksLikeRequest(value: unknown): boolean {
   return candidate !== null && typeof candidate === 'object' && typeof candidate.method === 'string' && typeof candidate.headers === 'object' && typeof candidate.url === 'string';
 }
 
-function isMultipart(req: Request): boolean {
-  return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
-}
-
 /** Runs a connect-style middleware as a promise. */
 function run(middleware: RequestHandler, req: Request, res: Response): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     middleware(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
   });
-}
-
-/** A multipart form as a contract body: the `image` file part as bytes, 'true'/'false' text flags as booleans. */
-function formBody(req: Request): Record<string, unknown> {
-  const fields = (req.body ?? {}) as Record<string, unknown>;
-  const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    const isFlag = (OPTION_NAMES as readonly string[]).includes(key);
-    body[key] = isFlag && value === 'true' ? true : isFlag && value === 'false' ? false : value;
-  }
-  if (req.file !== undefined) {
-    if (body.image !== undefined) throw new FaceliveError('INVALID_PAYLOAD', 'Send the image either as a file part or as a text field, not both.');
-    body.image = req.file.buffer;
-  }
-  return body;
 }
 
 /** Logged once per router when an app-wide body parser has read a request's body before it. */
@@ -212,24 +192,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
     },
   });
-  // A multipart body may be no larger than a JSON body: busboy's limits are per field, so without
-  // this count every text field could hold as much as the whole JSON limit.
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: config.limits.maxImageBytes, files: 1, fields: OPTION_NAMES.length + 1, parts: OPTION_NAMES.length + 2, fieldSize: config.jsonBodyLimit },
-    streamHandler: (req: Request, busboy: NodeJS.WritableStream & { destroy(err?: Error): void }) => {
-      let received = 0;
-      const count = (chunk: Buffer): void => {
-        received += chunk.length;
-        if (received > config.jsonBodyLimit) {
-          req.off('data', count);
-          busboy.destroy(new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE));
-        }
-      };
-      req.on('data', count);
-      req.pipe(busboy);
-    },
-  } as multer.Options).single('image');
+  const upload = formParser(config.jsonBodyLimit);
 
   /** Runs a body parser, refusing a body that comes in too many tiny pieces (body-pieces.ts). */
   async function parseWithGuard(parser: RequestHandler, req: Request, res: Response): Promise<void> {

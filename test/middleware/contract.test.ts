@@ -12,6 +12,7 @@ import type { Engine } from '../../core/engine-types';
 import { errorHandler, faceLiveness, type FaceLivenessRouter } from '../../middleware';
 import type { Credential } from '../../middleware/auth';
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
+import { MAX_EXTRA_FORM_FIELDS } from '../../middleware/multipart';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { packWithoutModels } from '../helpers/broken-pack';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
@@ -502,6 +503,40 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
 
     it('a file over 5 MiB is INVALID_PAYLOAD_IMAGE_SIZE', async () => {
       assertError(await form().attach('image', Buffer.alloc(5 * 1024 * 1024 + 1), 'big.jpg'), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    });
+
+    it('a file over 5 MiB comes after the flags\' own 400s, as the same request in JSON, wherever the file stands in the form', async () => {
+      const big = Buffer.alloc(5 * 1024 * 1024 + 1000);
+      const faults: readonly [Record<string, string>, keyof typeof ERROR_TABLE][] = [
+        [{ is_quality: 'false', validate_quality: 'true' }, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY'],
+        [{ validate_nface: 'yes' }, 'INVALID_PAYLOAD'],
+        [{ validateLiveness: 'true' }, 'INVALID_PAYLOAD'],
+      ];
+      for (const [fields, code] of faults) {
+        let flagsFirst = form();
+        for (const [name, value] of Object.entries(fields)) flagsFirst = flagsFirst.field(name, value);
+        assertError(await flagsFirst.attach('image', big, 'big.jpg'), code);
+        let fileFirst = form().attach('image', big, 'big.jpg');
+        for (const [name, value] of Object.entries(fields)) fileFirst = fileFirst.field(name, value);
+        assertError(await fileFirst, code);
+        const flags = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, value === 'true' ? true : value === 'false' ? false : value]));
+        assertError(await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: big.toString('base64'), ...flags }), code);
+      }
+    });
+
+    it(`fields that are not flags are ignored, as in JSON, up to ${MAX_EXTRA_FORM_FIELDS + 8} text fields in all`, async () => {
+      const names = ['is_quality', 'is_attribute', 'is_liveness', 'validate_quality', 'validate_attribute', 'validate_liveness', 'validate_nface'];
+      const withFields = (extra: number) => {
+        let req = form().attach('image', face, 'face.jpg');
+        for (const name of names) req = req.field(name, 'false');
+        for (let i = 0; i < extra; i += 1) req = req.field(`client_field_${i}`, String(i));
+        return req;
+      };
+      // The seven flags, an image field's place (unused: the image is the file) and MAX_EXTRA_FORM_FIELDS more.
+      const atBound = await withFields(MAX_EXTRA_FORM_FIELDS + 1);
+      assert.equal(atBound.status, 200, JSON.stringify(atBound.body));
+      assert.equal(atBound.body.data.options.validate_nface, false);
+      assertError(await withFields(MAX_EXTRA_FORM_FIELDS + 2), 'INVALID_PAYLOAD');
     });
 
     it('a file under another name, or a malformed form, is INVALID_PAYLOAD', async () => {
