@@ -22,6 +22,11 @@ export function deferContinue(server: Server): void {
   });
 }
 
+/** Whether a request still waits for the "100 Continue" its server deferred: its client has not sent its body. */
+export function awaitsContinue(req: IncomingMessage): boolean {
+  return deferred.has(req);
+}
+
 /** Sends "100 Continue" for a request whose server deferred it, once: the request is admitted. */
 export function continueIfDeferred(req: IncomingMessage, res: ServerResponse): void {
   if (deferred.delete(req)) res.writeContinue();

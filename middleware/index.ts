@@ -8,8 +8,9 @@
 // is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
 // a check slot (503 when the queue is full or the wait runs out),
 // and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
-// unauthenticated or exhausted callers cannot make the server read large bodies, fetch URLs or run
-// models. The whole request runs under a deadline (requestTimeoutMs, then 503).
+// unauthenticated or exhausted callers cannot make the server parse large bodies, fetch URLs or run
+// models (a body already on its way is only read and dropped, within the limit, for the refusal to
+// reach the client). The whole request runs under a deadline (requestTimeoutMs, then 503).
 
 import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -21,6 +22,7 @@ import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
+import { discardBody, mayDiscardBody } from './discard-body';
 import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
@@ -254,6 +256,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     let reserved = false;
     let reservation: Promise<boolean> | undefined;
     let reservationSettled = false;
+    let bodyAskedFor = false;
     const ticket = randomUUID();
     let result: CheckResult;
     const timeout = deadline(config.requestTimeoutMs);
@@ -289,6 +292,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       // Admitted: a client that asked before sending its body (Expect: 100-continue) may send it now.
       continueIfDeferred(req, res);
+      bodyAskedFor = true;
       const body = await Promise.race([readBody(req, res), timeout.expired]);
       const engine = await Promise.race([config.engine, timeout.expired]);
       // The image is loaded before a check slot is asked for: a URL image server that answers slowly
@@ -354,11 +358,17 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
-      // A body not (wholly) read ends the connection with the answer: a refusal before the body (401,
-      // 429, 503), a deadline that passed while it was still arriving, a refused body. Node would
-      // otherwise read and discard the rest, however long it takes to come (a refused client's
-      // endless body at 1 byte a chunk kept a core busy for 5 minutes).
-      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+      // A refusal before the body (401, 403, 429, 503) reads and drops the rest of a body already on
+      // its way, within the body limit and the deadline, then answers: closing the connection under
+      // it reached Node's fetch as EPIPE, without the answer (discard-body.ts). Any other body not
+      // (wholly) read ends the connection with the answer: one the client has not sent (it asked
+      // first), one declared or grown over the limit, one past the deadline or sent in tiny pieces,
+      // a body whose reading failed. Node would otherwise read and discard the rest, however long it
+      // takes to come (a refused client's endless body at 1 byte a chunk kept a core busy for 5 minutes).
+      if (!req.complete && !res.headersSent) {
+        const discarded = !bodyAskedFor && mayDiscardBody(req, config.jsonBodyLimit) && (await discardBody(req, config.jsonBodyLimit, timeout.expired));
+        if (!discarded) res.setHeader('Connection', 'close');
+      }
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);

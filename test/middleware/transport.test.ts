@@ -1,14 +1,16 @@
 // Bodies the service should not keep reading: a body sent in thousands of 1-byte pieces (each piece
 // costs body parsers far more memory than its byte) is refused at once, and a request refused before
-// its body was read (here 401) ends its connection instead of leaving Node to read and discard the
-// rest at the client's pace.
+// its body was read (here 401) whose body is over the limit ends its connection instead of leaving
+// Node to read and discard the rest at the client's pace. One within the limit is read and dropped
+// first, so that the refusal reaches a client still sending it (Node's fetch, in another process).
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import express from 'express';
 import type { Engine } from '../../core/engine-types';
 import { MAX_SMALL_PIECES } from '../../middleware/body-pieces';
-import { deferContinue, errorHandler, faceLiveness } from '../../middleware';
+import { type Credential, deferContinue, errorHandler, faceLiveness } from '../../middleware';
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { selfieJpeg } from '../helpers/faces';
@@ -40,10 +42,29 @@ function exchange(port: number, head: string, body: Buffer, waitMs: number): Pro
   });
 }
 
+/**
+ * POSTs a JSON body of `image` text `imageLength` characters long with Node's fetch, from a process of
+ * its own (a client on the server's event loop does not see the connection closed under its body as
+ * one elsewhere does). Resolves with the status and error_code, or with the transport error's code.
+ */
+function fetchFromAnotherProcess(url: string, headers: Record<string, string>, imageLength: number): Promise<{ status?: number; error_code?: string; failed?: string }> {
+  const script = `
+    const [url, headers, length] = [process.argv[1], JSON.parse(process.argv[2]), Number(process.argv[3])];
+    fetch(url, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ image: 'A'.repeat(length) }) })
+      .then(async (res) => ({ status: res.status, error_code: (await res.json()).error_code }), (err) => ({ failed: String(err.cause?.code ?? err.message) }))
+      .then((answer) => process.stdout.write(JSON.stringify(answer)));`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', script, url, JSON.stringify(headers), String(imageLength)], { timeout: 60_000 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout) as { status?: number; error_code?: string; failed?: string });
+    });
+  });
+}
+
 /** The router on a server that leaves "100 Continue" to it (deferContinue), as the service is. */
-async function serveDeferringContinue(engine: Engine): Promise<{ server: Listening; port: number }> {
+async function serveDeferringContinue(engine: Engine, credentials: readonly Credential[] = [LIVE]): Promise<{ server: Listening; port: number }> {
   const app = express();
-  app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
+  app.use(PATH, faceLiveness({ engine, auth: { credentials }, metrics: false }));
   app.use(errorHandler());
   const server = await listen(app);
   deferContinue(server.server);
@@ -230,5 +251,69 @@ describe('transport: a body declared larger than the limit', function () {
     assert.equal(answered.answeredBeforeAllSent, false, 'answered while the body was still being sent');
     assert.match(answered.answer, /^HTTP\/1\.1 400 /, answered.answer.slice(0, 200));
     assert.match(answered.answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
+  });
+});
+
+describe('transport: a refusal before the body reaches a client already sending it', function () {
+  this.timeout(120_000);
+  const USED_UP: Credential = Object.freeze({ appId: 'app-used-up', apiKey: 'used-up-key-0123456789', mode: 'testing', quota: 0 });
+  let server: Listening;
+  let port: number;
+  let limit: number;
+
+  before(async () => {
+    const engine = await sharedEngine();
+    limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
+    ({ server, port } = await serveDeferringContinue(engine, [LIVE, USED_UP]));
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  // Node's fetch sends a body without asking first. An answer that closed the connection under a body
+  // of 7 MB (within the limit) reached it as EPIPE every time, and as often as not from about 3 MB.
+  for (const [what, headers, status, code] of [
+    ['a used-up testing credential', { 'App-ID': USED_UP.appId, 'API-Key': USED_UP.apiKey }, 403, 'INSUFFICIENT_QUOTA_LIVENESS'],
+    ['a wrong API-Key', { 'App-ID': LIVE.appId, 'API-Key': 'wrong' }, 401, 'UNAUTHORIZED'],
+  ] as const) {
+    it(`Node's fetch of a 7 MB body with ${what} gets its ${status} ${code}`, async () => {
+      assert.ok(7_000_000 + 20 <= limit, `a 7 MB body is over the ${limit}-byte limit`);
+      for (let i = 0; i < 3; i += 1) {
+        assert.deepEqual(await fetchFromAnotherProcess(`${server.url}${PATH}`, headers, 7_000_000), { status, error_code: code });
+      }
+    });
+  }
+
+  it('a refused body that grows past the limit (chunked) is read no further: the connection ends with the answer', async () => {
+    const head = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: wrong\r\n\r\n`;
+    // A chunk declared larger than the limit, sent up to one byte past the limit and then stalled: only a
+    // refusal that stops reading there answers before the wait runs out. (Nothing is left unread, so
+    // the close reaches the client as such, not as a reset.)
+    const chunk = Buffer.concat([Buffer.from(`${(limit * 2).toString(16)}\r\n`), Buffer.alloc(limit + 1, 0x41)]);
+    const { answer, closedByServer, ms } = await exchange(port, head, chunk, 10_000);
+    assert.match(answer, /^HTTP\/1\.1 401 /, answer.slice(0, 200));
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.ok(closedByServer, 'the server closed the connection');
+    assert.ok(ms < 5_000, `${ms} ms`);
+  });
+
+  it(`a refused body sent in more than ${MAX_SMALL_PIECES} one-byte pieces is read no further: the connection ends with the answer`, async () => {
+    const head = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: wrong\r\n\r\n`;
+    const pieces = Buffer.from('1\r\n \r\n'.repeat(MAX_SMALL_PIECES * 2), 'latin1');
+    const { answer, closedByServer, ms } = await exchange(port, head, pieces, 10_000);
+    assert.match(answer, /^HTTP\/1\.1 401 /, answer.slice(0, 200));
+    assert.ok(closedByServer, 'the server closed the connection');
+    assert.ok(ms < 5_000, `${ms} ms`);
+  });
+
+  it('a refused body within the limit is read to its end and answered on a connection kept open', async () => {
+    const body = JSON.stringify({ image: 'A'.repeat(1_000_000) });
+    const head = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nApp-ID: ${USED_UP.appId}\r\nAPI-Key: ${USED_UP.apiKey}\r\n\r\n`;
+    const { answer, closedByServer } = await exchange(port, head, Buffer.from(body), 2_000);
+    assert.match(answer, /^HTTP\/1\.1 403 /, answer.slice(0, 200));
+    assert.match(answer, /"error_code":"INSUFFICIENT_QUOTA_LIVENESS"/);
+    assert.doesNotMatch(answer, /\r\nConnection: close\r\n/i);
+    assert.equal(closedByServer, false);
   });
 });
