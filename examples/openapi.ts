@@ -96,9 +96,11 @@ export const openApiDocument = Object.freeze({
     summary: 'Self-hosted face liveness detection.',
     description:
       'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
-      'a client address in its failed-authentication cool-down (429), authentication (401), the credential\'s rate limit (429), ' +
-      'testing-mode quota (403, or 503 when the quota store is unreachable), then the 400 codes in the order listed; ' +
-      'a full queue, a shutdown or a missed deadline answers 503. One request gets exactly one code. ' +
+      'shutting down (503); a client address in its failed-authentication cool-down (429); authentication (401); the credential\'s rate limit (429); ' +
+      'a Content-Length over the body limit from a client that asks before sending the body (Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE, the body unsent); ' +
+      'a full queue (503, checked before any quota is reserved or the body read, and again when the request asks for a check slot); ' +
+      'testing-mode quota (403, or 503 when the quota store is unreachable); then the body and the engine, the 400 codes in the order listed. ' +
+      'A missed deadline (503) can end any step. One request gets exactly one code. ' +
       'Quota is charged only for answers of 200.',
     license: { name: 'MIT', identifier: 'MIT' },
   },

@@ -1,6 +1,7 @@
 // Real answers of the service against its OpenAPI document (examples/openapi.ts): each body is valid
 // under the schema declared for its path and status (JSON Schema 2020-12, as OpenAPI 3.1 uses), and
-// the document declares every field the body carries, so the two cannot drift apart unnoticed.
+// the document declares every field the body carries, so the two cannot drift apart unnoticed; and
+// its description names the checks in the order the service runs them.
 
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
@@ -86,6 +87,25 @@ describe('the OpenAPI document against real answers', function () {
   it('the health endpoints', async () => {
     conforms('/healthz', 'get', await request(handle.app).get('/healthz'));
     conforms('/healthz/ready', 'get', await request(handle.app).get('/healthz/ready'));
+  });
+
+  it('states the order of checks that the service applies (README, "Error codes")', () => {
+    const description = openApiDocument.info.description;
+    // middleware/index.ts's order; a step named out of it (quota before the 400s it follows) misleads clients.
+    const steps = [
+      'shutting down (503)',
+      'cool-down (429)',
+      'authentication (401)',
+      'rate limit (429)',
+      'Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE',
+      'a full queue (503',
+      'testing-mode quota (403',
+      'the body and the engine',
+    ];
+    const at = steps.map((step) => description.indexOf(step));
+    assert.deepEqual(steps.filter((_step, i) => at[i]! < 0), [], 'steps the description leaves out');
+    assert.deepEqual([...at].sort((a, b) => a - b), at, 'the steps in this order');
+    assert.match(description, /deadline \(503\) can end any step/);
   });
 
   it('finds what the document leaves out (the check itself can fail)', () => {

@@ -17,6 +17,8 @@ import { selfieJpeg } from '../helpers/faces';
 import { listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
+/** A testing credential whose quota is used up: refused with 403 once its turn comes. */
+const USED_UP: Credential = Object.freeze({ appId: 'app-used-up', apiKey: 'used-up-key-0123456789', mode: 'testing', quota: 0 });
 
 /** Sends raw bytes on a new connection; resolves with everything the server wrote once it closes the connection (or after `waitMs`). */
 function exchange(port: number, head: string, body: Buffer, waitMs: number): Promise<{ answer: string; closedByServer: boolean; ms: number }> {
@@ -189,7 +191,7 @@ describe('transport: a body declared larger than the limit', function () {
   before(async () => {
     const engine = await sharedEngine();
     limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
-    ({ server, port } = await serveDeferringContinue(engine));
+    ({ server, port } = await serveDeferringContinue(engine, [LIVE, USED_UP]));
   });
 
   after(async () => {
@@ -197,9 +199,9 @@ describe('transport: a body declared larger than the limit', function () {
   });
 
   /** A request head declaring `length` bytes of body. */
-  const head = (length: number, contentType: string, expect: boolean): string =>
+  const head = (length: number, contentType: string, expect: boolean, credential: Credential = LIVE): string =>
     `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n`
-    + `${expect ? 'Expect: 100-continue\r\n' : ''}App-ID: ${LIVE.appId}\r\nAPI-Key: ${LIVE.apiKey}\r\n\r\n`;
+    + `${expect ? 'Expect: 100-continue\r\n' : ''}App-ID: ${credential.appId}\r\nAPI-Key: ${credential.apiKey}\r\n\r\n`;
 
   for (const [name, contentType] of [['JSON', 'application/json'], ['multipart', 'multipart/form-data; boundary=facelive']] as const) {
     it(`${name}, Expect: 100-continue: 400 INVALID_PAYLOAD_IMAGE_SIZE at once, no "100 Continue", the body never asked for`, async () => {
@@ -215,6 +217,12 @@ describe('transport: a body declared larger than the limit', function () {
       assert.ok(ms < 5_000, `${ms} ms`);
     });
   }
+
+  it('comes before the testing quota: a used-up testing credential asking first gets the 400, not the 403', async () => {
+    const { answer } = await exchange(port, head(limit + 1, 'application/json', true, USED_UP), Buffer.alloc(0), 10_000);
+    assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+    assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
+  });
 
   it('a body declared at exactly the limit is asked for ("100 Continue")', async () => {
     const { answer } = await exchange(port, head(limit, 'application/json', true), Buffer.alloc(0), 1_000);
@@ -256,7 +264,6 @@ describe('transport: a body declared larger than the limit', function () {
 
 describe('transport: a refusal before the body reaches a client already sending it', function () {
   this.timeout(120_000);
-  const USED_UP: Credential = Object.freeze({ appId: 'app-used-up', apiKey: 'used-up-key-0123456789', mode: 'testing', quota: 0 });
   let server: Listening;
   let port: number;
   let limit: number;
