@@ -48,15 +48,27 @@ function flagMeant(name: string): keyof CheckOptions | undefined {
   return OPTION_NAMES.find((flag) => flag !== name && letters(flag) === wanted);
 }
 
+/** The flag a key names or was meant to name (spelt otherwise), if any. */
+function flagNamed(key: string): keyof CheckOptions | undefined {
+  return (OPTION_NAMES as readonly string[]).includes(key) ? (key as keyof CheckOptions) : flagMeant(key);
+}
+
 /**
- * Refuses a field of a request body that is a flag's name spelt otherwise (validateLiveness): read
- * as an unknown field, it would leave that flag at its default, and a validation the caller asked
- * for would silently not run. Other unknown fields are left alone, as the contract's clients may send them.
+ * Refuses a field of a request body that is a flag's name spelt otherwise (validateLiveness), or an
+ * object holding flags ({"options": {"validate_nface": true}}, as check()'s second argument would):
+ * read as an unknown field, it would leave those flags at their defaults, and a validation the
+ * caller asked for would silently not run. Other unknown fields are left alone, as the contract's
+ * clients may send them.
  */
 export function refuseMisspeltFlags(record: Record<string, unknown>): void {
-  for (const key of Object.keys(record)) {
+  for (const [key, value] of Object.entries(record)) {
     const meant = flagMeant(key);
     if (meant !== undefined) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quote(key, QUOTED_NAME_MAX)}; the flag is named ${meant}.`);
+    if (flagNamed(key) !== undefined || value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) continue;
+    const nested = Object.keys(value).map(flagNamed).find((flag) => flag !== undefined);
+    if (nested !== undefined) {
+      throw new FaceliveError('INVALID_PAYLOAD', `Field ${quote(key, QUOTED_NAME_MAX)} holds the flag ${nested}; send the flags as fields of the body itself.`);
+    }
   }
 }
 

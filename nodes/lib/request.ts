@@ -25,7 +25,7 @@ export function readOverrides(options: unknown): FlagOverrides {
   if (!isPlainObject(options)) {
     throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.options to be an object of contract flags.');
   }
-  // A flag spelt otherwise (validateLiveness) would be dropped below and leave the validation as the form set it.
+  // A flag spelt otherwise (validateLiveness), or flags inside an object of it, would be dropped below and leave the validation as the form set it.
   refuseMisspeltFlags(options);
   const picked: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) {

@@ -34,7 +34,7 @@ describe('engine: 400 codes from real inputs', function () {
     await rejectsWith(engine.checkRequest({ image: 12345 }), 'INVALID_PAYLOAD');
   });
 
-  it('INVALID_PAYLOAD: a flag spelt otherwise in a body, any unknown key in check()\'s options; other unknown body fields pass', async function () {
+  it('INVALID_PAYLOAD: a flag spelt otherwise in a body or inside an object of it, any unknown key in check()\'s options; other unknown body fields pass', async function () {
     // Read as unknown fields, these would leave the validation off and the check would pass.
     for (const misspelt of ['validateLiveness', 'Validate_Liveness', 'validate-liveness', 'VALIDATE_NFACE', 'isQuality']) {
       await assert.rejects(engine.checkRequest({ image: selfie, [misspelt]: true }), (err: FaceliveError) => {
@@ -45,9 +45,18 @@ describe('engine: 400 codes from real inputs', function () {
       await rejectsWith(engine.check(selfie, { [misspelt]: true }), 'INVALID_PAYLOAD');
       await rejectsWith(engine.loadRequest!({ image: selfie, [misspelt]: true }), 'INVALID_PAYLOAD');
     }
-    // check()'s options hold flags only; a body may carry fields of its own (a client's reference).
+    // Flags inside an object of the body (as check()'s options, or spelt otherwise there) would be ignored too.
+    for (const [field, nested] of [['options', { validate_nface: true }], ['flags', { validateLiveness: true }], ['settings', { note: 'x', is_quality: false }]] as const) {
+      await assert.rejects(engine.checkRequest({ image: selfie, [field]: nested }), (err: FaceliveError) => {
+        assert.equal(err.code, 'INVALID_PAYLOAD');
+        assert.match(err.message, new RegExp(`^Field "${field}" holds the flag (validate_nface|validate_liveness|is_quality); send the flags as fields of the body itself\\.$`));
+        return true;
+      });
+      await rejectsWith(engine.loadRequest!({ image: selfie, [field]: nested }), 'INVALID_PAYLOAD');
+    }
+    // check()'s options hold flags only; a body may carry fields of its own (a client's reference, an object of its own).
     await assert.rejects(engine.check(selfie, { strict: true } as never), /Unknown check option "strict"; expected some of is_quality/);
-    assert.equal((await engine.checkRequest({ image: selfie, client_reference: 'a-1', is_attribute: false })).error_code, null);
+    assert.equal((await engine.checkRequest({ image: selfie, client_reference: 'a-1', client: { id: 7, tags: ['x'] }, is_attribute: false })).error_code, null);
     // Flags come before the image in the contract's order.
     await rejectsWith(engine.check(undefined as unknown as string, { validateLiveness: true } as never), 'INVALID_PAYLOAD');
   });

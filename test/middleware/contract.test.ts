@@ -305,6 +305,13 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assertError(await post({ validate_nface: 1 }), 'INVALID_PAYLOAD');
     });
 
+    it('INVALID_PAYLOAD: the flags sent inside an object ("options") instead of as fields of the body', async () => {
+      // Ignored as an unknown field, validate_nface would stay off: two faces would PASS.
+      const res = await post({ image: faceB64, options: { validate_nface: true } });
+      assertError(res, 'INVALID_PAYLOAD');
+      assert.match(res.body.message, /"options" holds the flag validate_nface/);
+    });
+
     it('MISSING_PAYLOAD_IMAGE: no image field', async () => {
       assertError(await post({}), 'MISSING_PAYLOAD_IMAGE');
       assertError(await post({ is_quality: false, validate_quality: true }), 'MISSING_PAYLOAD_IMAGE');
