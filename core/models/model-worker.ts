@@ -21,6 +21,8 @@ export function startModelWorker(models: readonly { readonly key: string; readon
   const worker = new Worker(path.join(__dirname, 'session-worker.js'));
   const pending = new Map<number, { resolve(outputs: Outputs): void; reject(err: Error): void }>();
   const loading = new Set(models.map((model) => model.key));
+  /** Runs asked and not yet answered: close() lets them finish before it ends the thread. */
+  const running = new Set<Promise<unknown>>();
   let nextId = 0;
   let closed = false;
   /** Set once the thread has failed or exited: later runs are refused at once rather than left unanswered. */
@@ -39,18 +41,25 @@ export function startModelWorker(models: readonly { readonly key: string; readon
       if (closed) return Promise.reject(new Error('The engine was disposed.'));
       if (dead) return Promise.reject(dead);
       const id = nextId++;
-      return new Promise<Outputs>((resolve, reject) => {
+      const outputs = new Promise<Outputs>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         worker.ref();
         // The input is made for this run only: hand its buffer over instead of copying it.
         worker.postMessage({ type: 'run', id, key, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
       });
+      const settled = outputs.then(() => undefined, () => undefined);
+      running.add(settled);
+      void settled.then(() => running.delete(settled));
+      return outputs;
     },
     get failure() {
       return dead;
     },
     async close() {
       closed = true;
+      // Ending the thread while onnxruntime runs a model in it aborts the whole process. A check that
+      // failed early (another of its models refused) can leave runs here: they finish first.
+      while (running.size > 0) await Promise.all([...running]);
       await worker.terminate();
     },
   };

@@ -1,8 +1,11 @@
 // A model worker thread that exits unasked: the engine says so (failure()), its checks fail at once
-// with INTERNAL_SERVER_ERROR instead of waiting for an answer that will not come, and the service's
-// /healthz and /healthz/ready answer 503 so that an orchestrator restarts it.
+// with INTERNAL_SERVER_ERROR instead of waiting for an answer that will not come, the engine is then
+// disposed without taking the process down, and the service's /healthz and /healthz/ready answer 503
+// so that an orchestrator restarts it.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import workerThreads from 'node:worker_threads';
 import request from 'supertest';
 import { createEngine, FaceliveError } from '../../core';
@@ -28,6 +31,9 @@ async function engineWithWorkers(onStart?: (worker: workerThreads.Worker, index:
   }
 }
 
+/** Engines the dispose test fails and disposes: without the fix, about two in three of them abort the process. */
+const ENGINES_TRIED = 8;
+
 describe('engine: a model worker thread that exits', function () {
   this.timeout(60_000);
 
@@ -50,6 +56,40 @@ describe('engine: a model worker thread that exits', function () {
       await engine.dispose();
     }
     assert.equal(engine.failure(), undefined);
+  });
+
+  it('dispose() right after a check that failed while its other models still ran: the process lives on', () => {
+    // In a child process, since the failure this guards against aborts the whole process (SIGABRT):
+    // the failed check can leave model runs in the other threads (it fails as soon as one liveness
+    // model refuses), and ending a thread while onnxruntime runs a model in it is fatal. Whether runs
+    // are left depends on how fast each thread is, so the child tries several engines.
+    const core = path.join(__dirname, '..', '..', 'core');
+    const faces = path.join(__dirname, '..', 'helpers', 'faces');
+    const script = `
+      const workerThreads = require('node:worker_threads');
+      let workers = [];
+      const Original = workerThreads.Worker;
+      workerThreads.Worker = class extends Original { constructor(...args) { super(...args); workers.push(this); } };
+      const { createEngine } = require(${JSON.stringify(core)});
+      const { selfieJpeg } = require(${JSON.stringify(faces)});
+      const livenessOnly = { is_liveness: true, is_quality: false, is_attribute: false };
+      (async () => {
+        const jpeg = await selfieJpeg('frontal', 320, 240);
+        const codes = new Set();
+        for (let round = 0; round < ${ENGINES_TRIED}; round++) {
+          workers = [];
+          const engine = await createEngine();
+          await engine.check(jpeg, livenessOnly);
+          await workers[0].terminate();
+          codes.add(await engine.check(jpeg, livenessOnly).then(() => 'PASS', (err) => err.code));
+          await engine.dispose();
+        }
+        process.stdout.write(JSON.stringify({ codes: [...codes], disposed: true }));
+      })();`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(child.signal, null, `the process was ended by ${child.signal}: ${child.stderr.slice(-300)}`);
+    assert.equal(child.status, 0, child.stderr.slice(-300));
+    assert.deepEqual(JSON.parse(child.stdout), { codes: ['INTERNAL_SERVER_ERROR'], disposed: true });
   });
 
   it('that exits while loading its models: createEngine still settles, and the models run on the main thread', async () => {
