@@ -1,10 +1,10 @@
 // Runs an Engine over a labelled data set, one image at a time in the set's sorted order, and turns
-// each result into a scored sample. A check the engine rejects (no face, undecodable image, ...) is a
-// non-response, kept with its error code.
+// each result into a scored sample. An image the engine refuses (no face, undecodable image, ...) is a
+// non-response, kept with its error code; an engine that fails stops the run (check-image.ts).
 
 import { promises as fs } from 'node:fs';
 import type { Engine } from '../engine-types';
-import { FaceliveError } from '../errors';
+import { checkImage } from './check-image';
 import type { Dataset, FlagItem, LivenessItem } from './dataset';
 import { byGroup, FLAG_GROUPS, GROUPS, type FlagGroup, type FlagThreshold } from './groups';
 import type { FlagSample, ScoredSample } from './metrics';
@@ -36,13 +36,10 @@ export interface ScoreOptions {
 
 const LIVENESS_ONLY = { is_liveness: true, is_quality: false, is_attribute: false } as const;
 
-function errorCode(err: unknown): string {
-  if (err instanceof FaceliveError) return err.code;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
-}
-
-/** Scores every image of the set. Images are read and checked one by one, so results are reproducible. */
+/**
+ * Scores every image of the set. Images are read and checked one by one, so results are reproducible.
+ * @throws EngineFailureError when the engine fails on an image (nothing is scored after it).
+ */
 export async function scoreDataset(engine: Engine, dataset: Dataset, options: ScoreOptions = {}): Promise<ScoredSet> {
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
   let done = 0;
@@ -66,28 +63,22 @@ export async function scoreDataset(engine: Engine, dataset: Dataset, options: Sc
 
 async function scoreLiveness(engine: Engine, item: LivenessItem, seeThreshold: (t: number) => void): Promise<Scored<ScoredSample>> {
   const base = { path: item.path, label: item.label, species: item.species };
-  try {
-    const result = await engine.check(await fs.readFile(item.path), LIVENESS_ONLY);
-    const section = result.data.liveness;
-    if (!section) return { ...base, score: null, error: 'NO_LIVENESS_SECTION' };
-    seeThreshold(section.threshold);
-    return { ...base, score: section.probability };
-  } catch (err) {
-    return { ...base, score: null, error: errorCode(err) };
-  }
+  const outcome = await checkImage(engine, await fs.readFile(item.path), LIVENESS_ONLY, item.path);
+  if ('refused' in outcome) return { ...base, score: null, error: outcome.refused };
+  const section = outcome.result.data.liveness;
+  if (!section) return { ...base, score: null, error: 'NO_LIVENESS_SECTION' };
+  seeThreshold(section.threshold);
+  return { ...base, score: section.probability };
 }
 
 /** Checks one image for its group alone and reads what the engine flagged; records the thresholds it reported. */
 async function scoreFlags(engine: Engine, item: FlagItem, thresholds: Record<string, FlagThreshold>): Promise<FlagScored> {
   const spec = GROUPS[item.group];
   const base = { path: item.path, truth: item.flags };
-  try {
-    const result = await engine.check(await fs.readFile(item.path), spec.options);
-    const reading = spec.read(result.data);
-    if (!reading) return { ...base, flagged: null, scores: null, error: `NO_${spec.reportKey.toUpperCase()}_SECTION` };
-    Object.assign(thresholds, reading.thresholds);
-    return { ...base, flagged: reading.flagged, ...(reading.scores ? { scores: reading.scores } : {}) };
-  } catch (err) {
-    return { ...base, flagged: null, scores: null, error: errorCode(err) };
-  }
+  const outcome = await checkImage(engine, await fs.readFile(item.path), spec.options, item.path);
+  if ('refused' in outcome) return { ...base, flagged: null, scores: null, error: outcome.refused };
+  const reading = spec.read(outcome.result.data);
+  if (!reading) return { ...base, flagged: null, scores: null, error: `NO_${spec.reportKey.toUpperCase()}_SECTION` };
+  Object.assign(thresholds, reading.thresholds);
+  return { ...base, flagged: reading.flagged, ...(reading.scores ? { scores: reading.scores } : {}) };
 }

@@ -1,12 +1,13 @@
 // `facelive eval` end to end on a small generated set: face selfies from the test helpers, blurred,
 // darkened and grayscale ones for the quality folders, and a landscape without a face (a
 // non-response). Checks the JSON report's structure and counts, the quality figures, the plot file,
-// the calibrated pack, CSV labels and the usage errors.
+// the calibrated pack, CSV labels, the usage errors, and a run stopped by an engine that fails.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import workerThreads from 'node:worker_threads';
 import { runEval } from '../../bin/eval';
 import { DEFAULT_PACK_DIR } from '../../core';
 import { writeCalibratedPack } from '../../core/eval/calibrate';
@@ -24,6 +25,28 @@ async function evalCli(argv: string[]): Promise<Captured> {
     stderr: { write: (t: string) => { stderr += t; }, isTTY: false },
   });
   return { code, stdout, stderr };
+}
+
+/** Runs eval with the first model thread that answers a run ended right after that answer, as a crashed thread would be. */
+async function evalWithThreadEnded(argv: string[]): Promise<Captured> {
+  const Original = workerThreads.Worker;
+  let ended = false;
+  class EndedAfterFirstAnswer extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      this.on('message', (reply: { type?: string }) => {
+        if (reply.type !== 'result' || ended) return;
+        ended = true;
+        void this.terminate();
+      });
+    }
+  }
+  (workerThreads as { Worker: typeof Original }).Worker = EndedAfterFirstAnswer;
+  try {
+    return await evalCli(argv);
+  } finally {
+    (workerThreads as { Worker: typeof Original }).Worker = Original;
+  }
 }
 
 describe('facelive eval (bin/eval)', function () {
@@ -403,4 +426,12 @@ describe('facelive eval (bin/eval)', function () {
     assert.match(listed.stderr, /Unknown attribute "sunglas"/);
   });
 
+  it('stops with exit status 1 and no report when the engine fails, writing no pack: a failure is not a non-response', async () => {
+    const out = path.join(dir, 'pack-after-failure');
+    const { code, stdout, stderr } = await evalWithThreadEnded([dir, '--json', '--calibrate', '--target-bpcer', '0.34', '--out', out]);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /The engine failed while scoring ".*\.jpg": The model worker exited\. The run is stopped/);
+    assert.equal(stdout, '', 'no figures from the images scored before the failure');
+    await assert.rejects(fs.stat(out), { code: 'ENOENT' });
+  });
 });
