@@ -43,7 +43,7 @@ Options:
 
 Images the engine rejects (no face found, undecodable) are non-responses: counted apart, left out of every rate.
 An engine that fails (an internal error, a model thread that exits) stops the run: no report, exit status 1.
-Exit status: 0 report, 2 usage or data set error (before scoring), 1 failure.
+Exit status: 0 report, 2 usage or data set error (before scoring; an unreadable image when reached), 1 failure.
 `;
 
 export interface EvalIo {

@@ -4,8 +4,9 @@
 
 import { promises as fs } from 'node:fs';
 import type { Engine } from '../engine-types';
+import { quote } from '../quote';
 import { checkImage } from './check-image';
-import type { Dataset, FlagItem, LivenessItem } from './dataset';
+import { DatasetLabelError, type Dataset, type FlagItem, type LivenessItem } from './dataset';
 import { byGroup, FLAG_GROUPS, GROUPS, type FlagGroup, type FlagThreshold } from './groups';
 import type { FlagSample, ScoredSample } from './metrics';
 
@@ -36,9 +37,19 @@ export interface ScoreOptions {
 
 const LIVENESS_ONLY = { is_liveness: true, is_quality: false, is_attribute: false } as const;
 
+/** The bytes of an image of the set. One that cannot be read is the set's to fix, as a missing file in a CSV list is. */
+async function readImage(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DatasetLabelError(`Cannot read the image ${quote(file)}${typeof code === 'string' ? ` (${code})` : ''}: make it readable or take it out of the data set.`);
+  }
+}
+
 /**
  * Scores every image of the set. Images are read and checked one by one, so results are reproducible.
- * @throws EngineFailureError when the engine fails on an image (nothing is scored after it).
+ * @throws EngineFailureError when the engine fails on an image, DatasetLabelError when an image cannot be read (nothing is scored after it).
  */
 export async function scoreDataset(engine: Engine, dataset: Dataset, options: ScoreOptions = {}): Promise<ScoredSet> {
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
@@ -63,7 +74,7 @@ export async function scoreDataset(engine: Engine, dataset: Dataset, options: Sc
 
 async function scoreLiveness(engine: Engine, item: LivenessItem, seeThreshold: (t: number) => void): Promise<Scored<ScoredSample>> {
   const base = { path: item.path, label: item.label, species: item.species };
-  const outcome = await checkImage(engine, await fs.readFile(item.path), LIVENESS_ONLY, item.path);
+  const outcome = await checkImage(engine, await readImage(item.path), LIVENESS_ONLY, item.path);
   if ('refused' in outcome) return { ...base, score: null, error: outcome.refused };
   const section = outcome.result.data.liveness;
   if (!section) return { ...base, score: null, error: 'NO_LIVENESS_SECTION' };
@@ -75,7 +86,7 @@ async function scoreLiveness(engine: Engine, item: LivenessItem, seeThreshold: (
 async function scoreFlags(engine: Engine, item: FlagItem, thresholds: Record<string, FlagThreshold>): Promise<FlagScored> {
   const spec = GROUPS[item.group];
   const base = { path: item.path, truth: item.flags };
-  const outcome = await checkImage(engine, await fs.readFile(item.path), spec.options, item.path);
+  const outcome = await checkImage(engine, await readImage(item.path), spec.options, item.path);
   if ('refused' in outcome) return { ...base, flagged: null, scores: null, error: outcome.refused };
   const reading = spec.read(outcome.result.data);
   if (!reading) return { ...base, flagged: null, scores: null, error: `NO_${spec.reportKey.toUpperCase()}_SECTION` };

@@ -434,4 +434,20 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(stdout, '', 'no figures from the images scored before the failure');
     await assert.rejects(fs.stat(out), { code: 'ENOENT' });
   });
+  it('stops with exit status 2, naming it, at an image file that cannot be read (in a folder or a CSV list)', async () => {
+    const set = path.join(dir, 'unreadable-set');
+    await fs.mkdir(path.join(set, 'live'), { recursive: true });
+    await fs.copyFile(path.join(dir, 'live/frontal.jpg'), path.join(set, 'live', 'a.jpg'));
+    // A file that exists and that nobody can read from its start, root included: reading it fails with EIO.
+    await fs.symlink('/proc/self/mem', path.join(set, 'live', 'mem.jpg'));
+    const folder = await evalCli([set, '--json']);
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.match(folder.stderr, /Cannot read the image ".*live\/mem\.jpg" \(EIO\)/);
+    assert.equal(folder.stdout, '', 'no report');
+    const csv = path.join(set, 'list.csv');
+    await fs.writeFile(csv, 'path,label,species\nlive/a.jpg,live,\nlive/mem.jpg,attack,print\n');
+    const listed = await evalCli([csv]);
+    assert.equal(listed.code, 2, listed.stderr);
+    assert.match(listed.stderr, /Cannot read the image ".*live\/mem\.jpg" \(EIO\)/);
+  });
 });
