@@ -21,7 +21,8 @@ import { parseArgsMessage } from './args';
 export const EVAL_USAGE = `Usage: facelive eval <dir|list.csv> [options]
 
   <dir>        folders live/, spoof_<species>/ (attacks), attr_<name>/ and attr_none/ (attributes),
-               quality_<measure>/ (fails that measure) and quality_none/ (fails none)
+               quality_<measure>/ (fails that measure) and quality_none/ (fails none), in any case;
+               other folders are ignored (said on stderr); a link that leads nowhere is an error
   <list.csv>   rows path,label,species; label is live, attack, spoof_<species>, attr_<name>, attr_none,
                quality_<measure> or quality_none; a path in several attr_ (or quality_) rows carries them all;
                attack (or a bare spoof_) takes the species column, else unknown
@@ -159,6 +160,11 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
     ?? (args.out === undefined ? undefined : await packFolderProblem(args.out));
   if (outputProblem !== undefined) throw new UsageError(outputProblem);
   const dataset = await readDataset(args.source);
+  if (dataset.ignored.length > 0) {
+    // Said once, before scoring: a misnamed folder (live2/, spoofs/) would otherwise leave its images out unseen.
+    const shown = dataset.ignored.slice(0, 5).map((name) => quote(name)).join(', ');
+    io.stderr.write(`facelive eval: ${dataset.ignored.length} folder(s) in ${quote(args.source)} are not labels and are ignored: ${shown}${dataset.ignored.length > 5 ? ', ...' : ''} (labels: live, spoof_<species>, attr_<name>, attr_none, quality_<measure>, quality_none, in any case).\n`);
+  }
   const total = dataset.liveness.length + FLAG_GROUPS.reduce((n, g) => n + dataset.flags[g].length, 0);
   // A set with nothing to score is the user's to fix, as a missing one is: exit 2.
   if (total === 0) throw new DatasetLabelError(`No labelled image found in ${quote(args.source)} (expected live/, spoof_*/, attr_*/, quality_*/ folders or a CSV list).`);

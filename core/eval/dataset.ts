@@ -1,6 +1,6 @@
 // Labelled evaluation sets: a folder (live/, spoof_<species>/, and the flag groups' attr_<name>/,
-// attr_none/, quality_<measure>/, quality_none/) or a CSV `path,label,species`. Items come back sorted
-// by path so every run sees the same order.
+// attr_none/, quality_<measure>/, quality_none/, named in any case) or a CSV `path,label,species`.
+// Items come back sorted by path so every run sees the same order.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +36,8 @@ export interface Dataset {
   readonly flagNames: Readonly<Record<FlagGroup, readonly string[]>>;
   /** Liveness labels dropped because their file (by its real path) was already labelled the same. */
   readonly duplicates: number;
+  /** Top-level folders of a folder set whose names are no label (hidden ones aside), sorted; empty for a CSV list. */
+  readonly ignored: readonly string[];
 }
 
 /** A label the set cannot use (an unknown quality measure, a CSV label of no known form): the user's to fix. */
@@ -84,56 +86,81 @@ function isImage(file: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(file).toLowerCase());
 }
 
-/** Entries of dir as [name, 'dir' | 'file' | 'other'], following symbolic links. */
-async function entriesOf(dir: string): Promise<[string, 'dir' | 'file' | 'other'][]> {
-  const out: [string, 'dir' | 'file' | 'other'][] = [];
+/** What an entry is, links followed: 'broken' for a link that leads to nothing readable. */
+type EntryType = 'dir' | 'file' | 'other' | 'broken';
+
+/** Entries of dir as [name, type], following symbolic links. */
+async function entriesOf(dir: string): Promise<[string, EntryType][]> {
+  const out: [string, EntryType][] = [];
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const stat = entry.isSymbolicLink() ? await fs.stat(path.join(dir, entry.name)).catch(() => null) : entry;
-    out.push([entry.name, stat?.isDirectory() ? 'dir' : stat?.isFile() ? 'file' : 'other']);
+    out.push([entry.name, stat === null ? 'broken' : stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other']);
   }
   return out;
 }
 
 /**
- * Image files under dir (recursively, following links to folders), sorted. A folder reached again
- * (a link to a folder above it, or two links to one folder) is read once: an image is never counted twice.
+ * Image files under dir (recursively, following links to folders), sorted; links that lead nowhere
+ * are added to `broken`. A folder reached again (a link to a folder above it, or two links to one
+ * folder) is read once: an image is never counted twice.
  */
-async function listImages(dir: string, seen: Set<string> = new Set()): Promise<string[]> {
+async function listImages(dir: string, broken: string[], seen: Set<string> = new Set()): Promise<string[]> {
   const real = await fs.realpath(dir);
   if (seen.has(real)) return [];
   seen.add(real);
   const out: string[] = [];
   for (const [name, type] of await entriesOf(dir)) {
     const full = path.join(dir, name);
-    if (type === 'dir') out.push(...(await listImages(full, seen)));
+    if (type === 'dir') out.push(...(await listImages(full, broken, seen)));
     else if (type === 'file' && isImage(name)) out.push(full);
+    else if (type === 'broken') broken.push(full);
   }
   return out.sort(byPath);
 }
 
-/** Reads a labelled folder. Folders that are neither live/, spoof_*, nor a flag group's are ignored. */
+/** Whether a folder name is a label: live, spoof_<species> or a flag group's (names in lower case). */
+function isLabel(label: string): boolean {
+  return label === 'live' || label.startsWith(SPOOF_PREFIX) || FLAG_GROUPS.some((g) => label.startsWith(GROUPS[g].prefix) && label.length > GROUPS[g].prefix.length);
+}
+
+/**
+ * Reads a labelled folder. Folder names are labels in any case, as a CSV's are (`Live/` is live/,
+ * `spoof_Print/` species print). Other folders are ignored and listed in `ignored`. A link under a
+ * label's folder that leads nowhere is a mistake in the set, as a missing file in a CSV list is.
+ */
 export async function readFolder(dir: string): Promise<Dataset> {
-  const folders = (await entriesOf(dir)).filter(([, type]) => type === 'dir').map(([name]) => name);
+  const entries = await entriesOf(dir);
   const items: DatasetItem[] = [];
   const species = new Set<string>();
   const names = byGroup(() => new Set<string>());
-  for (const name of folders) {
-    const files = () => listImages(path.join(dir, name));
-    const flag = flagLabel(name, `the folder ${path.join(dir, name)}`);
-    if (name === 'live') {
+  const ignored: string[] = [];
+  const broken: string[] = [];
+  for (const [name, type] of entries) {
+    const label = name.toLowerCase();
+    if (type === 'broken' && isLabel(label)) broken.push(path.join(dir, name));
+    if (type !== 'dir') continue;
+    const files = () => listImages(path.join(dir, name), broken);
+    const flag = flagLabel(label, `the folder ${path.join(dir, name)}`);
+    if (label === 'live') {
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'live', species: '' });
-    } else if (name.startsWith(SPOOF_PREFIX)) {
+    } else if (label.startsWith(SPOOF_PREFIX)) {
       // A bare spoof_/ holds attacks of no named species, as a CSV's bare spoof_ label does.
-      const kind = name.slice(SPOOF_PREFIX.length) || UNKNOWN_SPECIES;
+      const kind = label.slice(SPOOF_PREFIX.length) || UNKNOWN_SPECIES;
       species.add(kind);
       for (const file of await files()) items.push({ kind: 'liveness', path: file, label: 'attack', species: kind });
     } else if (flag) {
       if (flag.name !== 'none') names[flag.group].add(flag.name);
       const flags = flag.name === 'none' ? [] : [flag.name];
       for (const file of await files()) items.push({ kind: 'flags', group: flag.group, path: file, flags });
+    } else if (!name.startsWith('.')) {
+      ignored.push(name);
     }
   }
-  return assemble(await dedupeLiveness(items, (file) => file), species, names);
+  if (broken.length > 0) {
+    const shown = broken.sort(byPath).slice(0, 5).map((link) => quote(path.relative(dir, link))).join(', ');
+    throw new DatasetLabelError(`${broken.length} link(s) in ${quote(dir)} lead to no file or folder: ${shown}${broken.length > 5 ? ', ...' : ''}; restore what they point to or remove them.`);
+  }
+  return assemble(await dedupeLiveness(items, (file) => file), species, names, ignored.sort(byPath));
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting; blank lines skipped). */
@@ -216,7 +243,7 @@ export async function readCsv(file: string): Promise<Dataset> {
     const shown = missing.slice(0, 5).join(', ');
     throw new DatasetLabelError(`${missing.length} file(s) listed in ${file} are missing or not files: ${shown}${missing.length > 5 ? ', ...' : ''}.`);
   }
-  return assemble(await dedupeLiveness(items, (full) => path.relative(base, full) || full), species, names);
+  return assemble(await dedupeLiveness(items, (full) => path.relative(base, full) || full), species, names, []);
 }
 
 /** A folder or a .csv file, whichever `source` is. */
@@ -262,7 +289,7 @@ async function dedupeLiveness(items: readonly DatasetItem[], shown: (file: strin
   return { items: kept, duplicates };
 }
 
-function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: number }, species: Set<string>, names: Record<FlagGroup, Set<string>>): Dataset {
+function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: number }, species: Set<string>, names: Record<FlagGroup, Set<string>>, ignored: readonly string[]): Dataset {
   const sorted = items.sort((a, b) => byPath(a.path, b.path));
   const flagItems = sorted.filter((i): i is FlagItem => i.kind === 'flags');
   return {
@@ -271,5 +298,6 @@ function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: num
     species: [...species].sort(byPath),
     flagNames: byGroup((g) => [...names[g]].sort(byPath)),
     duplicates,
+    ignored,
   };
 }

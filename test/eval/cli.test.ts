@@ -450,4 +450,20 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(listed.code, 2, listed.stderr);
     assert.match(listed.stderr, /Cannot read the image ".*live\/mem\.jpg" \(EIO\)/);
   });
+  it('reads Live/ as live/ and says once on stderr which folders it ignores', async () => {
+    const set = path.join(dir, 'cased-set');
+    await fs.mkdir(path.join(set, 'Live'), { recursive: true });
+    await fs.mkdir(path.join(set, 'Spoof_Print'));
+    await fs.mkdir(path.join(set, 'spoofs'));
+    await fs.copyFile(path.join(dir, 'live/frontal.jpg'), path.join(set, 'Live', 'f.jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_print/gray.jpg'), path.join(set, 'Spoof_Print', 'g.jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_print/blurred.jpg'), path.join(set, 'spoofs', 'b.jpg'));
+    const { code, stdout, stderr } = await evalCli([set, '--json']);
+    assert.equal(code, 0, stderr);
+    const l = (JSON.parse(stdout) as EvalReport).liveness;
+    assert.equal(l?.counts.live.scored, 1);
+    assert.deepEqual(l?.counts.by_species, { print: { scored: 1, non_responses: 0 } });
+    assert.equal(stderr.match(/ignored/g)?.length, 1, stderr);
+    assert.match(stderr, /1 folder\(s\) in ".*cased-set" are not labels and are ignored: "spoofs" \(labels: live, spoof_<species>/);
+  });
 });

@@ -1,5 +1,5 @@
 // Reading labelled sets: folder layout, CSV lists, sorted order, empty species, attribute and quality
-// flag groups, unknown quality measures.
+// flag groups, unknown quality measures, folder names in any case, ignored folders, broken links.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -44,6 +44,48 @@ describe('eval/dataset', () => {
       ['quality_none/n.png', 'quality', []], ['quality_none/sub/o.jpg', 'quality', []],
     ]);
     assert.deepEqual(set.flagNames, { attribute: ['mask'], quality: ['blur', 'dark'] });
+    assert.deepEqual(set.ignored, ['other']);
+  });
+
+  it('reads folder names as labels in any case, species in lower case, and lists the folders it ignores', async () => {
+    const cased = await fs.mkdtemp(path.join(os.tmpdir(), 'facelive-dataset-case-'));
+    try {
+      for (const f of ['Live/a.jpg', 'Spoof_PRINT/p.jpg', 'spoof_print/q.jpg', 'Quality_Blur/b.jpg', 'ATTR_NONE/n.jpg', 'live2/x.jpg', 'Others/y.jpg', '.cache/z.jpg']) {
+        await fs.mkdir(path.dirname(path.join(cased, f)), { recursive: true });
+        await fs.writeFile(path.join(cased, f), '');
+      }
+      const set = await readDataset(cased);
+      const rel = (p: string): string => path.relative(cased, p).split(path.sep).join('/');
+      assert.deepEqual(set.liveness.map((i) => [rel(i.path), i.label, i.species]), [
+        ['Live/a.jpg', 'live', ''], ['Spoof_PRINT/p.jpg', 'attack', 'print'], ['spoof_print/q.jpg', 'attack', 'print'],
+      ]);
+      assert.deepEqual(set.species, ['print']);
+      assert.deepEqual(set.flags.quality.map((i) => [rel(i.path), i.flags]), [['Quality_Blur/b.jpg', ['blur']]]);
+      assert.deepEqual(set.flags.attribute.map((i) => [rel(i.path), i.flags]), [['ATTR_NONE/n.jpg', []]]);
+      assert.deepEqual(set.ignored, ['Others', 'live2'], 'hidden folders are not named');
+    } finally {
+      await fs.rm(cased, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a link that leads nowhere under a label folder, or as one, naming it', async () => {
+    const linked = await fs.mkdtemp(path.join(os.tmpdir(), 'facelive-dataset-dangling-'));
+    try {
+      await fs.mkdir(path.join(linked, 'live', 'sub'), { recursive: true });
+      await fs.writeFile(path.join(linked, 'live', 'a.jpg'), '');
+      await fs.symlink(path.join(linked, 'nowhere.jpg'), path.join(linked, 'live', 'sub', 'gone.jpg'));
+      await assert.rejects(readDataset(linked), (err: Error) => err instanceof DatasetLabelError
+        && /1 link\(s\) in ".*" lead to no file or folder: "live\/sub\/gone\.jpg"/.test(err.message));
+      await fs.rm(path.join(linked, 'live', 'sub'), { recursive: true });
+      await fs.symlink(path.join(linked, 'nowhere'), path.join(linked, 'Spoof_Mask'));
+      await fs.symlink(path.join(linked, 'nowhere'), path.join(linked, 'notes'));
+      await assert.rejects(readDataset(linked), (err: Error) => err instanceof DatasetLabelError
+        && /1 link\(s\) .*: "Spoof_Mask";/.test(err.message), 'a broken link named as no label is not counted');
+      await fs.rm(path.join(linked, 'Spoof_Mask'));
+      assert.deepEqual((await readDataset(linked)).liveness.map((i) => path.basename(i.path)), ['a.jpg']);
+    } finally {
+      await fs.rm(linked, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown quality measure, naming the known ones', async () => {
@@ -83,6 +125,7 @@ describe('eval/dataset', () => {
       ['attr_mask/m.jpg', []], ['quality_blur/b.jpg', ['blur', 'dark']],
     ]);
     assert.deepEqual(set.flagNames, { attribute: ['mask', 'sunglasses'], quality: ['blur', 'dark'] });
+    assert.deepEqual(set.ignored, [], 'a list has no folders to ignore');
     await fs.writeFile(csv, 'a.jpg,bogus,\n');
     await assert.rejects(readDataset(csv), DatasetLabelError);
   });
