@@ -337,7 +337,7 @@ export interface FlagMetrics {
   readonly precision: number;
   /** tp / (tp + fn); NaN when no sample carries the name. */
   readonly recall: number;
-  /** 2PR / (P + R); NaN when P or R is NaN, 0 when both are 0. */
+  /** 2TP / (2TP + FP + FN) (2PR / (P + R) where both are defined); NaN only when TP + FP + FN = 0. */
   readonly f1: number;
 }
 
@@ -361,8 +361,8 @@ export function flagMetrics(samples: readonly FlagSample[], names: readonly stri
     }
     const precision = ratio(tp, tp + fp);
     const recall = ratio(tp, tp + fn);
-    const f1 = Number.isNaN(precision) || Number.isNaN(recall) ? NaN
-      : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    // From the counts: nothing flagged of two images that carry the name is an F1 of 0, not n/a.
+    const f1 = ratio(2 * tp, 2 * tp + fp + fn);
     out[name] = { tp, fp, fn, tn, precision, recall, f1 };
   }
   return out;

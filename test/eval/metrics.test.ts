@@ -262,9 +262,24 @@ describe('eval/metrics', () => {
       assert.deepEqual([m.dark.tp, m.dark.fp, m.dark.fn, m.dark.tn], [1, 1, 0, 3]);
       close(m.dark.f1, 2 / 3);
       assert.deepEqual([m.grayscale.tp, m.grayscale.fp, m.grayscale.fn], [0, 0, 1]);
-      assert.ok(Number.isNaN(m.grayscale.precision) && Number.isNaN(m.grayscale.f1));
+      assert.ok(Number.isNaN(m.grayscale.precision));
       close(m.grayscale.recall, 0);
+      assert.equal(m.grayscale.f1, 0, 'nothing flagged of one image that fails: F1 is 0');
       assert.equal(flagNonResponses(quality), 1);
+    });
+
+    it('F1 is 2TP / (2TP + FP + FN): 0 when precision or recall alone is undefined, n/a only without TP, FP or FN', () => {
+      const samples: FlagSample[] = [
+        { flagged: { veil: false, eyeglasses: true, hat: false }, truth: ['veil'] },
+        { flagged: { veil: false, eyeglasses: true, hat: false }, truth: ['veil'] },
+        { flagged: { veil: false, eyeglasses: false, hat: false }, truth: [] },
+      ];
+      const m = flagMetrics(samples, ['veil', 'eyeglasses', 'hat']);
+      assert.deepEqual([m.veil.tp, m.veil.fp, m.veil.fn, m.veil.f1], [0, 0, 2, 0], 'both carriers missed');
+      assert.ok(Number.isNaN(m.veil.precision));
+      assert.deepEqual([m.eyeglasses.tp, m.eyeglasses.fp, m.eyeglasses.fn, m.eyeglasses.f1], [0, 2, 0, 0], 'two false alarms');
+      assert.ok(Number.isNaN(m.eyeglasses.recall));
+      assert.ok(Number.isNaN(m.hat.f1), 'no carrier and no flag: n/a');
     });
 
     it('rejects a scored sample without the flag', () => {
