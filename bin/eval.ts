@@ -13,6 +13,7 @@ import { checkAttributeNames, DatasetLabelError, readDataset } from '../core/eva
 import { quote } from '../core/quote';
 import { FLAG_GROUPS, QUALITY_MEASURES } from '../core/eval/groups';
 import { plotFileProblem, writePlot } from '../core/eval/plot';
+import { scoresFileProblem, writeScores } from '../core/eval/scores-csv';
 import { liveNeededForNewFaces, type CalibrationRule } from '../core/eval/metrics';
 import { buildReport, formatReport, type EvalReport } from '../core/eval/report';
 import { scoreDataset, type ScoredSet } from '../core/eval/score';
@@ -34,6 +35,8 @@ Options:
   --pack DIR             model pack to evaluate (defaults to the built-in pack)
   --threshold T          report at liveness threshold T instead of the pack's
   --plot FILE            write a DET curve and score histograms to FILE (.png or .svg)
+  --scores FILE          write a CSV row per liveness image to FILE: path,label,species,source,
+                         live_probability,non_response (source: the file name before "__")
   --calibrate            choose the largest threshold whose BPCER <= --target-bpcer ...
   --target-bpcer R       ... (default 0.05) ...
   --out DIR              ... and write a copy of the pack with that threshold to DIR (without it, the
@@ -58,6 +61,7 @@ interface EvalArgs {
   pack?: string;
   threshold?: number;
   plot?: string;
+  scores?: string;
   targetBpcer?: number;
   calibrationRule: CalibrationRule;
   out?: string;
@@ -83,6 +87,7 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
         pack: { type: 'string' },
         threshold: { type: 'string' },
         plot: { type: 'string' },
+        scores: { type: 'string' },
         calibrate: { type: 'boolean', default: false },
         'target-bpcer': { type: 'string' },
         'for-new-faces': { type: 'boolean', default: false },
@@ -108,6 +113,7 @@ function parse(argv: readonly string[]): EvalArgs | 'help' {
     pack: values.pack,
     threshold: rate('--threshold', values.threshold),
     plot: values.plot,
+    scores: values.scores,
     targetBpcer,
     calibrationRule: values['for-new-faces'] ? 'new_faces' : 'calibration_faces',
     out: values.out,
@@ -155,8 +161,9 @@ export async function runEval(argv: readonly string[], io: EvalIo = { stdout: pr
 }
 
 async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
-  // Where the plot and the pack go is checked before any image is scored, not after.
+  // Where the plot, the scores and the pack go is checked before any image is scored, not after.
   const outputProblem = (args.plot === undefined ? undefined : await plotFileProblem(args.plot))
+    ?? (args.scores === undefined ? undefined : await scoresFileProblem(args.scores, args.source))
     ?? (args.out === undefined ? undefined : await packFolderProblem(args.out));
   if (outputProblem !== undefined) throw new UsageError(outputProblem);
   const dataset = await readDataset(args.source);
@@ -192,8 +199,12 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
     report = { pack: { name: engine.pack.name, version: engine.pack.version }, ...buildReport(scored, {
       species: dataset.species, threshold: args.threshold, targetBpcer: args.targetBpcer, calibrationRule: args.calibrationRule,
     }) };
-    // The report is printed even when writing the plot or the pack fails afterwards.
+    // The report is printed even when writing the scores, the plot or the pack fails afterwards.
     try {
+      if (args.scores !== undefined) {
+        await writeScores(args.scores, scored.liveness, dataset.root);
+        notes.push(`Scores written to ${args.scores} (${scored.liveness.length} liveness images).`);
+      }
       if (args.plot !== undefined) {
         const threshold = report.liveness?.threshold ?? NaN;
         await writePlot(args.plot, {

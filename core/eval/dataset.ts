@@ -36,6 +36,8 @@ export interface Dataset {
   readonly flagNames: Readonly<Record<FlagGroup, readonly string[]>>;
   /** Liveness labels dropped because their file (by its real path) was already labelled the same. */
   readonly duplicates: number;
+  /** The folder the set's paths are relative to: the set's own folder, or the CSV list's. */
+  readonly root: string;
   /** Top-level folders of a folder set whose names are no label (hidden ones aside), sorted; empty for a CSV list. */
   readonly ignored: readonly string[];
 }
@@ -160,7 +162,7 @@ export async function readFolder(dir: string): Promise<Dataset> {
     const shown = broken.sort(byPath).slice(0, 5).map((link) => quote(path.relative(dir, link))).join(', ');
     throw new DatasetLabelError(`${broken.length} link(s) in ${quote(dir)} lead to no file or folder: ${shown}${broken.length > 5 ? ', ...' : ''}; restore what they point to or remove them.`);
   }
-  return assemble(await dedupeLiveness(items, (file) => file), species, names, ignored.sort(byPath));
+  return assemble(await dedupeLiveness(items, (file) => file), species, names, { root: dir, ignored: ignored.sort(byPath) });
 }
 
 /** Splits CSV text into rows of fields (RFC 4180 quoting; blank lines skipped). */
@@ -243,7 +245,7 @@ export async function readCsv(file: string): Promise<Dataset> {
     const shown = missing.slice(0, 5).join(', ');
     throw new DatasetLabelError(`${missing.length} file(s) listed in ${file} are missing or not files: ${shown}${missing.length > 5 ? ', ...' : ''}.`);
   }
-  return assemble(await dedupeLiveness(items, (full) => path.relative(base, full) || full), species, names, []);
+  return assemble(await dedupeLiveness(items, (full) => path.relative(base, full) || full), species, names, { root: base, ignored: [] });
 }
 
 /** A folder or a .csv file, whichever `source` is. */
@@ -289,7 +291,7 @@ async function dedupeLiveness(items: readonly DatasetItem[], shown: (file: strin
   return { items: kept, duplicates };
 }
 
-function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: number }, species: Set<string>, names: Record<FlagGroup, Set<string>>, ignored: readonly string[]): Dataset {
+function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: number }, species: Set<string>, names: Record<FlagGroup, Set<string>>, where: Pick<Dataset, 'root' | 'ignored'>): Dataset {
   const sorted = items.sort((a, b) => byPath(a.path, b.path));
   const flagItems = sorted.filter((i): i is FlagItem => i.kind === 'flags');
   return {
@@ -298,6 +300,6 @@ function assemble({ items, duplicates }: { items: DatasetItem[]; duplicates: num
     species: [...species].sort(byPath),
     flagNames: byGroup((g) => [...names[g]].sort(byPath)),
     duplicates,
-    ignored,
+    ...where,
   };
 }

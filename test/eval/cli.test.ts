@@ -1,7 +1,8 @@
 // `facelive eval` end to end on a small generated set: face selfies from the test helpers, blurred,
 // darkened and grayscale ones for the quality folders, and a landscape without a face (a
 // non-response). Checks the JSON report's structure and counts, the quality figures, the plot file,
-// the calibrated pack, CSV labels, the usage errors, and a run stopped by an engine that fails.
+// the calibrated pack, the per-image scores file, CSV labels, the usage errors, and a run stopped by
+// an engine that fails.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -11,6 +12,7 @@ import workerThreads from 'node:worker_threads';
 import { runEval } from '../../bin/eval';
 import { DEFAULT_PACK_DIR } from '../../core';
 import { writeCalibratedPack } from '../../core/eval/calibrate';
+import { parseCsv } from '../../core/eval/dataset';
 import type { EvalReport, FlagReport } from '../../core/eval/report';
 import { blurredSelfie, darkenedSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 import { longestEcho } from '../helpers/leaks';
@@ -465,5 +467,44 @@ describe('facelive eval (bin/eval)', function () {
     assert.deepEqual(l?.counts.by_species, { print: { scored: 1, non_responses: 0 } });
     assert.equal(stderr.match(/ignored/g)?.length, 1, stderr);
     assert.match(stderr, /1 folder\(s\) in ".*cased-set" are not labels and are ignored: "spoofs" \(labels: live, spoof_<species>/);
+  });
+  it('writes a CSV row per liveness image with --scores, from which the report\'s rates can be taken again', async () => {
+    const set = path.join(dir, 'scores-set');
+    await fs.mkdir(path.join(set, 'live'), { recursive: true });
+    await fs.mkdir(path.join(set, 'spoof_print'));
+    await fs.copyFile(path.join(dir, 'live/frontal.jpg'), path.join(set, 'live', 'camA__f.jpg'));
+    await fs.copyFile(path.join(dir, 'live/right.jpg'), path.join(set, 'live', 'r.jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_print/gray.jpg'), path.join(set, 'spoof_print', 'camB__g, "copy".jpg'));
+    await fs.copyFile(path.join(dir, 'spoof_replay/landscape.jpg'), path.join(set, 'spoof_print', 'land.jpg'));
+    const file = path.join(dir, 'scores.csv');
+    const { code, stdout, stderr } = await evalCli([set, '--json', '--scores', file]);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /Scores written to .*scores\.csv \(4 liveness images\)/);
+    const [header, ...rows] = parseCsv(await fs.readFile(file, 'utf8'));
+    assert.deepEqual(header, ['path', 'label', 'species', 'source', 'live_probability', 'non_response']);
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], r[5]]), [
+      ['live/camA__f.jpg', 'live', '', 'camA', ''],
+      ['live/r.jpg', 'live', '', '', ''],
+      ['spoof_print/camB__g, "copy".jpg', 'attack', 'print', 'camB', ''],
+      ['spoof_print/land.jpg', 'attack', 'print', '', 'FACE_NOT_DETECTED'],
+    ]);
+    assert.equal(rows[3][4], '', 'no probability for a non-response');
+    const l = (JSON.parse(stdout) as EvalReport).liveness;
+    assert.ok(l);
+    const live = rows.filter((r) => r[1] === 'live').map((r) => Number(r[4]));
+    for (const p of live) assert.ok(p >= 0 && p <= 1);
+    assert.equal(l.at_threshold.bpcer, live.filter((p) => p < l.threshold).length / live.length, 'BPCER from the rows');
+    assert.equal(l.at_threshold.apcer_by_species.print, Number(rows[2][4]) >= l.threshold ? 1 : 0, 'APCER from the rows');
+
+    // Checked before scoring: a missing folder, and the set's own list.
+    const missing = await evalCli([set, '--scores', path.join(dir, 'no-such-folder', 'scores.csv')]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /The folder of --scores .* does not exist/);
+    const csv = path.join(set, 'list.csv');
+    await fs.writeFile(csv, 'live/r.jpg,live,\n');
+    const ownList = await evalCli([csv, '--scores', csv]);
+    assert.equal(ownList.code, 2, ownList.stderr);
+    assert.match(ownList.stderr, /Expected --scores to be another file than the data set/);
+    assert.equal(await fs.readFile(csv, 'utf8'), 'live/r.jpg,live,\n');
   });
 });
