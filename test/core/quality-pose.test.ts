@@ -1,0 +1,46 @@
+// The pose measure does not take the pose model's word alone: a face whose 68 landmarks fit a head
+// turned well past the yaw limit fails pose even where the model reads it frontal (the model reads
+// some full profiles at yaw 0-6 degrees), and the fitted yaw is reported beside the model's.
+
+import assert from 'node:assert/strict';
+import { checkQuality } from '../../core/checks/quality';
+import { measureRegions } from '../../core/checks/regions';
+import { geometryFromPoints, type HeadPose } from '../../core/faces/landmarks';
+import { MEAN_FACE_68, rotationFromPose } from '../../core/faces/pose-from-landmarks';
+import { readPack } from '../../core/models/manifest';
+import { DEFAULT_PACK_DIR } from '../../core';
+import { resolveThresholds } from '../../core/thresholds';
+import type { Raster } from '../../core/image/raster';
+import type { Point } from '../../core/types';
+
+/** The mean face turned by `pose`, 120 px across, projected at the centre of a 480x480 image. */
+function landmarksOf(pose: HeadPose): Point[] {
+  const r = rotationFromPose(pose);
+  return MEAN_FACE_68.map(([x, y, z]) => ({ x: 240 + 60 * (r[0][0] * x + r[0][1] * y + r[0][2] * z), y: 240 + 60 * (r[1][0] * x + r[1][1] * y + r[1][2] * z) }));
+}
+
+describe('quality: pose', () => {
+  const image: Raster = { data: new Uint8Array(480 * 480 * 3).fill(150), width: 480, height: 480, channels: 3 };
+  const box = { x: 160, y: 150, width: 160, height: 190 };
+  const modelSaysFrontal: HeadPose = { yaw: 2, pitch: 0, roll: 0 };
+
+  async function poseOf(landmarkPose: HeadPose, modelPose: HeadPose = modelSaysFrontal) {
+    const { quality } = resolveThresholds(readPack(DEFAULT_PACK_DIR).manifest);
+    const geometry = geometryFromPoints(landmarksOf(landmarkPose));
+    return checkQuality(image, box, geometry, modelPose, measureRegions(image, box, geometry), quality).pose;
+  }
+
+  it('fails a head whose landmarks fit a profile, though the pose model reads it frontal', async () => {
+    for (const yaw of [-60, 60]) {
+      const pose = await poseOf({ yaw, pitch: 0, roll: 0 });
+      assert.equal(pose.yaw, 2, 'the model\'s yaw is reported as it is');
+      assert.ok(Math.abs(pose.yaw_from_landmarks - yaw) < 3, `the fitted yaw ${pose.yaw_from_landmarks} is reported`);
+      assert.equal(pose.pass, false);
+    }
+  });
+
+  it('passes a head turned within the limit and the margin, and still fails on the model\'s own angles', async () => {
+    assert.equal((await poseOf({ yaw: 25, pitch: 0, roll: 0 })).pass, true);
+    assert.equal((await poseOf({ yaw: 0, pitch: 0, roll: 0 }, { yaw: 45, pitch: 0, roll: 0 })).pass, false);
+  });
+});
