@@ -10,6 +10,7 @@ import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
 import { countJpegScans, isStandaloneMarker, MAX_JPEG_SCANS } from './jpeg-scans';
 import type { Raster } from './raster';
+import { heldWholeWhileDecoding, oneWholeAtATime } from './whole-decodes';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 
@@ -68,21 +69,6 @@ function undecodable(format: ImageFormat): FaceliveError {
 /** What transparent pixels become: white, as an image viewer or a web page shows them. */
 const TRANSPARENT_BACKGROUND = { r: 255, g: 255, b: 255 };
 
-let wholeDecodes: Promise<void> = Promise.resolve();
-
-/**
- * Runs the decodes of large images that are held whole while they decode (progressive JPEGs,
- * interlaced PNGs) one at a time in the process: 8 concurrent 7200x5400 progressive JPEGs grew RSS
- * by 486 MiB at once, against 97-151 one at a time. Baseline JPEGs and plain PNGs stream through
- * the shrink in strips and are not held up.
- */
-function oneWholeAtATime<T>(decode: () => Promise<T>): Promise<T> {
-  const turn = wholeDecodes.then(decode, decode);
-  // The chain keeps no result alive (a raster until the next such decode) and survives a failure.
-  wholeDecodes = turn.then(() => undefined, () => undefined);
-  return turn;
-}
-
 async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
   let meta;
   try {
@@ -106,7 +92,7 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
       pipeline = pipeline.resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true });
     }
     const finished = pipeline.toColourspace('srgb').removeAlpha().raw();
-    const heldWhole = shrinks && headerSize(bytes, format)?.progressive === true;
+    const heldWhole = shrinks && heldWholeWhileDecoding(meta);
     const { data, info } = await (heldWhole ? oneWholeAtATime(() => finished.toBuffer({ resolveWithObject: true })) : finished.toBuffer({ resolveWithObject: true }));
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
     const raster: Raster = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
@@ -116,18 +102,14 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   }
 }
 
-/** JPEG frame markers of progressive coding (SOF2, SOF6, SOF10, SOF14). */
-const PROGRESSIVE_FRAMES: ReadonlySet<number> = new Set([0xc2, 0xc6, 0xca, 0xce]);
-
 /**
  * Width and height from a PNG's IHDR or a JPEG's SOF marker, without decoding; null if not found.
- * `progressive`: a progressive JPEG or an interlaced PNG, which the decoder holds whole in memory.
  * JPEG markers may be preceded by any number of 0xFF fill bytes (ITU T.81, B.1.1.2).
  */
-export function headerSize(bytes: Buffer, format: ImageFormat): { width: number; height: number; progressive: boolean } | null {
+export function headerSize(bytes: Buffer, format: ImageFormat): { width: number; height: number } | null {
   if (format === 'png') {
     return bytes.length >= 29 && bytes.toString('latin1', 12, 16) === 'IHDR'
-      ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), progressive: bytes[28] === 1 }
+      ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
       : null;
   }
   if (format !== 'jpeg') return null;
@@ -144,7 +126,7 @@ export function headerSize(bytes: Buffer, format: ImageFormat): { width: number;
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isFrame) {
       return offset + 7 <= bytes.length
-        ? { width: bytes.readUInt16BE(offset + 5), height: bytes.readUInt16BE(offset + 3), progressive: PROGRESSIVE_FRAMES.has(marker) }
+        ? { width: bytes.readUInt16BE(offset + 5), height: bytes.readUInt16BE(offset + 3) }
         : null;
     }
     if (length < 2) return null;

@@ -7,8 +7,10 @@ import sharp from 'sharp';
 import { FaceliveError } from '../../core/errors';
 import { decodeImage, headerSize } from '../../core/image/decode';
 import { countJpegScans, MAX_JPEG_SCANS } from '../../core/image/jpeg-scans';
+import { heldWholeWhileDecoding } from '../../core/image/whole-decodes';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
+import { withStrayByte } from '../helpers/jpeg-edits';
 
 /** A JPEG marker segment: FF, marker, 2-byte length, payload. */
 function segment(marker: number, payload: readonly number[]): Buffer {
@@ -51,12 +53,16 @@ describe('decoding hostile and misleading images', function () {
     assert.equal(countJpegScans(manyScanJpeg(150), 20), 21, 'stops counting past the limit');
   });
 
-  it('tells progressive JPEGs and interlaced PNGs (held whole while they decode, so large ones decode one at a time) from baseline ones', async () => {
+  it('tells progressive JPEGs and interlaced PNGs (held whole while they decode, so large ones decode one at a time) from baseline ones, through a stray byte libjpeg skips', async () => {
     const selfie = await selfieJpeg('frontal', 320, 240);
-    assert.equal(headerSize(selfie, 'jpeg')?.progressive, false);
-    assert.equal(headerSize(await sharp(selfie).jpeg({ progressive: true }).toBuffer(), 'jpeg')?.progressive, true);
-    assert.equal(headerSize(await sharp(selfie).png().toBuffer(), 'png')?.progressive, false);
-    assert.equal(headerSize(await sharp(selfie).png({ progressive: true }).toBuffer(), 'png')?.progressive, true);
+    const progressive = await sharp(selfie).jpeg({ progressive: true }).toBuffer();
+    const heldWhole = async (image: Buffer) => heldWholeWhileDecoding(await sharp(image).metadata());
+    assert.equal(await heldWhole(selfie), false);
+    assert.equal(await heldWhole(progressive), true);
+    assert.equal(await heldWhole(withStrayByte(progressive)), true);
+    assert.equal(headerSize(withStrayByte(progressive), 'jpeg'), null, 'a walk of the markers stops at the stray byte');
+    assert.equal(await heldWhole(await sharp(selfie).png().toBuffer()), false);
+    assert.equal(await heldWhole(await sharp(selfie).png({ progressive: true }).toBuffer()), true);
   });
 
   it(`refuses a JPEG of more than ${MAX_JPEG_SCANS} scans as INVALID_PAYLOAD_IMAGE_FORMAT, and decodes one just under`, async () => {

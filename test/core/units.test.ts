@@ -63,7 +63,7 @@ describe('core units', function () {
     for (let i = 0; i < a.raster.data.length; i++) diff += Math.abs(a.raster.data[i]! - b.raster.data[i]!);
     assert.ok(diff / a.raster.data.length < 3, `mean abs difference ${diff / a.raster.data.length}`);
     await assert.rejects(decodeImage(pngClaiming(), 40e6, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_SIZE');
-    assert.deepEqual(headerSize(jpeg, 'jpeg'), { width: 640, height: 480, progressive: false });
+    assert.deepEqual(headerSize(jpeg, 'jpeg'), { width: 640, height: 480 });
     await assert.rejects(decodeImage(jpeg, 640 * 479, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_SIZE');
   });
 
