@@ -2,9 +2,9 @@
 // decode strictly with sharp (EXIF orientation applied), or with jimp when sharp cannot load.
 // The raster is decoded at a working size (longest side at most WORKING_MAX_SIDE): the models
 // look at 320x240 of the whole image and at most 224x224 of a face, so a 40-megapixel photo is
-// shrunk while it loads (libjpeg/libwebp scale on load) instead of becoming a 120 MB raster.
-// Large progressive JPEGs and interlaced PNGs decode one at a time; JPEGs of too many scans are refused;
-// transparent pixels are flattened over white.
+// shrunk while it loads (libjpeg and libwebp's lossy decoder scale on load) instead of becoming a
+// 120 MB raster. Large progressive JPEGs, interlaced PNGs and WebPs decode one at a time; JPEGs of
+// too many scans are refused; transparent pixels are flattened over white.
 
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';

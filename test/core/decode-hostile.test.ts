@@ -53,7 +53,7 @@ describe('decoding hostile and misleading images', function () {
     assert.equal(countJpegScans(manyScanJpeg(150), 20), 21, 'stops counting past the limit');
   });
 
-  it('tells progressive JPEGs and interlaced PNGs (held whole while they decode, so large ones decode one at a time) from baseline ones, through a stray byte libjpeg skips', async () => {
+  it('tells progressive JPEGs, interlaced PNGs and WebPs (held whole while they decode, so large ones decode one at a time) from baseline JPEGs and plain PNGs, through a stray byte libjpeg skips', async () => {
     const selfie = await selfieJpeg('frontal', 320, 240);
     const progressive = await sharp(selfie).jpeg({ progressive: true }).toBuffer();
     const heldWhole = async (image: Buffer) => heldWholeWhileDecoding(await sharp(image).metadata());
@@ -63,6 +63,8 @@ describe('decoding hostile and misleading images', function () {
     assert.equal(headerSize(withStrayByte(progressive), 'jpeg'), null, 'a walk of the markers stops at the stray byte');
     assert.equal(await heldWhole(await sharp(selfie).png().toBuffer()), false);
     assert.equal(await heldWhole(await sharp(selfie).png({ progressive: true }).toBuffer()), true);
+    assert.equal(await heldWhole(await sharp(selfie).webp({ lossless: true }).toBuffer()), true);
+    assert.equal(await heldWhole(await sharp(selfie).webp().toBuffer()), true);
   });
 
   it(`refuses a JPEG of more than ${MAX_JPEG_SCANS} scans as INVALID_PAYLOAD_IMAGE_FORMAT, and decodes one just under`, async () => {
