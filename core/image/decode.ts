@@ -4,12 +4,13 @@
 // look at 320x240 of the whole image and at most 224x224 of a face, so a 40-megapixel photo is
 // shrunk while it loads (libjpeg and libwebp's lossy decoder scale on load) instead of becoming a
 // 120 MB raster. Large progressive JPEGs, interlaced PNGs and WebPs decode one at a time; JPEGs of
-// too many scans are refused; transparent pixels are flattened over white.
+// too many scans or whose scan data stops short are refused; transparent pixels are flattened over white.
 
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
 import { countJpegScans, isStandaloneMarker, MAX_JPEG_SCANS } from './jpeg-scans';
 import type { Raster } from './raster';
+import { refusingShortScans, type FailOn } from './short-scans';
 import { heldWholeWhileDecoding, oneWholeAtATime } from './whole-decodes';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
@@ -82,18 +83,20 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   const swapped = (meta.orientation ?? 1) >= 5;
   const imageWidth = swapped ? height : width;
   const imageHeight = swapped ? width : height;
-  try {
-    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', sequentialRead: true }).rotate();
+  // Only images over the working size are resized: a no-op resize still costs a pass over the pixels.
+  const shrinks = Math.max(imageWidth, imageHeight) > WORKING_MAX_SIDE;
+  const decodeAt = (failOn: FailOn) => {
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn, sequentialRead: true }).rotate();
     // Transparent pixels are shown over a page, not as the colour stored under them: judge what is seen.
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: TRANSPARENT_BACKGROUND });
-    // Only images over the working size are resized: a no-op resize still costs a pass over the pixels.
-    const shrinks = Math.max(imageWidth, imageHeight) > WORKING_MAX_SIDE;
     if (shrinks) {
       pipeline = pipeline.resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true });
     }
-    const finished = pipeline.toColourspace('srgb').removeAlpha().raw();
-    const heldWhole = shrinks && heldWholeWhileDecoding(meta);
-    const { data, info } = await (heldWhole ? oneWholeAtATime(() => finished.toBuffer({ resolveWithObject: true })) : finished.toBuffer({ resolveWithObject: true }));
+    return pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  };
+  const decode = () => (format === 'jpeg' ? refusingShortScans(decodeAt) : decodeAt('truncated'));
+  try {
+    const { data, info } = await (shrinks && heldWholeWhileDecoding(meta) ? oneWholeAtATime(decode) : decode());
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
     const raster: Raster = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
     return { raster, width: imageWidth, height: imageHeight, scale: imageWidth / info.width };

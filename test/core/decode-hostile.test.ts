@@ -1,6 +1,7 @@
 // Images that are valid but hostile or misleading to decode: a progressive JPEG of a great many
-// scans (each one more pass over every coefficient) is refused before decoding, and transparent
-// pixels are judged as seen (over white), not by the colour an encoder left under them.
+// scans (each one more pass over every coefficient) is refused before decoding, a stray byte that
+// libjpeg skips changes nothing, and transparent pixels are judged as seen (over white), not by the
+// colour an encoder left under them.
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -65,6 +66,14 @@ describe('decoding hostile and misleading images', function () {
     assert.equal(await heldWhole(await sharp(selfie).png({ progressive: true }).toBuffer()), true);
     assert.equal(await heldWhole(await sharp(selfie).webp({ lossless: true }).toBuffer()), true);
     assert.equal(await heldWhole(await sharp(selfie).webp().toBuffer()), true);
+  });
+
+  it('decodes a JPEG with a stray byte between segments (a warning libjpeg recovers from, as in some webcams\' frames) to the same pixels', async () => {
+    const selfie = await selfieJpeg('frontal', 320, 240);
+    for (const jpeg of [selfie, await sharp(selfie).jpeg({ progressive: true }).toBuffer()]) {
+      const [clean, stray] = await Promise.all([decodeImage(jpeg, 40_000_000), decodeImage(withStrayByte(jpeg), 40_000_000)]);
+      assert.ok(Buffer.from(stray.raster.data).equals(Buffer.from(clean.raster.data)));
+    }
   });
 
   it(`refuses a JPEG of more than ${MAX_JPEG_SCANS} scans as INVALID_PAYLOAD_IMAGE_FORMAT, and decodes one just under`, async () => {

@@ -1,5 +1,5 @@
-// Real bad inputs for the 400 codes: a GIF, random bytes, a truncated JPEG, a PNG whose header
-// claims 50000x50000 pixels, and an image file of more than 5 MiB.
+// Real bad inputs for the 400 codes: a GIF, random bytes, a truncated JPEG (cut, or cut and closed
+// with an end marker), a PNG whose header claims 50000x50000 pixels, and an image file of more than 5 MiB.
 
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -21,6 +21,11 @@ export function randomBytes(length: number, seed = 7): Buffer {
 /** The first half of a real JPEG. */
 export function truncate(jpeg: Buffer): Buffer {
   return jpeg.subarray(0, Math.floor(jpeg.length / 2));
+}
+
+/** The first 60 % of a real JPEG closed with an end marker (EOI): its scan data stops short. */
+export function cutAndClosed(jpeg: Buffer): Buffer {
+  return Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), Buffer.from([0xff, 0xd9])]);
 }
 
 function crc32(bytes: Buffer): number {
