@@ -14,6 +14,12 @@ const QUALITY_KEYS = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'fac
 const UNBOUNDED_KEYS: readonly string[] = ['face_size', 'framing'];
 /** quality.framing's threshold for packs whose manifest predates it: the image at least 1.5 face boxes wide and high. */
 export const DEFAULT_FRAMING = 1.5;
+/**
+ * How far past max_yaw the yaw fitted to the landmarks may go in a pack whose manifest does not say
+ * (quality.max_yaw_from_landmarks): the default pack's pose model and the fit differ by about 10
+ * degrees on frontal faces, and the model reads some full profiles as frontal (README, Quality).
+ */
+export const DEFAULT_LANDMARK_YAW_MARGIN = 10;
 const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;
 const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_KEYS];
 
@@ -47,6 +53,7 @@ export function resolveThresholds(manifest: Manifest, overrides: ThresholdOverri
   checkThresholdOverrides(overrides);
   const quality: Record<string, number> = { ...manifest.quality };
   quality.framing ??= DEFAULT_FRAMING;
+  quality.max_yaw_from_landmarks ??= quality.max_yaw! + DEFAULT_LANDMARK_YAW_MARGIN;
   for (const key of QUALITY_KEYS) if (overrides[key] !== undefined) quality[key] = overrides[key];
   const attributes: Record<string, unknown> = { ...manifest.attributes };
   for (const key of ATTRIBUTE_KEYS) if (overrides[key] !== undefined) attributes[key] = overrides[key];

@@ -59,12 +59,13 @@ export interface QualityResult {
   readonly framing: { readonly image_to_face: number; readonly threshold: number; readonly pass: boolean };
   /**
    * Head pose in degrees from the pack's pose model; passes when each |angle| <= its limit and the yaw
-   * fitted to the 68 landmarks (`yaw_from_landmarks`) is within max_yaw + 10 (extension).
+   * fitted to the 68 landmarks (`yaw_from_landmarks`) is within `max_yaw_from_landmarks` (extension).
    */
   readonly pose: {
     readonly yaw: number; readonly pitch: number; readonly roll: number;
     readonly yaw_from_landmarks: number;
     readonly max_yaw: number; readonly max_pitch: number; readonly max_roll: number;
+    readonly max_yaw_from_landmarks: number;
     readonly pass: boolean;
   };
 }

@@ -275,12 +275,13 @@ export const openApiDocument = Object.freeze({
               framing: { type: 'object', properties: { image_to_face: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
               pose: {
                 type: 'object',
-                description: 'Extension: head pose in degrees from the pose model; passes when each |angle| is at most its limit and the yaw fitted to the 68 landmarks (yaw_from_landmarks) is at most max_yaw + 10.',
-                required: ['yaw', 'pitch', 'roll', 'yaw_from_landmarks', 'max_yaw', 'max_pitch', 'max_roll', 'pass'],
+                description: 'Extension: head pose in degrees from the pose model; passes when each |angle| is at most its limit and the yaw fitted to the 68 landmarks (yaw_from_landmarks) is at most max_yaw_from_landmarks.',
+                required: ['yaw', 'pitch', 'roll', 'yaw_from_landmarks', 'max_yaw', 'max_pitch', 'max_roll', 'max_yaw_from_landmarks', 'pass'],
                 properties: {
                   yaw: { type: 'number' }, pitch: { type: 'number' }, roll: { type: 'number' },
                   yaw_from_landmarks: { type: 'number' },
                   max_yaw: { type: 'number' }, max_pitch: { type: 'number' }, max_roll: { type: 'number' },
+                  max_yaw_from_landmarks: { type: 'number' },
                   pass: { type: 'boolean' },
                 },
               },

@@ -21,13 +21,6 @@ const MAX_AREA_FACTOR = 8;
 const SHARPNESS_HALF = 0.03;
 
 /**
- * How far past the yaw limit the yaw fitted to the 68 landmarks may go before pose fails whatever the
- * pose model says: the model reads some full profiles as frontal (yaw 0-6 degrees where the fit gives
- * 41-56), and the fit differs from the model by about 10 degrees on frontal faces (README, Quality).
- */
-const LANDMARK_YAW_MARGIN = 10;
-
-/**
  * Grey levels of `region` at n x n, each output pixel the mean of the k x k source samples it covers
  * (k = the shrink factor, rounded up): bilinear sampling alone skips pixels when it shrinks a large
  * face, so sensor grain passes through aliased and reads as fine detail.
@@ -147,9 +140,10 @@ export function checkQuality(
   const backlight = backlightScore(regions);
   const grayscale = saturation < t.grayscale;
   const framing = imageToFace(image, box);
+  // A second reading of the yaw: the pose model reads some full profiles as frontal (README, Quality).
   const landmarkYaw = poseFromLandmarks(geometry.points).yaw;
   const posePass = Math.abs(pose.yaw) <= t.max_yaw && Math.abs(pose.pitch) <= t.max_pitch && Math.abs(pose.roll) <= t.max_roll
-    && Math.abs(landmarkYaw) <= t.max_yaw + LANDMARK_YAW_MARGIN;
+    && Math.abs(landmarkYaw) <= t.max_yaw_from_landmarks;
   return {
     blur: { score: round(blur), threshold: t.blur, pass: blur <= t.blur },
     dark: { score: round(dark), threshold: t.dark, pass: dark <= t.dark },
@@ -161,7 +155,7 @@ export function checkQuality(
     pose: {
       yaw: round(pose.yaw, 1), pitch: round(pose.pitch, 1), roll: round(pose.roll, 1),
       yaw_from_landmarks: round(landmarkYaw, 1),
-      max_yaw: t.max_yaw, max_pitch: t.max_pitch, max_roll: t.max_roll, pass: posePass,
+      max_yaw: t.max_yaw, max_pitch: t.max_pitch, max_roll: t.max_roll, max_yaw_from_landmarks: t.max_yaw_from_landmarks, pass: posePass,
     },
   };
 }

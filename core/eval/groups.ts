@@ -51,7 +51,7 @@ const allMeasures: [MissingMeasure] extends [never] ? true : never = true;
 void allMeasures;
 
 function qualityThreshold(name: (typeof QUALITY_MEASURES)[number], q: QualityResult): FlagThreshold {
-  if (name === 'pose') return { max_yaw: q.pose.max_yaw, max_pitch: q.pose.max_pitch, max_roll: q.pose.max_roll };
+  if (name === 'pose') return { max_yaw: q.pose.max_yaw, max_pitch: q.pose.max_pitch, max_roll: q.pose.max_roll, max_yaw_from_landmarks: q.pose.max_yaw_from_landmarks };
   return q[name].threshold;
 }
 

@@ -123,7 +123,7 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
 
 const pct = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 const num = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : !Number.isFinite(v) ? 'reject-all' : v.toFixed(4));
-/** A flag threshold: one number, or named limits as names then values (pose: "yaw/pitch/roll 30/25/25"). */
+/** A flag threshold: one number, or named limits as names then values (pose: "yaw/pitch/roll/yaw_from_landmarks 30/25/25/40"). */
 const limit = (t: FlagThreshold): string => (typeof t === 'number' ? num(t)
   : `${Object.keys(t).map((k) => k.replace(/^max_/, '')).join('/')} ${Object.values(t).join('/')}`);
 

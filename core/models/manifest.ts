@@ -138,6 +138,11 @@ export interface QualityThresholds {
   readonly max_yaw: number;
   readonly max_pitch: number;
   readonly max_roll: number;
+  /**
+   * Largest |yaw| of a mean 3D face fitted to the 68 landmarks before pose fails whatever the pose
+   * model says; packs without it get max_yaw + DEFAULT_LANDMARK_YAW_MARGIN.
+   */
+  readonly max_yaw_from_landmarks: number;
 }
 
 export interface AttributeThresholds {

@@ -1,6 +1,6 @@
 // The pose measure does not take the pose model's word alone: a face whose 68 landmarks fit a head
-// turned well past the yaw limit fails pose even where the model reads it frontal (the model reads
-// some full profiles at yaw 0-6 degrees), and the fitted yaw is reported beside the model's.
+// turned past the manifest's max_yaw_from_landmarks fails pose even where the model reads it frontal
+// (the model reads some full profiles at yaw 0-6 degrees), and the fitted yaw is reported beside the model's.
 
 import assert from 'node:assert/strict';
 import { checkQuality } from '../../core/checks/quality';
@@ -24,23 +24,30 @@ describe('quality: pose', () => {
   const box = { x: 160, y: 150, width: 160, height: 190 };
   const modelSaysFrontal: HeadPose = { yaw: 2, pitch: 0, roll: 0 };
 
-  async function poseOf(landmarkPose: HeadPose, modelPose: HeadPose = modelSaysFrontal) {
-    const { quality } = resolveThresholds(readPack(DEFAULT_PACK_DIR).manifest);
+  const { quality: packThresholds } = resolveThresholds(readPack(DEFAULT_PACK_DIR).manifest);
+
+  function poseOf(landmarkPose: HeadPose, modelPose: HeadPose = modelSaysFrontal, thresholds = packThresholds) {
     const geometry = geometryFromPoints(landmarksOf(landmarkPose));
-    return checkQuality(image, box, geometry, modelPose, measureRegions(image, box, geometry), quality).pose;
+    return checkQuality(image, box, geometry, modelPose, measureRegions(image, box, geometry), thresholds).pose;
   }
 
-  it('fails a head whose landmarks fit a profile, though the pose model reads it frontal', async () => {
+  it('fails a head whose landmarks fit a profile, though the pose model reads it frontal', () => {
     for (const yaw of [-60, 60]) {
-      const pose = await poseOf({ yaw, pitch: 0, roll: 0 });
+      const pose = poseOf({ yaw, pitch: 0, roll: 0 });
       assert.equal(pose.yaw, 2, 'the model\'s yaw is reported as it is');
       assert.ok(Math.abs(pose.yaw_from_landmarks - yaw) < 3, `the fitted yaw ${pose.yaw_from_landmarks} is reported`);
       assert.equal(pose.pass, false);
     }
   });
 
-  it('passes a head turned within the limit and the margin, and still fails on the model\'s own angles', async () => {
-    assert.equal((await poseOf({ yaw: 25, pitch: 0, roll: 0 })).pass, true);
-    assert.equal((await poseOf({ yaw: 0, pitch: 0, roll: 0 }, { yaw: 45, pitch: 0, roll: 0 })).pass, false);
+  it('takes the landmarks\' yaw limit from the pack\'s manifest and reports it', () => {
+    assert.equal(packThresholds.max_yaw_from_landmarks, 40);
+    assert.equal(poseOf({ yaw: 60, pitch: 0, roll: 0 }).max_yaw_from_landmarks, 40);
+    assert.equal(poseOf({ yaw: 60, pitch: 0, roll: 0 }, modelSaysFrontal, { ...packThresholds, max_yaw_from_landmarks: 70 }).pass, true);
+  });
+
+  it('passes a head turned within the limit and the margin, and still fails on the model\'s own angles', () => {
+    assert.equal((poseOf({ yaw: 25, pitch: 0, roll: 0 })).pass, true);
+    assert.equal((poseOf({ yaw: 0, pitch: 0, roll: 0 }, { yaw: 45, pitch: 0, roll: 0 })).pass, false);
   });
 });

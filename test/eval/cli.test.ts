@@ -153,7 +153,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(q.metrics.exposure.recall, null, 'no image carries it: recall is n/a (null in JSON)');
     assert.equal(typeof q.metrics.blur.threshold, 'number');
     assert.equal(typeof q.metrics.face_size.threshold, 'number');
-    assert.deepEqual(Object.keys(q.metrics.pose.threshold), ['max_yaw', 'max_pitch', 'max_roll']);
+    assert.deepEqual(Object.keys(q.metrics.pose.threshold), ['max_yaw', 'max_pitch', 'max_roll', 'max_yaw_from_landmarks']);
   });
 
   it('prints a text table', async () => {
@@ -165,7 +165,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.match(stdout, /sunglasses/);
     assert.match(stdout, /Quality problems \(a measure that fails its threshold\): 6 images; non-responses 1 \(FACE_NOT_DETECTED 1\)/);
     assert.match(stdout, /^blur +\d\.\d{4} +1 +1 +0 +0 +100\.00% +100\.00% +100\.00%$/m);
-    assert.match(stdout, /^pose +yaw\/pitch\/roll \d+\/\d+\/\d+ /m);
+    assert.match(stdout, /^pose +yaw\/pitch\/roll\/yaw_from_landmarks \d+\/\d+\/\d+\/\d+ /m);
   });
 
   it('writes a calibrated copy of the pack with the threshold replaced', async () => {
