@@ -13,7 +13,8 @@ file's sha256, and writes a model pack that fuses them with the faceplugin pack'
 default pack's liveness models are fine-tuned copies of these two: this pack is for comparison).
 Use it with --pack DIR (CLI), engineOptions.pack (Express) or the engine node's pack field.
 
-  --dir DIR        where to write the pack (default: models/minifasnet in the package)
+  --dir DIR        where to write the pack (default: models/minifasnet in the package): a new or
+                   empty folder, or one an earlier install wrote (it is replaced whole)
   --from DIR|URL   take the files from a local folder or another base URL (air-gapped installs);
                    the pinned sha256 still applies
 `;
@@ -30,6 +31,10 @@ export async function runModels(argv: readonly string[]): Promise<number> {
   }
   if (positionals[0] !== 'install' || positionals[1] !== 'minifasnet' || positionals.length !== 2) {
     process.stderr.write(MODELS_USAGE);
+    return 1;
+  }
+  if (values.dir !== undefined && values.dir.trim() === '') {
+    process.stderr.write(`Expected a directory for --dir but received an empty string.\n\n${MODELS_USAGE}`);
     return 1;
   }
   const outDir = path.resolve(values.dir ?? path.join(DEFAULT_PACK_DIR, 'minifasnet'));

@@ -3,9 +3,10 @@
 // models is written. Nothing here runs at install; only `facelive models install minifasnet` does.
 
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readPack, type Manifest, type ModelEntry } from '../core/models/manifest';
+import { checkInstallTarget, writeFolderInPlace } from './install-folder';
 
 export interface RemoteModel {
   readonly file: string;
@@ -26,6 +27,9 @@ export const MINIFASNET_MODELS: readonly RemoteModel[] = [
 
 /** Largest file accepted from a download. */
 const MAX_MODEL_BYTES = 64 * 1024 * 1024;
+
+/** The name in the installed pack's manifest: a folder holding it may be installed over. */
+export const MINIFASNET_PACK_NAME = 'facelive-minifasnet';
 
 /** Fusion and threshold of the installed pack, measured with `facelive eval` (README: accuracy). */
 export const MINIFASNET_LIVENESS = { weights: [0.3, 0.35, 0.35], threshold: 0.3 } as const;
@@ -71,9 +75,18 @@ function liveness(model: RemoteModel): ModelEntry {
   };
 }
 
+/** Refuses a written pack that does not read back whole: its manifest, and each file against its sha256. */
+async function checkWrittenPack(dir: string): Promise<void> {
+  const { manifest } = readPack(dir);
+  for (const entry of Object.values(manifest.models)) {
+    if (sha256(await readFile(path.join(dir, entry.file))) !== entry.sha256) throw new Error(`${entry.file} did not read back as written.`);
+  }
+}
+
 /**
  * Writes to `outDir` a pack of the base pack's models plus the MiniFASNet models, liveness fused
- * over all three. Every file is checked against its sha256 before anything is written.
+ * over all three. Every file is checked against its sha256 before anything is written; `outDir`
+ * must be new, empty or an earlier MiniFASNet install, and it gets the whole pack or is left as it was.
  */
 export async function installMiniFasNetPack(options: {
   readonly baseDir: string;
@@ -87,27 +100,29 @@ export async function installMiniFasNetPack(options: {
   if (base.liveness.models.length + models.length !== MINIFASNET_LIVENESS.weights.length) {
     throw new Error(`The MiniFASNet pack extends a pack with ${MINIFASNET_LIVENESS.weights.length - models.length} liveness model (models/faceplugin); ${options.baseDir} has ${base.liveness.models.length}.`);
   }
+  await checkInstallTarget(options.outDir, options.baseDir, MINIFASNET_PACK_NAME);
   const fetched = await Promise.all(models.map(async (m) => [m, await fetchModel(m, options.from)] as const));
-  await mkdir(options.outDir, { recursive: true });
-  for (const entry of Object.values(base.models)) {
-    await copyFile(path.join(options.baseDir, entry.file), path.join(options.outDir, entry.file));
-  }
-  const entries: Record<string, ModelEntry> = { ...base.models };
-  const keys: string[] = [...base.liveness.models];
-  for (const [model, bytes] of fetched) {
-    const key = model.file.replace(/\.onnx$/, '').toLowerCase();
-    await writeFile(path.join(options.outDir, model.file), bytes);
-    entries[key] = liveness(model);
-    keys.push(key);
-  }
-  const manifest: Manifest = {
-    ...base,
-    name: 'facelive-minifasnet',
-    description: 'The base pack plus Silent-Face MiniFASNet V2 and V1SE (Apache-2.0, minivision-ai), liveness fused over the three models.',
-    models: entries,
-    liveness: { models: keys, fusion: 'mean', weights: [...MINIFASNET_LIVENESS.weights], threshold: MINIFASNET_LIVENESS.threshold },
-  };
-  await writeFile(path.join(options.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  readPack(options.outDir);
+  await writeFolderInPlace(options.outDir, async (dir) => {
+    for (const entry of Object.values(base.models)) {
+      await copyFile(path.join(options.baseDir, entry.file), path.join(dir, entry.file));
+    }
+    const entries: Record<string, ModelEntry> = { ...base.models };
+    const keys: string[] = [...base.liveness.models];
+    for (const [model, bytes] of fetched) {
+      const key = model.file.replace(/\.onnx$/, '').toLowerCase();
+      await writeFile(path.join(dir, model.file), bytes);
+      entries[key] = liveness(model);
+      keys.push(key);
+    }
+    const manifest: Manifest = {
+      ...base,
+      name: MINIFASNET_PACK_NAME,
+      description: 'The base pack plus Silent-Face MiniFASNet V2 and V1SE (Apache-2.0, minivision-ai), liveness fused over the three models.',
+      models: entries,
+      liveness: { models: keys, fusion: 'mean', weights: [...MINIFASNET_LIVENESS.weights], threshold: MINIFASNET_LIVENESS.threshold },
+    };
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    await checkWrittenPack(dir);
+  });
   return options.outDir;
 }

@@ -2,7 +2,8 @@
 // pinned sha256 before anything is written, and the written pack loads in an Engine.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -10,6 +11,17 @@ import path from 'node:path';
 import { createEngine, DEFAULT_PACK_DIR } from '../core';
 import { readPack } from '../core/models/manifest';
 import { installMiniFasNetPack, MINIFASNET_MODELS, sha256, type RemoteModel } from '../models/minifasnet';
+
+const cli = path.resolve(__dirname, '..', 'bin', 'facelive.js');
+
+/** Every file of a folder and its bytes, to tell that a refused install left it as it was. */
+function snapshot(dir: string): Record<string, string> {
+  const names = (readdirSync(dir, { recursive: true }) as string[]).sort();
+  return Object.fromEntries(names.map((name) => {
+    const file = path.join(dir, name);
+    return [name, statSync(file).isDirectory() ? 'folder' : sha256(readFileSync(file))];
+  }));
+}
 
 /** The pack `facelive models install minifasnet` extends: one liveness model, as its fusion weights assume. */
 const FACEPLUGIN_PACK_DIR = path.join(DEFAULT_PACK_DIR, 'faceplugin');
@@ -61,5 +73,64 @@ describe('facelive models install (opt-in download)', function () {
     const engine = await createEngine({ pack: out });
     assert.equal(engine.pack.name, 'facelive-minifasnet');
     await engine.dispose();
+  });
+
+  describe('where it writes', function () {
+    let pinned: RemoteModel[];
+    before(function () {
+      pinned = MINIFASNET_MODELS.map((m) => ({ ...m, sha256: sha256(standIn) }));
+    });
+
+    it('an empty --dir is a usage error, not the current folder', function () {
+      const cwd = path.join(dir, 'webapp');
+      mkdirSync(cwd);
+      writeFileSync(path.join(cwd, 'manifest.json'), '{"name":"my web app"}');
+      const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--dir', '', '--from', path.join(dir, 'no-mirror')], { cwd });
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr.toString(), /Expected a directory for --dir but received an empty string/);
+      assert.deepEqual(readdirSync(cwd), ['manifest.json']);
+      assert.equal(readFileSync(path.join(cwd, 'manifest.json'), 'utf8'), '{"name":"my web app"}');
+    });
+
+    it('refuses a folder holding another pack, other files or the base pack, and leaves it as it was', async function () {
+      const otherPack = path.join(dir, 'other-pack');
+      cpSync(FACEPLUGIN_PACK_DIR, otherPack, { recursive: true });
+      const notes = path.join(dir, 'notes');
+      mkdirSync(notes);
+      writeFileSync(path.join(notes, 'todo.txt'), 'keep me');
+      const holder = path.join(dir, 'holder');
+      const basePack = path.join(holder, 'base-pack');
+      cpSync(FACEPLUGIN_PACK_DIR, basePack, { recursive: true });
+      for (const [baseDir, outDir, said] of [
+        [FACEPLUGIN_PACK_DIR, otherPack, /holds another model pack \("facelive-faceplugin"\)/],
+        [FACEPLUGIN_PACK_DIR, notes, /holds files that are not a model pack/],
+        [basePack, basePack, /holds the pack the MiniFASNet pack is built from/],
+        [basePack, holder, /holds the pack the MiniFASNet pack is built from/],
+      ] as const) {
+        const before = snapshot(outDir);
+        await assert.rejects(installMiniFasNetPack({ baseDir, outDir, from: base, models: pinned }), said);
+        assert.deepEqual(snapshot(outDir), before, outDir);
+      }
+    });
+
+    it('a failure after the first file was written leaves no folder, and an earlier install as it was', async function () {
+      // A base pack missing its last model file: the files before it are copied, then the copy fails.
+      const brokenBase = path.join(dir, 'broken-base');
+      cpSync(FACEPLUGIN_PACK_DIR, brokenBase, { recursive: true });
+      rmSync(path.join(brokenBase, 'attributes.onnx'));
+      const parent = path.join(dir, 'installs');
+      mkdirSync(parent);
+      const out = path.join(parent, 'minifasnet');
+      await assert.rejects(installMiniFasNetPack({ baseDir: brokenBase, outDir: out, from: base, models: pinned }), /attributes\.onnx/);
+      assert.deepEqual(readdirSync(parent), [], 'no target folder and no temporary one');
+
+      await installMiniFasNetPack({ baseDir: FACEPLUGIN_PACK_DIR, outDir: out, from: base, models: pinned });
+      await installMiniFasNetPack({ baseDir: FACEPLUGIN_PACK_DIR, outDir: out, from: base, models: pinned });
+      const installed = snapshot(out);
+      assert.equal(readPack(out).manifest.name, 'facelive-minifasnet');
+      await assert.rejects(installMiniFasNetPack({ baseDir: brokenBase, outDir: out, from: base, models: pinned }), /attributes\.onnx/);
+      assert.deepEqual(snapshot(out), installed);
+      assert.deepEqual(readdirSync(parent), ['minifasnet']);
+    });
   });
 });
