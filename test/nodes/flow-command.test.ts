@@ -1,11 +1,13 @@
 // `npm run flow` (dist/bin/flow.js): a real Node-RED starts on a free port with the KYC example
-// deployed, answers a selfie over HTTP with the contract's JSON, and stops on SIGTERM.
+// deployed, answers a selfie over HTTP with the contract's JSON, and stops on SIGTERM; it refuses a
+// HOST other than loopback, where its unauthenticated admin API would be open, unless told otherwise.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ALLOW_REMOTE_ADMIN, isLoopbackHost, remoteAdminRefusal } from '../../bin/flow-host';
 import { selfieJpeg } from '../helpers/faces';
 
 const FLOW_JS = path.resolve(__dirname, '..', '..', 'bin', 'flow.js');
@@ -98,5 +100,31 @@ describe('npm run flow', function () {
     running.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.ok(userDir && !existsSync(userDir), 'the temporary user directory is removed');
+  });
+
+  it('takes only a loopback HOST unless FACELIVE_FLOW_ALLOW_REMOTE_ADMIN=1', function () {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+      assert.equal(isLoopbackHost(host), true, host);
+      assert.equal(remoteAdminRefusal(host, {}), undefined, host);
+    }
+    for (const host of ['0.0.0.0', '::', '', '192.168.1.20', '10.0.0.1', 'example.org', '128.0.0.1', '::ffff:10.0.0.1']) {
+      assert.equal(isLoopbackHost(host), false, host);
+      assert.match(remoteAdminRefusal(host, {}) ?? '', /not a loopback address.*without authentication/, host);
+      assert.equal(remoteAdminRefusal(host, { [ALLOW_REMOTE_ADMIN]: '1' }), undefined, host);
+    }
+    assert.ok(remoteAdminRefusal('0.0.0.0', { [ALLOW_REMOTE_ADMIN]: 'yes' }), 'only 1 opts in');
+  });
+
+  it('with HOST=0.0.0.0, exits 2 with the reason before starting Node-RED', async () => {
+    const port = await freePort();
+    const result = spawnSync(process.execPath, [FLOW_JS], {
+      env: { ...process.env, PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'warn', [ALLOW_REMOTE_ADMIN]: '' },
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+    });
+    const output = result.stdout.toString() + result.stderr.toString();
+    assert.equal(result.status, 2, output);
+    assert.match(output, /HOST="0\.0\.0\.0" is not a loopback address[\s\S]*FACELIVE_FLOW_ALLOW_REMOTE_ADMIN=1/);
+    assert.doesNotMatch(output, /Node-RED editor/);
   });
 });
