@@ -124,6 +124,12 @@ describe('example flow: batch-folder.json', function () {
     writeFileSync(path.join(folder, 'c-blurred.jpg'), await blurredSelfie());
     // A comma and quotes in the name: the CSV must quote the field.
     writeFileSync(path.join(folder, 'd-land,"scape".jpg'), await landscapeJpeg());
+    // Names a spreadsheet would run as formulas: written with a leading ', through both CSV nodes.
+    writeFileSync(path.join(folder, '=1+2.jpg'), await selfieJpeg());
+    writeFileSync(path.join(folder, '@SUM(A1),x.jpg'), await landscapeJpeg());
+    writeFileSync(path.join(folder, '+cmd.jpg'), await landscapeJpeg());
+    writeFileSync(path.join(folder, '-2.jpg'), await landscapeJpeg());
+    writeFileSync(path.join(folder, '\t=3.jpg'), await landscapeJpeg());
     writeFileSync(path.join(folder, 'notes.txt'), 'not an image, skipped');
   });
 
@@ -147,7 +153,7 @@ describe('example flow: batch-folder.json', function () {
     const lines = new Promise<void>((resolve) => {
       let count = 0;
       helper.getNode('written').on('input', () => {
-        if (++count === 4) resolve();
+        if (++count === 9) resolve();
       });
     });
     // The inject node takes the folder from FACELIVE_IMAGES; the CSV goes to <folder>/liveness.csv.
@@ -166,7 +172,9 @@ describe('example flow: batch-folder.json', function () {
     assert.ok(rows.every((row) => row.length === 11), 'eleven fields in every row');
     assert.deepEqual(rows[0], ['file', 'verdict', 'liveness_probability', 'nface', 'blur_pass', 'dark_pass', 'grayscale_pass', 'sunglasses', 'mask', 'veil', 'hat']);
     const byFile = new Map(rows.slice(1).map((row) => [row[0], row]));
-    assert.deepEqual([...byFile.keys()].sort(), ['a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-land,"scape".jpg']);
+    assert.deepEqual([...byFile.keys()].sort(), ["'\t=3.jpg", "'+cmd.jpg", "'-2.jpg", "'=1+2.jpg", "'@SUM(A1),x.jpg", 'a-selfie.jpg', 'b-downward.jpg', 'c-blurred.jpg', 'd-land,"scape".jpg']);
+    assert.match(byFile.get("'=1+2.jpg")![1]!, /^(PASS|FAIL_ON_\d+)$/, 'a checked image: the CSV line node');
+    for (const name of ["'@SUM(A1),x.jpg", "'+cmd.jpg", "'-2.jpg"]) assert.equal(byFile.get(name)![1], 'FACE_NOT_DETECTED', name);
     const engine = await sharedEngine();
     for (const [name, jpeg] of [['a-selfie.jpg', await selfieJpeg()], ['b-downward.jpg', await selfieJpeg('downward')]] as const) {
       const row = byFile.get(name) as string[];
