@@ -26,6 +26,8 @@ Options:
   --validate-nface        fail when more than one face is found
   --pack DIR              use another model pack
   --liveness-threshold T  liveness threshold in [0,1] over the pack's (your cameras' calibrated one)
+  --allow-private-network fetch a <url> on a loopback, private or link-local address too
+                          (limits.allowPrivateNetwork; refused by default)
   --compact               print the JSON on one line
   -h, --help              show this help
 
@@ -118,6 +120,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
         'validate-nface': { type: 'boolean', default: false },
         pack: { type: 'string' },
         'liveness-threshold': { type: 'string' },
+        'allow-private-network': { type: 'boolean', default: false },
         compact: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -164,7 +167,11 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   };
   let engine;
   try {
-    engine = await createEngine({ ...(values.pack !== undefined ? { pack: values.pack } : {}), ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }) });
+    engine = await createEngine({
+      ...(values.pack !== undefined ? { pack: values.pack } : {}),
+      ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }),
+      ...(values['allow-private-network'] ? { limits: { allowPrivateNetwork: true } } : {}),
+    });
   } catch (err) {
     io.stderr.write(`facelive: cannot load the model pack: ${(err as Error).message}\n`);
     print(new FaceliveError('INTERNAL_SERVER_ERROR').toJSON());

@@ -1,8 +1,10 @@
 // The check CLI as a user runs it: JSON on stdout and the documented exit status.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { landscapeJpeg, selfieJpeg, twoFaces } from './helpers/faces';
@@ -20,6 +22,15 @@ function run(args: string[], input?: Buffer): { status: number | null; json: Rec
 function runText(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [cli, ...args], { env, timeout: 30_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+/** The CLI run without blocking this process (which may be serving its image): exit status and JSON. */
+function runAsync(args: string[]): Promise<{ status: number | null; json: Record<string, unknown> }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [cli, ...args], { maxBuffer: 16 * 1024 * 1024 }, (_err, stdout) => {
+      resolve({ status: child.exitCode, json: stdout ? (JSON.parse(stdout) as Record<string, unknown>) : {} });
+    });
+  });
 }
 
 describe('facelive check (CLI)', function () {
@@ -61,6 +72,22 @@ describe('facelive check (CLI)', function () {
       const refused = run(['check', selfie, '--liveness-threshold', bad]);
       assert.equal(refused.status, 1, bad);
       assert.match(refused.stderr, /--liveness-threshold/);
+    }
+  });
+
+  it('fetches a URL on a loopback address only with --allow-private-network', async function () {
+    const selfie = await selfieJpeg();
+    const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/jpeg' }).end(selfie));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/selfie.jpg`;
+      const refused = await runAsync(['check', url, '--compact', '--no-quality', '--no-attribute']);
+      assert.equal(refused.status, 2);
+      assert.match(String(refused.json.error_code), /^INVALID_PAYLOAD_IMAGE_/);
+      const allowed = await runAsync(['check', url, '--compact', '--no-quality', '--no-attribute', '--allow-private-network']);
+      assert.deepEqual([allowed.status, allowed.json.error_code, (allowed.json.data as { nface?: number } | undefined)?.nface], [0, null, 1]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
