@@ -16,7 +16,7 @@ Use it with --pack DIR (CLI), engineOptions.pack (Express) or the engine node's 
   --dir DIR        where to write the pack (default: models/minifasnet in the package): a new or
                    empty folder, or one an earlier install wrote (it is replaced whole)
   --from DIR|URL   take the files from a local folder or another base URL (air-gapped installs);
-                   the pinned sha256 still applies
+                   the pinned sha256 still applies; an empty value is refused, never the public URLs
 `;
 
 export async function runModels(argv: readonly string[]): Promise<number> {
@@ -35,6 +35,10 @@ export async function runModels(argv: readonly string[]): Promise<number> {
   }
   if (values.dir !== undefined && values.dir.trim() === '') {
     process.stderr.write(`Expected a directory for --dir but received an empty string.\n\n${MODELS_USAGE}`);
+    return 1;
+  }
+  if (values.from !== undefined && values.from.trim() === '') {
+    process.stderr.write(`Expected a folder or URL for --from but received an empty string.\n\n${MODELS_USAGE}`);
     return 1;
   }
   const outDir = path.resolve(values.dir ?? path.join(DEFAULT_PACK_DIR, 'minifasnet'));

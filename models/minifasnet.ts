@@ -38,6 +38,27 @@ export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A download refused with its reason already said (an HTTP status, the size cap). */
+class DownloadFailed extends Error {}
+
+/** The host a download URL names, for messages (the URL itself when it does not parse). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** Why a fetch failed, as its cause says it (ECONNREFUSED, ENOTFOUND, a certificate error, a timeout). */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  if ((err as { name?: unknown } | null)?.name === 'TimeoutError') return 'no answer within the time allowed';
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Gets a model's bytes from a local folder, or over https with a time budget and a size cap. */
 export async function fetchModel(model: RemoteModel, from: string | undefined, timeoutMs = 120_000): Promise<Buffer> {
   let bytes: Buffer;
@@ -45,14 +66,19 @@ export async function fetchModel(model: RemoteModel, from: string | undefined, t
     bytes = await readFile(path.join(from, model.file));
   } else {
     const url = from ? `${from.replace(/\/$/, '')}/${model.file}` : model.url;
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-    if (!response.ok || !response.body) throw new Error(`Downloading ${model.file} failed: HTTP ${response.status}.`);
+    const failed = (reason: string): Error => new DownloadFailed(`Downloading ${model.file} from ${hostOf(url)} failed: ${reason}.`);
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      total += chunk.length;
-      if (total > MAX_MODEL_BYTES) throw new Error(`Downloading ${model.file} failed: more than ${MAX_MODEL_BYTES} bytes.`);
-      chunks.push(Buffer.from(chunk));
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+      if (!response.ok || !response.body) throw failed(`HTTP ${response.status}`);
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        total += chunk.length;
+        if (total > MAX_MODEL_BYTES) throw failed(`more than ${MAX_MODEL_BYTES} bytes`);
+        chunks.push(Buffer.from(chunk));
+      }
+    } catch (err) {
+      throw err instanceof DownloadFailed ? err : failed(networkReason(err));
     }
     bytes = Buffer.concat(chunks);
   }

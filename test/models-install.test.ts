@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createEngine, DEFAULT_PACK_DIR } from '../core';
@@ -131,6 +131,36 @@ describe('facelive models install (opt-in download)', function () {
       await assert.rejects(installMiniFasNetPack({ baseDir: brokenBase, outDir: out, from: base, models: pinned }), /attributes\.onnx/);
       assert.deepEqual(snapshot(out), installed);
       assert.deepEqual(readdirSync(parent), ['minifasnet']);
+    });
+  });
+
+  describe('its arguments and messages', function () {
+    it('an empty --from is a usage error, not the public URLs', function () {
+      // A --dir the install refuses, so that a command taking the empty value for the public URLs
+      // stops there too, before it downloads anything.
+      const out = path.join(dir, 'from-empty');
+      mkdirSync(out);
+      writeFileSync(path.join(out, 'keep.txt'), 'keep me');
+      const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--from', '', '--dir', out]);
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr.toString(), /Expected a folder or URL for --from but received an empty string/);
+      assert.doesNotMatch(result.stderr.toString(), /fetching/);
+      assert.deepEqual(readdirSync(out), ['keep.txt']);
+    });
+
+    it('a failed download names the file, the host and the cause', async function () {
+      // A port that was free a moment ago and is closed now: the connection is refused.
+      const closed = await new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const out = path.join(dir, 'from-closed');
+      const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--from', `http://127.0.0.1:${closed}/mirror`, '--dir', out]);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr.toString(), new RegExp(`Downloading MiniFASNetV(2|1SE)\\.onnx from 127\\.0\\.0\\.1:${closed} failed: ECONNREFUSED\\.`));
+      assert.equal(existsSync(out), false);
     });
   });
 });
