@@ -1,5 +1,5 @@
 // `facelive check <file|url|->`: runs one image through the engine and prints the contract's JSON.
-// Exit 0 for a processed verdict (PASS or FAIL_ON_n), 2 for a 4xx code, 1 for an internal error.
+// Exit 0 for a processed verdict (PASS or FAIL_ON_n), 2 for a 4xx code or a usage error, 1 for an internal error.
 
 import { createReadStream, promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -32,8 +32,12 @@ Options:
   -h, --help              show this help
 
 Prints {message, error_code, data} (or {message, error_code} for an error) on standard output.
-Exit status: 0 verdict (PASS or FAIL_ON_n), 2 request error (4xx code), 1 internal error.
+Exit status: 0 verdict (PASS or FAIL_ON_n), 2 request error (4xx code) or usage error (an unknown
+option, no image argument, a bad --pack or --liveness-threshold value), 1 internal error.
 `;
+
+/** The exit status of a usage error, as the other commands'. */
+const USAGE_ERROR = 2;
 
 export interface CheckIo {
   readonly stdin: NodeJS.ReadableStream;
@@ -127,13 +131,13 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
     });
   } catch (err) {
     io.stderr.write(`${parseArgsMessage(err)}\n\n${CHECK_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   const { values, positionals } = parsed;
   const long = argv.find((arg) => arg.length > MAX_ARGUMENT_LENGTH);
   if (long !== undefined) {
     io.stderr.write(`An argument is ${long.length} characters long (at most ${MAX_ARGUMENT_LENGTH}): give the image as a file, an http(s) URL, or - with the image on standard input.\n\n${CHECK_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   if (values.help) {
     io.stdout.write(CHECK_USAGE);
@@ -141,17 +145,17 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   }
   if (positionals.length !== 1) {
     io.stderr.write(`Expected one image argument but received ${positionals.length}.\n\n${CHECK_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   if (values.pack !== undefined && values.pack.trim() === '') {
     io.stderr.write(`Expected a directory for --pack but received an empty string.\n\n${CHECK_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   const thresholdText = values['liveness-threshold'];
   const threshold = thresholdText === undefined ? undefined : thresholdText.trim() === '' ? NaN : Number(thresholdText);
   if (threshold !== undefined && !isLivenessThreshold(threshold)) {
     io.stderr.write(`Expected a number in [0,1] for --liveness-threshold but received ${quote(thresholdText ?? '')}.\n\n${CHECK_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   const options: CheckOptions = {
     is_quality: !values['no-quality'],

@@ -36,7 +36,7 @@ Speed of each stage and of the whole check on generated selfies (from a checkout
   -h, --help   show this help
 `;
 
-/** The exit status of a usage error, as eval's. */
+/** The exit status of a usage error, as every command's. */
 const USAGE_ERROR = 2;
 
 /**
@@ -92,10 +92,10 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
       process.stdout.write(USAGE);
-      return command === undefined ? 1 : 0;
+      return command === undefined ? USAGE_ERROR : 0;
     default:
       process.stderr.write(`Unknown command ${quote(command)}.\n\n${USAGE}`);
-      return 1;
+      return USAGE_ERROR;
   }
 }
 
@@ -104,7 +104,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    // A subcommand's parseArgs error (facelive models) quotes an unknown option whole.
+    // An error a subcommand did not handle: an internal error, its message cut as parseArgs' would be.
     process.stderr.write(`facelive: ${parseArgsMessage(err)}\n`);
     process.exitCode = 1;
   },

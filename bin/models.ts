@@ -4,7 +4,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PACK_DIR } from '../core';
+import { quote } from '../core/quote';
 import { installMiniFasNetPack, MINIFASNET_MODELS } from '../models/minifasnet';
+import { parseArgsMessage } from './args';
 
 export const MODELS_USAGE = `Usage: facelive models install minifasnet [--dir DIR] [--from DIR|URL]
 
@@ -17,29 +19,42 @@ Use it with --pack DIR (CLI), engineOptions.pack (Express) or the engine node's 
                    empty folder, or one an earlier install wrote (it is replaced whole)
   --from DIR|URL   take the files from a local folder or another base URL (air-gapped installs);
                    the pinned sha256 still applies; an empty value is refused, never the public URLs
+
+Exit status: 0 installed, 2 usage error (an unknown option or subcommand, an empty --dir or --from),
+1 failure (a download, a checksum, a folder it may not write into).
 `;
 
+/** The exit status of a usage error, as the other commands'. */
+const USAGE_ERROR = 2;
+
 export async function runModels(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { dir: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { dir: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    });
+  } catch (err) {
+    process.stderr.write(`facelive: ${parseArgsMessage(err)}\n\n${MODELS_USAGE}`);
+    return USAGE_ERROR;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(MODELS_USAGE);
     return 0;
   }
   if (positionals[0] !== 'install' || positionals[1] !== 'minifasnet' || positionals.length !== 2) {
-    process.stderr.write(MODELS_USAGE);
-    return 1;
+    process.stderr.write(`facelive models: expected "install minifasnet" but received ${quote(positionals.join(' '))}.\n\n${MODELS_USAGE}`);
+    return USAGE_ERROR;
   }
   if (values.dir !== undefined && values.dir.trim() === '') {
     process.stderr.write(`Expected a directory for --dir but received an empty string.\n\n${MODELS_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   if (values.from !== undefined && values.from.trim() === '') {
     process.stderr.write(`Expected a folder or URL for --from but received an empty string.\n\n${MODELS_USAGE}`);
-    return 1;
+    return USAGE_ERROR;
   }
   const outDir = path.resolve(values.dir ?? path.join(DEFAULT_PACK_DIR, 'minifasnet'));
   try {

@@ -70,7 +70,7 @@ describe('facelive check (CLI)', function () {
     assert.deepEqual([open.status, open.json.error_code], [0, null]);
     for (const bad of ['1.5', 'high', '-0.1', '']) {
       const refused = run(['check', selfie, '--liveness-threshold', bad]);
-      assert.equal(refused.status, 1, bad);
+      assert.equal(refused.status, 2, bad);
       assert.match(refused.stderr, /--liveness-threshold/);
     }
   });
@@ -113,7 +113,7 @@ describe('facelive check (CLI)', function () {
     const dataUri = `data:image/jpeg;base64,${(await selfieJpeg()).toString('base64')}`;
     assert.ok(dataUri.length > 32 * 1024, 'long enough to crash a session created beside it');
     const long = run(['check', dataUri, '--compact']);
-    assert.equal(long.status, 1, 'a usage error, not a crash (signal) or a verdict');
+    assert.equal(long.status, 2, 'a usage error, not a crash (signal) or a verdict');
     assert.match(long.stderr, /characters long \(at most 4096\).*standard input/);
     const short = `data:image/jpeg;base64,${(await selfieJpeg('frontal', 32, 24)).toString('base64')}`;
     assert.ok(short.length < 4096);
@@ -135,7 +135,7 @@ describe('facelive check (CLI)', function () {
       [['serve', value], /unexpected argument/],
     ] as const) {
       const { status, stdout, stderr } = runText([...args]);
-      assert.ok(status === 1 || status === 2, `${said.source}: exit ${status}`);
+      assert.equal(status, 2, `${said.source}: a usage error`);
       assert.match(stderr, said);
       const echoed = longestEcho(stdout + stderr, value);
       if (echoed > 100) tooLong.push(`${said.source}: ${echoed} characters`);
@@ -157,8 +157,19 @@ describe('facelive check (CLI)', function () {
 
   it('an empty --pack is a usage error, not the built-in pack', function () {
     const { status, stderr } = run(['check', path.join(dir, 'selfie.jpg'), '--pack', '']);
-    assert.equal(status, 1);
+    assert.equal(status, 2);
     assert.match(stderr, /--pack/);
+  });
+
+  it('a usage error exits 2 in every command, as --help says', function () {
+    for (const args of [['check', path.join(dir, 'selfie.jpg'), '--bogus'], ['check'], ['check', 'a.jpg', 'b.jpg'], ['models', '--bogus'],
+      ['models', 'frob'], ['models', 'install', 'minifasnet', '--dir', ''], ['serve', '--bogus'], ['bench', '--bogus'], ['eval', '--bogus', dir], ['frob'], []]) {
+      const { status, stdout, stderr } = runText(args);
+      assert.equal(status, 2, `facelive ${args.join(' ')}: ${stderr}`);
+      assert.match(stdout + stderr, /Usage: facelive/, args.join(' '));
+    }
+    assert.match(runText(['check', '--help']).stdout, /2 request error \(4xx code\) or usage error/);
+    assert.match(runText(['models', '--help']).stdout, /2 usage error/);
   });
 
   it('an unusable model pack is an internal error: exit 1', function () {

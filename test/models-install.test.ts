@@ -86,7 +86,7 @@ describe('facelive models install (opt-in download)', function () {
       mkdirSync(cwd);
       writeFileSync(path.join(cwd, 'manifest.json'), '{"name":"my web app"}');
       const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--dir', '', '--from', path.join(dir, 'no-mirror')], { cwd });
-      assert.notEqual(result.status, 0);
+      assert.equal(result.status, 2);
       assert.match(result.stderr.toString(), /Expected a directory for --dir but received an empty string/);
       assert.deepEqual(readdirSync(cwd), ['manifest.json']);
       assert.equal(readFileSync(path.join(cwd, 'manifest.json'), 'utf8'), '{"name":"my web app"}');
@@ -142,7 +142,7 @@ describe('facelive models install (opt-in download)', function () {
       mkdirSync(out);
       writeFileSync(path.join(out, 'keep.txt'), 'keep me');
       const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--from', '', '--dir', out]);
-      assert.notEqual(result.status, 0);
+      assert.equal(result.status, 2);
       assert.match(result.stderr.toString(), /Expected a folder or URL for --from but received an empty string/);
       assert.doesNotMatch(result.stderr.toString(), /fetching/);
       assert.deepEqual(readdirSync(out), ['keep.txt']);
