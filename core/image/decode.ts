@@ -4,10 +4,12 @@
 // look at 320x240 of the whole image and at most 224x224 of a face, so a 40-megapixel photo is
 // shrunk while it loads (libjpeg and libwebp's lossy decoder scale on load) instead of becoming a
 // 120 MB raster. Large progressive JPEGs, interlaced PNGs and WebPs decode one at a time; JPEGs of
-// too many scans or whose scan data stops short are refused; transparent pixels are flattened over white.
+// too many scans or whose scan data stops short are refused (the extraneous bytes libjpeg skips
+// between segments are dropped first); transparent pixels are flattened over white.
 
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
+import { withoutExtraneousBytes } from './jpeg-extraneous-bytes';
 import { countJpegScans, isStandaloneMarker, MAX_JPEG_SCANS } from './jpeg-scans';
 import type { Raster } from './raster';
 import { refusingShortScans, type FailOn } from './short-scans';
@@ -70,7 +72,9 @@ function undecodable(format: ImageFormat): FaceliveError {
 /** What transparent pixels become: white, as an image viewer or a web page shows them. */
 const TRANSPARENT_BACKGROUND = { r: 255, g: 255, b: 255 };
 
-async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
+async function decodeWithSharp(sharp: SharpModule, received: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
+  // libjpeg skips these bytes with a warning that would come before, and so hide, scan data stopping short.
+  const bytes = format === 'jpeg' ? withoutExtraneousBytes(received) : received;
   let meta;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();

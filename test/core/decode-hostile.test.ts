@@ -1,17 +1,18 @@
 // Images that are valid but hostile or misleading to decode: a progressive JPEG of a great many
-// scans (each one more pass over every coefficient) is refused before decoding, a stray byte that
-// libjpeg skips changes nothing, and transparent pixels are judged as seen (over white), not by the
-// colour an encoder left under them.
+// scans (each one more pass over every coefficient) is refused before decoding, stray bytes that
+// libjpeg skips between segments are dropped and change nothing, and transparent pixels are judged
+// as seen (over white), not by the colour an encoder left under them.
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { FaceliveError } from '../../core/errors';
 import { decodeImage, headerSize } from '../../core/image/decode';
+import { withoutExtraneousBytes } from '../../core/image/jpeg-extraneous-bytes';
 import { countJpegScans, MAX_JPEG_SCANS } from '../../core/image/jpeg-scans';
 import { heldWholeWhileDecoding } from '../../core/image/whole-decodes';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
-import { withStrayByte } from '../helpers/jpeg-edits';
+import { withJunkBetweenScans, withStrayByte } from '../helpers/jpeg-edits';
 
 /** A JPEG marker segment: FF, marker, 2-byte length, payload. */
 function segment(marker: number, payload: readonly number[]): Buffer {
@@ -70,10 +71,26 @@ describe('decoding hostile and misleading images', function () {
 
   it('decodes a JPEG with a stray byte between segments (a warning libjpeg recovers from, as in some webcams\' frames) to the same pixels', async () => {
     const selfie = await selfieJpeg('frontal', 320, 240);
-    for (const jpeg of [selfie, await sharp(selfie).jpeg({ progressive: true }).toBuffer()]) {
-      const [clean, stray] = await Promise.all([decodeImage(jpeg, 40_000_000), decodeImage(withStrayByte(jpeg), 40_000_000)]);
+    const progressive = await sharp(selfie).jpeg({ progressive: true }).toBuffer();
+    const junk = Buffer.from([0x00, 0xff, 0x00, 0x5a]);
+    for (const [jpeg, edited] of [[selfie, withStrayByte(selfie)], [progressive, withStrayByte(progressive)], [progressive, withJunkBetweenScans(progressive, junk)]]) {
+      const [clean, stray] = await Promise.all([decodeImage(jpeg, 40_000_000), decodeImage(edited, 40_000_000)]);
       assert.ok(Buffer.from(stray.raster.data).equals(Buffer.from(clean.raster.data)));
     }
+  });
+
+  it('drops the bytes libjpeg skips between segments (other than 0xFF, and 0xFF 0x00 pairs), between header segments and between scans, and leaves scan data alone', async () => {
+    const selfie = await selfieJpeg('frontal', 320, 240);
+    const progressive = await sharp(selfie).jpeg({ progressive: true }).toBuffer();
+    assert.equal(withoutExtraneousBytes(selfie), selfie, 'a clean file is returned as it is');
+    assert.equal(withoutExtraneousBytes(progressive), progressive);
+    assert.ok(withoutExtraneousBytes(withStrayByte(selfie)).equals(selfie));
+    assert.ok(withoutExtraneousBytes(withStrayByte(withStrayByte(progressive))).equals(progressive));
+    assert.ok(withoutExtraneousBytes(withJunkBetweenScans(progressive, Buffer.from([0x00, 0xff, 0x00, 0x5a, 0xff, 0xff, 0x00]))).equals(progressive));
+    // Bytes after a scan's data are scan data to a walk of the markers: only decoding tells them apart.
+    const afterScanData = progressive.indexOf(Buffer.from([0xff, 0xc4]), progressive.indexOf(Buffer.from([0xff, 0xda])));
+    const junkAfterScanData = Buffer.concat([progressive.subarray(0, afterScanData), Buffer.from([0x00]), progressive.subarray(afterScanData)]);
+    assert.equal(withoutExtraneousBytes(junkAfterScanData), junkAfterScanData);
   });
 
   it(`refuses a JPEG of more than ${MAX_JPEG_SCANS} scans as INVALID_PAYLOAD_IMAGE_FORMAT, and decodes one just under`, async () => {

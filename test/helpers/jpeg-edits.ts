@@ -1,5 +1,6 @@
-// Byte edits of real JPEGs for decoder tests: 0xFF fill bytes before markers, a stray byte between
-// segments (which libjpeg skips with a warning), and a frame header that claims another size.
+// Byte edits of real JPEGs for decoder tests: 0xFF fill bytes before markers, stray bytes between
+// segments or between the scans of a progressive JPEG (which libjpeg skips with a warning), and a
+// frame header that claims another size.
 
 import assert from 'node:assert/strict';
 import { headerSize } from '../../core/image/decode';
@@ -26,6 +27,19 @@ export function withFillBytes(jpeg: Buffer): Buffer {
 export function withStrayByte(jpeg: Buffer): Buffer {
   const afterFirstSegment = 4 + jpeg.readUInt16BE(4);
   return Buffer.concat([jpeg.subarray(0, afterFirstSegment), Buffer.from([0x00]), jpeg.subarray(afterFirstSegment)]);
+}
+
+/**
+ * The progressive JPEG with `junk` inserted before its second scan's header, where a table segment
+ * ends (not scan data): libjpeg skips it with a warning, as it does a stray byte between header segments.
+ */
+export function withJunkBetweenScans(jpeg: Buffer, junk: Buffer): Buffer {
+  const firstScan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+  const tablesAfterIt = jpeg.indexOf(Buffer.from([0xff, 0xc4]), firstScan);
+  assert.ok(firstScan > 0 && tablesAfterIt > firstScan, 'a progressive JPEG with a table segment after its first scan');
+  const secondScan = tablesAfterIt + 2 + jpeg.readUInt16BE(tablesAfterIt + 2);
+  assert.equal(jpeg.readUInt16BE(secondScan), 0xffda, 'the second scan follows the table segment');
+  return Buffer.concat([jpeg.subarray(0, secondScan), junk, jpeg.subarray(secondScan)]);
 }
 
 /** The JPEG with its frame header (SOF) edited to claim width x height pixels. */
