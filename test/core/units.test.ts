@@ -1,7 +1,8 @@
 // Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing.
 
 import assert from 'node:assert/strict';
-import { DEFAULT_OPTIONS, FaceliveError, parseOptions, resolveLimits } from '../../core';
+import { DEFAULT_OPTIONS, FaceliveError, OPTION_NAMES, parseOptions, resolveLimits } from '../../core';
+import { FLAG_BY_LETTERS, flagNamed, refuseMisspeltFlags } from '../../core/options';
 import { classifyImage, loadImageBytes } from '../../core/image/source';
 import { decodeImage, headerSize, sniffFormat } from '../../core/image/decode';
 import { selfieJpeg } from '../helpers/faces';
@@ -31,6 +32,26 @@ describe('core units', function () {
     assert.equal(code(() => parseOptions({ validate_attribute: true, is_attribute: false })), 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
     assert.equal(code(() => parseOptions({ validate_liveness: true, is_liveness: false })), 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
     assert.equal(parseOptions({ validate_nface: true }).validate_nface, true);
+  });
+
+  it('options: a body key is looked up once by its letters among the flags, so a body of 300,000 keys is scanned key by key', function () {
+    // Each flag's letters are computed once (they were recomputed for every flag and every key of a body).
+    assert.equal(FLAG_BY_LETTERS.size, OPTION_NAMES.length, 'no two flags share their letters');
+    for (const flag of OPTION_NAMES) assert.equal(FLAG_BY_LETTERS.get(flag.replace(/_/g, '')), flag);
+    assert.equal(flagNamed('validate_liveness'), 'validate_liveness');
+    assert.equal(flagNamed('validateLiveness'), 'validate_liveness');
+    assert.equal(flagNamed('VALIDATE-NFACE'), 'validate_nface');
+    assert.equal(flagNamed('client_reference'), undefined);
+    // The same answers as before for a body of many keys, at the top level or inside one object.
+    const body: Record<string, unknown> = { image: 'x' };
+    for (let i = 0; i < 300_000; i++) body[`k${i}`] = i;
+    assert.doesNotThrow(() => refuseMisspeltFlags({ image: 'x', meta: body }));
+    assert.doesNotThrow(() => refuseMisspeltFlags(body));
+    body.isQuality = false;
+    assert.throws(() => refuseMisspeltFlags(body), /^FaceliveError: Unknown field "isQuality"; the flag is named is_quality\.$/);
+    delete body.isQuality;
+    body.validate_nface = true;
+    assert.throws(() => refuseMisspeltFlags({ image: 'x', meta: body }), /^FaceliveError: Field "meta" holds the flag validate_nface; send the flags as fields of the body itself\.$/);
   });
 
   it('source: base64, data URI and URL are told apart without I/O', async function () {
