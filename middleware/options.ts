@@ -176,10 +176,12 @@ export function resolveLogger(logger: unknown, name = 'logger'): LogFunction {
     sink = logger as LogFunction;
   } else if (logger !== null && typeof logger === 'object' && typeof (logger as { info?: unknown }).info === 'function' && typeof (logger as { error?: unknown }).error === 'function') {
     const target = logger as { info(entry: object): void; warn?(entry: object): void; error(entry: object): void };
-    sink = (entry) => {
-      if (entry.level === 'error') target.error(entry);
-      else if (entry.level === 'warn' && typeof target.warn === 'function') target.warn(entry);
-      else target.info(entry);
+    // The method called is the level: the entry goes without its own `level`, which a pino-style
+    // logger writes itself (pino's is a number: a second `level` key would replace it in the line).
+    sink = ({ level, ...rest }) => {
+      if (level === 'error') target.error(rest);
+      else if (level === 'warn' && typeof target.warn === 'function') target.warn(rest);
+      else target.info(rest);
     };
   } else {
     throw new TypeError(`Expected a function or an object with info() and error() methods for ${name} but received ${String(logger)}.`);

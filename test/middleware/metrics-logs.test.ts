@@ -131,6 +131,7 @@ describe('metrics and logs', function () {
 
   it('accepts a pino-style logger object and survives a throwing logger', async () => {
     const levels: string[] = [];
+    const entries: object[] = [];
     const app = express();
     app.use(
       PATH,
@@ -139,7 +140,10 @@ describe('metrics and logs', function () {
         auth: false,
         metrics: false,
         logger: {
-          info: () => levels.push('info'),
+          info: (entry: object) => {
+            levels.push('info');
+            entries.push(entry);
+          },
           error: () => {
             levels.push('error');
             throw new Error('log sink down');
@@ -149,6 +153,8 @@ describe('metrics and logs', function () {
     );
     assert.equal((await request(app).post(PATH).send({ image: face })).status, 200);
     assert.deepEqual(levels, ['info']);
+    // The level is the method called: an entry with its own `level` would give a pino line two.
+    assert.ok(entries.every((entry) => !('level' in entry) && 'msg' in entry), JSON.stringify(entries));
     const throwing = express();
     throwing.use(PATH, faceLiveness({ engine, auth: false, metrics: false, logger: () => { throw new Error('nope'); } }));
     assert.equal((await request(throwing).post(PATH).send({ image: face })).status, 200);
