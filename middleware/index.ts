@@ -345,6 +345,13 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection while sending its body', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
         return;
       }
+      // Likewise a client that left while its request waited for a check slot or for its URL image:
+      // the refusal would reach no one, and counting it as a 503 would make clients giving up under
+      // load read as capacity refusals.
+      if (req.socket.destroyed && !res.headersSent) {
+        log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection before its check ran', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+        return;
+      }
       metrics?.observe('error', error.code, seconds());
       if (isCapacityError(error)) capacityLog.count();
       else if (error.code === 'UNAUTHORIZED') unauthorizedLog.count();

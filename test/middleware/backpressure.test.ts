@@ -10,7 +10,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import express from 'express';
 import type { Engine } from '../../core/engine-types';
-import { type Credential, errorHandler, faceLiveness, type FaceLivenessOptions, type FaceLivenessRouter, MemoryQuotaStore } from '../../middleware';
+import { type Credential, errorHandler, FaceliveMetrics, faceLiveness, type FaceLivenessOptions, type FaceLivenessRouter, MemoryQuotaStore } from '../../middleware';
 import { resolveOptions } from '../../middleware/options';
 import { selfieJpeg } from '../helpers/faces';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
@@ -219,6 +219,36 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     // The credential's only unit is still there for a client that stays.
     assert.equal((await post(url, face, testing)).status, 200);
     assert.equal(quota.used(testing.appId), 1);
+  });
+
+  it('a client that leaves while its request is queued is neither counted nor logged as a 503', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const metrics = new FaceliveMetrics();
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 10_000, logger: (line) => lines.push(line) }));
+    const listening = await listen(app);
+    apps.push(listening);
+    const url = `${listening.url}${PATH}`;
+
+    holder.hold();
+    const running = post(url, face);
+    await until(() => holder.gates.length === 1);
+    // A whole request sent, queued behind the held check, then the connection dropped.
+    const body = JSON.stringify({ image: face });
+    const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: ${LIVE.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    holder.release();
+    assert.equal((await running).status, 200);
+    await until(() => lines.length >= 2);
+    const abandoned = lines.filter((line) => String(line.msg).startsWith('liveness request abandoned'));
+    assert.deepEqual(abandoned.map((line) => line.msg), ['liveness request abandoned: the client closed the connection before its check ran']);
+    assert.ok(!lines.some((line) => line.status === 503), JSON.stringify(lines));
+    const exposition = await metrics.registry.metrics();
+    assert.doesNotMatch(exposition, /SERVICE_UNAVAILABLE/, 'no 503 counted');
   });
 
   it('a URL image server that answers slowly holds no check slot; at most maxInFlight + maxQueue fetches at once', async () => {
