@@ -377,8 +377,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
   const loadedConfig = loadConfig(env);
   const handle = createApp({ ...loadedConfig, logger: stdoutLogger });
+  // Standard output carries the log, one JSON entry a line; what is written for the person who started
+  // the service (a generated pair, where it listens, its URLs) goes to standard error.
   if (handle.devCredential !== undefined) {
-    process.stdout.write(
+    process.stderr.write(
       `facelive: no credentials configured; generated a development pair for this run:\n` +
         `  App-ID:  ${handle.devCredential.appId}\n  API-Key: ${handle.devCredential.apiKey}\n` +
         `Set FACELIVE_CONFIG to a JSON file with "credentials" before exposing this server.\n`,
@@ -390,7 +392,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const chosenHost = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
   const host = chosenHost ?? (handle.devCredential !== undefined ? '127.0.0.1' : undefined);
   if (chosenHost === undefined && host !== undefined) {
-    process.stdout.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
+    process.stderr.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
   }
   let server: Server;
   try {
@@ -413,7 +415,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
   const base = `http://localhost:${shownPort}`;
-  process.stdout.write(
+  process.stderr.write(
     `facelive: listening on ${base}\n` +
       `  demo page:        ${base}/\n` +
       `  OpenAPI document: ${base}/openapi.json\n` +

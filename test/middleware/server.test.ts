@@ -307,7 +307,11 @@ describe('examples/server', function () {
       const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
       const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', FACELIVE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        stdout += chunk.toString();
+      });
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
       try {
         const port = await new Promise<number>((resolve, reject) => {
@@ -324,7 +328,7 @@ describe('examples/server', function () {
         await new Promise<void>((resolve) => {
           const seen = (): boolean => out.includes('API:');
           if (seen()) resolve();
-          else child.stdout.on('data', () => seen() && resolve());
+          else child.stderr.on('data', () => seen() && resolve());
         });
         assert.match(out, new RegExp(`demo page: +http://localhost:${port}/\n`), 'prints the demo page URL');
         assert.match(out, new RegExp(`OpenAPI document: +http://localhost:${port}/openapi\\.json\n`), 'prints the OpenAPI URL');
@@ -346,6 +350,9 @@ describe('examples/server', function () {
         assert.equal(res.status, 200);
         assert.equal(res.headers.get('x-request-id'), 'proc-1');
         assert.equal(out.split('App-ID:').length - 1, 1, 'printed once');
+        // Standard output is the log: one JSON entry a line, the banner and the pair on standard error.
+        for (const line of stdout.split('\n').filter((l) => l !== '')) assert.doesNotThrow(() => JSON.parse(line), `not a JSON line on stdout: ${line}`);
+        assert.ok(!stdout.includes(apiKey), 'the generated API-Key is not in the log');
         // On the development pair it listens on loopback only: another address of this machine is refused.
         assert.match(out, /listening on 127\.0\.0\.1 only while it runs on the development pair/);
         const external = Object.values(os.networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
