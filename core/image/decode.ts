@@ -10,7 +10,7 @@
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
 import { withoutExtraneousBytes } from './jpeg-extraneous-bytes';
-import { countJpegScans, isStandaloneMarker, MAX_JPEG_SCANS } from './jpeg-scans';
+import { isStandaloneMarker, MAX_JPEG_SCANS, walkJpegMarkers } from './jpeg-scans';
 import type { Raster } from './raster';
 import { refusingShortScans, type FailOn } from './short-scans';
 import { heldWholeWhileDecoding, oneWholeAtATime } from './whole-decodes';
@@ -72,9 +72,7 @@ function undecodable(format: ImageFormat): FaceliveError {
 /** What transparent pixels become: white, as an image viewer or a web page shows them. */
 const TRANSPARENT_BACKGROUND = { r: 255, g: 255, b: 255 };
 
-async function decodeWithSharp(sharp: SharpModule, received: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
-  // libjpeg skips these bytes with a warning that would come before, and so hide, scan data stopping short.
-  const bytes = format === 'jpeg' ? withoutExtraneousBytes(received) : received;
+async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
   let meta;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -181,10 +179,15 @@ export async function decodeImage(bytes: Buffer, maxPixels: number, decoder: 'au
   const format = sniffFormat(bytes);
   if (!format) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'The image is not a JPEG, PNG or WebP.');
   if (decoder === 'jimp' && format === 'webp') throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'WebP needs sharp.');
-  if (format === 'jpeg' && countJpegScans(bytes, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+  // One walk of a JPEG's markers: its scans, and the bytes libjpeg skips with a warning, which would
+  // come before, and so hide, scan data stopping short (the sharp path decodes the file without them).
+  const markers = format === 'jpeg' ? walkJpegMarkers(bytes, MAX_JPEG_SCANS) : undefined;
+  if (markers !== undefined && markers.scans > MAX_JPEG_SCANS) {
     throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', `The JPEG has more than ${MAX_JPEG_SCANS} scans (a progressive JPEG has about 10); it is refused rather than decoded.`);
   }
   const sharp = decoder === 'jimp' ? null : loadSharp();
-  const decoded = sharp ? await decodeWithSharp(sharp, bytes, format, maxPixels) : await decodeWithJimp(bytes, format, maxPixels);
+  const decoded = sharp
+    ? await decodeWithSharp(sharp, markers === undefined ? bytes : withoutExtraneousBytes(bytes, markers.extraneous), format, maxPixels)
+    : await decodeWithJimp(bytes, format, maxPixels);
   return { ...decoded, format };
 }
