@@ -339,17 +339,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         const holder = principal;
         reservation.then((taken) => (taken ? refund(holder, ticket, requestId) : undefined), () => undefined);
       }
-      // A client that closed its connection while sending the body gets no answer: not a bad request
-      // (the metrics and the logs would count network drops as malformed JSON), just a line saying so.
-      if ((err as { type?: unknown } | null)?.type === 'request.aborted' || (!req.complete && req.socket.destroyed)) {
-        log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection while sending its body', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
-        return;
-      }
-      // Likewise a client that left while its request waited for a check slot or for its URL image:
-      // the refusal would reach no one, and counting it as a 503 would make clients giving up under
-      // load read as capacity refusals.
-      if (req.socket.destroyed && !res.headersSent) {
-        log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection before its check ran', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+      // A client that closed its connection gets no answer, while sending the body or while its
+      // request waited for a check slot or its URL image: not a bad request nor a 503 (the metrics
+      // and the logs would count network drops as malformed JSON, and clients giving up under load
+      // as capacity refusals), just a line saying so.
+      const sending = (err as { type?: unknown } | null)?.type === 'request.aborted' || (!req.complete && req.socket.destroyed);
+      if (sending || (req.socket.destroyed && !res.headersSent)) {
+        const when = sending ? 'while sending its body' : 'before its check ran';
+        log({ level: 'info', msg: `liveness request abandoned: the client closed the connection ${when}`, request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
         return;
       }
       metrics?.observe('error', error.code, seconds());

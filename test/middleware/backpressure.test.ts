@@ -113,6 +113,15 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     return { status: res.status, code: body.error_code, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
   }
 
+  /** A whole request sent on a socket of its own, left open for the test to drop. */
+  function sendWhole(listening: Listening, credential: Credential): net.Socket {
+    const body = JSON.stringify({ image: face });
+    const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${credential.appId}\r\nAPI-Key: ${credential.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return socket;
+  }
+
   async function until(condition: () => boolean): Promise<void> {
     for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(condition(), 'condition not met in time');
@@ -204,10 +213,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
 
     holder.hold();
     // The whole body sent, then the connection dropped while the engine holds the check.
-    const body = JSON.stringify({ image: face });
-    const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
-    socket.on('error', () => undefined);
-    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${testing.appId}\r\nAPI-Key: ${testing.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const socket = sendWhole(listening, testing);
     await until(() => holder.gates.length === 1);
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -234,10 +240,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     const running = post(url, face);
     await until(() => holder.gates.length === 1);
     // A whole request sent, queued behind the held check, then the connection dropped.
-    const body = JSON.stringify({ image: face });
-    const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
-    socket.on('error', () => undefined);
-    socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: ${LIVE.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const socket = sendWhole(listening, LIVE);
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -182,21 +182,26 @@ describe('transport: Expect: 100-continue is answered only once a request is adm
   });
 });
 
-describe('transport: a body declared larger than the limit', function () {
-  this.timeout(60_000);
-  let server: Listening;
-  let port: number;
-  let limit: number;
-
+/**
+ * Registers the suite's hooks: before it, the router served on a server deferring 100 Continue (the
+ * credentials LIVE and USED_UP) and the body limit it applies; after it, the server closed.
+ */
+function servedWithBodyLimit(): { readonly server: Listening; readonly port: number; readonly limit: number } {
+  const served = { server: undefined as unknown as Listening, port: 0, limit: 0 };
   before(async () => {
     const engine = await sharedEngine();
-    limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
-    ({ server, port } = await serveDeferringContinue(engine, [LIVE, USED_UP]));
+    served.limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
+    Object.assign(served, await serveDeferringContinue(engine, [LIVE, USED_UP]));
   });
-
   after(async () => {
-    await server?.close();
+    await served.server?.close();
   });
+  return served;
+}
+
+describe('transport: a body declared larger than the limit', function () {
+  this.timeout(60_000);
+  const served = servedWithBodyLimit();
 
   /** A request head declaring `length` bytes of body. */
   const head = (length: number, contentType: string, expect: boolean, credential: Credential = LIVE): string =>
@@ -207,7 +212,7 @@ describe('transport: a body declared larger than the limit', function () {
     it(`${name}, Expect: 100-continue: 400 INVALID_PAYLOAD_IMAGE_SIZE at once, no "100 Continue", the body never asked for`, async () => {
       // The body never comes: only an answer given without it arrives before the wait runs out
       // (waiting for it would run into the 25 s deadline, a 503).
-      const { answer, closedByServer, ms } = await exchange(port, head(limit + 1, contentType, true), Buffer.alloc(0), 10_000);
+      const { answer, closedByServer, ms } = await exchange(served.port, head(served.limit + 1, contentType, true), Buffer.alloc(0), 10_000);
       assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
       assert.doesNotMatch(answer, /100 Continue/);
       assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
@@ -219,22 +224,22 @@ describe('transport: a body declared larger than the limit', function () {
   }
 
   it('comes before the testing quota: a used-up testing credential asking first gets the 400, not the 403', async () => {
-    const { answer } = await exchange(port, head(limit + 1, 'application/json', true, USED_UP), Buffer.alloc(0), 10_000);
+    const { answer } = await exchange(served.port, head(served.limit + 1, 'application/json', true, USED_UP), Buffer.alloc(0), 10_000);
     assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
     assert.match(answer, /"error_code":"INVALID_PAYLOAD_IMAGE_SIZE"/);
   });
 
   it('a body declared at exactly the limit is asked for ("100 Continue")', async () => {
-    const { answer } = await exchange(port, head(limit, 'application/json', true), Buffer.alloc(0), 1_000);
+    const { answer } = await exchange(served.port, head(served.limit, 'application/json', true), Buffer.alloc(0), 1_000);
     assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n/, answer.slice(0, 200));
   });
 
   it('without Expect, the body already on its way is read, then refused with the 400: no answer cuts the upload short', async () => {
     // An early answer that closes the connection under a body still arriving reached Node's fetch as
     // EPIPE (a transport error, not the 400): 7 of about 9,000 fuzzed requests.
-    const body = Buffer.alloc(limit + 1, 0x41);
+    const body = Buffer.alloc(served.limit + 1, 0x41);
     const answered = await new Promise<{ answer: string; sentAll: boolean; answeredBeforeAllSent: boolean }>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = net.connect(served.port, '127.0.0.1');
       let answer = '';
       let sentAll = false;
       let answeredBeforeAllSent = false;
@@ -264,19 +269,7 @@ describe('transport: a body declared larger than the limit', function () {
 
 describe('transport: a refusal before the body reaches a client already sending it', function () {
   this.timeout(120_000);
-  let server: Listening;
-  let port: number;
-  let limit: number;
-
-  before(async () => {
-    const engine = await sharedEngine();
-    limit = jsonBodyLimitFor(engine.limits.maxImageBytes);
-    ({ server, port } = await serveDeferringContinue(engine, [LIVE, USED_UP]));
-  });
-
-  after(async () => {
-    await server?.close();
-  });
+  const served = servedWithBodyLimit();
 
   // Node's fetch sends a body without asking first. An answer that closed the connection under a body
   // of 7 MB (within the limit) reached it as EPIPE every time, and as often as not from about 3 MB.
@@ -285,9 +278,9 @@ describe('transport: a refusal before the body reaches a client already sending 
     ['a wrong API-Key', { 'App-ID': LIVE.appId, 'API-Key': 'wrong' }, 401, 'UNAUTHORIZED'],
   ] as const) {
     it(`Node's fetch of a 7 MB body with ${what} gets its ${status} ${code}`, async () => {
-      assert.ok(7_000_000 + 20 <= limit, `a 7 MB body is over the ${limit}-byte limit`);
+      assert.ok(7_000_000 + 20 <= served.limit, `a 7 MB body is over the ${served.limit}-byte limit`);
       for (let i = 0; i < 3; i += 1) {
-        assert.deepEqual(await fetchFromAnotherProcess(`${server.url}${PATH}`, headers, 7_000_000), { status, error_code: code });
+        assert.deepEqual(await fetchFromAnotherProcess(`${served.server.url}${PATH}`, headers, 7_000_000), { status, error_code: code });
       }
     });
   }
@@ -297,8 +290,8 @@ describe('transport: a refusal before the body reaches a client already sending 
     // A chunk declared larger than the limit, sent up to one byte past the limit and then stalled: only a
     // refusal that stops reading there answers before the wait runs out. (Nothing is left unread, so
     // the close reaches the client as such, not as a reset.)
-    const chunk = Buffer.concat([Buffer.from(`${(limit * 2).toString(16)}\r\n`), Buffer.alloc(limit + 1, 0x41)]);
-    const { answer, closedByServer, ms } = await exchange(port, head, chunk, 10_000);
+    const chunk = Buffer.concat([Buffer.from(`${(served.limit * 2).toString(16)}\r\n`), Buffer.alloc(served.limit + 1, 0x41)]);
+    const { answer, closedByServer, ms } = await exchange(served.port, head, chunk, 10_000);
     assert.match(answer, /^HTTP\/1\.1 401 /, answer.slice(0, 200));
     assert.match(answer, /\r\nConnection: close\r\n/i);
     assert.ok(closedByServer, 'the server closed the connection');
@@ -308,7 +301,7 @@ describe('transport: a refusal before the body reaches a client already sending 
   it(`a refused body sent in more than ${MAX_SMALL_PIECES} one-byte pieces is read no further: the connection ends with the answer`, async () => {
     const head = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nApp-ID: ${LIVE.appId}\r\nAPI-Key: wrong\r\n\r\n`;
     const pieces = Buffer.from('1\r\n \r\n'.repeat(MAX_SMALL_PIECES * 2), 'latin1');
-    const { answer, closedByServer, ms } = await exchange(port, head, pieces, 10_000);
+    const { answer, closedByServer, ms } = await exchange(served.port, head, pieces, 10_000);
     assert.match(answer, /^HTTP\/1\.1 401 /, answer.slice(0, 200));
     assert.ok(closedByServer, 'the server closed the connection');
     assert.ok(ms < 5_000, `${ms} ms`);
@@ -317,7 +310,7 @@ describe('transport: a refusal before the body reaches a client already sending 
   it('a refused body within the limit is read to its end and answered on a connection kept open', async () => {
     const body = JSON.stringify({ image: 'A'.repeat(1_000_000) });
     const head = `POST ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nApp-ID: ${USED_UP.appId}\r\nAPI-Key: ${USED_UP.apiKey}\r\n\r\n`;
-    const { answer, closedByServer } = await exchange(port, head, Buffer.from(body), 2_000);
+    const { answer, closedByServer } = await exchange(served.port, head, Buffer.from(body), 2_000);
     assert.match(answer, /^HTTP\/1\.1 403 /, answer.slice(0, 200));
     assert.match(answer, /"error_code":"INSUFFICIENT_QUOTA_LIVENESS"/);
     assert.doesNotMatch(answer, /\r\nConnection: close\r\n/i);
