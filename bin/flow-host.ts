@@ -2,22 +2,21 @@
 // without authentication there (deploying a function node runs code), so only a loopback address is
 // taken unless FACELIVE_FLOW_ALLOW_REMOTE_ADMIN=1 says the caller knows.
 
-import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { quote } from '../core/quote';
 
 /** The environment variable that lets `npm run flow` listen on an address other than loopback. */
 export const ALLOW_REMOTE_ADMIN = 'FACELIVE_FLOW_ALLOW_REMOTE_ADMIN';
 
-/** Whether a listen address is reachable from this machine only: localhost, 127.0.0.0/8 or ::1. */
+/**
+ * Whether a listen address is reachable from this machine only: localhost, or an address ipaddr.js
+ * (which the URL image guard classifies addresses with too) puts in the loopback range, IPv4-mapped
+ * forms included.
+ */
 export function isLoopbackHost(host: string): boolean {
   const address = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
   if (address === 'localhost') return true;
-  const ipv4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1] ?? address;
-  if (net.isIPv4(ipv4)) return ipv4.startsWith('127.');
-  if (!net.isIPv6(address)) return false;
-  const loopback = new net.BlockList();
-  loopback.addAddress('::1', 'ipv6');
-  return loopback.check(address, 'ipv6');
+  return ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback';
 }
 
 /** Why `npm run flow` refuses to listen on `host`, or undefined when it may. */
