@@ -19,6 +19,7 @@ export const ERROR_TABLE = deepFreeze({
   FACE_NOT_DETECTED: { status: 400, message: 'No face was found in the image.' },
   UNAUTHORIZED: { status: 401, message: 'App-ID or API-Key is missing or wrong.' },
   INSUFFICIENT_QUOTA_LIVENESS: { status: 403, message: 'The testing quota of this credential is used up.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This path answers POST only; send the request with POST (see the Allow header).' },
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests; retry after the time given in the Retry-After header.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'An unexpected error occurred.' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is at capacity or a store it needs is unreachable; retry after the time given in the Retry-After header.' },

@@ -53,6 +53,19 @@ const retryResponse = (codes: string[]): Record<string, unknown> => {
   };
 };
 
+/** The error response of a method the liveness path does not have (405), with Allow. */
+const methodNotAllowedResponse = (codes: string[]): Record<string, unknown> => {
+  const base = errorResponse(codes);
+  return {
+    ...base,
+    description: `Any method on /v1/face/liveness but POST and OPTIONS (extension). ${base.description as string}`,
+    headers: {
+      ...(base.headers as Record<string, unknown>),
+      Allow: { description: 'The methods the path answers: POST.', schema: { type: 'string', const: 'POST' } },
+    },
+  };
+};
+
 const pack = { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'string' } } };
 
 const HEALTH = {
@@ -96,6 +109,7 @@ export const openApiDocument = Object.freeze({
     summary: 'Self-hosted face liveness detection.',
     description:
       'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
+      'a method other than POST (405 METHOD_NOT_ALLOWED with Allow: POST, the response MethodNotAllowed; OPTIONS is answered with Allow alone); ' +
       'shutting down (503); a client address in its failed-authentication cool-down (429); authentication (401); the credential\'s rate limit (429); ' +
       'a Content-Length over the body limit from a client that asks before sending the body (Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE, the body unsent); ' +
       'a full queue (503, checked before any quota is reserved or the body read, and again when the request asks for a check slot); ' +
@@ -181,6 +195,10 @@ export const openApiDocument = Object.freeze({
     },
     headers: {
       RequestId: { description: 'The request id (also in data.request_id or the error body).', schema: { type: 'string' } },
+    },
+    responses: {
+      // Under no operation: it answers the methods the path does not have.
+      MethodNotAllowed: methodNotAllowedResponse(byStatus(405)),
     },
     schemas: {
       LivenessRequest: {

@@ -1,6 +1,6 @@
 // Reads and drops the rest of a refused request's body before its answer. An answer that closes the
 // connection under a body still arriving reaches many clients (Node's fetch: EPIPE, from 3 MB or so)
-// as a broken pipe, not as the 401, 403, 429 or 503 that says why. The bytes are neither parsed nor
+// as a broken pipe, not as the 401, 403, 405, 429 or 503 that says why. The bytes are neither parsed nor
 // kept, and no more than the body limit is read within the request's deadline: a body larger than
 // that, or one sent in a great many tiny pieces, still ends the connection with the answer, unread.
 

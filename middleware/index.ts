@@ -1,7 +1,10 @@
 // faceLiveness(): the Express adapter. A Router whose POST / serves the contract (respond mode) or
-// annotates req.faceLiveness (annotate mode). Everything is resolved at construction.
+// annotates req.faceLiveness (annotate mode). In respond mode any other method on that path but
+// OPTIONS (left to Express, which answers it with Allow) gets 405 with Allow: POST; annotate mode
+// leaves other methods to the app's own routes. Everything is resolved at construction.
 //
-// Order of checks in one request: request id, shutting down (503), the failed-authentication
+// Order of checks in one request: request id, a method other than POST (405, respond mode only;
+// no credentials needed, no body parsed), shutting down (503), the failed-authentication
 // cool-down of the client address (429: before the key is checked, or it would not stop guessing),
 // auth (401), the credential's rate limit (429), a body declared (Content-Length) larger than the
 // limit by a client that asks before sending it (400, unsent), quota reservation (403; 503 when the quota store
@@ -153,7 +156,7 @@ function hasUrlImage(body: unknown): boolean {
 
 /**
  * Builds the middleware. Mount it with `app.use('/v1/face/liveness', faceLiveness({ auth, ... }))`;
- * it answers POST / under that path.
+ * it answers POST / under that path (in respond mode, any other method there but OPTIONS with 405).
  * @throws TypeError naming the first bad option, or when used as `app.use(faceLiveness)`.
  */
 export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
@@ -170,6 +173,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   const capacityLog = summaryLog(log, 1000, { msg: 'liveness requests refused at capacity', error_code: 'SERVICE_UNAVAILABLE', status: 503 });
   const unauthorizedLog = summaryLog(log, 1000, { msg: 'liveness requests refused: unknown App-ID or wrong API-Key', error_code: 'UNAUTHORIZED', status: 401 });
   const tooManyLog = summaryLog(log, 1000, { msg: 'liveness requests refused: too many requests', error_code: 'TOO_MANY_REQUESTS', status: 429 });
+  const wrongMethodLog = summaryLog(log, 1000, { msg: 'liveness requests refused: a method other than POST', error_code: 'METHOD_NOT_ALLOWED', status: 405 });
   let warnedBodyReadBefore = false;
   const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
   const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
@@ -261,6 +265,10 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     let result: CheckResult;
     const timeout = deadline(config.requestTimeoutMs);
     try {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        throw new FaceliveError('METHOD_NOT_ALLOWED');
+      }
       if (admission.isDraining) throw shuttingDown();
       if (authFailures !== null) await Promise.race([authFailures.check(req), timeout.expired]);
       if (config.authenticate !== null) {
@@ -353,6 +361,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       if (isCapacityError(error)) capacityLog.count();
       else if (error.code === 'UNAUTHORIZED') unauthorizedLog.count();
       else if (error.code === 'TOO_MANY_REQUESTS') tooManyLog.count();
+      else if (error.code === 'METHOD_NOT_ALLOWED') wrongMethodLog.count();
       else log({
         level: error.code === 'SERVICE_UNAVAILABLE' ? 'warn' : error.status >= 500 ? 'error' : 'info',
         msg: 'liveness request refused',
@@ -362,7 +371,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
-      // A refusal before the body (401, 403, 429, 503) reads and drops the rest of a body already on
+      // A refusal before the body (401, 403, 405, 429, 503) reads and drops the rest of a body already on
       // its way, within the body limit and the deadline, then answers: closing the connection under
       // it reached Node's fetch as EPIPE, without the answer (discard-body.ts). Any other body not
       // (wholly) read ends the connection with the answer: one the client has not sent (it asked
@@ -413,6 +422,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   router.post('/', (req, res, next) => {
     handle(req, res, next).catch(next);
   });
+  if (config.mode === 'respond') {
+    // The path is the contract's: a wrong method is refused in its JSON (405), not left to Express's
+    // HTML 404. OPTIONS goes on to Express's answer, which lists POST in Allow.
+    router.all('/', (req, res, next) => {
+      if (req.method === 'OPTIONS') next();
+      else handle(req, res, next).catch(next);
+    });
+  }
 
   let closing: Promise<void> | undefined;
   async function close(timeoutMs: number): Promise<void> {

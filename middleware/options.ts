@@ -34,7 +34,10 @@ export interface FaceLivenessOptions {
   readonly auth: AuthOption;
   /** Quota store for testing-mode credentials. Defaults to a new MemoryQuotaStore. */
   readonly quota?: QuotaStore;
-  /** 'respond' answers with the contract's JSON; 'annotate' sets req.faceLiveness and calls next(). Defaults to 'respond'. */
+  /**
+   * 'respond' answers with the contract's JSON (a method other than POST or OPTIONS: 405 METHOD_NOT_ALLOWED);
+   * 'annotate' sets req.faceLiveness and calls next(), leaving other methods to the app. Defaults to 'respond'.
+   */
   readonly mode?: Mode;
   /** Input limits (merged into engineOptions.limits); not allowed with `engine`, whose limits apply. Defaults to the contract's. */
   readonly limits?: Partial<Limits>;

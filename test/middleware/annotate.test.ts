@@ -30,6 +30,9 @@ describe('faceLiveness() annotate mode', function () {
       assert.ok(result !== undefined);
       res.status(200).json({ wrapped: true, verdict: result.error_code ?? 'PASS', nface: result.data.nface, request_id: result.data.request_id });
     });
+    app.get(PATH, (_req, res) => {
+      res.status(200).json({ own: 'GET' });
+    });
     const spy: ErrorRequestHandler = (err, _req, _res, next) => {
       seen.push(err);
       next(err);
@@ -48,6 +51,15 @@ describe('faceLiveness() annotate mode', function () {
     assert.equal(res.body.wrapped, true);
     assert.equal(res.body.verdict, 'PASS');
     assert.equal(res.body.request_id, res.headers['x-request-id']);
+    assert.deepEqual(seen, []);
+  });
+
+  it('leaves methods other than POST to the app: its own GET route on the path is reached, no 405', async () => {
+    const own = await request(app).get(PATH);
+    assert.deepEqual([own.status, own.body], [200, { own: 'GET' }]);
+    const unrouted = await request(app).delete(PATH);
+    assert.equal(unrouted.status, 404, 'a method the app has no route for is the app\'s 404');
+    assert.equal(unrouted.headers.allow, undefined);
     assert.deepEqual(seen, []);
   });
 

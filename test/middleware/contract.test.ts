@@ -436,6 +436,36 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
     });
   });
 
+  describe('405 METHOD_NOT_ALLOWED', () => {
+    it('GET, PUT, DELETE and PATCH get the contract\'s JSON error and Allow: POST, without credentials', async () => {
+      for (const method of ['get', 'put', 'delete', 'patch'] as const) {
+        const res = await request(app)[method](PATH).set('X-Request-Id', `wrong-${method}`);
+        assertError(res, 'METHOD_NOT_ALLOWED');
+        assert.equal(res.headers.allow, 'POST', method);
+        assert.match(res.headers['content-type'], /^application\/json/, method);
+        assert.equal(res.body.request_id, `wrong-${method}`);
+      }
+    });
+
+    it('HEAD gets the status and Allow: POST; OPTIONS is still Express\'s answer', async () => {
+      const head = await request(app).head(PATH);
+      assert.deepEqual([head.status, head.headers.allow], [405, 'POST']);
+      const options = await request(app).options(PATH);
+      assert.deepEqual([options.status, options.headers.allow], [200, 'POST']);
+    });
+
+    it('comes before auth and the body: credentials are not asked for and the body is not parsed', async () => {
+      let asked = 0;
+      const counted = express();
+      counted.use(PATH, faceLiveness({ engine, metrics: false, auth: () => ((asked += 1), null) }));
+      assertError(await request(counted).put(PATH).set('Content-Type', 'application/json').send('{not json'), 'METHOD_NOT_ALLOWED');
+      assertError(await request(counted).patch(PATH).set(authHeaders(LIVE)).send({ image: faceB64 }), 'METHOD_NOT_ALLOWED');
+      assert.equal(asked, 0, 'the auth function was not called');
+      assertError(await request(counted).post(PATH).set(authHeaders(LIVE)).send({ image: faceB64 }), 'UNAUTHORIZED');
+      assert.equal(asked, 1, 'POST still is');
+    });
+  });
+
   describe('500 INTERNAL_SERVER_ERROR', () => {
     it('an engine that cannot load answers 500 with the generic message', async () => {
       const pack = packWithoutModels();
@@ -585,6 +615,7 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       'FACE_NOT_DETECTED',
       'UNAUTHORIZED',
       'INSUFFICIENT_QUOTA_LIVENESS',
+      'METHOD_NOT_ALLOWED',
       'TOO_MANY_REQUESTS',
       'INTERNAL_SERVER_ERROR',
       'SERVICE_UNAVAILABLE',

@@ -60,6 +60,20 @@ describe('metrics and logs', function () {
     assert.equal((await globalRegistry.getMetricsAsJSON()).some((m) => m.name.startsWith('facelive_')), false, 'nothing on the global registry');
   });
 
+  it('counts a method other than POST as METHOD_NOT_ALLOWED and logs it as one line a second with its count', async () => {
+    const metrics = new FaceliveMetrics();
+    const logs: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, logger: (entry) => logs.push(entry) }));
+    app.use('/metrics', metricsRouter(metrics));
+    for (const method of ['get', 'put', 'delete'] as const) assert.equal((await request(app)[method](PATH)).status, 405);
+    assert.match((await request(app).get('/metrics')).text, /facelive_requests_total\{outcome="error",code="METHOD_NOT_ALLOWED"\} 3/);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const refused = logs.filter((entry) => entry.error_code === 'METHOD_NOT_ALLOWED');
+    assert.equal(refused.length, 1, JSON.stringify(logs));
+    assert.deepEqual([refused[0]!.status, refused[0]!.count, refused[0]!.level], [405, 3, 'warn']);
+  });
+
   it('a client that closes its connection mid-body is neither counted nor logged as a bad request', async () => {
     const metrics = new FaceliveMetrics();
     const logs: LogEntry[] = [];

@@ -55,12 +55,17 @@ describe('the OpenAPI document against real answers', function () {
     const operation = ((DOCUMENT.paths as Schema)[path] as Schema)[method] as Schema;
     const response = (operation.responses as Schema)[String(res.status)] as Schema | undefined;
     assert.ok(response, `${method.toUpperCase()} ${path} declares status ${res.status}`);
+    conformsTo(`/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}`, response, res);
+  }
+
+  /** Checks one answer's body against the JSON schema of the response at `at` (a pointer into the document). */
+  function conformsTo(at: string, response: Schema, res: request.Response): void {
     const schema = ((response.content as Schema)['application/json'] as Schema).schema as Schema;
-    const pointer = `openapi.json#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${res.status}/content/application~1json/schema`;
+    const pointer = `openapi.json#${at}/content/application~1json/schema`;
     const validate = ajv.getSchema(pointer);
     assert.ok(validate, pointer);
-    assert.ok(validate(res.body), `${path} ${res.status}: ${ajv.errorsText(validate.errors)}`);
-    assert.deepEqual(undeclared(res.body, schema), [], `${path} ${res.status}: fields the document does not declare`);
+    assert.ok(validate(res.body), `${at}: ${ajv.errorsText(validate.errors)}`);
+    assert.deepEqual(undeclared(res.body, schema), [], `${at}: fields the document does not declare`);
   }
 
   const post = (body: unknown) => request(handle.app).post('/v1/face/liveness').set(authHeaders(LIVE)).send(body as object);
@@ -84,6 +89,16 @@ describe('the OpenAPI document against real answers', function () {
     conforms('/v1/face/liveness', 'post', unauthorized);
   });
 
+  it('405 for a method the path does not have, with the Allow header the document declares', async () => {
+    const response = ((DOCUMENT.components as Schema).responses as Schema).MethodNotAllowed as Schema;
+    for (const method of ['get', 'put', 'delete', 'patch'] as const) {
+      const res = await request(handle.app)[method]('/v1/face/liveness');
+      assert.equal(res.status, 405);
+      conformsTo('/components/responses/MethodNotAllowed', response, res);
+      assert.equal(res.headers.allow, ((response.headers as Schema).Allow as { schema: { const: string } }).schema.const);
+    }
+  });
+
   it('the health endpoints', async () => {
     conforms('/healthz', 'get', await request(handle.app).get('/healthz'));
     conforms('/healthz/ready', 'get', await request(handle.app).get('/healthz/ready'));
@@ -93,6 +108,7 @@ describe('the OpenAPI document against real answers', function () {
     const description = openApiDocument.info.description;
     // middleware/index.ts's order; a step named out of it (quota before the 400s it follows) misleads clients.
     const steps = [
+      'a method other than POST (405',
       'shutting down (503)',
       'cool-down (429)',
       'authentication (401)',
