@@ -5,6 +5,7 @@
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../core/options';
 import { checkRequestBody, requireEngineConfig } from './lib/engine-ref';
 import { handleInput } from './lib/handler';
+import { readMessageProperty } from './lib/message-property';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 import { buildRequest, readLivenessThreshold, readOverrides, type FlagOverrides } from './lib/request';
 import { failStatus, passStatus } from './lib/status';
@@ -44,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     const form = formFlags(def);
 
     handleInput(node, async (msg) => {
-      const body = buildRequest(RED.util.getMessageProperty(msg, property), form, readOverrides(msg.options), msg.req);
+      const body = buildRequest(readMessageProperty(RED, msg, property), form, readOverrides(msg.options), msg.req);
       const livenessThreshold = readLivenessThreshold(msg.livenessThreshold);
       const context = livenessThreshold === undefined ? {} : { livenessThreshold };
       const result = await checkRequestBody(config, body, context);

@@ -42,7 +42,8 @@ export interface NodeAPI {
     getNode(id: string): Node | null;
   };
   util: {
-    getMessageProperty(msg: NodeMessage, expr: string): unknown;
+    /** The path an expression names, as keys; `msg` resolves the expression's nested msg references. */
+    normalisePropertyExpression(expr: string, msg?: NodeMessage): (string | number)[];
     setMessageProperty(msg: NodeMessage, expr: string, value: unknown, createMissing?: boolean): boolean;
   };
 }

@@ -4,6 +4,7 @@
 import { FaceliveError } from '../../core/errors';
 import type { AttributesResult, QualityResult } from '../../core/types';
 import { checkRequestBody, type EngineAccess } from './engine-ref';
+import { readMessageProperty } from './message-property';
 import type { NodeAPI, NodeMessage } from './red';
 import { buildRequest, type FlagOverrides } from './request';
 
@@ -41,14 +42,14 @@ export async function obtainSection<K extends keyof Sections>(
   RED: NodeAPI, msg: NodeMessage, name: K, from: SectionSource,
 ): Promise<{ section: Sections[K]; origin: SectionOrigin }> {
   if (from.config.unusable) throw from.config.unusable;
-  const upstream = RED.util.getMessageProperty(msg, from.source) as { data?: Partial<Sections> } | undefined;
+  const upstream = readMessageProperty(RED, msg, from.source) as { data?: Partial<Sections> } | undefined;
   const reused = upstream && typeof upstream === 'object' ? upstream.data?.[name] : undefined;
   if (reused && typeof reused === 'object') {
     checkReused(reused, name, from);
     return { section: reused as Sections[K], origin: 'message' };
   }
 
-  const body = buildRequest(RED.util.getMessageProperty(msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
+  const body = buildRequest(readMessageProperty(RED, msg, from.property), {}, { ...SECTION_ONLY[name], ...NO_VALIDATION }, msg.req);
   const result = await checkRequestBody(from.config, body);
   const computed = result.data[name];
   if (!computed) throw new Error(`The engine returned no ${name} section.`);

@@ -31,6 +31,7 @@ const CASES: Case[] = [
   { code: 'INVALID_PAYLOAD', why: 'a number as the image', msg: async () => ({ payload: 42 }) },
   { code: 'MISSING_PAYLOAD_IMAGE', why: 'no msg.payload', msg: async () => ({ topic: 'no payload' }) },
   { code: 'MISSING_PAYLOAD_IMAGE', why: 'a contract body without image', msg: async () => ({ payload: { is_quality: true } }) },
+  { code: 'MISSING_PAYLOAD_IMAGE', why: 'an image property whose parent the message lacks (msg.data.image, no msg.data)', msg: async () => ({ payload: await selfieJpeg() }), props: { property: 'msg.data.image' } },
   { code: 'INVALID_PAYLOAD_IMAGE_MISSING', why: 'an empty string', msg: async () => ({ payload: '' }) },
   { code: 'INVALID_PAYLOAD_IMAGE_MISSING', why: 'text that is not base64', msg: async () => ({ payload: 'not base64 at all!' }) },
   { code: 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY', why: 'validate_quality without is_quality (msg.options)', msg: async () => ({ payload: await selfieJpeg(), options: { is_quality: false, validate_quality: true } }) },
@@ -61,8 +62,18 @@ describe('facelive node errors', function () {
       if (c.code !== 'INTERNAL_SERVER_ERROR') assert.ok(msg.error.message.length > 0);
       else assert.equal(msg.error.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
       assert.deepEqual(await status, { fill: 'red', shape: 'ring', text: c.code });
+      if (c.code !== 'INTERNAL_SERVER_ERROR') assert.equal(helper.getNode('n1').warn.callCount, 0, 'no unexpected error logged');
     });
   }
+
+  it('answers an image property that is no property expression as an unexpected error, its cause logged', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', { property: 'data..image' }));
+    const msg = await run('caught', { payload: await selfieJpeg(), data: { image: 'x' } });
+    assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
+    const warned: string[] = helper.getNode('n1').warn.getCalls().map((call: { args: unknown[] }) => String(call.args[0]));
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.match(warned[0]!, /^Unexpected error, answered as INTERNAL_SERVER_ERROR: Error: Invalid property expression/);
+  });
 
   it('logs the cause of an INTERNAL_SERVER_ERROR as a warning (a Catch node keeps it out of the log), without the image', async () => {
     await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', {}, { pack: 'no-such-model-pack-directory' }));

@@ -68,6 +68,13 @@ describe('facelive-validate-quality node', function () {
     assert.equal(again.quality.source, 'message');
   });
 
+  it('computes quality itself when the detect result property\'s parent is missing (msg.kyc.liveness, no msg.kyc)', async () => {
+    await helper.load([engineNode, qualityNode], nodeFlow('facelive-validate-quality', { source: 'msg.kyc.liveness' }));
+    const msg = await run('pass', { payload: await selfieJpeg() });
+    assert.equal(msg.quality.source, 'engine');
+    assert.equal(msg.kyc, undefined, 'nothing is written to the detect result property');
+  });
+
   it('computes quality when the upstream detect skipped it (is_quality false)', async () => {
     await helper.load([engineNode, detectNode, qualityNode], chainFlow('facelive-validate-quality', {}, { is_quality: false }));
     const waiting = nextMessage('fail', ['pass', 'caught']);
@@ -129,6 +136,13 @@ describe('facelive-validate-attribute node', function () {
     await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute', { attributes: 'glasses' }));
     const msg = await run('caught', { payload: await selfieJpeg() });
     assert.equal(msg.error.code, 'INTERNAL_SERVER_ERROR');
+  });
+
+  it('answers MISSING_PAYLOAD_IMAGE when the image property\'s parent is missing (kyc.image, no msg.kyc)', async () => {
+    await helper.load([engineNode, attributeNode], nodeFlow('facelive-validate-attribute', { property: 'kyc.image' }));
+    const msg = await run('caught', { payload: await selfieJpeg() });
+    assert.deepEqual([msg.error.code, msg.statusCode], ['MISSING_PAYLOAD_IMAGE', 400]);
+    assert.equal(helper.getNode('n1').warn.callCount, 0, 'no unexpected error logged');
   });
 
   it('answers INVALID_PAYLOAD, naming the property, for an upstream section without what it reads', async () => {
