@@ -77,18 +77,20 @@ function firstFlagAmong(keys: readonly string[]): keyof CheckOptions | undefined
  * object holding flags ({"options": {"validate_nface": true}}, as check()'s second argument would):
  * read as an unknown field, it would leave those flags at their defaults, and a validation the
  * caller asked for would silently not run. Other unknown fields are left alone, as the contract's
- * clients may send them.
+ * clients may send them. `holder` names, for the error's sentence, the object the flags came from
+ * when it is not the request body (msg.options in Node-RED).
  */
-export function refuseMisspeltFlags(record: Record<string, unknown>): void {
+export function refuseMisspeltFlags(record: Record<string, unknown>, holder?: string): void {
+  const where = holder === undefined ? '' : ` in ${holder}`;
   // Object.keys, not Object.entries: building an entry per key took 1-1.5 s of a body of 600k keys.
   for (const key of Object.keys(record)) {
     const value = record[key];
     const flag = flagNamed(key);
-    if (flag !== undefined && flag !== key) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quote(key, QUOTED_NAME_MAX)}; the flag is named ${flag}.`);
+    if (flag !== undefined && flag !== key) throw new FaceliveError('INVALID_PAYLOAD', `Unknown field ${quote(key, QUOTED_NAME_MAX)}${where}; the flag is named ${flag}.`);
     if (flag !== undefined || value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) continue;
     const nested = firstFlagAmong(Object.keys(value));
     if (nested !== undefined) {
-      throw new FaceliveError('INVALID_PAYLOAD', `Field ${quote(key, QUOTED_NAME_MAX)} holds the flag ${nested}; send the flags as fields of the body itself.`);
+      throw new FaceliveError('INVALID_PAYLOAD', `Field ${quote(key, QUOTED_NAME_MAX)}${where} holds the flag ${nested}; send the flags as fields of ${holder ?? 'the body'} itself.`);
     }
   }
 }

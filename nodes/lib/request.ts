@@ -26,7 +26,7 @@ export function readOverrides(options: unknown): FlagOverrides {
     throw new FaceliveError('INVALID_PAYLOAD', 'Expected msg.options to be an object of contract flags.');
   }
   // A flag spelt otherwise (validateLiveness), or flags inside an object of it, would be dropped below and leave the validation as the form set it.
-  refuseMisspeltFlags(options);
+  refuseMisspeltFlags(options, 'msg.options');
   const picked: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) {
     if (options[name] !== undefined) picked[name] = options[name];

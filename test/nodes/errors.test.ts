@@ -66,6 +66,17 @@ describe('facelive node errors', function () {
     });
   }
 
+  it('names msg.options, not the body, when it refuses a flag spelt otherwise or flags inside an object of it', async () => {
+    await helper.load([engineNode, detectNode], nodeFlow('facelive-detect'));
+    const image = await selfieJpeg();
+    const misspelt = await run('caught', { payload: image, options: { validateLiveness: true } });
+    assert.equal(misspelt.error.message, 'Unknown field "validateLiveness" in msg.options; the flag is named validate_liveness.');
+    const nested = await run('caught', { payload: image, options: { flags: { is_quality: false } } });
+    assert.equal(nested.error.message, 'Field "flags" in msg.options holds the flag is_quality; send the flags as fields of msg.options itself.');
+    const inBody = await run('caught', { payload: { image: image.toString('base64'), flags: { is_quality: false } } });
+    assert.equal(inBody.error.message, 'Field "flags" holds the flag is_quality; send the flags as fields of the body itself.');
+  });
+
   it('answers an image property that is no property expression as an unexpected error, its cause logged', async () => {
     await helper.load([engineNode, detectNode], nodeFlow('facelive-detect', { property: 'data..image' }));
     const msg = await run('caught', { payload: await selfieJpeg(), data: { image: 'x' } });

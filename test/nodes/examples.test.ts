@@ -99,6 +99,23 @@ describe('example flow: kyc-endpoint.json', function () {
     }
   });
 
+  it('differs from the middleware where the README says: a raw image or a form-encoded body is checked, an empty chunked JSON body has no image', async () => {
+    const jpeg = await selfieJpeg();
+    for (const send of [
+      (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'image/jpeg').send(jpeg),
+      (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'application/octet-stream').send(jpeg),
+      (target: express.Express) => request(target).post('/v1/face/liveness').type('form').send({ image: jpeg.toString('base64') }),
+    ]) {
+      const [flow, middleware] = [await send(flowApp), await send(middlewareApp)];
+      assert.deepEqual([flow.status, flow.body.data?.nface], [200, 1]);
+      assert.deepEqual([middleware.status, middleware.body.error_code], [400, 'INVALID_PAYLOAD']);
+    }
+    const chunked = (target: express.Express) => request(target).post('/v1/face/liveness')
+      .set('Content-Type', 'application/json').set('Transfer-Encoding', 'chunked');
+    assert.equal((await chunked(flowApp)).body.error_code, 'MISSING_PAYLOAD_IMAGE');
+    assert.equal((await chunked(middlewareApp)).body.error_code, 'INVALID_PAYLOAD');
+  });
+
   it('adds its decision header: accept a plain selfie, reject a blurred one on quality', async () => {
     const good = await request(flowApp).post('/v1/face/liveness').send({ image: (await selfieJpeg()).toString('base64') });
     assert.equal(good.status, 200);
