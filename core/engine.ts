@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { FaceliveError, toFaceliveError } from './errors';
 import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
 import { resolveLimits } from './limits';
-import { kindOf } from './value-kind';
+import { describeValue } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { boxToSent, pointToSent } from './faces/orientation';
@@ -33,11 +33,11 @@ const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes'
 /** The options' own shapes and values, before the pack is read. */
 function checkOptionShapes(options: EngineOptions): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected an options object for createEngine but received ${kindOf(options)}.`);
+    throw new TypeError(`Expected an options object for createEngine but received ${describeValue(options)}.`);
   }
   const thresholds: unknown = options.thresholds;
   if (thresholds !== undefined && (thresholds === null || typeof thresholds !== 'object' || Array.isArray(thresholds))) {
-    throw new TypeError(`Expected an object for thresholds but received ${kindOf(thresholds)}.`);
+    throw new TypeError(`Expected an object for thresholds but received ${describeValue(thresholds)}.`);
   }
   if (options.limits !== undefined) resolveLimits(options.limits); // a bad limit (or limits not an object) fails before any model loads
   for (const key of Object.keys(options)) {
@@ -45,11 +45,11 @@ function checkOptionShapes(options: EngineOptions): void {
       throw new TypeError(`Unknown engine option "${key}"; expected one of ${ENGINE_OPTION_KEYS.join(', ')}.`);
     }
   }
-  if (options.pack !== undefined && typeof options.pack !== 'string') {
-    throw new TypeError(`Expected a directory path for pack but received ${typeof options.pack}.`);
+  if (options.pack !== undefined && (typeof options.pack !== 'string' || options.pack === '')) {
+    throw new TypeError(`Expected a directory path for pack but received ${describeValue(options.pack)}.`);
   }
   if (options.workerThreads !== undefined && typeof options.workerThreads !== 'boolean') {
-    throw new TypeError(`Expected a boolean for workerThreads but received ${typeof options.workerThreads}.`);
+    throw new TypeError(`Expected a boolean for workerThreads but received ${describeValue(options.workerThreads)}.`);
   }
   if (options.validateAttributes !== undefined) {
     if (!Array.isArray(options.validateAttributes) || options.validateAttributes.some((a) => !ATTRIBUTE_NAMES.includes(a))) {
@@ -284,12 +284,12 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 /** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
 function checkContext(context: CheckContext): void {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
-    throw new TypeError(`Expected an object for the check context but received ${kindOf(context)}.`);
+    throw new TypeError(`Expected an object for the check context but received ${describeValue(context)}.`);
   }
   if (context.livenessThreshold !== undefined) checkLivenessThreshold(context.livenessThreshold, 'context.livenessThreshold');
   const id: unknown = context.requestId;
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH)) {
-    throw new TypeError(`Expected context.requestId to be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters but received ${typeof id === 'string' ? `${id.length} characters` : kindOf(id)}.`);
+    throw new TypeError(`Expected context.requestId to be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters but received ${typeof id === 'string' ? `${id.length} characters` : describeValue(id)}.`);
   }
 }
 

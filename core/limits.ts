@@ -1,6 +1,6 @@
 // Input limits shared by every adapter: image bytes, pixels, URL budget. Defaults follow the contract.
 
-import { kindOf } from './value-kind';
+import { describeValue } from './value-kind';
 
 export interface Limits {
   /** Largest image accepted, in bytes (decoded base64, Buffer, or URL body). Defaults to 5 MiB. */
@@ -42,7 +42,7 @@ const POSITIVE_LIMITS: readonly string[] = ['maxImageBytes', 'maxPixels', 'urlTi
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
 export function resolveLimits(user: Partial<Limits> = {}): Limits {
   if (user === null || typeof user !== 'object' || Array.isArray(user)) {
-    throw new TypeError(`Expected an object for limits but received ${kindOf(user)}.`);
+    throw new TypeError(`Expected an object for limits but received ${describeValue(user)}.`);
   }
   const merged: Record<string, unknown> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(user)) {
@@ -52,16 +52,16 @@ export function resolveLimits(user: Partial<Limits> = {}): Limits {
     }
     const expected = typeof (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
     if (typeof value !== expected || (typeof value === 'number' && !(Number.isFinite(value) && value >= 0))) {
-      throw new TypeError(`Expected a ${expected === 'number' ? 'non-negative number' : expected} for limits.${key} but received ${String(value)}.`);
+      throw new TypeError(`Expected a ${expected === 'number' ? 'non-negative number' : expected} for limits.${key} but received ${describeValue(value)}.`);
     }
     if (key === 'maxRedirects' && !Number.isInteger(value)) {
-      throw new TypeError(`Expected a whole number for limits.maxRedirects but received ${String(value)}.`);
+      throw new TypeError(`Expected a whole number for limits.maxRedirects but received ${describeValue(value)}.`);
     }
     if (POSITIVE_LIMITS.includes(key) && value === 0) {
       throw new TypeError(`Expected a positive number for limits.${key} but received 0: it would refuse every image.`);
     }
     if (key === 'urlTimeoutMs' && (value as number) > MAX_TIMER_MS) {
-      throw new TypeError(`Expected limits.urlTimeoutMs at most ${MAX_TIMER_MS} but received ${String(value)}.`);
+      throw new TypeError(`Expected limits.urlTimeoutMs at most ${MAX_TIMER_MS} but received ${describeValue(value)}.`);
     }
     merged[key] = value;
   }

@@ -2,6 +2,7 @@
 
 import type { ThresholdOverrides } from './engine-types';
 import type { AttributeThresholds, Manifest, QualityThresholds } from './models/manifest';
+import { describeValue } from './value-kind';
 
 export interface ResolvedThresholds {
   readonly liveness: number;
@@ -28,7 +29,7 @@ const ALL_KEYS: readonly string[] = ['liveness', ...QUALITY_KEYS, ...ATTRIBUTE_K
  * credential); `where` names it in the TypeError.
  */
 export function checkLivenessThreshold(value: unknown, where: string): number {
-  if (!isLivenessThreshold(value)) throw new TypeError(`Expected a number in [0,1] for ${where} but received ${String(value)}.`);
+  if (!isLivenessThreshold(value)) throw new TypeError(`Expected a number in [0,1] for ${where} but received ${describeValue(value)}.`);
   return value;
 }
 
@@ -43,7 +44,7 @@ export function checkThresholdOverrides(overrides: ThresholdOverrides = {}): voi
     if (value === undefined) continue;
     if (!ALL_KEYS.includes(key)) throw new TypeError(`Unknown threshold "${key}"; expected one of ${ALL_KEYS.join(', ')}.`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`Expected a non-negative number for thresholds.${key} but received ${String(value)}.`);
+      throw new TypeError(`Expected a non-negative number for thresholds.${key} but received ${describeValue(value)}.`);
     }
     if (!UNBOUNDED_KEYS.includes(key) && value > 1) throw new TypeError(`Expected thresholds.${key} in [0,1] but received ${value}.`);
   }

@@ -87,7 +87,7 @@ export interface AttributesResult {
 
 /** The attributes validate_attribute may fail on. */
 export type AttributeName = 'sunglasses' | 'mask' | 'veil' | 'hat';
-export const ATTRIBUTE_NAMES: readonly AttributeName[] = ['sunglasses', 'mask', 'veil', 'hat'];
+export const ATTRIBUTE_NAMES: readonly AttributeName[] = Object.freeze(['sunglasses', 'mask', 'veil', 'hat']);
 
 export interface VerdictData {
   /** 'PASS' or 'FAIL'. */

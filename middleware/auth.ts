@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { FaceliveError } from '../core/errors';
 import { checkLivenessThreshold } from '../core/thresholds';
+import { describeValue } from '../core/value-kind';
 
 export type CredentialMode = 'live' | 'testing';
 
@@ -69,17 +70,17 @@ const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'mode', 'quota', 
 /** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
 export function checkCredential(credential: unknown, where: string): Principal {
   if (credential === null || typeof credential !== 'object') {
-    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?} for ${where} but received ${String(credential)}.`);
+    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?} for ${where} but received ${describeValue(credential)}.`);
   }
   const { appId, apiKey, mode, quota, livenessThreshold } = credential as Record<string, unknown>;
   if (typeof appId !== 'string' || appId.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.appId.`);
   if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
   if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
-    throw new TypeError(`Expected 'live' or 'testing' for ${where}.mode but received ${String(mode)}.`);
+    throw new TypeError(`Expected 'live' or 'testing' for ${where}.mode but received ${describeValue(mode)}.`);
   }
   if (mode === 'testing') {
     if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 0) {
-      throw new TypeError(`Expected a non-negative integer for ${where}.quota (testing credentials need a quota) but received ${String(quota)}.`);
+      throw new TypeError(`Expected a non-negative integer for ${where}.quota (testing credentials need a quota) but received ${describeValue(quota)}.`);
     }
     return { appId, mode, quota, ...threshold(livenessThreshold, where) };
   }
@@ -161,7 +162,7 @@ export function resolveAuth(auth: unknown): Authenticator | null {
     return listAuthenticator((auth as { credentials: readonly Credential[] }).credentials);
   }
   throw new TypeError(
-    `Expected false, {credentials: [...]} or a function (appId, apiKey, req) for auth but received ${auth === undefined ? 'nothing' : String(auth)}. ` +
+    `Expected false, {credentials: [...]} or a function (appId, apiKey, req) for auth but received ${auth === undefined ? 'nothing' : describeValue(auth)}. ` +
       'Auth is required by the contract; pass auth: false to turn it off explicitly.',
   );
 }

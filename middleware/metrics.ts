@@ -2,6 +2,7 @@
 
 import { Router } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { describeValue } from '../core/value-kind';
 
 /** How a request ended: a PASS or FAIL verdict (200), or an error code. */
 export type Outcome = 'pass' | 'fail' | 'error';
@@ -17,7 +18,7 @@ export class FaceliveMetrics {
   constructor(options: { readonly prefix?: string } = {}) {
     const prefix = options.prefix ?? 'facelive_';
     if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
-      throw new TypeError(`Expected a Prometheus metric-name prefix for prefix but received ${String(prefix)}.`);
+      throw new TypeError(`Expected a Prometheus metric-name prefix for prefix but received ${describeValue(prefix)}.`);
     }
     this.registry = new Registry();
     this.requests = new Counter({

@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { checkEngineOptions } from '../core/engine';
 import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type Limits } from '../core/limits';
+import { describeValue } from '../core/value-kind';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
 import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
@@ -116,7 +117,7 @@ export function defaultMaxInFlight(): number {
 
 function integerOption(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`Expected an integer of at least ${min} for ${name} but received ${String(value)}.`);
+    throw new TypeError(`Expected an integer of at least ${min} for ${name} but received ${describeValue(value)}.`);
   }
   return value;
 }
@@ -130,7 +131,7 @@ function timerOption(value: unknown, name: string): number {
 
 function limitOption<T extends { limit?: number; windowMs?: number }>(value: unknown, name: string, defaults: { limit?: number; windowMs: number }): Required<T> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`Expected false or an object {limit, windowMs} for ${name} but received ${String(value)}.`);
+    throw new TypeError(`Expected false or an object {limit, windowMs} for ${name} but received ${describeValue(value)}.`);
   }
   const given = value as Record<string, unknown>;
   for (const key of Object.keys(given)) {
@@ -187,7 +188,7 @@ export function resolveLogger(logger: unknown, name = 'logger'): LogFunction {
       else target.info(rest);
     };
   } else {
-    throw new TypeError(`Expected a function or an object with info() and error() methods for ${name} but received ${String(logger)}.`);
+    throw new TypeError(`Expected a function or an object with info() and error() methods for ${name} but received ${describeValue(logger)}.`);
   }
   return (entry) => {
     try {
@@ -210,7 +211,7 @@ function isEngine(value: unknown): value is Engine {
  */
 export function resolveOptions(options: unknown, createEngine: (options: EngineOptions) => Promise<Engine>): Configuration {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected an options object for faceLiveness(options) but received ${String(options)}.`);
+    throw new TypeError(`Expected an options object for faceLiveness(options) but received ${describeValue(options)}.`);
   }
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<FaceLivenessOptions>;
   for (const key of Object.keys(given)) {
@@ -223,7 +224,7 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
 
   const mode = given.mode ?? 'respond';
   if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
-    throw new TypeError(`Expected 'respond' or 'annotate' for mode but received ${String(mode)}.`);
+    throw new TypeError(`Expected 'respond' or 'annotate' for mode but received ${describeValue(mode)}.`);
   }
 
   const quota = given.quota ?? new MemoryQuotaStore();
@@ -252,10 +253,10 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
   } else {
     const engineOptions = given.engineOptions ?? {};
     if (engineOptions === null || typeof engineOptions !== 'object' || Array.isArray(engineOptions)) {
-      throw new TypeError(`Expected an object for engineOptions but received ${String(engineOptions)}.`);
+      throw new TypeError(`Expected an object for engineOptions but received ${describeValue(engineOptions)}.`);
     }
     if (given.limits !== undefined && (given.limits === null || typeof given.limits !== 'object' || Array.isArray(given.limits))) {
-      throw new TypeError(`Expected an object for limits but received ${String(given.limits)}.`);
+      throw new TypeError(`Expected an object for limits but received ${describeValue(given.limits)}.`);
     }
     limits = resolveLimits({ ...engineOptions.limits, ...given.limits });
     // Every engine option (the pack's manifest and the thresholds included) is checked now, not

@@ -16,6 +16,7 @@
 
 import Redis, { type RedisOptions } from 'ioredis';
 import { FaceliveError } from '../core/errors';
+import { describeValue } from '../core/value-kind';
 import { type Logger, resolveLogger, type LogFunction } from './options';
 import type { QuotaStore } from './quota';
 
@@ -86,7 +87,7 @@ export type RedisState = 'up' | 'down';
 function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`Expected a positive number for ${name} but received ${String(value)}.`);
+    throw new TypeError(`Expected a positive number for ${name} but received ${describeValue(value)}.`);
   }
   return value;
 }
@@ -119,7 +120,7 @@ export class RedisQuotaStore implements QuotaStore {
       throw new TypeError('RedisQuotaStore takes either client or url, not both.');
     }
     if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.length === 0)) {
-      throw new TypeError(`Expected a non-empty string for prefix but received ${String(options.prefix)}.`);
+      throw new TypeError(`Expected a non-empty string for prefix but received ${describeValue(options.prefix)}.`);
     }
     this.prefix = options.prefix ?? 'facelive:quota:';
     this.commandTimeoutMs = positive(options.commandTimeoutMs, 'commandTimeoutMs', 500);

@@ -23,6 +23,12 @@ describe('the package', function () {
     assert.equal(node(['--input-type=module', '-e', "import { createEngine, FaceliveError } from 'facelive'; import { faceLiveness } from 'facelive/middleware'; console.log(typeof createEngine, typeof FaceliveError, typeof faceLiveness)"]), 'function function function');
   });
 
+  it('exports its tables and name lists frozen (the engine checks options against them)', function () {
+    const unfrozen = node(['-e', "const f = require('facelive'); console.log(Object.entries(f).filter(([, v]) => v !== null && typeof v === 'object' && !Object.isFrozen(v)).map(([k]) => k).join(' '))"]);
+    assert.equal(unfrozen, '', `not frozen: ${unfrozen}`);
+    assert.equal(node(['-e', "console.log(Object.isFrozen(require('facelive').ATTRIBUTE_NAMES))"]), 'true');
+  });
+
   it('packs the demo page, both example flows and the licences, with no folder under examples/ (Node-RED lists it as Import > Examples)', function () {
     this.timeout(60_000);
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];

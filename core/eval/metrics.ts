@@ -9,6 +9,8 @@
 // - A sample whose score is null is a non-response (the engine gave no score, e.g. no face found). It is
 //   counted separately and left out of every rate.
 
+import { describeValue } from '../value-kind';
+
 /** One liveness sample: the engine's live probability, or null for a non-response. */
 export interface ScoredSample {
   readonly score: number | null;
@@ -83,10 +85,10 @@ function speciesOf(sample: ScoredSample): string {
 
 function checkSample(sample: ScoredSample, index: number): void {
   if (sample.label !== 'live' && sample.label !== 'attack') {
-    throw new TypeError(`Expected 'live' or 'attack' for samples[${index}].label but received ${String(sample.label)}.`);
+    throw new TypeError(`Expected 'live' or 'attack' for samples[${index}].label but received ${describeValue(sample.label)}.`);
   }
   if (sample.score !== null && !(typeof sample.score === 'number' && Number.isFinite(sample.score))) {
-    throw new TypeError(`Expected a finite number or null for samples[${index}].score but received ${String(sample.score)}.`);
+    throw new TypeError(`Expected a finite number or null for samples[${index}].score but received ${describeValue(sample.score)}.`);
   }
 }
 
@@ -194,7 +196,7 @@ export function countSamples(samples: readonly ScoredSample[], species: readonly
  */
 export function operatingPoint(samples: readonly ScoredSample[], threshold: number, species: readonly string[] = []): OperatingPoint {
   if (typeof threshold !== 'number' || Number.isNaN(threshold)) {
-    throw new TypeError(`Expected a number for threshold but received ${String(threshold)}.`);
+    throw new TypeError(`Expected a number for threshold but received ${describeValue(threshold)}.`);
   }
   const sweep = buildSweep(samples, species);
   const p = pointAt(sweep, candidateFor(sweep, threshold));
@@ -254,7 +256,7 @@ export function bpcerAtApcer(
   target: number,
   apcer: 'max' | 'pooled' = 'max',
 ): SearchPoint | null {
-  if (!(target >= 0 && target <= 1)) throw new TypeError(`Expected a rate in [0,1] for target but received ${String(target)}.`);
+  if (!(target >= 0 && target <= 1)) throw new TypeError(`Expected a rate in [0,1] for target but received ${describeValue(target)}.`);
   const curve = detCurve(samples);
   if (curve.length === 0 || Number.isNaN(curve[0].apcer) || Number.isNaN(curve[0].bpcer)) return null;
   // APCER only falls as the threshold rises, BPCER only rises: the first point under target is best.
@@ -268,7 +270,7 @@ export function bpcerAtApcer(
  */
 export function calibrateThreshold(samples: readonly ScoredSample[], targetBpcer: number): SearchPoint | null {
   if (!(targetBpcer >= 0 && targetBpcer < 1)) {
-    throw new TypeError(`Expected a rate in [0,1) for targetBpcer but received ${String(targetBpcer)}.`);
+    throw new TypeError(`Expected a rate in [0,1) for targetBpcer but received ${describeValue(targetBpcer)}.`);
   }
   const curve = detCurve(samples);
   if (curve.length === 0 || Number.isNaN(curve[0].bpcer)) return null;
@@ -293,7 +295,7 @@ export function liveNeededForNewFaces(targetBpcer: number): number {
  */
 export function calibrateThresholdForNewFaces(samples: readonly ScoredSample[], targetBpcer: number): SearchPoint | null {
   if (!(targetBpcer > 0 && targetBpcer < 1)) {
-    throw new TypeError(`Expected a rate in (0,1) for targetBpcer but received ${String(targetBpcer)}.`);
+    throw new TypeError(`Expected a rate in (0,1) for targetBpcer but received ${describeValue(targetBpcer)}.`);
   }
   const live = samples.flatMap((s) => (s.label === 'live' && s.score !== null ? [s.score] : [])).sort((a, b) => a - b);
   const r = Math.floor(targetBpcer * (live.length + 1) + 1e-9) - 1;

@@ -48,18 +48,21 @@ function inputDims(entry: ModelEntry, size: { readonly width: number; readonly h
   return layout === 'NCHW' ? [1, depth, height, width] : [1, height, width, depth];
 }
 
-/** The model file's bytes, after checking its sha256 against the manifest. */
+/**
+ * The model file's bytes, after checking its sha256 against the manifest. A missing or altered file
+ * is a bad pack: a TypeError, like the manifest's own problems (createEngine's contract).
+ */
 async function readModel(pack: Pack, entry: ModelEntry): Promise<Buffer> {
   const file = path.join(pack.dir, entry.file);
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch {
-    throw new Error(`Model file ${entry.file} of pack ${pack.manifest.name} is missing in ${pack.dir}. ${MISSING_MODELS_ADVICE}`);
+    throw new TypeError(`Model file ${entry.file} of pack ${pack.manifest.name} is missing in ${pack.dir}. ${MISSING_MODELS_ADVICE}`);
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== entry.sha256) {
-    throw new Error(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
+    throw new TypeError(`Model file ${entry.file} has sha256 ${digest}, but the manifest pins ${entry.sha256}. Refusing to load it.`);
   }
   return bytes;
 }

@@ -4,6 +4,7 @@
 import type { EngineOptions, ThresholdOverrides } from '../../core/engine-types';
 import type { Limits } from '../../core/limits';
 import { ATTRIBUTE_NAMES, type AttributeName } from '../../core/types';
+import { describeValue } from '../../core/value-kind';
 import type { NodeDef } from './red';
 
 /** Every threshold the form can override, in the form's order. */
@@ -40,7 +41,7 @@ function optionalNumber(value: unknown, label: string): number | undefined {
   if (text === '') return undefined;
   const number = Number(text);
   if (!Number.isFinite(number) || number < 0) {
-    throw new TypeError(`Expected a non-negative number for ${label} but received "${text}".`);
+    throw new TypeError(`Expected a non-negative number for ${label} but received ${describeValue(value)}.`);
   }
   return number;
 }

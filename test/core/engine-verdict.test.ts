@@ -200,6 +200,8 @@ describe('engine: verdicts on real faces', function () {
       assert.throws(() => engine.check(image, {}, { livenessThreshold: bad as number }), /context\.livenessThreshold/);
       assert.throws(() => engine.checkRequest({ image: image.toString('base64') }, { livenessThreshold: bad as number }), TypeError);
     }
+    assert.throws(() => engine.check(image, {}, { livenessThreshold: '0.5' as never }), /for context\.livenessThreshold but received the string "0\.5"\./);
+    assert.throws(() => engine.check(image, {}, { livenessThreshold: 1.5 }), /for context\.livenessThreshold but received 1\.5\./);
   });
 
   it('refuses a context that is not an object or a request id that is not 1 to 128 characters, at once', async function () {

@@ -81,10 +81,15 @@ describe('model packs', function () {
     }
   });
 
-  it('refuses to load a model file whose sha256 differs from the manifest', async function () {
+  it('refuses to load a model file whose sha256 differs from the manifest, or that is missing, with a TypeError like any bad pack', async function () {
     const dir = packWithCorruptedLiveness();
     made.push(dir);
-    await assert.rejects(createEngine({ pack: dir }), /sha256/);
+    await assert.rejects(createEngine({ pack: dir }), (err: unknown) => err instanceof TypeError && /has sha256 [0-9a-f]{64}, but the manifest pins/.test(err.message));
+    const manifest = defaultManifest();
+    const missing = writePack(manifest);
+    made.push(missing);
+    rmSync(path.join(missing, manifest.models.liveness!.file));
+    await assert.rejects(createEngine({ pack: missing }), (err: unknown) => err instanceof TypeError && /liveness\S*\.onnx of pack \S+ is missing in/.test(err.message));
   });
 
   it('refuses, naming the role, a pack without a landmarks model (its quality and attribute validations could not run)', async function () {
@@ -186,17 +191,26 @@ describe('model packs', function () {
     await assert.rejects(createEngine({ pack: path.join(os.tmpdir(), 'no-such-pack-dir') }), /manifest.json is missing\. Installed from npm: reinstall facelive/);
   });
 
-  it('names what is wrong with options that are not objects, inherited limit names, fractional redirects and timers Node cannot set', async function () {
+  it('names what is wrong with options that are not objects, inherited limit names, fractional redirects, timers Node cannot set, strings for numbers or booleans and an empty pack path', async function () {
     const refused: [unknown, RegExp][] = [
       [null, /options object for createEngine but received null/],
-      [5, /options object for createEngine but received number/],
+      [5, /options object for createEngine but received 5\./],
+      ['{}', /options object for createEngine but received the string "\{\}"\./],
       [[], /options object for createEngine but received an array/],
-      [{ limits: 5 }, /object for limits but received number/],
+      [{ limits: 5 }, /object for limits but received 5\./],
       [{ limits: null }, /object for limits but received null/],
       [{ thresholds: [] }, /object for thresholds but received an array/],
       [{ limits: { toString: () => 'x' } }, /Unknown limit "toString"/],
       [{ limits: { maxRedirects: 1.5 } }, /whole number for limits.maxRedirects/],
       [{ limits: { urlTimeoutMs: 3e9 } }, /limits.urlTimeoutMs at most 2147483647/],
+      // A string is described as one: "true" must not read as the boolean it was meant to be.
+      [{ limits: { allowPrivateNetwork: 'true' } }, /boolean for limits\.allowPrivateNetwork but received the string "true"\./],
+      [{ limits: { maxImageBytes: '5' } }, /number for limits\.maxImageBytes but received the string "5"\./],
+      [{ limits: { maxPixels: -1 } }, /number for limits\.maxPixels but received -1\./],
+      [{ thresholds: { liveness: '0.5' } }, /number for thresholds\.liveness but received the string "0\.5"\./],
+      [{ workerThreads: 'false' }, /boolean for workerThreads but received the string "false"\./],
+      [{ pack: 5 }, /directory path for pack but received 5\./],
+      [{ pack: '' }, /directory path for pack but received an empty string\./],
     ];
     for (const [options, message] of refused) {
       await assert.rejects(createEngine(options as never), (err: unknown) => err instanceof TypeError && message.test(err.message), String(message));

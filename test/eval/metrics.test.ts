@@ -71,6 +71,8 @@ describe('eval/metrics', () => {
     it('rejects bad samples with a TypeError', () => {
       assert.throws(() => operatingPoint([{ score: NaN, label: 'live' }], 0.5), TypeError);
       assert.throws(() => operatingPoint([{ score: 0.5, label: 'fake' as 'live' }], 0.5), TypeError);
+      assert.throws(() => operatingPoint([{ score: 0.5, label: 'fake' as 'live' }], 0.5), /samples\[0\]\.label but received the string "fake"\./);
+      assert.throws(() => operatingPoint([{ score: '0.5' as never, label: 'live' }], 0.5), /samples\[0\]\.score but received the string "0\.5"\./);
     });
   });
 

@@ -30,13 +30,13 @@ describe('faceLiveness() options', () => {
 
   const bad: [string, (engine: Engine) => unknown, RegExp][] = [
     ['an unknown key, with a hint', (engine) => ({ engine, auth: false, mdoe: 'respond' }), /unknown option "mdoe".*Did you mean "mode"/],
-    ['a bad mode', (engine) => ({ engine, auth: false, mode: 'reply' }), /mode/],
+    ['a bad mode', (engine) => ({ engine, auth: false, mode: 'reply' }), /for mode but received the string "reply"\./],
     ['auth of the wrong type', (engine) => ({ engine, auth: 'yes' }), /auth/],
     ['auth with extra keys', (engine) => ({ engine, auth: { credentials: [], users: [] } }), /auth\.users/],
     ['a credential without apiKey', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey/],
-    ['a credential with a bad mode', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'free' }] } }), /auth\.credentials\[0\]\.mode/],
+    ['a credential with a bad mode', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'free' }] } }), /auth\.credentials\[0\]\.mode but received the string "free"\./],
     ['a testing credential without quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing' }] } }), /auth\.credentials\[0\]\.quota/],
-    ['a negative quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing', quota: -1 }] } }), /quota/],
+    ['a negative quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'testing', quota: -1 }] } }), /quota.*but received -1\./],
     ['a live credential with a quota', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k', mode: 'live', quota: 5 }] } }), /quota/],
     ['a repeated App-ID', (engine) => ({ engine, auth: { credentials: [LIVE, LIVE] } }), /auth\.credentials\[1\]\.appId/],
     ['a quota store without reserve', (engine) => ({ engine, auth: false, quota: { refund() {} } }), /quota/],
@@ -44,15 +44,15 @@ describe('faceLiveness() options', () => {
     ['engine and engineOptions together', (engine) => ({ engine, engineOptions: {}, auth: false }), /engineOptions/],
     ['limits with a ready engine', (engine) => ({ engine, limits: { maxImageBytes: 1 }, auth: false }), /limits/],
     ['an unknown limit', (engine) => ({ engineOptions: {}, limits: { maxBytes: 1 }, auth: false }), /maxBytes/],
-    ['a limit of the wrong type', (engine) => ({ engineOptions: {}, limits: { urlTimeoutMs: 'soon' }, auth: false }), /limits\.urlTimeoutMs/],
-    ['a bad logger', (engine) => ({ engine, auth: false, logger: 'console' }), /logger/],
+    ['a limit of the wrong type', (engine) => ({ engineOptions: {}, limits: { urlTimeoutMs: 'soon' }, auth: false }), /limits\.urlTimeoutMs but received the string "soon"\./],
+    ['a bad logger', (engine) => ({ engine, auth: false, logger: 'console' }), /for logger but received the string "console"\./],
     ['bad metrics', (engine) => ({ engine, auth: false, metrics: true }), /metrics/],
-    ['no options object', (engine) => ('options'), /options object/],
+    ['no options object', (engine) => ('options'), /options object for faceLiveness\(options\) but received the string "options"\./],
     // Engine options are checked at construction too, not when the engine loads (every request 500).
     ['an engine threshold over 1', () => ({ engineOptions: { thresholds: { liveness: 2 } }, auth: false }), /thresholds\.liveness/],
     ['an unknown engine threshold', () => ({ engineOptions: { thresholds: { glasses: 0.5 } }, auth: false }), /glasses/],
     ['a pack without a manifest', () => ({ engineOptions: { pack: '/nonexistent/facelive-pack' }, auth: false }), /No model pack/],
-    ['workerThreads of the wrong type', () => ({ engineOptions: { workerThreads: 'no' }, auth: false }), /workerThreads/],
+    ['workerThreads of the wrong type', () => ({ engineOptions: { workerThreads: 'no' }, auth: false }), /workerThreads but received the string "no"\./],
     // Node.js fires a timer longer than 2^31 - 1 ms after 1 ms: every request would time out at once.
     ['a request deadline longer than a timer can wait', (engine) => ({ engine, auth: false, requestTimeoutMs: 3e9 }), /requestTimeoutMs/],
     ['a queue wait longer than a timer can wait', (engine) => ({ engine, auth: false, queueTimeoutMs: 3e9 }), /queueTimeoutMs/],
@@ -61,6 +61,8 @@ describe('faceLiveness() options', () => {
     ['authFailures null (false turns it off)', (engine) => ({ engine, auth: { credentials: [LIVE] }, authFailures: null }), /authFailures/],
     ['rateLimit without auth', (engine) => ({ engine, auth: false, rateLimit: { limit: 2 } }), /rateLimit.*auth/],
     ['a credential with a misspelt key', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessTreshold: 0.9 }] } }), /auth\.credentials\[0\].*"livenessTreshold"/],
+    ['a credential\'s liveness threshold given as a string', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessThreshold: '0.9' }] } }), /auth\.credentials\[0\]\.livenessThreshold but received the string "0\.9"\./],
+    ['an empty engine pack path', () => ({ engineOptions: { pack: '' }, auth: false }), /pack but received an empty string\./],
     ['a limit of 0 that refuses every image', () => ({ engineOptions: {}, limits: { maxImageBytes: 0 }, auth: false }), /limits\.maxImageBytes/],
   ];
   for (const [name, options, message] of bad) {
