@@ -1,5 +1,6 @@
 // facelive demo page: webcam selfie or file upload -> POST /v1/face/liveness -> faces drawn on a
-// canvas, every score against its threshold, and the verdict or error code. No build step.
+// canvas (box, detector score, landmarks), every score against its threshold, and the verdict or
+// error code. No build step.
 'use strict';
 
 (function () {
@@ -15,6 +16,7 @@
   const verdictBadge = $('verdict');
   const errorBadge = $('error-code');
   const messageText = $('message');
+  const legend = $('legend');
   const scoresTable = $('scores');
   const raw = $('raw');
 
@@ -57,6 +59,7 @@
     verdictBadge.className = 'badge';
     errorBadge.textContent = '';
     messageText.textContent = '';
+    legend.hidden = true;
     scoresTable.hidden = true;
     scoresTable.tBodies[0].replaceChildren();
     raw.textContent = '';
@@ -154,7 +157,11 @@
     return body;
   }
 
-  /** Draws the image, then each face's box (primary in green) and its landmarks. */
+  /**
+   * Draws the image, then each face's box and its landmarks: the primary face in green, another
+   * counted face in amber, a face nface leaves out (faces[].counted false) dashed grey. The label is
+   * the face's number and the face detector's score, which says nothing of liveness.
+   */
   function draw(data) {
     if (!current || !current.img) return;
     const img = current.img;
@@ -167,12 +174,16 @@
     const line = Math.max(2, Math.round(canvas.width / 300));
     data.faces.forEach((face, index) => {
       const { x, y, width, height } = face.box;
+      const counted = face.counted !== false;
       ctx.lineWidth = line;
-      ctx.strokeStyle = face.primary ? '#2da44e' : '#bf8700';
+      ctx.strokeStyle = face.primary ? '#2da44e' : counted ? '#bf8700' : '#6e7781';
+      ctx.setLineDash(counted ? [] : [line * 3, line * 2]);
       ctx.strokeRect(x * sx, y * sy, width * sx, height * sy);
+      ctx.setLineDash([]);
       ctx.fillStyle = ctx.strokeStyle;
       ctx.font = `${line * 7}px system-ui, sans-serif`;
-      ctx.fillText(`#${index + 1} ${(face.score * 100).toFixed(0)}%`, x * sx, Math.max(line * 7, y * sy - line * 2));
+      const label = `face ${index + 1} · ${counted ? '' : 'not counted · '}detector ${(face.score * 100).toFixed(0)}%`;
+      ctx.fillText(label, x * sx, Math.max(line * 7, y * sy - line * 2));
       ctx.fillStyle = '#0969da';
       for (const point of face.landmarks || []) {
         ctx.beginPath();
@@ -182,53 +193,98 @@
     });
   }
 
+  /** A probability or score: three decimals. */
   function fmt(value) {
     return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : String(value);
   }
 
-  /**
-   * One measure against its threshold. `advisory` measures are reported but decide no validation
-   * (quality: only blur, dark and grayscale decide validate_quality; attributes: by default only
-   * sunglasses and mask decide validate_attribute), so they are flagged, not failed.
-   */
-  function addRow(name, score, threshold, ok, advisory) {
-    const row = scoresTable.tBodies[0].insertRow();
-    row.insertCell().textContent = name;
-    row.insertCell().textContent = fmt(score);
-    row.insertCell().textContent = threshold;
-    const cell = row.insertCell();
-    cell.textContent = ok ? 'ok' : advisory ? 'flagged (advisory)' : 'fail';
-    cell.className = ok ? 'ok' : advisory ? 'warn' : 'bad';
+  /** Pixels and degrees: one decimal (whole numbers as they are). */
+  function fmt1(value) {
+    return typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(1)) : String(value);
   }
 
-  /** Every score next to its threshold: liveness, quality measures, attributes. */
+  /**
+   * One measure against its threshold. `validation` names the validation the measure decides
+   * (liveness, quality, attribute), null for an advisory one, reported but deciding no validation
+   * (quality: only blur, dark and grayscale decide validate_quality; attributes: by default only
+   * sunglasses and mask decide validate_attribute): it is flagged, not failed. A measure whose
+   * validation was not requested decided nothing either, and says so.
+   */
+  function addRow(data, name, score, threshold, ok, validation) {
+    const requested = validation !== null && Boolean(data.validations && data.validations.requested && data.validations.requested[validation]);
+    const row = scoresTable.tBodies[0].insertRow();
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = score;
+    row.insertCell().textContent = threshold;
+    const cell = row.insertCell();
+    cell.textContent = ok ? 'ok' : validation === null ? 'flagged (advisory)' : requested ? 'fail' : 'fail (not validated)';
+    cell.className = ok ? 'ok' : requested ? 'bad' : 'warn';
+  }
+
+  /** Every score next to its threshold: liveness, quality measures, attributes, faces. */
   function showScores(data) {
     if (data.liveness) {
-      addRow('liveness (live probability)', data.liveness.probability, `>= ${fmt(data.liveness.threshold)}`, data.liveness.is_live);
+      addRow(data, 'liveness (live probability)', fmt(data.liveness.probability), `≥ ${fmt(data.liveness.threshold)}`, data.liveness.is_live, 'liveness');
     }
     if (data.quality) {
       for (const name of ['blur', 'dark', 'exposure', 'backlight']) {
         const m = data.quality[name];
-        if (m) addRow(`quality: ${name}`, m.score, `<= ${fmt(m.threshold)}`, m.pass, name === 'exposure' || name === 'backlight');
+        if (m) addRow(data, `quality: ${name}`, fmt(m.score), `≤ ${fmt(m.threshold)}`, m.pass, name === 'exposure' || name === 'backlight' ? null : 'quality');
       }
       const g = data.quality.grayscale;
       // The grayscale score is the image's colourfulness: grayscale when it falls under the threshold.
-      if (g) addRow(`quality: colour (grayscale: ${g.value ? 'yes' : 'no'})`, g.score, `>= ${fmt(g.threshold)}`, g.pass);
+      if (g) addRow(data, `quality: colour (grayscale: ${g.value ? 'yes' : 'no'})`, fmt(g.score), `≥ ${fmt(g.threshold)}`, g.pass, 'quality');
       const f = data.quality.face_size;
-      if (f) addRow('quality: inter-eye distance (px)', f.inter_eye_px, `>= ${fmt(f.threshold)}`, f.pass, true);
+      if (f) addRow(data, 'quality: inter-eye distance', `${fmt1(f.inter_eye_px)} px`, `≥ ${fmt1(f.threshold)} px`, f.pass, null);
       const fr = data.quality.framing;
-      if (fr) addRow('quality: framing (image / face box)', fr.image_to_face, `>= ${fmt(fr.threshold)}`, fr.pass, true);
+      if (fr) addRow(data, 'quality: framing (image / face box)', fmt(fr.image_to_face), `≥ ${fmt(fr.threshold)}`, fr.pass, null);
       const p = data.quality.pose;
-      if (p) addRow('quality: pose yaw/pitch/roll', `${fmt(p.yaw)} / ${fmt(p.pitch)} / ${fmt(p.roll)}`, `${fmt(p.max_yaw)} / ${fmt(p.max_pitch)} / ${fmt(p.max_roll)}`, p.pass, true);
+      // pose.pass also weighs the yaw fitted to the landmarks, against its own limit.
+      if (p) {
+        addRow(data, 'quality: pose (degrees)',
+          `yaw ${fmt1(p.yaw)}, pitch ${fmt1(p.pitch)}, roll ${fmt1(p.roll)}, yaw from landmarks ${fmt1(p.yaw_from_landmarks)}`,
+          `|yaw| ≤ ${fmt1(p.max_yaw)}, |pitch| ≤ ${fmt1(p.max_pitch)}, |roll| ≤ ${fmt1(p.max_roll)}, |yaw from landmarks| ≤ ${fmt1(p.max_yaw_from_landmarks)}`,
+          p.pass, null);
+      }
     }
     if (data.attributes) {
       for (const name of Object.keys(data.attributes)) {
         const a = data.attributes[name];
-        addRow(`attribute: ${name}`, a.probability, `< ${fmt(a.threshold)}`, !a.detected, name !== 'sunglasses' && name !== 'mask');
+        addRow(data, `attribute: ${name}`, fmt(a.probability), `< ${fmt(a.threshold)}`, !a.detected, name === 'sunglasses' || name === 'mask' ? 'attribute' : null);
       }
     }
-    addRow('faces', data.nface, data.validations && data.validations.requested && data.validations.requested.nface ? '<= 1' : 'not validated', !(data.validations && data.validations.failed && data.validations.failed.includes('nface')));
+    const nfaceRequested = Boolean(data.validations && data.validations.requested && data.validations.requested.nface);
+    addRow(data, 'faces (counted)', String(data.nface), nfaceRequested ? '≤ 1' : 'not validated', data.nface <= 1, 'nface');
+    legend.hidden = false;
     scoresTable.hidden = false;
+  }
+
+  /**
+   * The badge and the sentence under a 200 answer. PASS with no validate_* flag sent checked nothing
+   * against a threshold (the API's defaults): the badge says so, not a green PASS.
+   */
+  function showVerdict(body) {
+    const validations = body.data.validations || {};
+    const requested = Object.keys(validations.requested || {}).filter((name) => validations.requested[name]);
+    let sentence;
+    if (body.error_code !== null) {
+      verdictBadge.textContent = body.error_code;
+      verdictBadge.className = 'badge fail';
+      sentence = body.message;
+    } else if (requested.length === 0) {
+      verdictBadge.textContent = 'PASS — no validation requested';
+      verdictBadge.className = 'badge unvalidated';
+      sentence = 'Nothing was checked against a threshold: every validate_* flag was off, as the API\'s defaults are. Tick one to have it decide the verdict.';
+    } else {
+      verdictBadge.textContent = 'PASS';
+      verdictBadge.className = 'badge pass';
+      sentence = `Passed every requested validation: ${requested.join(', ')}.`;
+    }
+    const framing = body.data.quality && body.data.quality.framing;
+    // Liveness judges the face with its surroundings: a face that fills the picture is judged worse.
+    messageText.textContent = framing && !framing.pass
+      ? `${sentence} The face fills most of the picture: step back so that liveness sees its surroundings.`
+      : sentence;
   }
 
   sendButton.addEventListener('click', async () => {
@@ -249,14 +305,7 @@
       if (current !== sent) return;
       raw.textContent = JSON.stringify(body, null, 2);
       if (res.status === 200 && body && body.data) {
-        const code = body.error_code === null ? 'PASS' : body.error_code;
-        verdictBadge.textContent = code;
-        verdictBadge.className = `badge ${body.error_code === null ? 'pass' : 'fail'}`;
-        const framing = body.data.quality && body.data.quality.framing;
-        // Liveness judges the face with its surroundings: a face that fills the picture is judged worse.
-        messageText.textContent = framing && !framing.pass
-          ? `${body.message} The face fills most of the picture: step back so that liveness sees its surroundings.`
-          : body.message;
+        showVerdict(body);
         draw(body.data);
         showScores(body.data);
       } else {

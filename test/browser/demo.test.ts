@@ -1,5 +1,6 @@
 // The demo page in a real Chromium (playwright-core; see helpers/chromium.ts for which one): upload
-// a face and see a verdict with the face drawn and scored; upload a non-image and see its error code.
+// a face and see a verdict with the face drawn and scored (a PASS that validated nothing says so, a
+// face nface leaves out is drawn apart, the table fits a phone); upload a non-image and see its error code.
 // The camera is Chromium's fake device, granted without a prompt; an init script delays
 // getUserMedia as a permission prompt left open would.
 
@@ -130,7 +131,6 @@ describe('demo page (chromium)', function () {
   it('uploads a face and shows a verdict, the face box and the scores', async () => {
     const face = await selfieJpeg('right', 320, 240);
     await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: face });
-    await page.check('#flags input[name=validate_nface]');
     await page.click('#send');
     await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
     const verdict = await page.textContent('#verdict');
@@ -138,7 +138,11 @@ describe('demo page (chromium)', function () {
     assert.equal(await page.textContent('#error-code'), '');
     const raw = JSON.parse((await page.textContent('#raw')) ?? '{}');
     assert.equal(raw.data.nface, 1);
-    assert.equal(raw.data.options.validate_nface, true, 'the toggles are sent');
+    // The API's validate_* flags default to off; the page ticks them all, as a KYC check would.
+    for (const flag of ['validate_liveness', 'validate_quality', 'validate_attribute', 'validate_nface']) {
+      assert.equal(raw.data.options[flag], true, `${flag} is sent on by default`);
+    }
+    assert.notEqual(await page.textContent('#message'), verdict, 'the message does not repeat the badge');
     // The canvas shows the image at its size, with the primary face's box stroked in green.
     const size = await page.evaluate(() => {
       const canvas = document.getElementById('canvas') as HTMLCanvasElement;
@@ -155,6 +159,76 @@ describe('demo page (chromium)', function () {
     assert.ok(rows.some((row) => row.startsWith('liveness')), rows.join('\n'));
     assert.ok(rows.some((row) => row.startsWith('quality: blur')));
     assert.ok(rows.some((row) => row.startsWith('attribute: sunglasses')));
+    // Pixels and degrees with one decimal; pose with every limit that decides pose.pass, the
+    // landmarks' yaw among them.
+    const cells = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (cell) => cell.textContent ?? '')));
+    const eyes = cells.find((row) => row[0]!.startsWith('quality: inter-eye'));
+    assert.match(eyes?.[1] ?? '', /^-?\d+(\.\d)? px$/, JSON.stringify(eyes));
+    const pose = cells.find((row) => row[0]!.startsWith('quality: pose'));
+    assert.match(pose?.[1] ?? '', /^yaw -?\d+(\.\d)?, pitch -?\d+(\.\d)?, roll -?\d+(\.\d)?, yaw from landmarks -?\d+(\.\d)?$/, JSON.stringify(pose));
+    assert.equal(pose?.[2], `|yaw| ≤ ${raw.data.quality.pose.max_yaw}, |pitch| ≤ ${raw.data.quality.pose.max_pitch}, |roll| ≤ ${raw.data.quality.pose.max_roll}, |yaw from landmarks| ≤ ${raw.data.quality.pose.max_yaw_from_landmarks}`);
+  });
+
+  it('with no validate_* flag ticked, says that the PASS checked nothing against a threshold', async () => {
+    const ticked = ['validate_liveness', 'validate_quality', 'validate_attribute', 'validate_nface'];
+    for (const flag of ticked) await page.uncheck(`#flags input[name=${flag}]`);
+    try {
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('verdict')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await page.textContent('#verdict'), 'PASS — no validation requested');
+      assert.match((await page.textContent('#message')) ?? '', /^Nothing was checked against a threshold/);
+      const raw = JSON.parse((await page.textContent('#raw')) ?? '{}');
+      assert.equal(raw.error_code, null);
+      assert.equal(raw.data.options.validate_liveness, false);
+      // A measure beyond its threshold decided nothing: it is not shown as failed.
+      const results = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[3]?.textContent ?? ''));
+      assert.ok(!results.includes('fail'), JSON.stringify(results));
+    } finally {
+      for (const flag of ticked) await page.check(`#flags input[name=${flag}]`);
+    }
+  });
+
+  it('draws a face that nface does not count dashed grey, labelled not counted, with a legend', async () => {
+    // A small face on a poster behind the user is listed, not counted.
+    const user = await selfieJpeg('frontal', 640, 480);
+    const poster = await selfieJpeg('right', 160, 120);
+    const image = await sharp(user).composite([{ input: poster, left: 20, top: 350 }]).jpeg({ quality: 92 }).toBuffer();
+    await page.evaluate(() => {
+      const labels: string[] = [];
+      (window as unknown as { labels: string[] }).labels = labels;
+      const original = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (this: CanvasRenderingContext2D, text: string, x: number, y: number) {
+        labels.push(text);
+        original.call(this, text, x, y);
+      };
+    });
+    await page.setInputFiles('#file', { name: 'poster.jpg', mimeType: 'image/jpeg', buffer: image });
+    await page.click('#send');
+    await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const raw = JSON.parse((await page.textContent('#raw')) ?? '{}');
+    assert.equal(raw.data.nface, 1);
+    const faces = raw.data.faces as { box: { x: number; y: number; width: number }; counted: boolean; primary: boolean }[];
+    const uncounted = faces.findIndex((face) => !face.counted);
+    assert.ok(uncounted >= 0, JSON.stringify(faces));
+    const labels = await page.evaluate(() => (window as unknown as { labels: string[] }).labels);
+    assert.match(labels.find((label) => label.startsWith(`face ${uncounted + 1} `)) ?? '', /^face \d+ · not counted · detector \d+%$/, JSON.stringify(labels));
+    assert.match(labels.find((label) => label.startsWith('face 1 ')) ?? '', /^face 1 · detector \d+%$/, 'the percentage is the detector score');
+    // Along the top edge: grey dashes, with gaps, and nothing of a counted face's colours.
+    const { box } = faces[uncounted]!;
+    const edge = await page.evaluate(({ x, y, width }) => {
+      const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+      return Array.from({ length: Math.floor(width) - 4 }, (_, i) => Array.from(canvas.getContext('2d')!.getImageData(Math.round(x) + 2 + i, Math.round(y), 1, 1).data));
+    }, { x: box.x, y: box.y, width: box.width });
+    const grey = (rgba: number[]): boolean => Math.abs(rgba[0]! - 0x6e) < 20 && Math.abs(rgba[1]! - 0x77) < 20 && Math.abs(rgba[2]! - 0x81) < 20;
+    const amberOrGreen = (rgba: number[]): boolean => rgba[2]! + 60 < rgba[0]! || rgba[1]! > rgba[0]! + 40;
+    assert.ok(edge.filter(grey).length > edge.length / 4, 'the box is grey');
+    assert.ok(edge.filter(grey).length < edge.length - 3, 'the box is dashed');
+    assert.ok(!edge.some(amberOrGreen), 'not drawn as a counted face');
+    assert.equal(await page.isVisible('#legend'), true);
+    assert.match((await page.textContent('#legend')) ?? '', /dashed grey, a face listed but not counted/);
+    const facesRow = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (cell) => cell.textContent ?? '')).find((cells) => cells[0]!.startsWith('faces')));
+    assert.equal(facesRow?.[1], '1');
   });
 
   it('draws no face boxes of the previous answer under an error answer', async () => {
@@ -388,6 +462,13 @@ describe('demo page (chromium)', function () {
       await page.click('summary');
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 320, `the page is ${width} px wide at a 320 px viewport`);
+      // Every column is in view: the table fits its box, the result column's right edge inside it.
+      const fit = await page.evaluate(() => {
+        const box = document.querySelector('#scores')!.parentElement!.getBoundingClientRect();
+        const cells = Array.from(document.querySelectorAll('#scores tr > :last-child'), (cell) => cell.getBoundingClientRect().right);
+        return { right: box.right, cells: Math.max(...cells) };
+      });
+      assert.ok(fit.cells <= fit.right + 0.5, `the result column ends at ${fit.cells} px, its box at ${fit.right} px`);
       const rows = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (cell) => cell.textContent ?? '')));
       const framing = rows.find((cells) => cells[0]!.startsWith('quality: framing'));
       assert.deepEqual(framing?.[3], 'flagged (advisory)', JSON.stringify(rows));
