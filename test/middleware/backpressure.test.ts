@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import net from 'node:net';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Engine } from '../../core/engine-types';
 import { type Credential, errorHandler, FaceliveMetrics, faceLiveness, type FaceLivenessOptions, type FaceLivenessRouter, MemoryQuotaStore } from '../../middleware';
 import { resolveOptions } from '../../middleware/options';
@@ -97,12 +97,18 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     await images.close();
   });
 
-  async function serve(options: Partial<FaceLivenessOptions>): Promise<string> {
+  /** Serves `router` on PATH (with the error handler) on a loopback port, closed after the suite. */
+  async function mount(router: RequestHandler): Promise<Listening> {
     const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, ...options } as FaceLivenessOptions));
+    app.use(PATH, router);
     app.use(errorHandler());
     const listening = await listen(app);
     apps.push(listening);
+    return listening;
+  }
+
+  async function serve(options: Partial<FaceLivenessOptions>): Promise<string> {
+    const listening = await mount(faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, ...options } as FaceLivenessOptions));
     return `${listening.url}${PATH}`;
   }
 
@@ -179,10 +185,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
   it('the per-request deadline answers 503, refunds the testing unit, and keeps the slot until the engine is done', async () => {
     const testing: Credential = { appId: 'deadline-testing', apiKey: 'deadline-key', mode: 'testing', quota: 5 };
     const quota = new MemoryQuotaStore();
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE, testing] }, quota, metrics: false, maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 10_000, requestTimeoutMs: 400 }));
-    const listening = await listen(app);
-    apps.push(listening);
+    const listening = await mount(faceLiveness({ engine, auth: { credentials: [LIVE, testing] }, quota, metrics: false, maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 10_000, requestTimeoutMs: 400 }));
     const url = `${listening.url}${PATH}`;
 
     holder.hold();
@@ -205,10 +208,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     const testing: Credential = { appId: 'leaving-testing', apiKey: 'leaving-key', mode: 'testing', quota: 1 };
     const quota = new MemoryQuotaStore();
     const lines: Record<string, unknown>[] = [];
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [testing] }, quota, metrics: false, logger: (line) => lines.push(line) }));
-    const listening = await listen(app);
-    apps.push(listening);
+    const listening = await mount(faceLiveness({ engine, auth: { credentials: [testing] }, quota, metrics: false, logger: (line) => lines.push(line) }));
     const url = `${listening.url}${PATH}`;
 
     holder.hold();
@@ -230,10 +230,7 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
   it('a client that leaves while its request is queued is neither counted nor logged as a 503', async () => {
     const lines: Record<string, unknown>[] = [];
     const metrics = new FaceliveMetrics();
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 10_000, logger: (line) => lines.push(line) }));
-    const listening = await listen(app);
-    apps.push(listening);
+    const listening = await mount(faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, maxInFlight: 1, maxQueue: 1, queueTimeoutMs: 10_000, logger: (line) => lines.push(line) }));
     const url = `${listening.url}${PATH}`;
 
     holder.hold();
@@ -278,22 +275,14 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
 
     const throwing: Engine = { ...older, loadRequest: () => { throw new Error('refused at once'); } };
     const router = faceLiveness({ engine: throwing, auth: { credentials: [LIVE] }, metrics: false, maxInFlight: 1, maxQueue: 0 });
-    const app = express();
-    app.use(PATH, router);
-    app.use(errorHandler());
-    const listening = await listen(app);
-    apps.push(listening);
+    const listening = await mount(router);
     for (let i = 0; i < 3; i += 1) assert.equal((await post(`${listening.url}${PATH}`, `${images.url}/image.jpg`)).status, 500);
     assert.equal(router.load().fetching, 0, 'no ticket left taken');
   });
 
   it('close() answers queued requests 503 and lets the running checks and the fetches under way finish', async () => {
     const router: FaceLivenessRouter = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, maxInFlight: 1, maxQueue: 2, queueTimeoutMs: 10_000 });
-    const app = express();
-    app.use(PATH, router);
-    app.use(errorHandler());
-    const listening = await listen(app);
-    apps.push(listening);
+    const listening = await mount(router);
     const url = `${listening.url}${PATH}`;
     holder.hold();
     const running = post(url, face);

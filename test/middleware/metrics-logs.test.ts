@@ -25,6 +25,16 @@ describe('metrics and logs', function () {
     face = (await selfieJpeg('right', 320, 240)).toString('base64');
   });
 
+  /** An app with the liveness middleware on PATH (metrics on its own registry) and its /metrics router; logs collected. */
+  function appWithMetrics(): { app: express.Express; metrics: FaceliveMetrics; logs: LogEntry[] } {
+    const metrics = new FaceliveMetrics();
+    const logs: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, logger: (entry) => logs.push(entry) }));
+    app.use('/metrics', metricsRouter(metrics));
+    return { app, metrics, logs };
+  }
+
   it('counts verdicts and codes and times requests, on a private registry', async () => {
     const metrics = new FaceliveMetrics();
     const app = express();
@@ -61,11 +71,7 @@ describe('metrics and logs', function () {
   });
 
   it('counts a method other than POST as METHOD_NOT_ALLOWED and logs it as one line a second with its count', async () => {
-    const metrics = new FaceliveMetrics();
-    const logs: LogEntry[] = [];
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, logger: (entry) => logs.push(entry) }));
-    app.use('/metrics', metricsRouter(metrics));
+    const { app, metrics, logs } = appWithMetrics();
     for (const method of ['get', 'put', 'delete'] as const) assert.equal((await request(app)[method](PATH)).status, 405);
     assert.match((await request(app).get('/metrics')).text, /facelive_requests_total\{outcome="error",code="METHOD_NOT_ALLOWED"\} 3/);
     await new Promise((resolve) => setTimeout(resolve, 1200));
@@ -75,11 +81,7 @@ describe('metrics and logs', function () {
   });
 
   it('a client that closes its connection mid-body is neither counted nor logged as a bad request', async () => {
-    const metrics = new FaceliveMetrics();
-    const logs: LogEntry[] = [];
-    const app = express();
-    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics, logger: (entry) => logs.push(entry) }));
-    app.use('/metrics', metricsRouter(metrics));
+    const { app, metrics, logs } = appWithMetrics();
     const server = await listen(app);
     try {
       const port = Number(new URL(server.url).port);
