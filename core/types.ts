@@ -42,7 +42,7 @@ export interface Measure {
 export interface QualityResult {
   /** Blur of the face region in [0,1]; higher is blurrier. */
   readonly blur: Measure;
-  /** Darkness of the face region in [0,1]; higher is darker. */
+  /** Darkness of the face in [0,1]; higher is darker: its luma, excused up to twice by a lit scene (README, Quality). */
   readonly dark: Measure;
   /** True when the image carries (almost) no colour. */
   readonly grayscale: Measure & { readonly value: boolean };

@@ -92,9 +92,29 @@ export function blurScore(sharpness: number): number {
   return 1 / (1 + sharpness / SHARPNESS_HALF);
 }
 
-/** Darkness in [0,1] from the face's mean luma: 0 at luma >= 128, 1 at black. */
-export function darkScore(faceLuma: number): number {
-  return Math.min(1, Math.max(0, 1 - faceLuma / 128));
+/**
+ * How far the scene's light can stand in for the face's own luma: half the image's mean luma, so an
+ * image averaging at least 77 (about a stop under the mid-grey an auto-exposure aims at) excuses a
+ * face under the default threshold's 38.
+ */
+const SCENE_WEIGHT = 0.5;
+/**
+ * At most this many times the face's own luma. The lightest skin reflects roughly four to five times
+ * as much visible light as the darkest; gamma-encoded (sRGB), that is a luma ratio of about 2. So a
+ * lit scene excuses a face as dark as the darkest skin reads in the light that puts the lightest at
+ * the threshold, and no darker: a face under half the threshold's luma is dark in any scene.
+ */
+const SKIN_LUMA_RANGE = 2;
+
+/**
+ * Darkness in [0,1]: 0 at luma >= 128, 1 at black, of the face's mean luma or, where the image around
+ * it is lit, of what the scene says the light was (half the image's mean luma, at most twice the
+ * face's). The face's luma alone reads skin tone as well as light: under the same light a face with
+ * dark skin reads about half as bright as one with light skin (README, Quality).
+ */
+export function darkScore(faceLuma: number, sceneLuma: number = faceLuma): number {
+  const lit = Math.max(faceLuma, Math.min(SCENE_WEIGHT * sceneLuma, SKIN_LUMA_RANGE * faceLuma));
+  return Math.min(1, Math.max(0, 1 - lit / 128));
 }
 
 /**
@@ -132,7 +152,7 @@ export function checkQuality(
   sharpness: number = laplacianVariance(image, box),
 ): QualityResult {
   const blur = blurScore(sharpness);
-  const dark = darkScore(regions.face.luma);
+  const dark = darkScore(regions.face.luma, regions.scene.luma);
   // Colourfulness of the face itself, relative to its brightness: the background's colour (a white
   // wall, a coloured frame) and darkening do not move it.
   const saturation = regions.face.saturation;

@@ -106,6 +106,8 @@ export interface FaceRegions {
   readonly mouth: RegionStats;
   readonly chin: RegionStats;
   readonly besideFace: RegionStats;
+  /** The whole image: the light the camera's exposure saw. */
+  readonly scene: RegionStats;
 }
 
 export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry): FaceRegions {
@@ -137,5 +139,6 @@ export function measureRegions(image: Raster, box: Box, geometry: FaceGeometry):
     mouth: regionStats(image, bounds(p, 48, 59, eyeWidth * 0.2)),
     chin: regionStats(image, centred(mid(pt(57), pt(8)), eyeWidth * 0.9, Math.max(3, (pt(8).y - pt(57).y) * 0.5))),
     besideFace: average(sideL, sideR),
+    scene: regionStats(image, { x: 0, y: 0, width: image.width, height: image.height }),
   };
 }

@@ -7,7 +7,7 @@ import { createEngine, FaceliveError, type CheckResult, type Engine } from '../.
 import { sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import {
-  GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, framedGrayscaleSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
+  GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, darkenedSelfieOnWall, framedGrayscaleSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
   selfieJpeg, selfieOnWall, selfiePng, twoFaces,
 } from '../helpers/faces';
 
@@ -108,6 +108,19 @@ describe('engine: verdicts on real faces', function () {
 
   it('darkening flips dark only', async function () {
     assert.deepEqual(qualityFlags(await engine.check(await darkenedSelfie())), { blur: false, dark: true, grayscale: false });
+  });
+
+  // The face's own luma reads skin tone as well as light; the scene around it says what the light was.
+  it('a face darker than the dark threshold passes in a lit scene, and fails when the scene is dark or the face under half the threshold', async function () {
+    const inDarkScene = await engine.check(await darkenedSelfie(0.18), { is_liveness: false, is_attribute: false });
+    const inLitScene = await engine.check(await darkenedSelfieOnWall(0.18), { is_liveness: false, is_attribute: false });
+    const tooDark = await engine.check(await darkenedSelfieOnWall(0.08), { is_liveness: false, is_attribute: false });
+    const dark = (r: CheckResult) => r.data.quality!.dark;
+    assert.ok(!dark(inDarkScene).pass, `alone: dark ${dark(inDarkScene).score}`);
+    assert.ok(dark(inLitScene).pass, `on a light wall: dark ${dark(inLitScene).score}`);
+    // The wall excuses at most a face half as bright as the threshold: the scene moves the score, bounded.
+    assert.ok(dark(inLitScene).score < dark(inDarkScene).score && dark(inLitScene).score >= 2 * dark(inDarkScene).score - 1 - 0.02);
+    assert.ok(!dark(tooDark).pass, `x0.08 on a light wall: dark ${dark(tooDark).score}`);
   });
 
   it('desaturation flips grayscale only', async function () {

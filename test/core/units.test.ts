@@ -1,4 +1,4 @@
-// Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing.
+// Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing, the dark score.
 
 import assert from 'node:assert/strict';
 import { DEFAULT_OPTIONS, FaceliveError, OPTION_NAMES, parseOptions, resolveLimits } from '../../core';
@@ -12,6 +12,7 @@ import { failCode, errorCodeOf } from '../../core/verdict';
 import { DEFAULT_FRAMING, resolveThresholds } from '../../core/thresholds';
 import { readPack } from '../../core/models/manifest';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
+import { darkScore } from '../../core/checks/quality';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -138,5 +139,19 @@ describe('area resampling to grey (the blur measure)', function () {
       }
       assert.ok(worst <= 0.5, `off by ${worst} grey levels`);
     }
+  });
+});
+
+describe('the dark score (face luma, excused by a lit scene up to twice)', function () {
+  it('reads the face alone in a dark scene, half the scene in a lit one, and never more than twice the face', function () {
+    const close = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} against ${expected}`);
+    close(darkScore(30, 40), 1 - 30 / 128);     // the scene is no brighter than the face can be excused by
+    close(darkScore(30, 100), 1 - 50 / 128);    // half the scene's luma
+    close(darkScore(30, 200), 1 - 60 / 128);    // at most twice the face's
+    close(darkScore(10, 255), 1 - 20 / 128);    // so a face under half the threshold's luma stays dark
+    close(darkScore(100, 0), 1 - 100 / 128);    // a dark scene never makes a face darker
+    close(darkScore(30), 1 - 30 / 128);         // without a scene, the face alone
+    assert.equal(darkScore(200, 255), 0);
+    assert.equal(darkScore(0, 255), 1);
   });
 });

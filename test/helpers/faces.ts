@@ -110,6 +110,15 @@ export function darkenedSelfie(factor = 0.18): Promise<Buffer> {
   return cached(`dark:${factor}`, async () => sharp(await selfieJpeg()).linear(factor, 0).jpeg({ quality: 92 }).toBuffer());
 }
 
+/**
+ * The darkened selfie in the middle of a light wall three times its size: a face under the dark
+ * threshold in a lit scene, as a face with dark skin reads in a room that is lit.
+ */
+export function darkenedSelfieOnWall(factor: number): Promise<Buffer> {
+  return cached(`dark-wall:${factor}`, async () =>
+    sharp(await darkenedSelfie(factor)).extend({ top: 480, bottom: 480, left: 640, right: 640, background: '#f2f2f2' }).jpeg({ quality: 92 }).toBuffer());
+}
+
 export function grayscaleSelfie(): Promise<Buffer> {
   return cached('gray', async () => sharp(await selfieJpeg()).grayscale().jpeg({ quality: 92 }).toBuffer());
 }
