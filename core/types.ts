@@ -58,8 +58,10 @@ export interface QualityResult {
    */
   readonly framing: { readonly image_to_face: number; readonly threshold: number; readonly pass: boolean };
   /**
-   * Head pose in degrees from the pack's pose model; passes when each |angle| <= its limit and the yaw
-   * fitted to the 68 landmarks (`yaw_from_landmarks`) is within `max_yaw_from_landmarks` (extension).
+   * Head pose in degrees from the pack's pose model; passes when |pitch| and |roll| are within their
+   * limits, the yaw fitted to the 68 landmarks (`yaw_from_landmarks`) is within
+   * `max_yaw_from_landmarks`, and the model's |yaw| is within `max_yaw` or the landmarks' within
+   * 2 * max_yaw - max_yaw_from_landmarks (extension; README, Quality).
    */
   readonly pose: {
     readonly yaw: number; readonly pitch: number; readonly roll: number;

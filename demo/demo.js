@@ -239,11 +239,13 @@
       const fr = data.quality.framing;
       if (fr) addRow(data, 'quality: framing (image / face box)', fmt(fr.image_to_face), `≥ ${fmt(fr.threshold)}`, fr.pass, null);
       const p = data.quality.pose;
-      // pose.pass also weighs the yaw fitted to the landmarks, against its own limit.
+      // pose.pass also weighs the yaw fitted to the landmarks: against its own limit, and as a check
+      // on the model's yaw, which fails only where the landmarks' comes within the margin of its limit.
       if (p) {
+        const confirmedFrom = p.max_yaw - (p.max_yaw_from_landmarks - p.max_yaw);
         addRow(data, 'quality: pose (degrees)',
           `yaw ${fmt1(p.yaw)}, pitch ${fmt1(p.pitch)}, roll ${fmt1(p.roll)}, yaw from landmarks ${fmt1(p.yaw_from_landmarks)}`,
-          `|yaw| ≤ ${fmt1(p.max_yaw)}, |pitch| ≤ ${fmt1(p.max_pitch)}, |roll| ≤ ${fmt1(p.max_roll)}, |yaw from landmarks| ≤ ${fmt1(p.max_yaw_from_landmarks)}`,
+          `|yaw| ≤ ${fmt1(p.max_yaw)} (or |yaw from landmarks| ≤ ${fmt1(confirmedFrom)}), |pitch| ≤ ${fmt1(p.max_pitch)}, |roll| ≤ ${fmt1(p.max_roll)}, |yaw from landmarks| ≤ ${fmt1(p.max_yaw_from_landmarks)}`,
           p.pass, null);
       }
     }

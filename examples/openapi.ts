@@ -293,7 +293,7 @@ export const openApiDocument = Object.freeze({
               framing: { type: 'object', properties: { image_to_face: { type: 'number' }, threshold: { type: 'number' }, pass: { type: 'boolean' } } },
               pose: {
                 type: 'object',
-                description: 'Extension: head pose in degrees from the pose model; passes when each |angle| is at most its limit and the yaw fitted to the 68 landmarks (yaw_from_landmarks) is at most max_yaw_from_landmarks.',
+                description: 'Extension: head pose in degrees from the pose model; passes when |pitch| and |roll| are at most their limits, the yaw fitted to the 68 landmarks (yaw_from_landmarks) is at most max_yaw_from_landmarks, and |yaw| is at most max_yaw or |yaw_from_landmarks| at most 2 * max_yaw - max_yaw_from_landmarks (the model reads some frontal faces as turned).',
                 required: ['yaw', 'pitch', 'roll', 'yaw_from_landmarks', 'max_yaw', 'max_pitch', 'max_roll', 'max_yaw_from_landmarks', 'pass'],
                 properties: {
                   yaw: { type: 'number' }, pitch: { type: 'number' }, roll: { type: 'number' },

@@ -2,7 +2,9 @@
 // rotation and scale) of a mean 3D face to the points. Measured against the pack's pose model it
 // disagrees by about 10 degrees of yaw on average (bench/pose-agreement.ts; README "Speed"), so the
 // reported angles stay the model's; the quality check uses the fitted yaw as a second reading (the
-// model reads some full profiles as frontal): beyond quality.max_yaw_from_landmarks, pose fails.
+// model reads some full profiles as frontal, and some frontal faces as turned): beyond
+// quality.max_yaw_from_landmarks pose fails, and the model's yaw past max_yaw needs it to agree
+// (core/checks/quality.ts, yawPasses).
 
 import type { Point } from '../types';
 import type { HeadPose } from './landmarks';
