@@ -18,10 +18,10 @@ async function realPathOf(dir: string): Promise<string> {
   }
 }
 
-/** Whether `inner` is `outer` or inside it. */
-function isWithin(inner: string, outer: string): boolean {
+/** Whether `inner` is `outer` or inside it, by whole path segments (`/x/repo-crops` is not inside `/x/repo`). */
+export function isWithin(inner: string, outer: string): boolean {
   const relative = path.relative(outer, inner);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
 /** The name in a folder's manifest.json, or undefined when it holds no readable pack. */

@@ -5,13 +5,18 @@
 //   node dist/models/train/export-crops.js [--rules NAME,NAME] OUT_DIR DATA_DIR [DATA_DIR ...]
 //
 // --rules exports the named rules of CROP_RULES (default: SHIPPED_RULES, the default pack's crops).
-// DATA_DIR holds live/, spoof_print/, spoof_replay/ and spoof_other/; a file's source is the
-// name prefix before "__". Images never leave OUT_DIR, which must not be inside the repository.
+// DATA_DIR holds live/, spoof_print/, spoof_replay/ and spoof_other/ (names in any case, as
+// `facelive eval` reads them); a file's source is the name prefix before "__". A folder without a
+// labelled image, another attack species, or fewer than two sources (grouped validation holds one out)
+// stop the export before any face is found. Images never leave OUT_DIR, which must not be inside the repository.
 
-import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
 import { FaceliveError } from '../../core/errors';
+import { DatasetLabelError, readFolder } from '../../core/eval/dataset';
+import { quote } from '../../core/quote';
+import { isWithin } from '../install-folder';
 import { DEFAULT_LIMITS } from '../../core/limits';
 import { decodeImage } from '../../core/image/decode';
 import { cropByRule, type CropRule } from '../../core/image/raster';
@@ -35,8 +40,56 @@ export const CROP_RULES: Record<string, CropRule & { size: number }> = {
 /** The rules the default pack's liveness models read, exported unless --rules names others. */
 export const SHIPPED_RULES: readonly string[] = ['s27', 's40', 's12'];
 
+/** The labels the training reads, in the order their images are exported. */
 const LABELS = ['live', 'spoof_print', 'spoof_replay', 'spoof_other'] as const;
-const IMAGE = /\.(jpe?g|png|webp)$/i;
+type Label = (typeof LABELS)[number];
+
+/** One labelled image to export. */
+export interface LabelledImage {
+  readonly path: string;
+  /** Its path inside its label's folder (the file name, for a flat folder). */
+  readonly file: string;
+  /** The file name before "__", or "unknown". */
+  readonly source: string;
+  readonly label: Label;
+}
+
+/**
+ * The labelled images of the data folders, in export order: folder by folder, LABELS in turn, files
+ * sorted. Folders are read as `facelive eval` reads a labelled folder (core/eval/dataset.ts: label
+ * names in any case). Throws DatasetLabelError, before any image is read, for a data folder that is
+ * missing or holds no labelled image, an attack species the training has no class for, or fewer
+ * than two sources.
+ */
+export async function listLabelledImages(dataDirs: readonly string[]): Promise<LabelledImage[]> {
+  const images: LabelledImage[] = [];
+  for (const dir of dataDirs) {
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new DatasetLabelError(`The data folder ${quote(dir)} does not exist or is not a folder.`);
+    const dataset = await readFolder(dir);
+    const found: LabelledImage[] = [];
+    for (const item of dataset.liveness) {
+      const label = item.label === 'live' ? 'live' : `spoof_${item.species}`;
+      if (!(LABELS as readonly string[]).includes(label)) {
+        throw new DatasetLabelError(`The data folder ${quote(dir)} holds attacks of species ${quote(item.species)}; the training knows ${LABELS.slice(1).join('/, ')}/ only (names in any case).`);
+      }
+      const name = path.basename(item.path);
+      const file = path.relative(dir, item.path).split(path.sep).slice(1).join('/');
+      found.push({ path: item.path, file, source: name.includes('__') ? name.slice(0, name.indexOf('__')) : 'unknown', label: label as Label });
+    }
+    if (found.length === 0) {
+      const other = dataset.ignored.length > 0 ? `; it holds ${dataset.ignored.map((name) => `${name}/`).join(', ')}` : '';
+      throw new DatasetLabelError(`No labelled image in the data folder ${quote(dir)}: expected images under ${LABELS.join('/, ')}/ (names in any case)${other}.`);
+    }
+    // Stable: files keep their sorted order within a label.
+    images.push(...found.sort((a, b) => LABELS.indexOf(a.label) - LABELS.indexOf(b.label)));
+  }
+  const sources = [...new Set(images.map((image) => image.source))].sort();
+  if (sources.length < 2) {
+    throw new DatasetLabelError(`Grouped validation needs labelled images of at least two sources; ${dataDirs.map((dir) => quote(dir)).join(', ')} ${dataDirs.length === 1 ? 'holds' : 'hold'} only the source ${quote(sources[0] ?? '')}. `
+      + 'A file\'s source is its name before "__" (cameraA__0001.jpg is of the source cameraA); files without "__" are all of the source "unknown".');
+  }
+  return images;
+}
 
 /** One image's primary face, found as `engine.check` finds it, and its crops by every rule. */
 export interface FaceCrops {
@@ -86,30 +139,24 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const rules = Object.fromEntries(names.map((name) => [name, CROP_RULES[name]!]));
-  if (path.resolve(outDir).startsWith(path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
+  if (isWithin(path.resolve(outDir), path.resolve(__dirname, '..', '..', '..'))) throw new DatasetLabelError(`OUT_DIR ${quote(outDir)} must be outside the repository.`);
+  const images = await listLabelledImages(dataDirs);
   mkdirSync(outDir, { recursive: true });
   const models = await loadFaceFinder();
   const outputs = Object.fromEntries(names.map((name) => [name, openSync(path.join(outDir, `crops_${name}.u8`), 'w')]));
   const index: string[] = ['row\tfile\tsource\tlabel\tlive\tstatus\tbox_x\tbox_y\tbox_w\tbox_h\twidth\theight\tnface\tturn'];
   let row = 0;
   let failed = 0;
-  for (const dataDir of dataDirs) {
-    for (const label of LABELS) {
-      let files: string[];
-      try { files = readdirSync(path.join(dataDir, label)).filter((f) => IMAGE.test(f)).sort(); } catch { continue; }
-      for (const file of files) {
-        const source = file.includes('__') ? file.slice(0, file.indexOf('__')) : 'unknown';
-        const bytes = readFileSync(path.join(dataDir, label, file));
-        try {
-          const { box, turn, width, height, nface, crops } = await cutFaceCrops(models, bytes, rules);
-          for (const name of names) writeSync(outputs[name]!, crops[name]!);
-          index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface, turn].join('\t'));
-        } catch (err) {
-          failed++;
-          const code = (err as { code?: string }).code ?? 'ERROR';
-          index.push(['-', file, source, label, label === 'live' ? 1 : 0, code, '', '', '', '', '', '', '', ''].join('\t'));
-        }
-      }
+  for (const { path: imagePath, file, source, label } of images) {
+    const bytes = readFileSync(imagePath);
+    try {
+      const { box, turn, width, height, nface, crops } = await cutFaceCrops(models, bytes, rules);
+      for (const name of names) writeSync(outputs[name]!, crops[name]!);
+      index.push([row++, file, source, label, label === 'live' ? 1 : 0, 'ok', box.x, box.y, box.width, box.height, width, height, nface, turn].join('\t'));
+    } catch (err) {
+      failed++;
+      const code = (err as { code?: string }).code ?? 'ERROR';
+      index.push(['-', file, source, label, label === 'live' ? 1 : 0, code, '', '', '', '', '', '', '', ''].join('\t'));
     }
   }
   for (const fd of Object.values(outputs)) closeSync(fd);
@@ -121,6 +168,11 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
+    // The data folders or OUT_DIR are the user's to fix: the message alone, as for a usage error.
+    if (err instanceof DatasetLabelError) {
+      console.error(`export-crops: ${err.message}`);
+      process.exit(2);
+    }
     console.error(err);
     process.exit(1);
   });

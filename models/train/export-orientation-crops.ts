@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS } from '../../core/limits';
 import { modelsOfRole, readPack } from '../../core/models/manifest';
 import { createRegistry } from '../../core/models/registry';
 import '../../core/models/ort-telemetry-off';
+import { isWithin } from '../install-folder';
 
 /** The orientation model's crop: the detector box, squared and widened a little, 64x64 RGB. */
 export const ORIENTATION_CROP: CropRule & { size: number } = { scale: 1.2, mode: 'shift', square: true, size: 64 };
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     console.error('usage: export-orientation-crops OUT_DIR DATA_DIR [DATA_DIR ...]');
     process.exit(2);
   }
-  if (path.resolve(outDir).startsWith(path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
+  if (isWithin(path.resolve(outDir), path.resolve(__dirname, '..', '..', '..'))) throw new Error('OUT_DIR must be outside the repository.');
   mkdirSync(outDir, { recursive: true });
   const pack = readPack(DEFAULT_PACK_DIR);
   const [detectorKey] = modelsOfRole(pack.manifest, 'detector')[0]!;

@@ -1,8 +1,12 @@
 """Liveness crops exported by export-crops.ts, their labels and sources, and folds grouped by source."""
 import json
 import os
+import sys
 
 import numpy as np
+
+# The grouped folds asked for; fold_count gives fewer where there are fewer sources.
+REQUESTED_FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
 
 # Training classes of the MiniFASNet head: 1 = live, 0 = print (and other), 2 = screen replay.
 CLASS_OF_LABEL = {'live': 1, 'spoof_print': 0, 'spoof_other': 0, 'spoof_replay': 2}
@@ -18,15 +22,31 @@ class Crops:
         size = json.load(open(os.path.join(directory, 'rules.json')))[rule]['size']
         self.images = np.fromfile(os.path.join(directory, f'crops_{rule}.u8'), dtype=np.uint8).reshape(-1, size, size, 3)
         assert len(self.images) == len(ok), 'index and crops disagree'
-        self.files = np.array([r[col['file']] for r in ok])
-        self.sources = np.array([r[col['source']] for r in ok])
-        self.labels = np.array([r[col['label']] for r in ok])
+        self.files = np.array([r[col['file']] for r in ok], dtype=str)
+        self.sources = np.array([r[col['source']] for r in ok], dtype=str)
+        self.labels = np.array([r[col['label']] for r in ok], dtype=str)
         self.live = (self.labels == 'live').astype(np.int64)
         self.classes = np.array([CLASS_OF_LABEL[label] for label in self.labels], dtype=np.int64)
         self.face_width = np.array([float(r[col['box_w']]) for r in ok])
         # The image's size over the face box, as quality.framing.image_to_face reports it (core/checks/quality.ts).
         self.framing = np.array([min(float(r[col['width']]) / max(1.0, float(r[col['box_w']])),
                                      float(r[col['height']]) / max(1.0, float(r[col['box_h']]))) for r in ok])
+
+
+def fold_count(sources, note=False):
+    """The number of grouped folds: FACELIVE_TRAIN_FOLDS (6 by default), at most one per source; with note, says so
+    on stderr when there are fewer. Fewer than two sources stop the run: a fold needs another source to train on."""
+    if REQUESTED_FOLDS < 2:
+        sys.exit(f'FACELIVE_TRAIN_FOLDS is {REQUESTED_FOLDS}: grouped validation needs at least 2 folds.')
+    names = sorted(set(sources))
+    if len(names) < 2:
+        found = f"only the source {names[0]!r}" if names else 'no face'
+        sys.exit(f'Grouped validation needs faces of at least two sources; found {found}. A file\'s source is its name '
+                 f'before "__" (cameraA__0001.jpg is of the source cameraA); files without "__" are all of the source "unknown".')
+    if len(names) < REQUESTED_FOLDS and note:
+        print(f'{len(names)} sources: {len(names)} grouped folds instead of {REQUESTED_FOLDS} (FACELIVE_TRAIN_FOLDS), '
+              f'one source held out in each', file=sys.stderr, flush=True)
+    return min(REQUESTED_FOLDS, len(names))
 
 
 def grouped_folds(sources, k, seed=0):

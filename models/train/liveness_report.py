@@ -15,9 +15,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from liveness_data import grouped_folds, weighted_mean  # noqa: E402
+from liveness_data import fold_count, grouped_folds, weighted_mean  # noqa: E402
 from liveness_metrics import SIZABLE, auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
-from train_liveness import FOLDS  # noqa: E402
 
 
 def fused_scores(work, rule, parts):
@@ -33,9 +32,10 @@ def fused_scores(work, rule, parts):
 def evaluate(scores, meta):
     sources = np.array(meta['sources'])
     labels = np.array(meta['labels'])
-    folds = grouped_folds(sources, FOLDS, seed=0)
+    k = fold_count(sources)
+    folds = grouped_folds(sources, k, seed=0)
     thresholds = {}
-    for f in range(FOLDS):
+    for f in range(k):
         t = choose_threshold(scores[folds != f], labels[folds != f])
         for s in set(sources[folds == f]):
             thresholds[s] = t

@@ -1,11 +1,15 @@
 """Pins a retrained model file in the pack manifests that name it: its sha256 (and its source's,
 where the source is this repository's own training), so that the engine, which checks every file
-against its manifest at load, takes the new file.
+against its manifest at load, takes the new file; or pins a retrained pack's liveness threshold.
 
   pin_manifest.py MODEL.onnx MANIFEST.json [MANIFEST.json ...]
+  pin_manifest.py --liveness-threshold REPORT.json MANIFEST.json [MANIFEST.json ...]
 
 A manifest with no entry for the file's name is left as it is; one that names it gets the file's
-sha256 (a retrained file differs by machine: float sums run in another order).
+sha256 (a retrained file differs by machine: float sums run in another order). With
+--liveness-threshold, each manifest's liveness threshold becomes the report's shipped threshold
+(liveness_report.py --json: chosen on all out-of-fold scores), rounded to three decimals as the
+report prints it.
 """
 import hashlib
 import json
@@ -44,8 +48,29 @@ def pin(model_path, manifest_path):
     return pinned
 
 
+def pin_threshold(report_path, manifest_path):
+    """Sets the manifest's liveness threshold to the report's shipped one; returns (old, new)."""
+    with open(report_path) as f:
+        threshold = round(float(json.load(f)['shipped_threshold']), 3)
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    if 'liveness' not in manifest:
+        sys.exit(f'{manifest_path} has no liveness section to take the threshold.')
+    old = manifest['liveness'].get('threshold')
+    manifest['liveness']['threshold'] = threshold
+    with open(manifest_path, 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return old, threshold
+
+
 def main(argv):
-    if len(argv) < 2:
+    if len(argv) >= 3 and argv[0] == '--liveness-threshold':
+        for manifest_path in argv[2:]:
+            old, new = pin_threshold(argv[1], manifest_path)
+            print(f'{manifest_path}: liveness threshold {old} -> {new}')
+        return
+    if len(argv) < 2 or argv[0].startswith('--'):
         sys.exit(__doc__)
     for manifest_path in argv[1:]:
         keys = pin(argv[0], manifest_path)

@@ -7,7 +7,9 @@ Steps (each writes its results into WORK; models/train/train-liveness.sh runs th
                                                   --amplitude-mix P mixes that share of the augmented faces'
                                                   amplitude spectra with another source's (measured, not used)
   cv        WORK NAME [--epochs E --lr LR ...]      grouped k-fold: out-of-fold live probabilities (and the
-                                                  released model's, from the same features)
+                                                  released model's, from the same features); k is
+                                                  FACELIVE_TRAIN_FOLDS (6 by default), at most one fold
+                                                  per source, and fewer than two sources stop the run
   final     WORK NAME OUT.onnx [same options]       train on every source, export ONNX (+ parity tensors)
   fuse      WORK NAME OUT.onnx --weights W          the final head and the released model in one ONNX
                                                   (--alone: the final model by itself, as probabilities)
@@ -38,13 +40,12 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_adversarial import SourceCritic, source_loss  # noqa: E402
 from liveness_augment import augment, mix_amplitudes  # noqa: E402
-from liveness_data import Crops, framing_balanced, grouped_folds, weighted_mean  # noqa: E402
+from liveness_data import Crops, fold_count, framing_balanced, grouped_folds, weighted_mean  # noqa: E402
 from liveness_group_dro import GroupDRO  # noqa: E402
 from minifasnet import MiniFASNet, load_state, random_v2_state, served  # noqa: E402
 from nchwc_layout import rewrite as nchwc_rewrite  # noqa: E402
 
 LAYERS = ('conv1', 'conv2_dw', 'conv_23', 'conv_3', 'conv_34', 'conv_4', 'conv_45', 'conv_5', 'conv_6_sep', 'conv_6_dw')
-FOLDS = int(os.environ.get('FACELIVE_TRAIN_FOLDS', '6'))
 
 
 def seed_everything(seed):
@@ -185,6 +186,7 @@ def cmd_trunk(args):
     model = load_model(args.weights).eval()
     out = os.path.join(args.work, f'trunk_{args.rule}.onnx')
     crops = Crops(args.crops, args.rule)
+    fold_count(crops.sources)  # stops here, before any work, where grouped folds cannot be made
     size = crops.images.shape[1]
     torch.onnx.export(Trunk(model, args.frozen), torch.zeros(1, 3, size, size), out, input_names=['input'], output_names=['features'],
                       opset_version=13, dynamic_axes={'input': {0: 'batch'}, 'features': {0: 'batch'}})
@@ -322,8 +324,8 @@ def framing_of(meta):
     return np.array([meta['framing'], meta.get('face_width', [np.nan] * len(meta['framing']))])
 
 
-def fold_teacher(args, n):
-    """The teacher's live probabilities per fold (FOLDS x N): the weighted mean of fold-score files
+def fold_teacher(args, n, k):
+    """The teacher's live probabilities per fold (k folds x N): the weighted mean of fold-score files
     (folds_NAME.npy, each fold's model on every face, written by cv --fold-scores) and released-model
     scores (an N-vector, the same in every fold), as --teacher NAME[=W]... names them; None without it."""
     if not args.teacher:
@@ -331,8 +333,8 @@ def fold_teacher(args, n):
 
     def load(name):
         path = os.path.join(args.work, f'folds_{name}.npy')
-        scores = np.load(path) if os.path.exists(path) else np.load(os.path.join(args.work, f'{name}.npy'))[None, :].repeat(FOLDS, 0)
-        assert scores.shape == (FOLDS, n), (name, scores.shape)
+        scores = np.load(path) if os.path.exists(path) else np.load(os.path.join(args.work, f'{name}.npy'))[None, :].repeat(k, 0)
+        assert scores.shape == (k, n), (name, scores.shape)
         return scores
     return weighted_mean(args.teacher, load)
 
@@ -343,15 +345,16 @@ def cmd_cv(args):
     sources = np.array(meta['sources'])
     classes = np.array(meta['classes'], dtype=np.int64)
     geometry = framing_of(meta)
-    folds = grouped_folds(sources, FOLDS, seed=0)
+    k = fold_count(sources, note=True)
+    folds = grouped_folds(sources, k, seed=0)
     zeroshot = os.path.join(args.work, f'zeroshot_{args.rule}.npy')
     if not os.path.exists(zeroshot):  # the released model, scored through the same features
         np.save(zeroshot, predict(load_model(args.weights).eval(), feats[0], args.frozen))
     oof = np.zeros(len(sources), dtype=np.float32)
-    teacher = fold_teacher(args, len(sources))
-    fold_scores = np.zeros((FOLDS, len(sources)), dtype=np.float32) if args.fold_scores else None
+    teacher = fold_teacher(args, len(sources), k)
+    fold_scores = np.zeros((k, len(sources)), dtype=np.float32) if args.fold_scores else None
     started = time.time()
-    for f in range(FOLDS):
+    for f in range(k):
         train = folds != f
         model = load_model(args.weights)
         train_head(model, feats[:, train], classes[train], sources[train], args, seed=args.seed + f, geometry=None if geometry is None else geometry[:, train],

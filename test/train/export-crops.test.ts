@@ -1,9 +1,13 @@
 // The liveness training crops are what the served models get: cut around the face the engine finds,
 // in the raster it cuts from, bit for bit (captured from the models' sessions during a check, turned
 // photos included); and at every image size (an image over the working size gives the crops of the
-// same image at working size).
+// same image at working size). The command refuses data it cannot train on before finding any face.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { cutFaceCrops, loadFaceFinder, CROP_RULES, SHIPPED_RULES, type FaceCrops } from '../../models/train/export-crops';
@@ -92,5 +96,48 @@ describe('liveness training crops (export-crops)', function () {
     }
     assert.equal(a.nface, 1);
     for (const [name, rule] of Object.entries(CROP_RULES)) assert.equal(a.crops[name]!.length, rule.size * rule.size * 3);
+  });
+});
+
+describe('export-crops command (the data it reads)', function () {
+  this.timeout(60_000);
+  const repo = path.resolve(__dirname, '..', '..', '..');
+  const script = path.join(repo, 'dist', 'models', 'train', 'export-crops.js');
+  // A sibling of the repository, which shares its name as a prefix but is not inside it.
+  const sibling = `${repo}-crops-${process.pid}`;
+  let dir: string;
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-export-'));
+    // One source only: every file named without "__" is of the source "unknown".
+    for (const label of ['Live', 'spoof_print']) mkdirSync(path.join(dir, 'one', label), { recursive: true });
+    writeFileSync(path.join(dir, 'one', 'Live', 'a.jpg'), await selfieJpeg('frontal', 320, 240));
+    writeFileSync(path.join(dir, 'one', 'spoof_print', 'b.jpg'), await selfieJpeg('frontal', 320, 240));
+    mkdirSync(path.join(dir, 'misnamed', 'lives'), { recursive: true });
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(sibling, { recursive: true, force: true });
+  });
+  const exportCrops = (outDir: string, ...dataDirs: string[]) => spawnSync('node', [script, outDir, ...dataDirs], { encoding: 'utf8', timeout: 60_000 });
+
+  it('stops, naming the folder, where a data folder is missing or holds no labelled image', function () {
+    const missing = exportCrops(path.join(dir, 'out'), path.join(dir, 'one'), path.join(dir, 'typo'));
+    assert.equal(missing.status, 2);
+    assert.ok(missing.stderr.includes(`data folder "${path.join(dir, 'typo')}" does not exist`), missing.stderr);
+    const empty = exportCrops(path.join(dir, 'out'), path.join(dir, 'misnamed'));
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /No labelled image in the data folder ".*misnamed": expected images under live\/, spoof_print\/.*; it holds lives\//);
+    assert.ok(!existsSync(path.join(dir, 'out')), 'nothing written');
+  });
+
+  it('refuses a single source before any face is found, and takes a sibling folder of the repository as outside it', function () {
+    const result = exportCrops(sibling, path.join(dir, 'one'));
+    assert.equal(result.status, 2);
+    assert.doesNotMatch(result.stderr, /outside the repository/);
+    assert.match(result.stderr, /at least two sources; ".*one" holds only the source "unknown"\. A file's source is its name before "__"/);
+    assert.ok(!existsSync(sibling), 'nothing written');
+    const inside = exportCrops(path.join(repo, 'crops'), path.join(dir, 'one'));
+    assert.equal(inside.status, 2);
+    assert.match(inside.stderr, /must be outside the repository/);
   });
 });

@@ -1,10 +1,11 @@
 // Smoke test of the liveness training pipeline, end to end on a few generated images: crops exported
-// by the engine (TypeScript), frozen-trunk features, grouped folds, a per-source report, the final
-// model exported to ONNX and checked against PyTorch in onnxruntime-node. Needs python3-torch and python3-onnx.
+// by the engine (TypeScript), frozen-trunk features, grouped folds, a per-source report and the pack's
+// threshold pinned in a manifest, the final model exported to ONNX and checked against PyTorch in
+// onnxruntime-node. Needs python3-torch and python3-onnx.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,8 +15,12 @@ import { requireTorch, TORCH_PYTHON } from '../helpers/python';
 const repo = path.resolve(__dirname, '..', '..', '..');
 const trainDir = path.join(repo, 'models', 'train');
 
+function spawn(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, timeout: 600_000 });
+}
+
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const result = spawnSync(command, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, timeout: 600_000 });
+  const result = spawn(command, args, env);
   assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
@@ -42,17 +47,18 @@ describe('liveness training pipeline (smoke)', function () {
   before(async function () {
     requireTorch(this);
     work = mkdtempSync(path.join(os.tmpdir(), 'facelive-train-'));
-    // Six "sources" (three selfies x two framings), each with live images and screen copies.
+    // Six "sources" (three selfies x two framings), each with live images and screen copies, in class
+    // folders named in another case (read as live/ and spoof_replay/).
     const data = path.join(work, 'data');
-    for (const label of ['live', 'spoof_replay']) mkdirSync(path.join(data, label), { recursive: true });
+    for (const label of ['Live', 'Spoof_Replay']) mkdirSync(path.join(data, label), { recursive: true });
     let n = 0;
     for (const name of SELFIE_NAMES) {
       for (const [w, h] of [[640, 480], [480, 480]] as const) {
         const source = `smoke${n++}`;
         for (let k = 0; k < 2; k++) {
           const live = await sharp(await selfieJpeg(name, w, h)).modulate({ brightness: 0.9 + 0.2 * k }).jpeg({ quality: 90 }).toBuffer();
-          writeFileSync(path.join(data, 'live', `${source}__live${k}.jpg`), live);
-          writeFileSync(path.join(data, 'spoof_replay', `${source}__screen${k}.jpg`), await screenCopy(live));
+          writeFileSync(path.join(data, 'Live', `${source}__live${k}.jpg`), live);
+          writeFileSync(path.join(data, 'Spoof_Replay', `${source}__screen${k}.jpg`), await screenCopy(live));
         }
       }
     }
@@ -68,6 +74,7 @@ describe('liveness training pipeline (smoke)', function () {
     const index = readFileSync(path.join(work, 'crops', 'index.tsv'), 'utf8').trim().split('\n');
     assert.equal(index.length, 1 + 24, 'one row per image');
     assert.ok(index.slice(1).every((row) => row.split('\t')[5] === 'ok'), 'every face found');
+    assert.deepEqual([...new Set(index.slice(1).map((row) => row.split('\t')[3]))], ['live', 'spoof_replay'], 'the folders read as their labels');
 
     const script = path.join(trainDir, 'train_liveness.py');
     // The shipped depth: conv1 to conv_23 frozen, the rest trained.
@@ -80,6 +87,16 @@ describe('liveness training pipeline (smoke)', function () {
     const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
+
+    // The pack's threshold (the report's "shipped") pinned in a copy of the manifest, as train-liveness.sh
+    // pins it in models/manifest.json.
+    const manifest = path.join(work, 'manifest.json');
+    copyFileSync(path.join(repo, 'models', 'manifest.json'), manifest);
+    const before = (JSON.parse(readFileSync(manifest, 'utf8')) as { liveness: { threshold: number } }).liveness.threshold;
+    const pinned = run(TORCH_PYTHON, [path.join(trainDir, 'pin_manifest.py'), '--liveness-threshold', path.join(work, 'report.json'), manifest]);
+    const after = (JSON.parse(readFileSync(manifest, 'utf8')) as { liveness: { threshold: number } }).liveness.threshold;
+    assert.ok(Math.abs(after - report.shipped_threshold) <= 0.0005 && Number(after.toFixed(3)) === after, `${after} against ${report.shipped_threshold}`);
+    assert.ok(pinned.includes(`liveness threshold ${before} -> ${after}`), pinned);
 
     // Distillation (measured): --fold-scores keeps each fold's model's score on every face, and a
     // student trained with --teacher/--distill is pulled towards its teacher in each fold.
@@ -224,6 +241,34 @@ print('ok')
     assert.equal(run(TORCH_PYTHON, ['-c', exportCheck, trainDir, file]).trim().split('\n').pop(), 'ok');
     // onnxruntime reproduces the unpadded PyTorch model's outputs on the seeded inputs.
     assert.match(run('node', [path.join(repo, 'dist', 'models', 'train', 'check-parity.js'), file, '4', '3', '80', '80']), /max abs difference/);
+  });
+
+  it('holds out one source a fold where there are fewer sources than folds, and refuses a single source', function () {
+    // The first test's features in new WORK folders, the faces regrouped into two sources and into
+    // one; FACELIVE_TRAIN_FOLDS unset, so six folds are asked for.
+    const script = path.join(trainDir, 'train_liveness.py');
+    const meta = JSON.parse(readFileSync(path.join(work, 'meta_s27.json'), 'utf8')) as { sources: string[] };
+    const regrouped = (name: string, source: (s: string) => string): string => {
+      const dir = path.join(work, name);
+      mkdirSync(dir);
+      for (const file of ['features_s27_0.f32', 'features_s27_1.f32']) copyFileSync(path.join(work, file), path.join(dir, file));
+      writeFileSync(path.join(dir, 'meta_s27.json'), JSON.stringify({ ...meta, sources: meta.sources.map(source) }));
+      return dir;
+    };
+    const cv = (dir: string) => spawn(TORCH_PYTHON, [script, 'cv', dir, 'smoke', '--weights', 'random', '--epochs', '1', '--frozen', 'conv_23'], { FACELIVE_TRAIN_FOLDS: undefined });
+    const two = regrouped('two', (s) => (Number(s.replace('smoke', '')) < 3 ? 'cameraA' : 'cameraB'));
+    const trained = cv(two);
+    assert.equal(trained.status, 0, trained.stderr);
+    assert.match(trained.stderr, /2 sources: 2 grouped folds instead of 6/);
+    assert.equal(trained.stdout.match(/^fold \d+: 12 held out \(1 sources\)/gm)?.length, 2, trained.stdout);
+    const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), two, 's27', 'smoke'], { FACELIVE_TRAIN_FOLDS: undefined }));
+    assert.equal(report.sources, 2);
+
+    const one = regrouped('one', () => 'unknown');
+    const refused = cv(one);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /needs faces of at least two sources; found only the source 'unknown'.*before "__"/);
+    assert.ok(!existsSync(path.join(one, 'oof_smoke.npy')), 'nothing trained');
   });
 
   it('every committed liveness file is in the blocked layout already (the export step\'s last pass changes nothing)', function () {
