@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Engine } from '../core';
 import { selfieJpeg } from '../test/helpers/faces';
 import { createHumanRunner, type HumanRunner } from './human';
+import { harnessArgs } from './options';
 
 const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080], [1080, 1920]];
 const STAGES = ['decode', 'detect', 'landmarks', 'pose', 'liveness', 'quality', 'attributes'] as const;
@@ -167,6 +168,8 @@ function machine(): BenchReport['environment'] {
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
+  // The load of the machine before the bench adds its own.
+  const environment = machine();
   const images = new Map<string, Buffer>();
   for (const size of SIZES) images.set(label(size), await selfieJpeg('frontal', size[0], size[1]));
 
@@ -180,7 +183,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     const facelive = await benchFacelive(engine, images);
     // Peak RSS of the process so far: facelive only, measured before human is loaded.
     const rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
-    report = { ...facelive, startup_ms, rss_mb, environment: machine() };
+    report = { ...facelive, startup_ms, rss_mb, environment };
     let runner: HumanRunner | undefined;
     try {
       runner = await createHumanRunner();
@@ -203,8 +206,16 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+const USAGE = `Usage: npm run bench [-- --json]
+
+Speed of each stage and of the whole check on generated selfies, and of @vladmandic/human's comparable part.
+  --json       print the report as JSON (npm run -s bench -- --json: without npm's banner)
+  -h, --help   show this help
+`;
+
 if (require.main === module) {
-  runBench(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
+  const { flags } = harnessArgs('bench', { usage: USAGE, flags: ['json'] });
+  runBench(flags.has('json') ? ['--json'] : []).then((code) => { process.exitCode = code; }, (err) => {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exitCode = 1;
   });

@@ -8,6 +8,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { selfieJpeg } from '../test/helpers/faces';
+import { harnessArgs } from './options';
+
+const USAGE = `Usage: node dist/bench/engines-ab.js [other-checkout...]
+
+The whole check on the 640x480 bench image by this checkout's engine (with and without its worker
+threads) and by those of other checkouts, each built with its model pack, interleaved check by check.
+AB_ROUNDS (environment) sets the number of timed checks of each (default 150).
+  -h, --help   show this help
+`;
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 150);
 
@@ -38,7 +47,7 @@ async function main(others: readonly string[]): Promise<void> {
   await Promise.all(engines.map(([, engine]) => engine.dispose()));
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(harnessArgs('engines-ab', { usage: USAGE, positionals: true }).positionals).catch((err: unknown) => {
   process.stderr.write(`engines-ab: ${(err as Error).message}\n`);
   process.exitCode = 1;
 });

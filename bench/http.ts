@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { createApp } from '../examples/server';
 import { selfieJpeg } from '../test/helpers/faces';
+import { harnessArgs } from './options';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -29,10 +30,18 @@ type Autocannon = (options: {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
+const USAGE = `Usage: npm run bench:http
+
+Requests/s and p50/p99 latency of the service (in this process) at concurrency 1, 4 and 16.
+BENCH_DURATION_S (environment) sets the seconds of each run (default 10).
+  -h, --help   show this help
+`;
+
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONCURRENCY = [1, 4, 16];
 
 async function main(): Promise<void> {
+  harnessArgs('bench:http', { usage: USAGE });
   const credential = { appId: 'bench', apiKey: 'bench-key', mode: 'live' as const };
   // A queue that holds every connection: this measures throughput, not refusals (see bench:overload).
   const handle = createApp({ credentials: [credential], maxQueue: 64, queueTimeoutMs: 60_000, authFailures: false });

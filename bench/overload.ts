@@ -10,7 +10,22 @@
 
 import os from 'node:os';
 import { selfieJpeg } from '../test/helpers/faces';
-import { numberArg, startService } from './service';
+import { harnessArgs } from './options';
+import { startService } from './service';
+import { slowestAnswer } from './stats';
+
+const USAGE = `Usage: npm run bench:overload [-- options]
+
+The service under more clients than it has check slots, after a 10 s single-connection baseline.
+  --clients=N         connections (default 64)
+  --seconds=N         length of the overload, in seconds (default 15)
+  --runs=N            runs, for medians (default 1)
+  --retry-after       clients wait a random time up to Retry-After after a 503
+  --maxInFlight=N     the service's setting (default: its own)
+  --maxQueue=N        the service's setting (default: its own)
+  --queueTimeoutMs=N  the service's setting (default: its own)
+  -h, --help          show this help
+`;
 
 const CREDENTIAL = { appId: 'overload', apiKey: 'overload-key-0123456789', mode: 'live' as const };
 
@@ -71,14 +86,25 @@ async function politeLoad(url: string, body: string, clients: number, seconds: n
 }
 
 async function main(): Promise<void> {
-  const clients = numberArg('clients', 64);
-  const seconds = numberArg('seconds', 15);
-  const runs = numberArg('runs', 1);
-  const polite = process.argv.includes('--retry-after');
+  const { numbers, flags } = harnessArgs('bench:overload', {
+    usage: USAGE,
+    numbers: {
+      clients: { fallback: 64, min: 1, integer: true },
+      seconds: { fallback: 15, min: 1, integer: true },
+      runs: { fallback: 1, min: 1, integer: true },
+      maxInFlight: { min: 1, integer: true },
+      maxQueue: { min: 0, integer: true },
+      queueTimeoutMs: { min: 0, integer: true },
+    },
+    flags: ['retry-after'],
+  });
+  const clients = numbers.clients!;
+  const seconds = numbers.seconds!;
+  const runs = numbers.runs!;
+  const polite = flags.has('retry-after');
   const config: Record<string, unknown> = { credentials: [CREDENTIAL] };
   for (const key of ['maxInFlight', 'maxQueue', 'queueTimeoutMs']) {
-    const value = numberArg(key, Number.NaN);
-    if (!Number.isNaN(value)) config[key] = value;
+    if (numbers[key] !== undefined) config[key] = numbers[key];
   }
   const service = await startService(config);
   const url = `${service.base}/v1/face/liveness`;
@@ -95,7 +121,7 @@ async function main(): Promise<void> {
     const ok = result.get(200) ?? [];
     const busy = result.get(503) ?? [];
     const other = [...result.entries()].filter(([status]) => status !== 200 && status !== 503).reduce((n, [, list]) => n + list.length, 0);
-    const slowest = Math.max(...[...result.values()].flat());
+    const slowest = slowestAnswer(result);
     const p99 = percentile(ok, 99);
     rows.push({ singleP50, p99, slowest, ok: ok.length, busy: busy.length, other });
     console.log(

@@ -13,6 +13,14 @@ import { modelsOfRole, readPack } from '../core/models/manifest';
 import { createRegistry } from '../core/models/registry';
 import { DEFAULT_PACK_DIR } from '../core/engine';
 import { GROUP_PHOTOS, groupPhoto, SELFIE_NAMES, selfieJpeg } from '../test/helpers/faces';
+import { harnessArgs } from './options';
+
+const USAGE = `Usage: npm run bench:pose [-- folder...]
+
+Degrees between the head pose fitted to the landmarks and the pose model's, on the test faces and on
+the images (JPEG, PNG, WebP) of any folders given.
+  -h, --help   show this help
+`;
 
 const ANGLES = ['yaw', 'pitch', 'roll'] as const;
 
@@ -68,7 +76,7 @@ async function main(folders: readonly string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(harnessArgs('bench:pose', { usage: USAGE, positionals: true }).positionals).catch((err: unknown) => {
   process.stderr.write(`bench:pose: ${(err as Error).message}\n`);
   process.exitCode = 1;
 });

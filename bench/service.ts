@@ -1,6 +1,8 @@
 // Starts the service behind `npm start` (dist/examples/server.js) as a child process on a free
 // loopback port with a temporary FACELIVE_CONFIG, for the fuzz and soak harnesses. Also reads the
-// child's resident memory and open file descriptors from /proc (Linux).
+// child's resident memory and open file descriptors from /proc (Linux). The temporary folder (its
+// config holds the harness's API keys) goes with the service: on stop(), and when the harness exits
+// or crashes, or is stopped by SIGINT or SIGTERM.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,15 +25,28 @@ const SERVER = path.join(__dirname, '..', 'examples', 'server.js');
 export async function startService(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<Service> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-harness-'));
   const file = path.join(dir, 'config.json');
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   writeFileSync(file, JSON.stringify(config));
   const child = spawn(process.execPath, [SERVER], {
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // A harness that dies never leaves its service behind.
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  // A harness that exits, however (a crash too), leaves neither its service nor its keys behind.
   process.once('exit', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (running()) child.kill('SIGKILL');
+    removeDir();
   });
+  // A signal stops the service as stop() does, then the harness with the signal's conventional status.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const exit = (): never => process.exit(128 + os.constants.signals[signal]);
+    if (!running()) exit();
+    child.once('exit', exit);
+    child.kill('SIGTERM');
+    setTimeout(exit, 10_000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let out = '';
   // Keep only the tail: a long run logs a line per request.
   const append = (chunk: Buffer): void => {
@@ -68,14 +83,16 @@ export async function startService(config: Record<string, unknown>, env: NodeJS.
     base,
     child,
     output: () => out,
-    alive: () => child.exitCode === null && child.signalCode === null,
+    alive: running,
     stop: () =>
       new Promise((resolve) => {
         const done = (code: number | null): void => {
-          rmSync(dir, { recursive: true, force: true });
+          removeDir();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
           resolve(code);
         };
-        if (child.exitCode !== null || child.signalCode !== null) {
+        if (!running()) {
           done(child.exitCode);
           return;
         }
@@ -103,13 +120,4 @@ export function openFds(pid: number): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** A number argument `--name=value` from argv, or the fallback. */
-export function numberArg(name: string, fallback: number): number {
-  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
-  if (arg === undefined) return fallback;
-  const value = Number(arg.slice(name.length + 3));
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`--${name} must be a non-negative number.`);
-  return value;
 }

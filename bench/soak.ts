@@ -2,19 +2,42 @@
 // of requests: mostly good selfies at a few sizes, some with no face, some bad bodies. Samples the
 // service's resident memory (RSS) and open file descriptors; passes when RSS grew less than 5 %
 // from the end of the warm-up to the end, file descriptors did not grow, and no answer was a 500.
-// Options: --requests=N (default 10000) --warmup=N (default 3000) --clients=N (default 16).
+// Options: --requests=N (default 10000) --warmup=N (default 3000) --clients=N (default 16); the
+// requests must outnumber the warm-up (with --warmup=0 the baseline is the service before the first).
 
 import { landscapeJpeg, selfieJpeg } from '../test/helpers/faces';
-import { numberArg, openFds, rssBytes, startService } from './service';
+import { harnessArgs, refuse } from './options';
+import { openFds, rssBytes, startService } from './service';
+import { largest } from './stats';
 
 const CREDENTIAL = { appId: 'soak', apiKey: 'soak-key-0123456789', mode: 'live' as const };
+
+const USAGE = `Usage: npm run soak [-- options]
+
+Requests from several clients against the service; passes when its memory (RSS) grew less than 5 %
+from the end of the warm-up to the end, its open file descriptors did not grow, and no answer was a 500.
+  --requests=N  requests in all, more than the warm-up (default 10000)
+  --warmup=N    requests before the baseline is measured (default 3000; 0: before the first)
+  --clients=N   clients at a time (default 16)
+  -h, --help    show this help
+`;
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
-  const requests = numberArg('requests', 10000);
-  const warmup = numberArg('warmup', 3000);
-  const clients = numberArg('clients', 16);
+  const { numbers } = harnessArgs('soak', {
+    usage: USAGE,
+    numbers: {
+      requests: { fallback: 10000, min: 1, integer: true },
+      warmup: { fallback: 3000, min: 0, integer: true },
+      clients: { fallback: 16, min: 1, integer: true },
+    },
+  });
+  const requests = numbers.requests!;
+  const warmup = numbers.warmup!;
+  const clients = numbers.clients!;
+  // Growth is measured from the end of the warm-up: a run that never gets past it measures nothing.
+  if (requests <= warmup) refuse('soak', `--requests (${requests}) must be more than --warmup (${warmup}).`, USAGE);
   const service = await startService({
     credentials: [CREDENTIAL],
     // Every client's request is queued rather than refused: the soak is about the engine's memory.
@@ -40,7 +63,10 @@ async function main(): Promise<void> {
   let atWarmup: { rss: number; fds: number } | undefined;
   const started = Date.now();
   console.log(`facelive soak — ${requests} requests (${warmup} warm-up) from ${clients} clients, service pid ${pid} on ${service.base}`);
-  console.log(`start: RSS ${mib(rssBytes(pid))}, ${openFds(pid)} fds`);
+  const start = { done: 0, rss: rssBytes(pid), fds: openFds(pid) };
+  samples.push(start);
+  if (warmup === 0) atWarmup = start;
+  console.log(`start: RSS ${mib(start.rss)}, ${start.fds} fds`);
 
   const sample = (): void => {
     const point = { done, rss: rssBytes(pid), fds: openFds(pid) };
@@ -72,9 +98,10 @@ async function main(): Promise<void> {
   const exitCode = await service.stop();
   const seconds = (Date.now() - started) / 1000;
 
-  const base = atWarmup ?? samples[0];
+  // Set once `done` reached the warm-up, which the requests outnumber.
+  const base = atWarmup!;
   const growth = (end.rss - base.rss) / base.rss;
-  const peak = Math.max(...samples.map((point) => point.rss), end.rss);
+  const peak = Math.max(largest(samples.map((point) => point.rss)), end.rss);
   const statuses = [...byStatus.entries()].sort((a, b) => a[0] - b[0]).map(([status, n]) => `${status}: ${n}`).join(', ');
   console.log(`\n${done} requests in ${seconds.toFixed(0)} s (${(done / seconds).toFixed(1)}/s); answers by status: ${statuses}; transport errors: ${transportErrors}`);
   console.log(`RSS after warm-up ${mib(base.rss)}, at the end ${mib(end.rss)} (${(growth * 100).toFixed(2)} %), peak ${mib(peak)}`);
