@@ -63,10 +63,11 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Folder name -> label: attr_<name> names the attribute, attr_none and live are uncovered faces. */
+/** Folder name (any case) -> label: attr_<name> names the attribute, attr_none and live are uncovered faces. */
 function labelOf(folder: string): string | null {
-  if (folder === 'live' || folder === 'attr_none') return 'none';
-  const m = /^attr_(sunglasses|mask|hat|veil|eyeglasses)$/.exec(folder);
+  const name = folder.toLowerCase();
+  if (name === 'live' || name === 'attr_none') return 'none';
+  const m = /^attr_(sunglasses|mask|hat|veil|eyeglasses)$/.exec(name);
   return m ? m[1]! : null;
 }
 
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
         const label = labelOf(folder);
         if (!label || !statSync(path.join(dir, folder)).isDirectory()) continue;
         let files = readdirSync(path.join(dir, folder)).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
-        if (folder === 'live') files = capPerSource(files, args.perSource);
+        if (folder.toLowerCase() === 'live') files = capPerSource(files, args.perSource);
         for (const name of files) {
           const file = `${path.basename(dir)}/${folder}/${name}`;
           const key = `${path.basename(dir)}/${folder}`;

@@ -221,6 +221,15 @@ def main():
     crops, labels, rows, meta = load_export(args.data)
     sources = [r["source"] for r in rows]
     synthetic = np.array([r["synthetic"] != "" for r in rows])
+    # Each fold holds whole sources out: at most one fold per source, and two sources at least.
+    n_sources = len(set(sources))
+    if n_sources < 2:
+        print(f"{args.data}: {len(rows)} crops from {n_sources} source(s); the grouped folds need at least two "
+              "(a file's source is its name before \"__\"; files without one are all the source \"unknown\")", file=sys.stderr)
+        sys.exit(2)
+    if args.folds > n_sources:
+        print(f"note: {n_sources} sources, so {n_sources} grouped folds instead of {args.folds}", flush=True)
+        args.folds = n_sources
     fold, fold_of = grouped_folds(sources, args.folds)
     print(f"{len(rows)} crops, {len(set(sources))} sources, {args.folds} grouped folds", flush=True)
 
