@@ -7,7 +7,8 @@
 # the source "unknown"), and at least two sources are needed: each fold holds whole sources out.
 # Relative paths are read from the folder the command is run in.
 # It writes the default pack into this repository: models/liveness_minifasnet_{v2,v1se,v2face}_facelive.onnx,
-# their sha256 and the pack's liveness threshold in models/manifest.json, and their parity fixtures in
+# their sha256, the pack's liveness threshold and a version marked with their digest (0.1.0+retrained.<8 hex>)
+# in models/manifest.json, and their parity fixtures in
 # test/fixtures/pytorch. Run it in your own clone of the git repository (the training tools are not in the
 # npm package), then commit or copy that pack.
 # Environment: EPOCHS (2), COPIES (4), LR (3e-4), MIXSTYLE (0.5), PYTHON (/usr/bin/python3), FIXTURES
@@ -105,4 +106,6 @@ done
 "$python" "$here/liveness_report.py" "$work" s27 "${fused[@]}" --markdown "$work/report_pack.md" --json "$work/report_pack.json"
 # The engine compares the fused score with the manifest's threshold: pin the one this run chose (old -> new).
 "$python" "$here/pin_manifest.py" --liveness-threshold "$work/report_pack.json" "$repo/models/manifest.json"
+# Every check reports the pack's name and version: mark the version with the new files' digest.
+"$python" "$here/pin_manifest.py" --mark-retrained "$repo/models/manifest.json"
 "$python" "$here/liveness_calibration.py" "$work" s27 "${fused[@]}" --markdown "$work/report_calibration.md" --json "$work/report_calibration.json"

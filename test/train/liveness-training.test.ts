@@ -97,6 +97,22 @@ describe('liveness training pipeline (smoke)', function () {
     const after = (JSON.parse(readFileSync(manifest, 'utf8')) as { liveness: { threshold: number } }).liveness.threshold;
     assert.ok(Math.abs(after - report.shipped_threshold) <= 0.0005 && Number(after.toFixed(3)) === after, `${after} against ${report.shipped_threshold}`);
     assert.ok(pinned.includes(`liveness threshold ${before} -> ${after}`), pinned);
+    // The version then names the retrained files, so that every check's pack.version tells the pack apart;
+    // marking again gives the same mark, and another file another.
+    const versionOf = (): string => (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+    const shipped = versionOf();
+    run(TORCH_PYTHON, [path.join(trainDir, 'pin_manifest.py'), '--mark-retrained', manifest]);
+    const marked = versionOf();
+    assert.match(marked, new RegExp(`^${shipped.replace(/\./g, '\\.')}\\+retrained\\.[0-9a-f]{8}$`));
+    run(TORCH_PYTHON, [path.join(trainDir, 'pin_manifest.py'), '--mark-retrained', manifest]);
+    assert.equal(versionOf(), marked);
+    const changed = JSON.parse(readFileSync(manifest, 'utf8')) as { models: Record<string, { sha256: string }> };
+    const firstKey = Object.keys(changed.models)[0]!;
+    changed.models[firstKey]!.sha256 = '0'.repeat(64);
+    writeFileSync(manifest, JSON.stringify(changed));
+    run(TORCH_PYTHON, [path.join(trainDir, 'pin_manifest.py'), '--mark-retrained', manifest]);
+    assert.notEqual(versionOf(), marked);
+    assert.ok(versionOf().startsWith(`${shipped}+retrained.`));
 
     // Distillation (measured): --fold-scores keeps each fold's model's score on every face, and a
     // student trained with --teacher/--distill is pulled towards its teacher in each fold.

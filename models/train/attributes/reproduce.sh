@@ -8,7 +8,8 @@
 # Relative paths are read from the folder the command is run in. WORK_DIR (outside the repository)
 # receives the exported crops and report.json; nothing there is committed.
 # It writes into this clone: models/attributes.onnx, its entry, sha256 and the five thresholds in
-# models/manifest.json, and the same sha256 in models/faceplugin/manifest.json. Run it in your own clone
+# models/manifest.json, and the same sha256 in models/faceplugin/manifest.json, and marks both versions
+# with their files' digest (+retrained.<8 hex>). Run it in your own clone
 # of the git repository (the training tools are not in the npm package), then commit or copy those files.
 # Environment: EPOCHS (24), FOLDS (5; at most one fold per source), PYTHON (/usr/bin/python3),
 # LABEL_CORRECTIONS (models/train/attributes/label-corrections.tsv: the project's own photos; empty for none).
@@ -73,3 +74,5 @@ node dist/models/train/export-attribute-regions.js --out "$work/train" --synth 2
   --onnx models/attributes.onnx --report "$work/report.json" --manifest models/manifest.json
 # The faceplugin pack carries the same file (copied at build): pin it there too.
 "$python" models/train/pin_manifest.py models/attributes.onnx models/faceplugin/manifest.json
+# Every check reports the pack's name and version: mark both versions with their files' digest.
+"$python" models/train/pin_manifest.py --mark-retrained models/manifest.json models/faceplugin/manifest.json
