@@ -115,8 +115,7 @@ export function darkenedSelfie(factor = 0.18): Promise<Buffer> {
  * threshold in a lit scene, as a face with dark skin reads in a room that is lit.
  */
 export function darkenedSelfieOnWall(factor: number): Promise<Buffer> {
-  return cached(`dark-wall:${factor}`, async () =>
-    sharp(await darkenedSelfie(factor)).extend({ top: 480, bottom: 480, left: 640, right: 640, background: '#f2f2f2' }).jpeg({ quality: 92 }).toBuffer());
+  return cached(`dark-wall:${factor}`, async () => onWall(await darkenedSelfie(factor), 3, '#f2f2f2'));
 }
 
 export function grayscaleSelfie(): Promise<Buffer> {
@@ -189,11 +188,14 @@ export function grainySelfie(sd = 6, sigma = 0): Promise<Buffer> {
 
 /** The colour selfie in the middle of a near-white wall `times` its width and height. */
 export function selfieOnWall(times = 3, colour = '#f2f2f2'): Promise<Buffer> {
-  return cached(`wall:${times}:${colour}`, async () => {
-    const x = Math.round((640 * (times - 1)) / 2);
-    const y = Math.round((480 * (times - 1)) / 2);
-    return sharp(await selfieJpeg()).extend({ top: y, bottom: y, left: x, right: x, background: colour }).jpeg({ quality: 92 }).toBuffer();
-  });
+  return cached(`wall:${times}:${colour}`, async () => onWall(await selfieJpeg(), times, colour));
+}
+
+/** A 640x480 image in the middle of a wall of `colour`, `times` its width and height. */
+function onWall(image: Buffer, times: number, colour: string): Promise<Buffer> {
+  const x = Math.round((640 * (times - 1)) / 2);
+  const y = Math.round((480 * (times - 1)) / 2);
+  return sharp(image).extend({ top: y, bottom: y, left: x, right: x, background: colour }).jpeg({ quality: 92 }).toBuffer();
 }
 
 /** The desaturated selfie inside a red frame 5 % of its width thick. */
