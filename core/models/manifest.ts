@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CropRule, TensorSpec } from '../image/raster';
 import type { AlignRule } from '../faces/align';
+import { checkManifestThresholds } from './manifest-thresholds';
 
 export type ModelRole = 'detector' | 'landmarks' | 'pose' | 'liveness' | 'attributes' | 'orientation';
 const ROLES: readonly ModelRole[] = ['detector', 'landmarks', 'pose', 'liveness', 'attributes', 'orientation'];
@@ -258,8 +259,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
   }
   if (m.liveness.fusion !== 'mean') fail(file, 'liveness.fusion must be "mean"');
   if (m.liveness.weights && m.liveness.weights.length !== m.liveness.models.length) fail(file, 'liveness.weights must match liveness.models');
-  if (!(m.liveness.threshold >= 0 && m.liveness.threshold <= 1)) fail(file, 'liveness.threshold must be in [0,1]');
   if (!m.quality || !m.attributes) fail(file, 'quality and attributes thresholds are required');
+  checkManifestThresholds(m, (what) => fail(file, what));
   return m;
 }
 

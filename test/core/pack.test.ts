@@ -81,6 +81,78 @@ describe('model packs', function () {
     }
   });
 
+  it('refuses thresholds and limits that are missing or not finite numbers in their range, naming the field (they would compare as 0 or never)', function () {
+    const good = defaultManifest();
+    const detector = good.models.detector!;
+    const withDetector = (output: Record<string, unknown>): unknown => ({ ...good, models: { ...good.models, detector: { ...detector, output: { ...detector.output, ...output } } } });
+    const without = (section: 'quality' | 'attributes', key: string): unknown => ({ ...good, [section]: Object.fromEntries(Object.entries(good[section]).filter(([name]) => name !== key)) });
+    const broken: [string, unknown][] = [
+      // Each of these passed `!(t >= 0 && t <= 1)` and made every liveness score pass.
+      ...[null, false, '', [], '0x0', '0.5', {}].map((threshold): [string, unknown] => ['liveness.threshold', { ...good, liveness: { ...good.liveness, threshold } }]),
+      ['liveness.weights', { ...good, liveness: { ...good.liveness, weights: [1, null, 1] } }],
+      ['liveness.weights', { ...good, liveness: { ...good.liveness, weights: [0, 0, 0] } }],
+      ['quality.grayscale', without('quality', 'grayscale')],
+      ['quality.grayscale', { ...good, quality: { ...good.quality, grayscale: 'x' } }],
+      ['quality.blur', { ...good, quality: { ...good.quality, blur: 1.5 } }],
+      ['quality.face_size', { ...good, quality: { ...good.quality, face_size: -1 } }],
+      ['quality.framing', { ...good, quality: { ...good.quality, framing: null } }],
+      ['quality.max_yaw', without('quality', 'max_yaw')],
+      ['quality.max_pitch', { ...good, quality: { ...good.quality, max_pitch: '25' } }],
+      ['quality.max_roll', { ...good, quality: { ...good.quality, max_roll: 200 } }],
+      ['quality.max_yaw_from_landmarks', { ...good, quality: { ...good.quality, max_yaw_from_landmarks: false } }],
+      ['attributes.sunglasses', without('attributes', 'sunglasses')],
+      ['attributes.sunglasses', { ...good, attributes: { ...good.attributes, sunglasses: 'NaN' } }],
+      ['attributes.sunglasses', { ...good, attributes: { ...good.attributes, sunglasses: 7 } }],
+      ['attributes.hat', { ...good, attributes: { ...good.attributes, hat: null } }],
+      ['attributes.eyeglasses', { ...good, attributes: { ...good.attributes, eyeglasses: '0.5' } }],
+      ['quality must be an object', { ...good, quality: 5 }],
+      ['models.detector.output.scoreThreshold', withDetector({ scoreThreshold: null })],
+      ['models.detector.output.minFaceRatio', withDetector({ minFaceRatio: '0.02' })],
+      ['models.detector.output.count.minScore', withDetector({ count: { minScore: 'NaN', minFaceRatio: 0.02, minRelativeSize: 0.3 } })],
+      ['models.detector.output.smallFacePass.longSide', withDetector({ smallFacePass: { minImageSide: 800, longSide: 12.5, largestFaceBelow: 0.2 } })],
+      ['models.detector.output.refine.size', withDetector({ refine: { context: 1.6 } })],
+      ['models.detector.output.padRetry', withDetector({ padRetry: [0.5, null] })],
+      ['models.detector.output.fill', withDetector({ fill: 300 })],
+    ];
+    for (const [field, manifest] of broken) {
+      assert.throws(() => validateManifest(manifest, 'manifest.json'), (err: unknown) => err instanceof TypeError && err.message.includes(field), `${field}: ${JSON.stringify(manifest).length} chars`);
+    }
+    // The shipped packs pass, and so do the keys the engine has defaults for when left out.
+    readPack(path.join(DEFAULT_PACK_DIR, 'faceplugin'));
+    const { framing: _framing, max_yaw_from_landmarks: _margin, ...quality } = good.quality;
+    const { eyeglasses: _eyeglasses, ...attributes } = good.attributes;
+    validateManifest({ ...good, quality, attributes, liveness: { ...good.liveness, threshold: 0 } }, 'manifest.json');
+  });
+
+  it('refuses a pack whose liveness threshold is null at createEngine, as the service does at start (a print attack passed with it)', async function () {
+    const dir = writePack({ ...defaultManifest(), liveness: { ...defaultManifest().liveness, threshold: null } });
+    made.push(dir);
+    await assert.rejects(createEngine({ pack: dir }), (err: unknown) => err instanceof TypeError && /liveness\.threshold must be a number in \[0,1\] \(received null\)/.test(err.message));
+  });
+
+  it('refuses attributes.validate naming an attribute the pack cannot validate, listing those it can', function () {
+    const good = defaultManifest();
+    const attributesModel = good.models.attributes!;
+    const withoutVeil = {
+      ...good,
+      models: { ...good.models, attributes: { ...attributesModel, output: { type: 'attributes', name: 'probabilities', labels: ['sunglasses', 'mask', 'hat', 'eyeglasses'] } } },
+      attributes: { ...good.attributes, validate: ['veil'] },
+    };
+    const broken: [RegExp, unknown][] = [
+      [/attributes\.validate names the string "sunglases"; expected some of sunglasses, mask, veil, hat/, { ...good, attributes: { ...good.attributes, validate: ['sunglases', 'mask'] } }],
+      // Clear eyeglasses are reported, never validated (the contract's four only).
+      [/attributes\.validate names the string "eyeglasses"/, { ...good, attributes: { ...good.attributes, validate: ['eyeglasses'] } }],
+      [/attributes\.validate must list some of .* but it is the string "mask"/, { ...good, attributes: { ...good.attributes, validate: 'mask' } }],
+      // A model without the label would report it at probability 0: a validation that never fails.
+      [/attributes\.validate names the string "veil"; expected some of sunglasses, mask, hat \(/, withoutVeil],
+    ];
+    for (const [message, manifest] of broken) {
+      assert.throws(() => validateManifest(manifest, 'manifest.json'), (err: unknown) => err instanceof TypeError && message.test(err.message), String(message));
+    }
+    validateManifest({ ...good, attributes: { ...good.attributes, validate: [] } }, 'manifest.json');
+    validateManifest({ ...good, attributes: { ...good.attributes, validate: ['sunglasses', 'mask', 'veil', 'hat'] } }, 'manifest.json');
+  });
+
   it('refuses to load a model file whose sha256 differs from the manifest, or that is missing, with a TypeError like any bad pack', async function () {
     const dir = packWithCorruptedLiveness();
     made.push(dir);
