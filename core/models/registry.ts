@@ -67,9 +67,23 @@ async function readModel(pack: Pack, entry: ModelEntry): Promise<Buffer> {
   return bytes;
 }
 
-async function loadOnMainThread(key: string, entry: ModelEntry, bytes: Buffer): Promise<Loaded> {
+/**
+ * A session for the file's bytes. A file onnxruntime cannot load (truncated, not a model, an operator
+ * it lacks) is a bad pack like an altered one: a TypeError naming the model and its file, with
+ * onnxruntime's own message.
+ */
+async function createSession(pack: Pack, key: string, entry: ModelEntry, bytes: Buffer): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new TypeError(`Model ${key} (file ${entry.file}) of pack ${pack.manifest.name} could not be loaded by onnxruntime: ${reason}`, { cause: err });
+  }
+}
+
+async function loadOnMainThread(pack: Pack, key: string, entry: ModelEntry, bytes: Buffer): Promise<Loaded> {
   const { name } = entry.input;
-  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+  const session = await createSession(pack, key, entry, bytes);
   const model: Model = {
     key,
     entry,
@@ -102,12 +116,12 @@ async function allOrNothing<T>(loads: readonly Promise<T>[], release: (value: T)
  * Loads models into one worker thread that they share; where no worker can be had (or onnxruntime
  * will not load in one), they run on the main thread instead.
  */
-async function loadInWorker(models: readonly { key: string; entry: ModelEntry; bytes: Buffer }[]): Promise<Loaded[]> {
+async function loadInWorker(pack: Pack, models: readonly { key: string; entry: ModelEntry; bytes: Buffer }[]): Promise<Loaded[]> {
   let worker: ModelWorker;
   try {
     worker = await startModelWorker(models);
   } catch {
-    return allOrNothing(models.map(({ key, entry, bytes }) => loadOnMainThread(key, entry, bytes)), (one) => one.release());
+    return allOrNothing(models.map(({ key, entry, bytes }) => loadOnMainThread(pack, key, entry, bytes)), (one) => one.release());
   }
   let closing: Promise<void> | undefined;
   const release = (): Promise<void> => (closing ??= worker.close());
@@ -139,8 +153,8 @@ export async function createRegistry(pack: Pack, options: RegistryOptions = {}):
   const entries = Object.entries(pack.manifest.models);
   const releaseAll = (list: readonly Loaded[]): Promise<unknown> => Promise.allSettled(list.map((one) => one.release()));
   const loaded = (await allOrNothing([
-    ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [await loadOnMainThread(key, entry, await readModel(pack, entry))]),
-    ...groups.map(async (keys) => loadInWorker(await Promise.all(keys.map(async (key) => {
+    ...entries.filter(([key]) => !inWorker.has(key)).map(async ([key, entry]) => [await loadOnMainThread(pack, key, entry, await readModel(pack, entry))]),
+    ...groups.map(async (keys) => loadInWorker(pack, await Promise.all(keys.map(async (key) => {
       const entry = pack.manifest.models[key]!;
       return { key, entry, bytes: await readModel(pack, entry) };
     })))),

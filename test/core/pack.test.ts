@@ -2,6 +2,7 @@
 // liveness pack (weighted-mean fusion) built from the default pack's files in a temp directory.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,19 @@ describe('model packs', function () {
     }
     validateManifest({ ...good, attributes: { ...good.attributes, validate: [] } }, 'manifest.json');
     validateManifest({ ...good, attributes: { ...good.attributes, validate: ['sunglasses', 'mask', 'veil', 'hat'] } }, 'manifest.json');
+  });
+
+  it('names the model and its file when onnxruntime cannot load it (a truncated file pinned by its own sha256), keeping onnxruntime\'s reason', async function () {
+    const manifest = defaultManifest();
+    const dir = writePack(manifest);
+    made.push(dir);
+    const file = path.join(dir, manifest.models.liveness!.file);
+    writeFileSync(file, readFileSync(file).subarray(0, 100_000));
+    const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, models: { ...manifest.models, liveness: { ...manifest.models.liveness!, sha256 } } }));
+    await assert.rejects(createEngine({ pack: dir }), (err: unknown) => err instanceof TypeError
+      && err.message.startsWith(`Model liveness (file ${manifest.models.liveness!.file}) of pack facelive-default could not be loaded by onnxruntime: `)
+      && /protobuf parsing failed/.test(err.message));
   });
 
   it('refuses to load a model file whose sha256 differs from the manifest, or that is missing, with a TypeError like any bad pack', async function () {
