@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { Engine } from '../core/engine-types';
 import { MAX_TIMER_MS, type Limits } from '../core/limits';
@@ -33,6 +33,7 @@ import {
   type QuotaStore,
   RedisQuotaStore,
   redisRateLimitStores,
+  toContractError,
 } from '../middleware';
 import type { FaceLivenessOptions } from '../middleware/options';
 import { jsonErrorOffset } from './json-error-offset';
@@ -342,6 +343,9 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   });
   if (config.metrics === true) app.use('/metrics', metricsRouter());
   app.use(express.static(publicDir(), { index: 'index.html' }));
+  // Every route here is the service's own: any error they hand on gets the contract's body too
+  // (errorHandler() alone answers facelive's errors only and hands the rest on).
+  app.use(((err, _req, _res, next) => next(toContractError(err))) as ErrorRequestHandler);
   app.use(errorHandler({ logger: config.logger }));
 
   let closing: Promise<void> | undefined;

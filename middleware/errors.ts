@@ -1,4 +1,5 @@
 // Errors -> the contract's error body. Maps FaceliveErrors, body-parser and multer errors; hides the rest.
+// errorHandler() answers facelive's own errors only and hands every other error on unchanged.
 
 import type { ErrorRequestHandler, Response } from 'express';
 import { type ErrorCode, FaceliveError, isErrorCode, summariseError } from '../core/errors';
@@ -124,15 +125,27 @@ export function describeError(err: FaceliveError): Record<string, unknown> {
 }
 
 /**
- * An Express error handler that answers any error with the contract's body:
- * `{ message, error_code, request_id }` and the table's status. Mount it after the routes.
- * Leaves the error to Express when the answer has already started.
+ * Whether an error is facelive's: a FaceliveError (also from another copy of the package). Every
+ * error that leaves facelive's routers is one (they convert their body parsers' errors and any
+ * unexpected failure before handing them on).
+ */
+export function isFaceliveError(err: unknown): boolean {
+  if (err instanceof FaceliveError) return true;
+  const record = err as { name?: unknown; code?: unknown } | null;
+  return typeof record === 'object' && record !== null && record.name === 'FaceliveError' && isErrorCode(record.code);
+}
+
+/**
+ * An Express error handler that answers facelive's errors (isFaceliveError) with the contract's body:
+ * `{ message, error_code, request_id }` and the table's status. Mount it after the routes. Any other
+ * error (the app's own: its routes, its body parsers) goes on unchanged to the next error handler,
+ * as does any error once the answer has started.
  */
 export function errorHandler(options: { readonly logger?: Logger } = {}): ErrorRequestHandler {
   if (options === null || typeof options !== 'object') throw new TypeError('Expected an options object for errorHandler(options).');
   const log: LogFunction = resolveLogger(options.logger, 'errorHandler logger');
   return (err, req, res, next) => {
-    if (res.headersSent) {
+    if (res.headersSent || !isFaceliveError(err)) {
       next(err);
       return;
     }

@@ -418,16 +418,18 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     }
   }
 
+  /** Runs handle(); an unexpected failure leaves the router as a FaceliveError, which errorHandler() answers. */
+  const serve: RequestHandler = (req, res, next) => {
+    handle(req, res, next).catch((err: unknown) => next(toContractError(err)));
+  };
   const router = Router();
-  router.post('/', (req, res, next) => {
-    handle(req, res, next).catch(next);
-  });
+  router.post('/', serve);
   if (config.mode === 'respond') {
     // The path is the contract's: a wrong method is refused in its JSON (405), not left to Express's
     // HTML 404. OPTIONS goes on to Express's answer, which lists POST in Allow.
     router.all('/', (req, res, next) => {
       if (req.method === 'OPTIONS') next();
-      else handle(req, res, next).catch(next);
+      else serve(req, res, next);
     });
   }
 

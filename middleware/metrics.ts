@@ -2,6 +2,7 @@
 
 import { Router } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { FaceliveError } from '../core/errors';
 import { describeValue } from '../core/value-kind';
 
 /** How a request ended: a PASS or FAIL verdict (200), or an error code. */
@@ -80,7 +81,8 @@ export function metricsRouter(metrics: FaceliveMetrics = defaultMetrics()): Rout
         res.setHeader('Content-Type', metrics.registry.contentType);
         res.end(text);
       },
-      (err: unknown) => next(err),
+      // As a FaceliveError: errorHandler() answers this router's errors, and hands on only the app's.
+      (err: unknown) => next(new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err })),
     );
   });
   return router;

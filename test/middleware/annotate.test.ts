@@ -1,4 +1,5 @@
-// Annotate mode (req.faceLiveness, errors to next(err) as FaceliveError) and errorHandler() on its own.
+// Annotate mode (req.faceLiveness, errors to next(err) as FaceliveError) and errorHandler() on its own:
+// it answers facelive's errors and hands the app's own on unchanged.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -6,7 +7,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import type { Engine } from '../../core/engine-types';
 import { ERROR_TABLE, FaceliveError } from '../../core/errors';
-import { errorHandler, faceLiveness, type LogEntry, toContractError } from '../../middleware';
+import { Gauge } from 'prom-client';
+import { errorHandler, FaceliveMetrics, faceLiveness, type LogEntry, metricsRouter, toContractError } from '../../middleware';
 import { selfieJpeg, twoFaces } from '../helpers/faces';
 import { imageTraces } from '../helpers/leaks';
 import { authHeaders, listen, LIVE, sharedEngine } from '../helpers/server';
@@ -148,7 +150,7 @@ describe('errors handed on hold no image data', function () {
     await post(app, seen, entries, PATH);
   });
 
-  it("through errorHandler() and toContractError(), from the app's own body parser", async () => {
+  it("from the app's own body parser, converted with toContractError() before errorHandler()", async () => {
     const seen: unknown[] = [];
     const entries: LogEntry[] = [];
     const app = express();
@@ -156,8 +158,9 @@ describe('errors handed on hold no image data', function () {
       res.json({ ok: true });
     });
     app.use(((err, _req, _res, next) => {
-      seen.push(toContractError(err));
-      next(err);
+      const converted = toContractError(err);
+      seen.push(converted);
+      next(converted);
     }) as ErrorRequestHandler);
     app.use(errorHandler({ logger: (entry) => entries.push(entry) }));
     bodies = bodies.filter(([name]) => name !== 'JSON nested too deep');
@@ -166,32 +169,76 @@ describe('errors handed on hold no image data', function () {
 });
 
 describe('errorHandler()', () => {
+  const entries: LogEntry[] = [];
+  /** What reached the app's own error handler, mounted after errorHandler(). */
+  const handedOn: unknown[] = [];
+  const dbError = new Error('database connection lost');
   const app = express();
-  app.post('/small', express.json({ limit: '1kb' }), (_req, res) => {
+  app.get('/admin', (_req, _res, next) => {
+    next(Object.assign(new Error('Unauthorized'), { status: 401 }));
+  });
+  app.get('/gone', (_req, _res, next) => {
+    next(Object.assign(new Error('Gone'), { statusCode: 404 }));
+  });
+  app.get('/profile', () => {
+    throw dbError;
+  });
+  app.get('/async-crash', async () => {
+    throw new TypeError('boom');
+  });
+  app.post('/api/profile', express.json({ limit: '1kb' }), (_req, res) => {
     res.json({ ok: true });
   });
   app.get('/facelive', () => {
     throw new FaceliveError('FACE_NOT_DETECTED');
   });
-  app.get('/crash', () => {
-    throw new Error('secret detail: password=hunter2');
+  app.get('/facelive-crash', () => {
+    throw new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: new Error('secret detail: password=hunter2') });
   });
-  app.get('/async-crash', async () => {
-    throw new TypeError('boom');
+  app.get('/other-copy', () => {
+    // A FaceliveError of another copy of the package (a second install): not this copy's class.
+    throw Object.assign(new Error('No face was found in the image.'), { name: 'FaceliveError', code: 'FACE_NOT_DETECTED', status: 400 });
   });
-  app.use(errorHandler());
+  app.use('/metrics', metricsRouter(failingMetrics()));
+  app.use(errorHandler({ logger: (entry) => entries.push(entry) }));
+  app.use(((err, _req, res, _next) => {
+    handedOn.push(err);
+    const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500;
+    res.status(status).json({ host: true, message: (err as Error).message });
+  }) as ErrorRequestHandler);
 
-  it("maps body-parser's 413 to 400 INVALID_PAYLOAD_IMAGE_SIZE", async () => {
-    const res = await request(app).post('/small').send({ image: 'A'.repeat(5000) });
-    assert.equal(res.status, 400);
-    assert.equal(res.body.error_code, 'INVALID_PAYLOAD_IMAGE_SIZE');
+  beforeEach(() => {
+    entries.length = 0;
+    handedOn.length = 0;
   });
 
-  it("maps body-parser's 400 parse error to INVALID_PAYLOAD, without quoting the body", async () => {
-    const res = await request(app).post('/small').set('Content-Type', 'application/json').send('{"image": "c2VjcmV0');
-    assert.equal(res.status, 400);
-    assert.equal(res.body.error_code, 'INVALID_PAYLOAD');
-    assert.doesNotMatch(res.text, /c2VjcmV0/);
+  it("hands the app's own errors on unchanged to the app's handler after it, and logs nothing", async () => {
+    for (const [path, status, message] of [
+      ['/admin', 401, 'Unauthorized'],
+      ['/gone', 404, 'Gone'],
+      ['/profile', 500, 'database connection lost'],
+      ['/async-crash', 500, 'boom'],
+    ] as const) {
+      handedOn.length = 0;
+      const res = await request(app).get(path);
+      assert.deepEqual([res.status, res.body], [status, { host: true, message }], path);
+      assert.equal(handedOn.length, 1, path);
+      assert.ok(!(handedOn[0] instanceof FaceliveError), path);
+    }
+    await request(app).get('/profile');
+    assert.equal(handedOn.at(-1), dbError, 'the very error the route threw');
+    assert.deepEqual(entries, []);
+  });
+
+  it("hands the app's own body parser's errors on: malformed JSON and a body over its limit", async () => {
+    const malformed = await request(app).post('/api/profile').set('Content-Type', 'application/json').send('{"name": ');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.host, true);
+    const large = await request(app).post('/api/profile').send({ name: 'A'.repeat(5000) });
+    assert.equal(large.status, 413);
+    assert.equal(large.body.host, true);
+    assert.deepEqual(handedOn.map((err) => (err as { type?: string }).type), ['entity.parse.failed', 'entity.too.large']);
+    assert.deepEqual(entries, []);
   });
 
   it('answers a FaceliveError with its table status and code', async () => {
@@ -199,16 +246,34 @@ describe('errorHandler()', () => {
     assert.equal(res.status, 400);
     assert.deepEqual(res.body, { message: ERROR_TABLE.FACE_NOT_DETECTED.message, error_code: 'FACE_NOT_DETECTED', request_id: 'abc-1' });
     assert.equal(res.headers['x-request-id'], 'abc-1');
+    const other = await request(app).get('/other-copy');
+    assert.deepEqual([other.status, other.body.error_code], [400, 'FACE_NOT_DETECTED'], "another copy's FaceliveError too");
+    assert.deepEqual(handedOn, []);
   });
 
-  it('answers anything else with 500 INTERNAL_SERVER_ERROR and no stack or message', async () => {
-    for (const path of ['/crash', '/async-crash']) {
-      const res = await request(app).get(path);
-      assert.equal(res.status, 500);
-      assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR');
-      assert.equal(res.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
-      assert.doesNotMatch(res.text, /hunter2|boom|\.js:\d+/);
-      assert.equal(typeof res.body.request_id, 'string');
-    }
+  it("answers facelive's INTERNAL_SERVER_ERROR with 500 and no stack or message, and logs it", async () => {
+    const res = await request(app).get('/facelive-crash');
+    assert.equal(res.status, 500);
+    assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR');
+    assert.equal(res.body.message, ERROR_TABLE.INTERNAL_SERVER_ERROR.message);
+    assert.doesNotMatch(res.text, /hunter2|\.js:\d+/);
+    assert.equal(typeof res.body.request_id, 'string');
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0]!.level, 'error');
+    assert.equal(entries[0]!.request_id, res.body.request_id);
+  });
+
+  it("answers an error of facelive's metricsRouter() as facelive's (500 INTERNAL_SERVER_ERROR), not the app's", async () => {
+    const res = await request(app).get('/metrics');
+    assert.deepEqual([res.status, res.body.error_code], [500, 'INTERNAL_SERVER_ERROR']);
+    assert.deepEqual(handedOn, []);
+    assert.equal(entries.length, 1);
   });
 });
+
+/** Metrics whose exposition fails: a gauge whose collect() throws. */
+function failingMetrics(): FaceliveMetrics {
+  const metrics = new FaceliveMetrics();
+  new Gauge({ name: 'failing_gauge', help: 'collect() throws', registers: [metrics.registry], collect: () => { throw new Error('collect failed'); } });
+  return metrics;
+}

@@ -1,12 +1,12 @@
 // The middleware in an app that already parses bodies: mounted before the app's express.json() it
 // reads its own bodies (its own limit, credentials first); mounted after it, the app's parser has
-// read the body, so the router says so once in its log, and errorHandler() names the app parser's
-// limit rather than the image limit.
+// read the body, so the router says so once in its log, and the app parser's refusal is the app's:
+// errorHandler() hands it on, and toContractError() names the app parser's limit, not the image limit.
 
 import assert from 'node:assert/strict';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import type { Engine } from '../../core/engine-types';
-import { errorHandler, faceLiveness } from '../../middleware';
+import { errorHandler, faceLiveness, toContractError } from '../../middleware';
 import { selfieJpeg } from '../helpers/faces';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
@@ -38,15 +38,19 @@ describe('middleware in an app with its own body parsers', function () {
     app.post('/other', (req, res) => res.json({ parsed: req.body }));
     if (order === 'app parser first') app.use(PATH, router);
     app.use(errorHandler());
+    // The app's own error handler: its status, and the contract's code and message for the error.
+    app.use(((err, _req, res, _next) => {
+      res.status((err as { status?: number }).status ?? 500).json({ own: true, ...toContractError(err).toJSON() });
+    }) as ErrorRequestHandler);
     const listening = await listen(app);
     apps.push(listening);
     return listening.url;
   }
 
-  async function post(url: string, body: string, credential = LIVE): Promise<{ status: number; code: string | null; message: string }> {
+  async function post(url: string, body: string, credential = LIVE): Promise<{ status: number; code: string | null; message: string; own: boolean }> {
     const res = await fetch(url, { method: 'POST', headers: { ...authHeaders(credential), 'Content-Type': 'application/json' }, body });
-    const answer = (await res.json()) as { error_code: string | null; message?: string };
-    return { status: res.status, code: answer.error_code, message: answer.message ?? '' };
+    const answer = (await res.json()) as { error_code: string | null; message?: string; own?: boolean };
+    return { status: res.status, code: answer.error_code, message: answer.message ?? '', own: answer.own === true };
   }
 
   it('mounted before the app\'s express.json(): its own limit, credentials checked first, the app\'s routes still parsed, no warning', async () => {
@@ -59,11 +63,11 @@ describe('middleware in an app with its own body parsers', function () {
     assert.ok(!lines.some((line) => line.level === 'warn'), JSON.stringify(lines));
   });
 
-  it('mounted after it: the size error names the app parser\'s limit, and the router warns once that the app read the body first', async () => {
+  it('mounted after it: the app parser\'s size error is the app\'s (handed on by errorHandler(); toContractError() names its limit), and the router warns once that the app read the body first', async () => {
     const lines: Record<string, unknown>[] = [];
     const url = await serve('app parser first', lines);
     const refused = await post(`${url}${PATH}`, large);
-    assert.deepEqual([refused.status, refused.code], [400, 'INVALID_PAYLOAD_IMAGE_SIZE']);
+    assert.deepEqual([refused.own, refused.status, refused.code], [true, 413, 'INVALID_PAYLOAD_IMAGE_SIZE']);
     assert.match(refused.message, /102400 bytes/);
     assert.doesNotMatch(refused.message, /maxImageBytes/, 'not the image limit, which this body is well under');
     // Small bodies pass the app's parser and reach the router already read: it still answers them.
