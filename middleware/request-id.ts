@@ -1,4 +1,5 @@
-// Request ids: accept a caller's X-Request-Id (sanitised, at most 128 chars) or make a UUID.
+// Request ids: reuse an X-Request-Id the app already set on the response or the caller's (sanitised,
+// at most 128 chars), or make a UUID.
 
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
@@ -20,14 +21,16 @@ export function sanitizeRequestId(value: unknown): string | undefined {
 }
 
 /**
- * The request's id, decided once per response: an id already set on this response, else the
- * caller's sanitised X-Request-Id, else a random UUID. Sets the response header when it still can.
+ * The request's id, decided once per response: an id already set on this response (by an earlier
+ * call, or as its X-Request-Id header by the app's own middleware; sanitised), else the caller's
+ * sanitised X-Request-Id, else a random UUID. Sets the response header when it still can.
  */
 export function requestIdOf(req: Request, res: Response): string {
   const locals = res.locals as { faceLivenessRequestId?: string };
   let id = locals.faceLivenessRequestId;
   if (id === undefined) {
-    id = sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
+    const set = res.getHeader(REQUEST_ID_HEADER);
+    id = sanitizeRequestId(typeof set === 'number' ? String(set) : set) ?? sanitizeRequestId(req.headers['x-request-id']) ?? randomUUID();
     locals.faceLivenessRequestId = id;
   }
   if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, id);

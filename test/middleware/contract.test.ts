@@ -499,6 +499,24 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assert.equal(long.headers['x-request-id'], 'x'.repeat(128));
     });
 
+    it("reuses an id the app set on the response before the router (sanitised), over the caller's", async () => {
+      const hosted = express();
+      hosted.use((req, res, next) => {
+        res.setHeader('X-Request-Id', req.path.startsWith('/dirty') ? 'host 123<>' : 'host-123');
+        next();
+      });
+      const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false });
+      hosted.use(PATH, router);
+      hosted.use(`/dirty${PATH}`, router);
+      const refused = await request(hosted).post(PATH).send({});
+      assert.deepEqual([refused.headers['x-request-id'], refused.body.request_id], ['host-123', 'host-123']);
+      const checked = await request(hosted).post(PATH).set(authHeaders(LIVE)).set('X-Request-Id', 'caller-1').send({ image: faceB64 });
+      assert.equal(checked.status, 200);
+      assert.deepEqual([checked.headers['x-request-id'], checked.body.data.request_id], ['host-123', 'host-123']);
+      const dirty = await request(hosted).post(`/dirty${PATH}`).send({});
+      assert.deepEqual([dirty.headers['x-request-id'], dirty.body.request_id], ['host123', 'host123']);
+    });
+
     it('makes a UUID when absent or unusable, on errors too', async () => {
       const none = await request(app).post(PATH).send({});
       assert.match(none.headers['x-request-id'], UUID);
