@@ -24,6 +24,15 @@ export interface LoadedRequest {
   readonly options: CheckOptions;
 }
 
+/** What Engine.loadRequest() takes besides the body. */
+export interface LoadOptions {
+  /**
+   * Aborting it stops the URL image's fetch under way at once (the caller has gone: a client that
+   * closed its connection); loadRequest() then rejects with SERVICE_UNAVAILABLE.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Threshold overrides over the pack manifest's values (each in the measure's own unit). */
 export interface ThresholdOverrides {
   readonly liveness?: number;
@@ -85,9 +94,9 @@ export interface Engine {
    * same codes as checkRequest() would for these steps. `check(loaded.image, loaded.options)` then
    * answers what checkRequest(body) would: a server can fetch URL images without holding a check slot.
    * Optional in the interface so that engines written before it (wrappers, doubles) still fit; the
-   * engine createEngine() makes always has it.
+   * engine createEngine() makes always has it. `options.signal` cancels a URL fetch under way.
    */
-  loadRequest?(body: unknown): Promise<LoadedRequest>;
+  loadRequest?(body: unknown, options?: LoadOptions): Promise<LoadedRequest>;
   /**
    * Undefined while the engine can answer checks; otherwise why it cannot (a model's worker thread
    * has exited, so every check fails with INTERNAL_SERVER_ERROR): a health check should report it,
@@ -100,5 +109,5 @@ export interface Engine {
 
 /** The engine createEngine() makes: an Engine whose loadRequest() is always there. */
 export interface FaceliveEngine extends Engine {
-  loadRequest(body: unknown): Promise<LoadedRequest>;
+  loadRequest(body: unknown, options?: LoadOptions): Promise<LoadedRequest>;
 }

@@ -21,7 +21,7 @@ import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { createRegistry, type Registry } from './models/registry';
 import { checkLivenessThreshold, checkThresholdOverrides, resolveThresholds, type ResolvedThresholds } from './thresholds';
-import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, PackInfo } from './engine-types';
+import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, LoadOptions, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult, Point } from './types';
 import { ATTRIBUTE_NAMES } from './types';
 
@@ -127,11 +127,11 @@ class FaceliveEngine implements FaceliveEngineType {
     });
   }
 
-  async loadRequest(body: unknown): Promise<LoadedRequest> {
+  async loadRequest(body: unknown, options: LoadOptions = {}): Promise<LoadedRequest> {
     try {
       this.refuseIfDisposed();
       const { image, flags } = parseRequestBody(body);
-      return await this.load(image, flags);
+      return await this.load(image, flags, options.signal);
     } catch (err) {
       throw toFaceliveError(err);
     }
@@ -181,11 +181,11 @@ class FaceliveEngine implements FaceliveEngineType {
   }
 
   /** The steps before any model, in the contract's order: flags, the image's form, dependencies, its bytes. */
-  private async load(image: unknown, flags: unknown): Promise<LoadedRequest> {
+  private async load(image: unknown, flags: unknown, signal?: AbortSignal): Promise<LoadedRequest> {
     const options = parseOptions(flags, { dependencies: false });
     const classified = classifyImage(image);
     checkDependencies(options);
-    return { image: await loadImageBytes(classified, this.limits), options };
+    return { image: await loadImageBytes(classified, this.limits, signal), options };
   }
 
   private async run(image: unknown, flags: unknown, context: CheckContext): Promise<CheckResult> {

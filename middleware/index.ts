@@ -29,6 +29,7 @@ import { discardBody, mayDiscardBody } from './discard-body';
 import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
+import { watchClientClose } from './client-closed';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { formBody, formParser, isMultipart } from './multipart';
@@ -308,8 +309,10 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // An engine without loadRequest (one written before it) loads inside checkRequest(), as before.
       const loadRequest = engine.loadRequest?.bind(engine);
       const fetchTicket = loadRequest !== undefined && hasUrlImage(body) ? admission.beginFetch() : undefined;
+      // A client that closes its connection meanwhile aborts the fetch: its ticket comes back at once.
+      const client = watchClientClose(req, res);
       // Called through a promise, so that a synchronous throw still hands the ticket back.
-      const loading = Promise.resolve().then(() => loadRequest?.(body));
+      const loading = Promise.resolve().then(() => loadRequest?.(body, { signal: client.signal }));
       let loaded: LoadedRequest | undefined;
       try {
         loaded = await Promise.race([loading, timeout.expired]);
@@ -317,6 +320,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         // Past the deadline or refused: the ticket is handed back once the fetch itself has ended.
         if (fetchTicket !== undefined) loading.then(fetchTicket.release, fetchTicket.release);
         throw err;
+      } finally {
+        client.stop();
       }
       const slot = admission.acquire(fetchTicket);
       // Handed back once the slot is granted (the check then counts as running) or refused.

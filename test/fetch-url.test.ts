@@ -1,4 +1,5 @@
-// fetchImageUrl against real HTTP servers on loopback: budget, byte cap, redirects, status, SSRF guard.
+// fetchImageUrl against real HTTP servers on loopback: budget, byte cap, redirects, status, SSRF guard,
+// the caller's AbortSignal.
 
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
@@ -196,6 +197,24 @@ describe('fetchImageUrl', function () {
     await expectCode(fetchImageUrl(new URL(`${server.origin}/drip`), { ...loopback, urlTimeoutMs: 1000 }), 'INVALID_PAYLOAD_IMAGE_TIMEOUT');
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 900 && elapsed < 3000, `took ${elapsed} ms`);
+  });
+
+  it('stops at once when the caller aborts (the request was abandoned): SERVICE_UNAVAILABLE, connection closed', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 200);
+    const err = await expectCode(fetchImageUrl(new URL(`${server.origin}/drip`), { ...loopback, urlTimeoutMs: 5000 }, { signal: controller.signal }), 'SERVICE_UNAVAILABLE');
+    assert.match(err.message, /cancelled/);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    await closedWithin(server.sockets.at(-1), 2000);
+  });
+
+  it('connects nowhere when the caller has aborted already', async () => {
+    const before = server.connections;
+    await expectCode(fetchImageUrl(new URL(`${server.origin}/image`), loopback, { signal: AbortSignal.abort() }), 'SERVICE_UNAVAILABLE');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(server.connections, before);
   });
 
   it('gives INVALID_PAYLOAD_IMAGE_SIZE for a 6 MiB streamed body without Content-Length', async () => {
@@ -399,34 +418,34 @@ describe('fetchImageUrl', function () {
     });
 
     it('fetches from a public name, and follows a redirect to another public name (the harness works)', async () => {
-      assert.deepEqual(await fetchImageUrl(publicUrl('public.test', '/image'), guarded, network), served);
-      assert.deepEqual(await fetchImageUrl(publicUrl('127.0.0.2', '/to-public-name'), guarded, network), served);
+      assert.deepEqual(await fetchImageUrl(publicUrl('public.test', '/image'), guarded, { network }), served);
+      assert.deepEqual(await fetchImageUrl(publicUrl('127.0.0.2', '/to-public-name'), guarded, { network }), served);
     });
 
     it('refuses a redirect to a private literal address without connecting to it', async () => {
       const before = privateServer.connections;
-      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-literal'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-literal'), guarded, { network }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
       assert.match(err.message, /non-public/);
       assert.equal(privateServer.connections, before);
     });
 
     it('refuses a redirect to a name that resolves to a private address without connecting to it', async () => {
       const before = privateServer.connections;
-      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-name'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      const err = await expectCode(fetchImageUrl(publicUrl('public.test', '/to-private-name'), guarded, { network }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
       assert.match(err.message, /non-public/);
       assert.equal(privateServer.connections, before);
     });
 
     it('refuses a name resolving to a public and a private address, connecting to neither', async () => {
       const before = [publicServer.connections, privateServer.connections];
-      const err = await expectCode(fetchImageUrl(publicUrl('mixed.test', '/image'), guarded, network), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+      const err = await expectCode(fetchImageUrl(publicUrl('mixed.test', '/image'), guarded, { network }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
       assert.match(err.message, /non-public/);
       assert.deepEqual([publicServer.connections, privateServer.connections], before);
     });
 
     it('connects to the address it checked when the resolver answers public, then private (DNS rebinding)', async () => {
       const before = privateServer.connections;
-      const bytes = await fetchImageUrl(publicUrl('rebind.test', '/image'), guarded, network);
+      const bytes = await fetchImageUrl(publicUrl('rebind.test', '/image'), guarded, { network });
       assert.deepEqual(bytes, served, 'the body came from the address that was checked');
       assert.deepEqual(asked, ['rebind.test'], 'the name was resolved once, by the socket itself');
       assert.equal(privateServer.connections, before, 'the private address was never connected to');

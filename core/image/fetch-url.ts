@@ -7,7 +7,8 @@
 // bytes: handed on, its bytes would read as an empty image field) are all
 // INVALID_PAYLOAD_IMAGE_FORMAT, each with its own sentence. Over the budget is
 // INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or streamed) is
-// INVALID_PAYLOAD_IMAGE_SIZE. Messages never carry the URL's path or query, nor bytes.
+// INVALID_PAYLOAD_IMAGE_SIZE. A caller's AbortSignal stops the fetch at once (SERVICE_UNAVAILABLE: the
+// request was abandoned). Messages never carry the URL's path or query, nor bytes.
 
 import dns from 'node:dns';
 import http from 'node:http';
@@ -105,6 +106,10 @@ function timeoutError(limits: Limits): FaceliveError {
   return new FaceliveError('INVALID_PAYLOAD_IMAGE_TIMEOUT', `Fetching the image URL took longer than ${limits.urlTimeoutMs} ms.`);
 }
 
+function cancelledError(): FaceliveError {
+  return new FaceliveError('SERVICE_UNAVAILABLE', 'Fetching the image URL was cancelled: the request was abandoned.');
+}
+
 function networkError(err: unknown): FaceliveError {
   if (err instanceof FaceliveError) return err;
   if (err instanceof RefusedAddressError) return formatError(REFUSED_MESSAGE);
@@ -124,7 +129,7 @@ function checkHop(url: URL, limits: Limits, first: boolean, network: NetworkPoli
   }
 }
 
-/** One GET: resolves with a redirect target or the whole body, rejects with a FaceliveError. */
+/** One GET: resolves with a redirect target or the whole body, rejects with a FaceliveError (the abort's reason when `signal` aborts). */
 function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: NetworkPolicy): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let settled = false;
@@ -140,7 +145,7 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
       req?.destroy();
     };
     function onAbort(): void {
-      fail(timeoutError(limits));
+      fail(signal.reason instanceof FaceliveError ? signal.reason : timeoutError(limits));
     }
     if (signal.aborted) {
       onAbort();
@@ -209,19 +214,31 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
   });
 }
 
+/** What fetchImageUrl() takes besides the URL and the limits. */
+export interface FetchOptions {
+  /** How host names resolve and which addresses are public; for tests (DEFAULT_NETWORK). */
+  readonly network?: NetworkPolicy;
+  /** Aborting it stops the fetch at once, with SERVICE_UNAVAILABLE (the request was abandoned). */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Fetches `url` and returns its body, following at most `limits.maxRedirects` redirects, within
  * `limits.urlTimeoutMs` in total and `limits.maxImageBytes` of body. Unless
  * `limits.allowPrivateNetwork`, every hop's host must resolve only to public unicast addresses
  * (checked on the addresses handed to the socket, so DNS rebinding between check and connect
  * cannot slip through). The body is returned whatever its Content-Type (decoding judges it), but
- * never empty.
- * `network` is for tests; it defaults to the system resolver and isPublicAddress.
- * @throws FaceliveError INVALID_PAYLOAD_IMAGE_TIMEOUT, _SIZE, _FORMAT (or _MISSING for a non-http(s) URL).
+ * never empty. `options.signal` cancels it; `options.network` is for tests.
+ * @throws FaceliveError INVALID_PAYLOAD_IMAGE_TIMEOUT, _SIZE, _FORMAT (or _MISSING for a non-http(s) URL);
+ * SERVICE_UNAVAILABLE once `options.signal` aborts.
  */
-export async function fetchImageUrl(url: URL, limits: Limits, network: NetworkPolicy = DEFAULT_NETWORK): Promise<Buffer> {
+export async function fetchImageUrl(url: URL, limits: Limits, options: FetchOptions = {}): Promise<Buffer> {
+  const { network = DEFAULT_NETWORK, signal } = options;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), limits.urlTimeoutMs);
+  const timer = setTimeout(() => controller.abort(timeoutError(limits)), limits.urlTimeoutMs);
+  const cancel = (): void => controller.abort(cancelledError());
+  if (signal?.aborted) cancel();
+  else signal?.addEventListener('abort', cancel, { once: true });
   try {
     let current = url;
     for (let redirects = 0; ; redirects += 1) {
@@ -235,5 +252,6 @@ export async function fetchImageUrl(url: URL, limits: Limits, network: NetworkPo
     }
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', cancel);
   }
 }

@@ -76,9 +76,9 @@ export function classifyImage(input: unknown): ClassifiedImage {
 
 /**
  * The image's bytes under the limits: INVALID_PAYLOAD_IMAGE_SIZE past the byte cap,
- * INVALID_PAYLOAD_IMAGE_FORMAT for a data URI that is not an image; URLs are fetched.
+ * INVALID_PAYLOAD_IMAGE_FORMAT for a data URI that is not an image; URLs are fetched (until `signal` aborts).
  */
-export async function loadImageBytes(image: ClassifiedImage, limits: Limits): Promise<Buffer> {
+export async function loadImageBytes(image: ClassifiedImage, limits: Limits, signal?: AbortSignal): Promise<Buffer> {
   switch (image.kind) {
     case 'bytes':
       if (image.bytes.length > limits.maxImageBytes) throw tooLarge(limits);
@@ -96,6 +96,6 @@ export async function loadImageBytes(image: ClassifiedImage, limits: Limits): Pr
       return bytes;
     }
     case 'url':
-      return fetchImageUrl(image.url, limits);
+      return fetchImageUrl(image.url, limits, { signal });
   }
 }

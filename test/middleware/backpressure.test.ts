@@ -2,8 +2,9 @@
 // until the test releases them; beyond the queue the answer is 503 SERVICE_UNAVAILABLE with
 // Retry-After at once; a queued request waits at most queueTimeoutMs; the per-request deadline
 // answers 503 (and refunds the testing quota) while the slot stays taken until the engine is done.
-// A URL image that a local server answers only when told is fetched outside the slots, and
-// close() lets running checks and fetches finish while it answers queued requests 503.
+// A URL image that a local server answers only when told is fetched outside the slots (a client
+// that leaves meanwhile aborts its fetch), and close() lets running checks and fetches finish while
+// it answers queued requests 503.
 
 import assert from 'node:assert/strict';
 import type http from 'node:http';
@@ -36,7 +37,7 @@ function holdingEngine(inner: Engine): { engine: Engine; gates: (() => void)[]; 
     limits: inner.limits,
     failure: () => inner.failure(),
     dispose: () => Promise.resolve(),
-    loadRequest: (body) => inner.loadRequest!(body),
+    loadRequest: (body, options) => inner.loadRequest!(body, options),
     checkRequest: (body, context) => inner.checkRequest(body, context),
     check: async (image, options, context) => {
       if (holding) await new Promise<void>((resolve) => gates.push(resolve));
@@ -120,8 +121,8 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
   }
 
   /** A whole request sent on a socket of its own, left open for the test to drop. */
-  function sendWhole(listening: Listening, credential: Credential): net.Socket {
-    const body = JSON.stringify({ image: face });
+  function sendWhole(listening: Listening, credential: Credential, image = face): net.Socket {
+    const body = JSON.stringify({ image });
     const socket = net.connect(Number(new URL(listening.url).port), '127.0.0.1');
     socket.on('error', () => undefined);
     socket.write(`POST ${PATH} HTTP/1.1\r\nHost: x\r\nApp-ID: ${credential.appId}\r\nAPI-Key: ${credential.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
@@ -263,6 +264,25 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     answerImages();
     assert.equal((await slow).status, 200, 'the fetched image is checked');
     assert.equal((await post(url, `${images.url}/image.jpg`)).status, 200, 'the fetch ticket was handed back');
+  });
+
+  it('a client that leaves while its URL image is fetched: the fetch is aborted, its ticket handed back at once, no check run', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, maxInFlight: 1, maxQueue: 0, logger: (line) => lines.push(line) });
+    const listening = await mount(router);
+    const socket = sendWhole(listening, LIVE, `${images.url}/held`);
+    await until(() => held.length === 1);
+    const imageRequest = held[0]!;
+    assert.equal(router.load().fetching, 1);
+    const left = Date.now();
+    socket.destroy();
+    // Well within the URL budget (3 s here): the ticket is not held until the budget runs out.
+    await until(() => router.load().fetching === 0);
+    assert.ok(Date.now() - left < 1000, `the ticket came back after ${Date.now() - left} ms`);
+    await until(() => imageRequest.destroyed);
+    assert.deepEqual(lines.map((line) => line.msg), ['liveness request abandoned: the client closed the connection before its check ran']);
+    // The only fetch ticket is free: the next URL image is fetched and checked.
+    assert.equal((await post(`${listening.url}${PATH}`, `${images.url}/image.jpg`)).status, 200);
   });
 
   it('takes an engine written before loadRequest (checkRequest only), and hands a fetch ticket back when loadRequest throws at once', async () => {
