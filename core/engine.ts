@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FaceliveError, toFaceliveError } from './errors';
+import { FaceliveError, SHUTDOWN_RETRY_AFTER_S, toFaceliveError } from './errors';
 import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
 import { resolveLimits } from './limits';
 import { describeValue } from './value-kind';
@@ -164,7 +164,7 @@ class FaceliveEngine implements FaceliveEngineType {
 
   /** A disposed engine answers SERVICE_UNAVAILABLE before looking at the request: retry elsewhere, not "your request is wrong". */
   private refuseIfDisposed(): void {
-    if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.');
+    if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.', { retryAfterS: SHUTDOWN_RETRY_AFTER_S });
   }
 
   /** Runs one check, counted as in flight (synchronously, from the call) until it settles. */

@@ -29,6 +29,9 @@ export const ERROR_TABLE = deepFreeze({
 export type ErrorCode = keyof typeof ERROR_TABLE;
 export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(ERROR_TABLE) as ErrorCode[]);
 
+/** Seconds a client is told to wait when the server is shutting down (a disposed engine included). */
+export const SHUTDOWN_RETRY_AFTER_S = 5;
+
 /** Codes whose answers tell the client when to retry (HTTP `Retry-After`). */
 const RETRY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);
 

@@ -6,7 +6,7 @@
 // drain() refuses everything new, answers the queued requests and waits for the running checks and
 // for the fetches under way, whose requests still get their check.
 
-import { FaceliveError } from '../core/errors';
+import { FaceliveError, SHUTDOWN_RETRY_AFTER_S } from '../core/errors';
 
 export interface AdmissionOptions {
   readonly maxInFlight: number;
@@ -23,9 +23,8 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Seconds a client is told to wait when the server is at capacity or shutting down. */
+/** Seconds a client is told to wait when the server is at capacity (SHUTDOWN_RETRY_AFTER_S: shutting down). */
 export const CAPACITY_RETRY_AFTER_S = 1;
-export const SHUTDOWN_RETRY_AFTER_S = 5;
 
 /** The 503s of a full queue (logged in summary, not one line each: under overload logging would add load). */
 const capacityErrors = new WeakSet<FaceliveError>();

@@ -4,7 +4,7 @@
 // answers 503 (and refunds the testing quota) while the slot stays taken until the engine is done.
 // A URL image that a local server answers only when told is fetched outside the slots (a client
 // that leaves meanwhile aborts its fetch), and close() lets running checks and fetches finish while
-// it answers queued requests 503.
+// it answers queued requests 503 (and 503 with the shutdown's Retry-After once it has disposed of the engine).
 
 import assert from 'node:assert/strict';
 import type http from 'node:http';
@@ -321,5 +321,17 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     assert.equal((await fetching).status, 200, 'the request fetching its image got its check');
     await closing;
     assert.deepEqual([router.load().inFlight, router.load().fetching], [0, 0]);
+  });
+
+  it('a request still fetching its image when close() runs out of time and disposes of the engine gets the shutdown 503 (Retry-After: 5)', async () => {
+    const router = faceLiveness({ engineOptions: { limits: { allowPrivateNetwork: true, urlTimeoutMs: 3000 } }, auth: { credentials: [LIVE] }, metrics: false });
+    await router.ready();
+    const listening = await mount(router);
+    const fetching = post(`${listening.url}${PATH}`, `${images.url}/held`);
+    await until(() => held.length === 1);
+    await router.close({ timeoutMs: 200 });
+    answerImages();
+    const answer = await fetching;
+    assert.deepEqual([answer.status, answer.code, answer.retryAfter], [503, 'SERVICE_UNAVAILABLE', '5']);
   });
 });
