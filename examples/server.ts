@@ -1,6 +1,7 @@
 // The service behind `npm start`: the middleware at POST /v1/face/liveness, GET /openapi.json,
 // GET /healthz (liveness), GET /healthz/ready (readiness: engine, quota store, not shutting down)
-// and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). SIGTERM or
+// and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). Its log goes to
+// standard output, its notes to standard error; either may close or fail without stopping it. SIGTERM or
 // SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
 // (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
 // A second SIGTERM is ignored; a second SIGINT exits at once (130).
@@ -38,6 +39,7 @@ import {
 import type { FaceLivenessOptions } from '../middleware/options';
 import { jsonErrorOffset } from './json-error-offset';
 import { openApiDocument } from './openapi';
+import { serviceOutput } from './service-output';
 
 /** The middleware options the service's config file passes through as they are (documented there). */
 type PassedThrough = 'limits' | 'maxInFlight' | 'maxQueue' | 'queueTimeoutMs' | 'requestTimeoutMs' | 'authFailures' | 'rateLimit';
@@ -368,8 +370,9 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   };
 }
 
+/** Writes a log entry to standard output; a closed or failing standard output drops it (service-output.ts). */
 function stdoutLogger(entry: object): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  serviceOutput().log.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }
 
 /**
@@ -379,12 +382,13 @@ function stdoutLogger(entry: object): void {
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
+  const { notes } = serviceOutput();
   const loadedConfig = loadConfig(env);
   const handle = createApp({ ...loadedConfig, logger: stdoutLogger });
   // Standard output carries the log, one JSON entry a line; what is written for the person who started
   // the service (a generated pair, where it listens, its URLs) goes to standard error.
   if (handle.devCredential !== undefined) {
-    process.stderr.write(
+    notes.write(
       `facelive: no credentials configured; generated a development pair for this run:\n` +
         `  App-ID:  ${handle.devCredential.appId}\n  API-Key: ${handle.devCredential.apiKey}\n` +
         `Set FACELIVE_CONFIG to a JSON file with "credentials" before exposing this server.\n`,
@@ -396,7 +400,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const chosenHost = env.HOST === undefined || env.HOST === '' ? undefined : env.HOST;
   const host = chosenHost ?? (handle.devCredential !== undefined ? '127.0.0.1' : undefined);
   if (chosenHost === undefined && host !== undefined) {
-    process.stderr.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
+    notes.write(`facelive: listening on ${host} only while it runs on the development pair (set HOST to choose).\n`);
   }
   let server: Server;
   try {
@@ -419,7 +423,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
   const base = `http://localhost:${shownPort}`;
-  process.stderr.write(
+  notes.write(
     `facelive: listening on ${base}\n` +
       `  demo page:        ${base}/\n` +
       `  OpenAPI document: ${base}/openapi.json\n` +
@@ -473,7 +477,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   handle.liveness.ready().catch((err: unknown) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`facelive: the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}\n`);
+    notes.write(`facelive: the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}\n`);
     server.close();
     server.closeAllConnections();
     void handle

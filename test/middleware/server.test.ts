@@ -2,7 +2,7 @@
 // config file handling, and the compiled entry point started as a real process.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,8 @@ import { openApiDocument } from '../../examples/openapi';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending } from '../helpers/redis';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
+
+const FACELIVE_JS = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
 
 describe('examples/server', function () {
   this.timeout(60_000);
@@ -249,6 +251,62 @@ describe('examples/server', function () {
         await redis.stop();
       }
     });
+
+    /** Starts `facelive serve` with one live credential; resolves once it listens and has printed its URLs. */
+    async function startService(name: string): Promise<{ child: ChildProcessWithoutNullStreams; base: string; stderr: () => string }> {
+      const file = path.join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }] }));
+      const child = spawn(process.execPath, [FACELIVE_JS, 'serve'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening: ${stdout}${stderr}`)), 30_000);
+        const check = (): void => {
+          const match = /"msg":"facelive listening","port":(\d+)/.exec(stdout);
+          if (match && stderr.includes('API:')) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          }
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${stdout}${stderr}`)));
+      });
+      return { child, base: `http://127.0.0.1:${port}`, stderr: () => stderr };
+    }
+
+    for (const closed of ['stdout', 'stdout and stderr'] as const) {
+      const streams = closed === 'stdout' ? 'standard output is' : 'standard output and standard error are';
+      it(`facelive serve goes on answering when its ${streams} closed (| head -1 ended it with EPIPE at the next log line)`, async () => {
+        const { child, base, stderr } = await startService(`closed-${closed.replace(/ /g, '-')}`);
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        try {
+          // The reader goes away, as head does after its line: the service's next write meets a closed pipe.
+          child.stdout.destroy();
+          if (closed === 'stdout and stderr') child.stderr.destroy();
+          const headers = { 'Content-Type': 'application/json', 'App-ID': 'a', 'API-Key': 'k' };
+          for (let i = 0; i < 30; i += 1) {
+            // Each answer writes a log line.
+            const res = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers, body: '{}' });
+            assert.equal(res.status, 400, `request ${i + 1}`);
+            assert.equal(((await res.json()) as { error_code: string }).error_code, 'MISSING_PAYLOAD_IMAGE');
+          }
+          const check = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers, body: JSON.stringify({ image: face }) });
+          assert.equal(check.status, 200);
+          assert.equal((await fetch(`${base}/healthz`)).status, 200);
+          if (closed === 'stdout') {
+            // Said once, where it can still be read.
+            assert.equal(stderr().match(/standard output failed \(EPIPE\): the service goes on, without its log lines/g)?.length, 1, stderr());
+          }
+        } finally {
+          child.kill('SIGTERM');
+        }
+        // The shutdown writes its log lines too, and still ends as it should.
+        assert.equal(await exited, 0);
+      });
+    }
 
     it('node dist/examples/server.js exits 1 with the reason when its port is taken (it printed "listening" and exited 0)', async () => {
       const taken = http.createServer();
