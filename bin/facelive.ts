@@ -20,7 +20,7 @@ Run "facelive <command> --help" for a command's options.
 export const SERVE_USAGE = `Usage: facelive serve
 
 Starts the HTTP service with its demo page. It takes no arguments; it reads its environment:
-  PORT              port to listen on (default 3000)
+  PORT              port to listen on, in decimal digits (default 3000; 0 for any free port)
   HOST              address to listen on (default every interface; 127.0.0.1 while it runs on a
                     generated development pair)
   FACELIVE_CONFIG   path of a JSON file: credentials, limits, quotaStore, redisUrl, pack, ... (see

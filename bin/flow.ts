@@ -1,12 +1,13 @@
 // npm run flow: a local Node-RED (the node-red devDependency) with a temporary user directory,
 // this package linked into it, and the KYC example flow deployed at POST /v1/face/liveness.
-// PORT (default 1880) and HOST (default 127.0.0.1, a loopback address unless
+// PORT (default 1880; 0 for any free port) and HOST (default 127.0.0.1, a loopback address unless
 // FACELIVE_FLOW_ALLOW_REMOTE_ADMIN=1) choose where it listens. Offline: no npm calls.
 
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { portFromEnv } from '../examples/port';
 import { remoteAdminRefusal } from './flow-host';
 
 /** The slice of node-red's embedding API used here (node-red ships no types). */
@@ -39,10 +40,12 @@ function flowsStarted(RED: NodeRed, timeoutMs: number): Promise<void> {
 }
 
 const root = path.resolve(__dirname, '..', '..');
-const port = Number(process.env.PORT ?? 1880);
 const host = process.env.HOST ?? '127.0.0.1';
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a port number, not "${process.env.PORT}".`);
+let port: number;
+try {
+  port = portFromEnv(process.env.PORT, 1880);
+} catch (err) {
+  console.error((err as Error).message);
   process.exit(2);
 }
 const refusal = remoteAdminRefusal(host, process.env);

@@ -36,7 +36,10 @@ export function maxEncodedImageBytes(maxImageBytes: number): number {
 /** The longest a Node.js timer can wait (about 24.8 days): a longer budget would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Limits at 0 would refuse every image (every URL image, for the timeout). */
+/**
+ * Limits under 1 would refuse every image (every URL image, for the timeout): 0, or a fraction such
+ * as maxPixels 0.5. Every numeric limit counts whole things (bytes, pixels, ms, redirects).
+ */
 const POSITIVE_LIMITS: readonly string[] = ['maxImageBytes', 'maxPixels', 'urlTimeoutMs'];
 
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
@@ -51,14 +54,12 @@ export function resolveLimits(user: Partial<Limits> = {}): Limits {
       throw new TypeError(`Unknown limit "${key}"; expected one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
     }
     const expected = typeof (DEFAULT_LIMITS as unknown as Record<string, unknown>)[key];
-    if (typeof value !== expected || (typeof value === 'number' && !(Number.isFinite(value) && value >= 0))) {
-      throw new TypeError(`Expected a ${expected === 'number' ? 'non-negative number' : expected} for limits.${key} but received ${describeValue(value)}.`);
-    }
-    if (key === 'maxRedirects' && !Number.isInteger(value)) {
-      throw new TypeError(`Expected a whole number for limits.maxRedirects but received ${describeValue(value)}.`);
-    }
-    if (POSITIVE_LIMITS.includes(key) && value === 0) {
-      throw new TypeError(`Expected a positive number for limits.${key} but received 0: it would refuse every image.`);
+    const positive = POSITIVE_LIMITS.includes(key);
+    const wanted = expected !== 'number' ? expected : positive ? 'positive whole number' : 'non-negative whole number';
+    if (typeof value !== expected || (typeof value === 'number' && !(Number.isInteger(value) && value >= (positive ? 1 : 0)))) {
+      const refusesAll = positive && typeof value === 'number' && value >= 0 && value < 1;
+      const why = refusesAll ? `: it would refuse every ${key === 'urlTimeoutMs' ? 'URL image' : 'image'}` : '';
+      throw new TypeError(`Expected a ${wanted} for limits.${key} but received ${describeValue(value)}${why}.`);
     }
     if (key === 'urlTimeoutMs' && (value as number) > MAX_TIMER_MS) {
       throw new TypeError(`Expected limits.urlTimeoutMs at most ${MAX_TIMER_MS} but received ${describeValue(value)}.`);

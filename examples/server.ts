@@ -39,6 +39,7 @@ import {
 import type { FaceLivenessOptions } from '../middleware/options';
 import { jsonErrorOffset } from './json-error-offset';
 import { openApiDocument } from './openapi';
+import { portFromEnv } from './port';
 import { serviceOutput } from './service-output';
 
 /** The middleware options the service's config file passes through as they are (documented there). */
@@ -380,8 +381,7 @@ function stdoutLogger(entry: object): void {
  * runs on a generated development pair) with FACELIVE_CONFIG; resolves once it listens.
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
-  const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`PORT must be a port number, not ${String(env.PORT)}.`);
+  const port = portFromEnv(env.PORT, 3000);
   const { notes } = serviceOutput();
   const loadedConfig = loadConfig(env);
   const handle = createApp({ ...loadedConfig, logger: stdoutLogger });

@@ -3,8 +3,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { FaceliveError } from '../core/errors';
+import { quote } from '../core/quote';
 import { checkLivenessThreshold } from '../core/thresholds';
 import { describeValue } from '../core/value-kind';
+import { headerValueFault } from './header-value';
 
 export type CredentialMode = 'live' | 'testing';
 
@@ -107,6 +109,12 @@ function listAuthenticator(credentials: readonly Credential[]): Authenticator {
     for (const key of Object.keys(credential)) {
       if (!CREDENTIAL_KEYS.includes(key)) throw new TypeError(`${where} has an unknown key "${key}"; a credential takes ${CREDENTIAL_KEYS.join(', ')}.`);
     }
+    // A value no request can send would answer every request with it 401, with nothing said at start.
+    // The key itself is never quoted: it is a secret.
+    const appIdFault = headerValueFault(credential.appId);
+    if (appIdFault !== undefined) throw new TypeError(`${where}.appId can never match an App-ID header: ${appIdFault}.`);
+    const apiKeyFault = headerValueFault(credential.apiKey);
+    if (apiKeyFault !== undefined) throw new TypeError(`${where}.apiKey (App-ID ${quote(credential.appId)}) can never match an API-Key header: ${apiKeyFault}.`);
     if (table.has(principal.appId)) throw new TypeError(`${where}.appId repeats the App-ID "${principal.appId}".`);
     table.set(principal.appId, { principal, keyHash: sha256(credential.apiKey) });
   });

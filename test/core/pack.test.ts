@@ -277,7 +277,7 @@ describe('model packs', function () {
     await assert.rejects(createEngine({ pack: path.join(os.tmpdir(), 'no-such-pack-dir') }), /manifest.json is missing\. Installed from npm: reinstall facelive/);
   });
 
-  it('names what is wrong with options that are not objects, inherited limit names, fractional redirects, timers Node cannot set, strings for numbers or booleans and an empty pack path', async function () {
+  it('names what is wrong with options that are not objects, inherited limit names, fractional limits, timers Node cannot set, strings for numbers or booleans and an empty pack path', async function () {
     const refused: [unknown, RegExp][] = [
       [null, /options object for createEngine but received null/],
       [5, /options object for createEngine but received 5\./],
@@ -288,6 +288,9 @@ describe('model packs', function () {
       [{ thresholds: [] }, /object for thresholds but received an array/],
       [{ limits: { toString: () => 'x' } }, /Unknown limit "toString"/],
       [{ limits: { maxRedirects: 1.5 } }, /whole number for limits.maxRedirects/],
+      [{ limits: { maxPixels: 0.5 } }, /positive whole number for limits\.maxPixels but received 0\.5: it would refuse every image\./],
+      [{ limits: { maxImageBytes: 2.5 } }, /positive whole number for limits\.maxImageBytes but received 2\.5\./],
+      [{ limits: { urlTimeoutMs: 0.5 } }, /positive whole number for limits\.urlTimeoutMs but received 0\.5: it would refuse every URL image\./],
       [{ limits: { urlTimeoutMs: 3e9 } }, /limits.urlTimeoutMs at most 2147483647/],
       // A string is described as one: "true" must not read as the boolean it was meant to be.
       [{ limits: { allowPrivateNetwork: 'true' } }, /boolean for limits\.allowPrivateNetwork but received the string "true"\./],

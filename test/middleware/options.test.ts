@@ -64,12 +64,34 @@ describe('faceLiveness() options', () => {
     ['a credential\'s liveness threshold given as a string', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessThreshold: '0.9' }] } }), /auth\.credentials\[0\]\.livenessThreshold but received the string "0\.9"\./],
     ['an empty engine pack path', () => ({ engineOptions: { pack: '' }, auth: false }), /pack but received an empty string\./],
     ['a limit of 0 that refuses every image', () => ({ engineOptions: {}, limits: { maxImageBytes: 0 }, auth: false }), /limits\.maxImageBytes/],
+    // A fraction refused every image (maxPixels 0.5) or counted part of a byte or a millisecond.
+    ['a fractional limit that refuses every image', () => ({ engineOptions: {}, limits: { maxPixels: 0.5 }, auth: false }), /positive whole number for limits\.maxPixels but received 0\.5: it would refuse every image\./],
+    ['a fractional byte limit', () => ({ engineOptions: {}, limits: { maxImageBytes: 1000.5 }, auth: false }), /whole number for limits\.maxImageBytes but received 1000\.5\./],
+    ['a fractional URL budget', () => ({ engineOptions: {}, limits: { urlTimeoutMs: 0.5 }, auth: false }), /limits\.urlTimeoutMs but received 0\.5: it would refuse every URL image\./],
+    // Listed values that no request can send: every request with them got 401, nothing said at start.
+    ['an API key with a space at its end', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k ', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey \(App-ID "a"\) can never match an API-Key header: it starts or ends with white space/],
+    ['an App-ID with a space at its end', (engine) => ({ engine, auth: { credentials: [LIVE, { appId: 'c ', apiKey: 'k', mode: 'live' }] } }), /auth\.credentials\[1\]\.appId can never match an App-ID header: it starts or ends with white space/],
+    ['an API key with a line break', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k\nk', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey .*control character/],
+    ['an API key with a tab', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'k\tk', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey .*control character/],
+    ['an API key outside ASCII', (engine) => ({ engine, auth: { credentials: [{ appId: 'a', apiKey: 'ключ-секрет', mode: 'live' }] } }), /auth\.credentials\[0\]\.apiKey .*outside ASCII/],
+    ['an App-ID outside ASCII', (engine) => ({ engine, auth: { credentials: [{ appId: 'магазин', apiKey: 'k', mode: 'live' }] } }), /auth\.credentials\[0\]\.appId .*outside ASCII/],
   ];
   for (const [name, options, message] of bad) {
     it(`throws a TypeError for ${name}`, () => {
       assert.throws(build(options(engine)), (err: unknown) => err instanceof TypeError && message.test(err.message));
     });
   }
+
+  it('never quotes the API key it refuses, and takes one with spaces inside it (a header carries them)', async () => {
+    for (const apiKey of ['Zq8-secret ', ' Zq8-secret', 'Zq8-secret\r\n', 'Zq8-sécret']) {
+      assert.throws(build({ engine, auth: { credentials: [{ appId: 'a', apiKey, mode: 'live' }] } }), (err: unknown) => err instanceof TypeError && !err.message.includes('Zq8'));
+    }
+    const spaced = { appId: 'a', apiKey: 'a key with spaces', mode: 'live' as const };
+    const app = express();
+    app.use('/v1/face/liveness', faceLiveness({ engine, auth: { credentials: [spaced] }, metrics: false }));
+    const res = await request(app).post('/v1/face/liveness').set({ 'App-ID': spaced.appId, 'API-Key': spaced.apiKey }).send({});
+    assert.equal(res.body.error_code, 'MISSING_PAYLOAD_IMAGE', 'authenticated');
+  });
 
   it('refuses to be called as middleware: app.use(faceLiveness), saying how to call it in the answer', async () => {
     const fakeReq = { method: 'POST', url: '/', headers: {} };

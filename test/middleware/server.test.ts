@@ -2,7 +2,7 @@
 // config file handling, and the compiled entry point started as a real process.
 
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -15,10 +15,12 @@ import type { Engine } from '../../core/engine-types';
 import { DEFAULT_OPTIONS, OPTION_NAMES } from '../../core/options';
 import { checkConfig, createApp, loadConfig, MAX_REQUESTS_PER_CONNECTION, type FaceliveApp } from '../../examples/server';
 import { openApiDocument } from '../../examples/openapi';
+import { portFromEnv } from '../../examples/port';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending } from '../helpers/redis';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 
+const SERVER_JS = path.join(__dirname, '..', '..', 'examples', 'server.js');
 const FACELIVE_JS = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
 
 describe('examples/server', function () {
@@ -249,6 +251,50 @@ describe('examples/server', function () {
       } finally {
         await app.close();
         await redis.stop();
+      }
+    });
+
+    it('refuses credentials no request can send (they started silently and answered every request 401), never printing the key', () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ appId: 'a', apiKey: 'key-with-trailing-space ', mode: 'live' }, /auth\.credentials\[0\]\.apiKey \(App-ID "a"\) can never match an API-Key header: it starts or ends with white space/],
+        [{ appId: 'c ', apiKey: 'k', mode: 'live' }, /auth\.credentials\[0\]\.appId can never match an App-ID header/],
+        [{ appId: 'a', apiKey: 'ключ-секрет', mode: 'live' }, /auth\.credentials\[0\]\.apiKey .*outside ASCII/],
+        [{ appId: 'a', apiKey: 'key-with\nnewline', mode: 'live' }, /auth\.credentials\[0\]\.apiKey .*control character/],
+      ];
+      for (const [credential, message] of cases) {
+        assert.throws(
+          () => createApp({ engine, credentials: [credential as never] }),
+          (err: Error) => message.test(err.message) && !err.message.includes(String(credential.apiKey)),
+          JSON.stringify(credential),
+        );
+      }
+      // Through the config file, as an operator meets it: exit 1 before listening, the reason on stderr.
+      const file = path.join(dir, 'unsendable-key.json');
+      writeFileSync(file, JSON.stringify({ credentials: [{ appId: 'a', apiKey: 'Zq8-trailing-space ', mode: 'live' }] }));
+      const result = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file }, timeout: 20_000, killSignal: 'SIGKILL' });
+      const out = result.stdout.toString() + result.stderr.toString();
+      assert.equal(result.status, 1, out);
+      assert.match(out, /facelive: auth\.credentials\[0\]\.apiKey \(App-ID "a"\) can never match an API-Key header/);
+      assert.doesNotMatch(out, /Zq8|facelive listening/);
+    });
+
+    it('refuses a fractional limit (maxPixels 0.5 started and then refused every image)', () => {
+      assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], limits: { maxPixels: 0.5 } }), /limits\.maxPixels but received 0\.5: it would refuse every image/);
+      assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], limits: { maxImageBytes: 1e6 + 0.5 } }), /whole number for limits\.maxImageBytes/);
+    });
+
+    it('PORT is decimal digits or nothing: " " (a random port), 0x4790 (18320) and 1e4 (10000) are refused with exit 1', () => {
+      assert.equal(portFromEnv(undefined, 3000), 3000);
+      assert.equal(portFromEnv('', 3000), 3000);
+      assert.equal(portFromEnv('0', 3000), 0, 'any free port, as documented');
+      assert.equal(portFromEnv('65535', 3000), 65535);
+      for (const text of [' ', '0x4790', '1e4', '-1', 'abc', '70000', '3000 ', '+80', '3.0']) assert.throws(() => portFromEnv(text, 3000), /PORT must be a port number/, text);
+      for (const text of [' ', '0x4790', '1e4']) {
+        const result = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: text, HOST: '127.0.0.1', FACELIVE_CONFIG: '' }, timeout: 20_000, killSignal: 'SIGKILL' });
+        const out = result.stdout.toString() + result.stderr.toString();
+        assert.equal(result.status, 1, `PORT=${JSON.stringify(text)}: ${out}`);
+        assert.ok(out.includes(`PORT must be a port number (decimal digits, 0 to 65535; 0 for any free port), not "${text}".`), out);
+        assert.doesNotMatch(out, /facelive listening/);
       }
     });
 

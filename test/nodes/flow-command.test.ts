@@ -115,6 +115,16 @@ describe('npm run flow', function () {
     assert.ok(remoteAdminRefusal('0.0.0.0', { [ALLOW_REMOTE_ADMIN]: 'yes' }), 'only 1 opts in');
   });
 
+  it('refuses a PORT that is not decimal digits with exit 2 before starting Node-RED (" " listened on a random port, 1e4 on 10000)', () => {
+    for (const port of [' ', '0x4790', '1e4']) {
+      const result = spawnSync(process.execPath, [FLOW_JS], { env: { ...process.env, PORT: port, LOG_LEVEL: 'warn' }, timeout: 30_000, killSignal: 'SIGKILL' });
+      const output = result.stdout.toString() + result.stderr.toString();
+      assert.equal(result.status, 2, `PORT=${JSON.stringify(port)}: ${output}`);
+      assert.ok(output.includes(`PORT must be a port number (decimal digits, 0 to 65535; 0 for any free port), not "${port}".`), output);
+      assert.doesNotMatch(output, /Node-RED editor/);
+    }
+  });
+
   it('with HOST=0.0.0.0, exits 2 with the reason before starting Node-RED', async () => {
     const port = await freePort();
     const result = spawnSync(process.execPath, [FLOW_JS], {
