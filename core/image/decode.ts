@@ -94,6 +94,9 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
     if (shrinks) {
       pipeline = pipeline.resize({ width: WORKING_MAX_SIDE, height: WORKING_MAX_SIDE, fit: 'inside', withoutEnlargement: true });
     }
+    // sharp converts an 8-bit image's embedded colour profile to sRGB, but leaves a 16-bit image's
+    // unconverted (a Display P3 PNG read up to 12 levels off): name sRGB as the output profile.
+    if (meta.depth === 'ushort' && meta.icc) pipeline = pipeline.withIccProfile('srgb');
     return pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   };
   const decode = () => (format === 'jpeg' ? refusingShortScans(decodeAt) : decodeAt('truncated'));

@@ -109,3 +109,35 @@ describe('decoding large images', function () {
     }
   });
 });
+
+describe('decoding colour profiles', function () {
+  this.timeout(60_000);
+
+  /** Largest difference of two rasters of the same size, in grey levels. */
+  function largestDifference(a: Uint8Array, b: Uint8Array): number {
+    assert.equal(a.length, b.length);
+    let largest = 0;
+    for (let i = 0; i < a.length; i += 1) largest = Math.max(largest, Math.abs(a[i]! - b[i]!));
+    return largest;
+  }
+
+  it('converts a Display P3 image to sRGB at 16 bits per channel as at 8 (16-bit files were read unconverted, up to 12 levels off)', async function () {
+    // A selfie pushed towards saturation, so that the gamuts' difference shows in its skin and background.
+    const srgb = await sharp(await selfieJpeg()).modulate({ saturation: 1.8 }).png().toBuffer();
+    const reference = (await decodeImage(srgb, 40e6)).raster.data;
+    const p3 = sharp(srgb).withIccProfile('p3');
+    const variants = {
+      '8-bit P3 PNG': await p3.clone().png().toBuffer(),
+      '16-bit P3 PNG': await p3.clone().toColourspace('rgb16').png().toBuffer(),
+      '16-bit P3 PNG with alpha': await p3.clone().toColourspace('rgb16').ensureAlpha().png().toBuffer(),
+    };
+    for (const [name, bytes] of Object.entries(variants)) {
+      assert.ok((await sharp(bytes).metadata()).icc, `${name} carries its profile`);
+      const difference = largestDifference((await decodeImage(bytes, 40e6)).raster.data, reference);
+      assert.ok(difference <= 8, `${name}: ${difference} levels from the sRGB original`);
+    }
+    // Without a profile, 16-bit pixels are sRGB already: read as they are.
+    const plain16 = await sharp(srgb).toColourspace('rgb16').png().toBuffer();
+    assert.ok(largestDifference((await decodeImage(plain16, 40e6)).raster.data, reference) <= 1, '16-bit PNG without a profile');
+  });
+});
