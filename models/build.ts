@@ -13,7 +13,7 @@ import { readPack } from '../core/models/manifest';
 
 const modelsDir = path.resolve(__dirname, '..', '..', 'models');
 
-/** The packs built at install: the default pack, and the previous npm-only pack for comparison. */
+/** The packs it builds (for the repository, and for the published package): the default pack, and the previous npm-only pack for comparison. */
 export const SHIPPED_PACKS = [modelsDir, path.join(modelsDir, 'faceplugin')];
 
 function sha256(bytes: Buffer): string {

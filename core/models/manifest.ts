@@ -94,7 +94,7 @@ export type OutputSpec =
   | { readonly type: 'turns'; readonly name: string; readonly turns: readonly number[]; readonly minConfidence: number };
 
 export interface ModelSource {
-  /** An npm package pinned in package.json (the file is built from its tarball at install). */
+  /** An npm package pinned in package.json (the file is copied from its tarball by build:models, and shipped). */
   readonly package?: string;
   readonly url?: string;
   /** A public repository and commit (the file is committed under models/, converted or trained here). */
@@ -102,7 +102,7 @@ export interface ModelSource {
   readonly commit?: string;
   /** Trained in this repository: the folder of the training code that reproduces it. */
   readonly trained?: string;
-  /** Weights trained here: the training data and its terms. */
+  /** Weights trained or fine-tuned here: the training data and its terms. */
   readonly data?: string;
   readonly path: string;
   readonly sha256: string;
@@ -114,7 +114,7 @@ export interface ModelEntry {
   readonly role: ModelRole;
   readonly file: string;
   readonly sha256: string;
-  /** SPDX licence of the weights, and the model card beside the manifest, for committed models. */
+  /** SPDX licence of the weights, and the model card beside the manifest (every model of the shipped packs has both). */
   readonly license?: string;
   readonly card?: string;
   readonly source: ModelSource;

@@ -42,11 +42,13 @@ describe('model packs', function () {
     for (const dir of made) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the built-in pack reads, names its sources and licences, and pins every file by sha256', function () {
+  it('the built-in pack reads, names every model\'s source, licence and model card (and fine-tuned weights their data), and pins every file by sha256', function () {
     const { manifest } = readPack(DEFAULT_PACK_DIR);
     assert.equal(manifest.name, 'facelive-default');
     for (const entry of Object.values(manifest.models)) {
       assert.match(entry.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
+      assert.ok(entry.card && readFileSync(path.join(DEFAULT_PACK_DIR, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);
       if (entry.source.package) {
         assert.ok(manifest.sources?.[entry.source.package]?.license, `${entry.file} names its package and licence`);
         continue;
@@ -55,10 +57,10 @@ describe('model packs', function () {
       // a permissive licence, a model card beside them.
       const fromRepository = entry.source.repository && /^[0-9a-f]{40}$/.test(entry.source.commit ?? '');
       const trainedHere = entry.source.trained && existsSync(path.join(DEFAULT_PACK_DIR, '..', entry.source.trained)) && entry.source.data;
+      // Weights trained or fine-tuned on data say on what terms that data came.
+      assert.ok(!entry.source.converted?.includes('fine-tuned') || entry.source.data, `${entry.file} names its training data`);
       assert.ok(fromRepository || trainedHere, `${entry.file} names its repository and commit, or its training code and data`);
       assert.match(entry.source.sha256, /^[0-9a-f]{64}$/);
-      assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
-      assert.ok(entry.card && readFileSync(path.join(DEFAULT_PACK_DIR, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);
       assert.ok(statSync(path.join(DEFAULT_PACK_DIR, entry.file)).size <= 4 * 1024 * 1024, `${entry.file} is at most 4 MB`);
     }
   });
