@@ -61,7 +61,7 @@ const methodNotAllowedResponse = (codes: string[]): Record<string, unknown> => {
     description: `Any method on /v1/face/liveness but POST and OPTIONS (extension). ${base.description as string}`,
     headers: {
       ...(base.headers as Record<string, unknown>),
-      Allow: { description: 'The methods the path answers: POST.', schema: { type: 'string', const: 'POST' } },
+      Allow: { $ref: '#/components/headers/Allow' },
     },
   };
 };
@@ -109,7 +109,7 @@ export const openApiDocument = Object.freeze({
     summary: 'Self-hosted face liveness detection.',
     description:
       'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
-      'a method other than POST (405 METHOD_NOT_ALLOWED with Allow: POST, the response MethodNotAllowed; OPTIONS is answered with Allow alone); ' +
+      'a method other than POST (405 METHOD_NOT_ALLOWED with Allow: POST, OPTIONS, the response MethodNotAllowed; OPTIONS is answered 200 with that Allow alone); ' +
       'shutting down (503); a client address in its failed-authentication cool-down (429); authentication (401); the credential\'s rate limit (429); ' +
       'a Content-Length over the body limit from a client that asks before sending the body (Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE, the body unsent); ' +
       'a full queue (503, checked before any quota is reserved or the body read, and again when the request asks for a check slot); ' +
@@ -166,6 +166,16 @@ export const openApiDocument = Object.freeze({
           '503': retryResponse(byStatus(503)),
         },
       },
+      options: {
+        operationId: 'livenessOptions',
+        summary: 'The methods the path answers (no credentials needed)',
+        responses: {
+          '200': {
+            description: 'No content; a body sent with the request is dropped, or the connection closed after the answer.',
+            headers: { Allow: { $ref: '#/components/headers/Allow' } },
+          },
+        },
+      },
     },
     '/healthz': {
       get: {
@@ -195,6 +205,7 @@ export const openApiDocument = Object.freeze({
     },
     headers: {
       RequestId: { description: 'The request id (also in data.request_id or the error body).', schema: { type: 'string' } },
+      Allow: { description: 'The methods the path answers: POST and OPTIONS.', schema: { type: 'string', const: 'POST, OPTIONS' } },
     },
     responses: {
       // Under no operation: it answers the methods the path does not have.

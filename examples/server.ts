@@ -1,6 +1,7 @@
 // The service behind `npm start`: the middleware at POST /v1/face/liveness, GET /openapi.json,
 // GET /healthz (liveness), GET /healthz/ready (readiness: engine, quota store, not shutting down)
-// and the demo page at GET /. Configured from PORT and FACELIVE_CONFIG (a JSON file). Its log goes to
+// and the demo page at GET /; its other routes and its 404 take no body (bodiless-routes.ts).
+// Configured from PORT and FACELIVE_CONFIG (a JSON file). Its log goes to
 // standard output, its notes to standard error; either may close or fail without stopping it. SIGTERM or
 // SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
 // (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
@@ -37,6 +38,7 @@ import {
   toContractError,
 } from '../middleware';
 import type { FaceLivenessOptions } from '../middleware/options';
+import { dropUnwantedBodies, notFound } from './bodiless-routes';
 import { jsonErrorOffset } from './json-error-offset';
 import { openApiDocument } from './openapi';
 import { portFromEnv } from './port';
@@ -284,6 +286,8 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   app.use(helmet(SECURITY_HEADERS));
   if (config.trustProxy !== undefined && config.trustProxy > 0) app.set('trust proxy', config.trustProxy);
   app.use('/v1/face/liveness', liveness);
+  // Every other route takes no body: one sent anyway is dropped, or the answer ends the connection.
+  app.use(dropUnwantedBodies());
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
@@ -346,6 +350,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   });
   if (config.metrics === true) app.use('/metrics', metricsRouter());
   app.use(express.static(publicDir(), { index: 'index.html' }));
+  app.use(notFound());
   // Every route here is the service's own: any error they hand on gets the contract's body too
   // (errorHandler() alone answers facelive's errors only and hands the rest on).
   app.use(((err, _req, _res, next) => next(toContractError(err))) as ErrorRequestHandler);

@@ -3,8 +3,9 @@
 // as a broken pipe, not as the 401, 403, 405, 429 or 503 that says why. The bytes are neither parsed nor
 // kept, and no more than the body limit is read within the request's deadline: a body larger than
 // that, or one sent in a great many tiny pieces, still ends the connection with the answer, unread.
+// discardOrClose() does both for any answer that does not read the body (a refusal, OPTIONS, a 404).
 
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { guardBodyPieces } from './body-pieces';
 import { awaitsContinue } from './expect-continue';
 
@@ -51,4 +52,17 @@ export async function discardBody(req: Request, limit: number, deadline: Promise
     req.off('close', left);
     req.off('error', left);
   }
+}
+
+/**
+ * Makes sure that the rest of a body `res` does not read cannot keep the connection reading after
+ * the answer: it is read and dropped first (discardBody), or, where it may not be (over `limit`,
+ * in a great many tiny pieces, not sent yet, past `deadline`), the answer closes the connection.
+ * Without this, Node reads and discards the rest after the answer at the client's pace, however long
+ * it takes to come: an endless body sent a byte at a time kept a core busy for minutes.
+ */
+export async function discardOrClose(req: Request, res: Response, limit: number, deadline: Promise<never>): Promise<void> {
+  if (req.complete || res.headersSent) return;
+  const discarded = mayDiscardBody(req, limit) && (await discardBody(req, limit, deadline));
+  if (!discarded && !res.headersSent) res.setHeader('Connection', 'close');
 }

@@ -1,7 +1,7 @@
 // faceLiveness(): the Express adapter. A Router whose POST / serves the contract (respond mode) or
-// annotates req.faceLiveness (annotate mode). In respond mode any other method on that path but
-// OPTIONS (left to Express, which answers it with Allow) gets 405 with Allow: POST; annotate mode
-// leaves other methods to the app's own routes. Everything is resolved at construction.
+// annotates req.faceLiveness (annotate mode). In respond mode it answers OPTIONS on that path itself
+// (200 with Allow: POST, OPTIONS) and any other method with 405 and that Allow; annotate mode leaves
+// other methods to the app's own routes. Everything is resolved at construction.
 //
 // Order of checks in one request: request id, a method other than POST (405, respond mode only;
 // no credentials needed, no body parsed), shutting down (503), the failed-authentication
@@ -25,7 +25,7 @@ import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
-import { discardBody, mayDiscardBody } from './discard-body';
+import { discardOrClose } from './discard-body';
 import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
@@ -111,6 +111,9 @@ function deadline(ms: number): { readonly expired: Promise<never>; readonly pass
   };
 }
 
+/** The methods the liveness path answers in respond mode (its Allow header). */
+const ALLOWED_METHODS = 'POST, OPTIONS';
+
 const MISUSE_MESSAGE = "faceLiveness must be called to build the middleware: write app.use('/v1/face/liveness', faceLiveness({ auth: ... })), not app.use(faceLiveness).";
 
 function looksLikeRequest(value: unknown): boolean {
@@ -157,7 +160,7 @@ function hasUrlImage(body: unknown): boolean {
 
 /**
  * Builds the middleware. Mount it with `app.use('/v1/face/liveness', faceLiveness({ auth, ... }))`;
- * it answers POST / under that path (in respond mode, any other method there but OPTIONS with 405).
+ * it answers POST / under that path (in respond mode also OPTIONS, and any other method there with 405).
  * @throws TypeError naming the first bad option, or when used as `app.use(faceLiveness)`.
  */
 export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
@@ -267,7 +270,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     const timeout = deadline(config.requestTimeoutMs);
     try {
       if (req.method !== 'POST') {
-        res.setHeader('Allow', 'POST');
+        res.setHeader('Allow', ALLOWED_METHODS);
         throw new FaceliveError('METHOD_NOT_ALLOWED');
       }
       if (admission.isDraining) throw shuttingDown();
@@ -383,10 +386,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // first), one declared or grown over the limit, one past the deadline or sent in tiny pieces,
       // a body whose reading failed. Node would otherwise read and discard the rest, however long it
       // takes to come (a refused client's endless body at 1 byte a chunk kept a core busy for 5 minutes).
-      if (!req.complete && !res.headersSent) {
-        const discarded = !bodyAskedFor && mayDiscardBody(req, config.jsonBodyLimit) && (await discardBody(req, config.jsonBodyLimit, timeout.expired));
-        if (!discarded) res.setHeader('Connection', 'close');
-      }
+      if (!bodyAskedFor) await discardOrClose(req, res, config.jsonBodyLimit, timeout.expired);
+      else if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       if (config.mode === 'annotate') next(error);
       else if (res.headersSent) next(error);
       else sendError(res, error, requestId);
@@ -427,15 +428,34 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   const serve: RequestHandler = (req, res, next) => {
     handle(req, res, next).catch((err: unknown) => next(toContractError(err)));
   };
+
+  /**
+   * OPTIONS: 200 with Allow, nothing asked for. A body sent with it is read and dropped first, within
+   * the body limit and the deadline, or the answer closes the connection, as for the refusals: left
+   * to Express, an endless body sent with OPTIONS was read for as long as the client sent it.
+   */
+  async function answerOptions(req: Request, res: Response): Promise<void> {
+    requestIdOf(req, res);
+    res.setHeader('Allow', ALLOWED_METHODS);
+    const timeout = deadline(config.requestTimeoutMs);
+    try {
+      await discardOrClose(req, res, config.jsonBodyLimit, timeout.expired);
+    } finally {
+      timeout.cancel();
+    }
+    if (req.socket.destroyed || res.headersSent) return;
+    res.status(200).end();
+  }
+
   const router = Router();
   router.post('/', serve);
   if (config.mode === 'respond') {
     // The path is the contract's: a wrong method is refused in its JSON (405), not left to Express's
-    // HTML 404. OPTIONS goes on to Express's answer, which lists POST in Allow.
-    router.all('/', (req, res, next) => {
-      if (req.method === 'OPTIONS') next();
-      else serve(req, res, next);
+    // HTML 404. A CORS middleware mounted before the router answers preflights itself.
+    router.options('/', (req, res, next) => {
+      answerOptions(req, res).catch((err: unknown) => next(toContractError(err)));
     });
+    router.all('/', serve);
   }
 
   let closing: Promise<void> | undefined;

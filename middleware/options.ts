@@ -36,7 +36,7 @@ export interface FaceLivenessOptions {
   /** Quota store for testing-mode credentials. Defaults to a new MemoryQuotaStore. */
   readonly quota?: QuotaStore;
   /**
-   * 'respond' answers with the contract's JSON (a method other than POST or OPTIONS: 405 METHOD_NOT_ALLOWED);
+   * 'respond' answers with the contract's JSON (OPTIONS: 200 with Allow; a method other than POST or OPTIONS: 405 METHOD_NOT_ALLOWED);
    * 'annotate' sets req.faceLiveness and calls next(), leaving other methods to the app. Defaults to 'respond'.
    */
   readonly mode?: Mode;

@@ -1,7 +1,7 @@
 // Shared pieces for the middleware tests: engines loaded once per run, listening apps, credentials.
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createEngine } from '../../core';
 import type { Engine, EngineOptions } from '../../core/engine-types';
@@ -62,4 +62,40 @@ export const TESTING: Credential = Object.freeze({ appId: 'app-testing', apiKey:
 /** The auth headers of a credential. */
 export function authHeaders(credential: Credential): Record<string, string> {
   return { 'App-ID': credential.appId, 'API-Key': credential.apiKey };
+}
+
+/**
+ * Sends raw bytes on a new connection; resolves with everything the server wrote once it closes the
+ * connection (or after `waitMs`). `trickle`, when given, is sent again every 20 ms until then: a body
+ * that never stops coming, which keeps the connection from ever idling (Node closes an idle keep-alive
+ * connection after 5 s); the server resetting the connection under it counts as closing it.
+ */
+export function exchange(port: number, head: string, body: Buffer, waitMs: number, trickle?: Buffer): Promise<{ answer: string; closedByServer: boolean; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    let closedByServer = false;
+    let sending: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      clearTimeout(timer);
+      clearInterval(sending);
+      socket.destroy();
+      resolve({ answer, closedByServer, ms: Date.now() - started });
+    };
+    const timer = setTimeout(finish, waitMs);
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => {
+      closedByServer = true;
+      finish();
+    });
+    socket.on('error', () => {
+      if (trickle === undefined) return;
+      closedByServer = true;
+      finish();
+    });
+    socket.write(head);
+    socket.write(body);
+    if (trickle !== undefined) sending = setInterval(() => socket.write(trickle), 20);
+  });
 }

@@ -437,21 +437,21 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
   });
 
   describe('405 METHOD_NOT_ALLOWED', () => {
-    it('GET, PUT, DELETE and PATCH get the contract\'s JSON error and Allow: POST, without credentials', async () => {
+    it('GET, PUT, DELETE and PATCH get the contract\'s JSON error and Allow: POST, OPTIONS, without credentials', async () => {
       for (const method of ['get', 'put', 'delete', 'patch'] as const) {
         const res = await request(app)[method](PATH).set('X-Request-Id', `wrong-${method}`);
         assertError(res, 'METHOD_NOT_ALLOWED');
-        assert.equal(res.headers.allow, 'POST', method);
+        assert.equal(res.headers.allow, 'POST, OPTIONS', method);
         assert.match(res.headers['content-type'], /^application\/json/, method);
         assert.equal(res.body.request_id, `wrong-${method}`);
       }
     });
 
-    it('HEAD gets the status and Allow: POST; OPTIONS is still Express\'s answer', async () => {
+    it('HEAD gets the status and Allow; OPTIONS is answered by the router: 200, Allow, no body, no credentials asked for', async () => {
       const head = await request(app).head(PATH);
-      assert.deepEqual([head.status, head.headers.allow], [405, 'POST']);
-      const options = await request(app).options(PATH);
-      assert.deepEqual([options.status, options.headers.allow], [200, 'POST']);
+      assert.deepEqual([head.status, head.headers.allow], [405, 'POST, OPTIONS']);
+      const options = await request(app).options(PATH).set('X-Request-Id', 'asking-1');
+      assert.deepEqual([options.status, options.headers.allow, options.headers['x-request-id'], options.text], [200, 'POST, OPTIONS', 'asking-1', '']);
     });
 
     it('comes before auth and the body: credentials are not asked for and the body is not parsed', async () => {

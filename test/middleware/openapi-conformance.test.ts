@@ -68,6 +68,12 @@ describe('the OpenAPI document against real answers', function () {
     assert.deepEqual(undeclared(res.body, schema), [], `${at}: fields the document does not declare`);
   }
 
+  /** The const value of a header the document declares (following $ref), or of the named one among `headers`. */
+  function headerConst(header: Schema, name?: string): unknown {
+    const resolved = resolve(name === undefined ? header : (header[name] as Schema));
+    return (resolved.schema as Schema).const;
+  }
+
   const post = (body: unknown) => request(handle.app).post('/v1/face/liveness').set(authHeaders(LIVE)).send(body as object);
 
   it('200: every section on and every validation, one face and two', async () => {
@@ -95,8 +101,18 @@ describe('the OpenAPI document against real answers', function () {
       const res = await request(handle.app)[method]('/v1/face/liveness');
       assert.equal(res.status, 405);
       conformsTo('/components/responses/MethodNotAllowed', response, res);
-      assert.equal(res.headers.allow, ((response.headers as Schema).Allow as { schema: { const: string } }).schema.const);
+      assert.equal(res.headers.allow, headerConst((response.headers as Schema).Allow as Schema));
     }
+  });
+
+  it('OPTIONS: 200 with the Allow header the document declares, and no body', async () => {
+    const operation = ((DOCUMENT.paths as Schema)['/v1/face/liveness'] as Schema).options as Schema;
+    const response = (operation.responses as Schema)['200'] as Schema;
+    const res = await request(handle.app).options('/v1/face/liveness');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.allow, headerConst((response.headers as Schema).Allow as Schema));
+    assert.equal(response.content, undefined);
+    assert.equal(res.text, '');
   });
 
   it('the health endpoints', async () => {

@@ -18,7 +18,8 @@ import { openApiDocument } from '../../examples/openapi';
 import { portFromEnv } from '../../examples/port';
 import { selfieJpeg } from '../helpers/faces';
 import { startRedisOrPending } from '../helpers/redis';
-import { listen, type Listening, sharedEngine } from '../helpers/server';
+import { MAX_SMALL_PIECES } from '../../middleware/body-pieces';
+import { exchange, listen, type Listening, sharedEngine } from '../helpers/server';
 
 const SERVER_JS = path.join(__dirname, '..', '..', 'examples', 'server.js');
 const FACELIVE_JS = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
@@ -151,6 +152,41 @@ describe('examples/server', function () {
     assert.equal(res.status, 200);
     assert.match(res.text, /facelive_request_duration_seconds/);
     await withMetrics.close();
+  });
+
+  describe('routes that take no body', () => {
+    let served: Listening;
+    let port: number;
+
+    before(async () => {
+      served = await listen(dev.app);
+      port = Number(new URL(served.url).port);
+    });
+
+    after(async () => {
+      await served?.close();
+    });
+
+    for (const [line, status] of [['POST /nope', 404], ['GET /healthz', 200], ['OPTIONS /v1/face/liveness', 200]] as const) {
+      it(`${line} with an endless body gets its ${status} and the connection ends, the body read no further`, async () => {
+        // An unknown path never got its 404 (Express's waits for the body to end); the others answered,
+        // and Node then read the body for as long as it came.
+        const head = `${line} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        const pieces = Buffer.from('1\r\n \r\n'.repeat(MAX_SMALL_PIECES * 2), 'latin1');
+        const { answer, closedByServer, ms } = await exchange(port, head, pieces, 10_000, pieces.subarray(0, 100 * 6));
+        assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+        assert.ok(closedByServer, 'the server closed the connection');
+        assert.ok(ms < 5_000, `${ms} ms`);
+        assert.match(answer, /\r\nConnection: close\r\n/i);
+      });
+    }
+
+    it('a small body sent to one is read and dropped, and the answer keeps the connection open', async () => {
+      const { answer, closedByServer } = await exchange(port, 'POST /nope HTTP/1.1\r\nHost: localhost\r\nContent-Length: 7\r\n\r\n', Buffer.from('{"a":1}'), 1_000);
+      assert.match(answer, /^HTTP\/1\.1 404 /, answer.slice(0, 200));
+      assert.match(answer, /\r\n\r\nNot found\.\n$/);
+      assert.equal(closedByServer, false);
+    });
   });
 
   describe('GET /openapi.json', () => {

@@ -1,7 +1,7 @@
 // Bodies the service should not keep reading: a body sent in thousands of 1-byte pieces (each piece
 // costs body parsers far more memory than its byte) is refused at once, and a request refused before
-// its body was read (here 401) whose body is over the limit ends its connection instead of leaving
-// Node to read and discard the rest at the client's pace. One within the limit is read and dropped
+// its body was read (here 401), or answered without it (OPTIONS), whose body is over the limit ends its
+// connection instead of leaving Node to read and discard the rest at the client's pace. One within the limit is read and dropped
 // first, so that the refusal reaches a client still sending it (Node's fetch, in another process).
 
 import assert from 'node:assert/strict';
@@ -14,35 +14,11 @@ import { type Credential, deferContinue, errorHandler, faceLiveness } from '../.
 import { BODY_TOO_LARGE_MESSAGE } from '../../middleware/errors';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { selfieJpeg } from '../helpers/faces';
-import { listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
+import { exchange, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
 const PATH = '/v1/face/liveness';
 /** A testing credential whose quota is used up: refused with 403 once its turn comes. */
 const USED_UP: Credential = Object.freeze({ appId: 'app-used-up', apiKey: 'used-up-key-0123456789', mode: 'testing', quota: 0 });
-
-/** Sends raw bytes on a new connection; resolves with everything the server wrote once it closes the connection (or after `waitMs`). */
-function exchange(port: number, head: string, body: Buffer, waitMs: number): Promise<{ answer: string; closedByServer: boolean; ms: number }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const socket = net.connect(port, '127.0.0.1');
-    let answer = '';
-    let closedByServer = false;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ answer, closedByServer, ms: Date.now() - started });
-    }, waitMs);
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => {
-      closedByServer = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ answer, closedByServer, ms: Date.now() - started });
-    });
-    socket.on('error', () => undefined);
-    socket.write(head);
-    socket.write(body);
-  });
-}
 
 /**
  * POSTs a JSON body of `image` text `imageLength` characters long with Node's fetch, from a process of
@@ -120,6 +96,26 @@ describe('transport: bodies the service does not keep reading', function () {
     assert.match(answer, /\r\nConnection: close\r\n/i);
     assert.ok(closedByServer, 'closed by the server, not left open to read 1 GB');
     assert.ok(ms < 5_000, `${ms} ms`);
+  });
+
+  it('OPTIONS with an endless body, without credentials, gets its 200 with Allow and the connection ends, the body read no further', async () => {
+    // Left to Express, this answered 200 and went on reading the body for as long as it came.
+    const head = `OPTIONS ${PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const pieces = Buffer.from('1\r\n \r\n'.repeat(MAX_SMALL_PIECES * 2), 'latin1');
+    const { answer, closedByServer, ms } = await exchange(port, head, pieces, 10_000, pieces.subarray(0, 100 * 6));
+    assert.match(answer, /^HTTP\/1\.1 200 /, answer.slice(0, 200));
+    assert.ok(closedByServer, 'the server closed the connection');
+    assert.ok(ms < 5_000, `${ms} ms`);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.match(answer, /\r\nAllow: POST, OPTIONS\r\n/i);
+  });
+
+  it('OPTIONS with a small body has it read and dropped, and answers on a connection kept open', async () => {
+    const head = `OPTIONS ${PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n`;
+    const { answer, closedByServer } = await exchange(port, head, Buffer.from('{"image":""}'), 1_000);
+    assert.match(answer, /^HTTP\/1\.1 200 /, answer.slice(0, 200));
+    assert.doesNotMatch(answer, /\r\nConnection: close\r\n/i);
+    assert.equal(closedByServer, false);
   });
 });
 
