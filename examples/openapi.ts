@@ -31,7 +31,7 @@ const point = { type: 'object', required: ['x', 'y'], properties: { x: { type: '
 
 const errorResponse = (codes: string[]): Record<string, unknown> => ({
   description: codes.map((code) => `\`${code}\`: ${ERROR_TABLE[code as keyof typeof ERROR_TABLE].message}`).join('\n\n'),
-  headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+  headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, 'Cache-Control': { $ref: '#/components/headers/NoStore' } },
   content: {
     'application/json': {
       schema: {
@@ -115,7 +115,7 @@ export const openApiDocument = Object.freeze({
       'a full queue (503, checked before any quota is reserved or the body read, and again when the request asks for a check slot); ' +
       'testing-mode quota (403, or 503 when the quota store is unreachable); then the body and the engine, the 400 codes in the order listed. ' +
       'A missed deadline (503) can end any step. One request gets exactly one code. ' +
-      'Quota is charged only for answers of 200.',
+      'Quota is charged only for answers of 200. Every answer on /v1/face/liveness carries Cache-Control: no-store.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
   paths: {
@@ -155,7 +155,7 @@ export const openApiDocument = Object.freeze({
         responses: {
           '200': {
             description: 'The request was processed: PASS (error_code null) or FAIL_ON_n.',
-            headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+            headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, 'Cache-Control': { $ref: '#/components/headers/NoStore' } },
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Verdict' } } },
           },
           '400': errorResponse(byStatus(400)),
@@ -172,7 +172,7 @@ export const openApiDocument = Object.freeze({
         responses: {
           '200': {
             description: 'No content; a body sent with the request is dropped, or the connection closed after the answer.',
-            headers: { Allow: { $ref: '#/components/headers/Allow' } },
+            headers: { Allow: { $ref: '#/components/headers/Allow' }, 'Cache-Control': { $ref: '#/components/headers/NoStore' } },
           },
         },
       },
@@ -205,6 +205,7 @@ export const openApiDocument = Object.freeze({
     },
     headers: {
       RequestId: { description: 'The request id (also in data.request_id or the error body).', schema: { type: 'string' } },
+      NoStore: { description: 'Answers about faces are not to be stored by any cache.', schema: { type: 'string', const: 'no-store' } },
       Allow: { description: 'The methods the path answers: POST and OPTIONS.', schema: { type: 'string', const: 'POST, OPTIONS' } },
     },
     responses: {

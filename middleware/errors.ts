@@ -3,6 +3,7 @@
 
 import type { ErrorRequestHandler, Response } from 'express';
 import { type ErrorCode, FaceliveError, isErrorCode, summariseError } from '../core/errors';
+import { markNotStored } from './no-store';
 import { type LogFunction, resolveLogger, type Logger } from './options';
 import { requestIdOf } from './request-id';
 
@@ -108,8 +109,9 @@ export function errorBody(err: FaceliveError, requestId: string): ErrorBody {
   return { ...err.toJSON(), request_id: requestId };
 }
 
-/** Sends the contract's error answer (status from the table; `Retry-After` for 429 and 503). */
+/** Sends the contract's error answer (status from the table; `Retry-After` for 429 and 503; not to be stored by caches). */
 export function sendError(res: Response, err: FaceliveError, requestId: string): void {
+  markNotStored(res);
   if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
   res.status(err.status).json(errorBody(err, requestId));
 }

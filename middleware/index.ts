@@ -1,7 +1,8 @@
 // faceLiveness(): the Express adapter. A Router whose POST / serves the contract (respond mode) or
 // annotates req.faceLiveness (annotate mode). In respond mode it answers OPTIONS on that path itself
-// (200 with Allow: POST, OPTIONS) and any other method with 405 and that Allow; annotate mode leaves
-// other methods to the app's own routes. Everything is resolved at construction.
+// (200 with Allow: POST, OPTIONS) and any other method with 405 and that Allow; every answer it writes
+// is marked not to be stored by caches (no-store.ts). Annotate mode leaves other methods, and the
+// answer, to the app's own routes. Everything is resolved at construction.
 //
 // Order of checks in one request: request id, a method other than POST (405, respond mode only;
 // no credentials needed, no body parsed), shutting down (503), the failed-authentication
@@ -33,6 +34,7 @@ import { watchClientClose } from './client-closed';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { formBody, formParser, isMultipart } from './multipart';
+import { markNotStored } from './no-store';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -268,6 +270,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     const ticket = randomUUID();
     let result: CheckResult;
     const timeout = deadline(config.requestTimeoutMs);
+    // Every answer of respond mode; in annotate mode the app's route answers, and decides.
+    if (config.mode === 'respond') markNotStored(res);
     try {
       if (req.method !== 'POST') {
         res.setHeader('Allow', ALLOWED_METHODS);
@@ -436,6 +440,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
    */
   async function answerOptions(req: Request, res: Response): Promise<void> {
     requestIdOf(req, res);
+    markNotStored(res);
     res.setHeader('Allow', ALLOWED_METHODS);
     const timeout = deadline(config.requestTimeoutMs);
     try {

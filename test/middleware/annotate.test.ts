@@ -65,6 +65,16 @@ describe('faceLiveness() annotate mode', function () {
     assert.deepEqual(seen, []);
   });
 
+  it('leaves the caching of its answer to the app; errorHandler() marks the errors it answers no-store', async () => {
+    const answered = await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: face, is_attribute: false });
+    assert.equal(answered.status, 200);
+    assert.equal(answered.headers['cache-control'], undefined, 'the app\'s route answers, and decides');
+    const refused = await request(app).post(PATH).send({ image: face });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers['cache-control'], 'no-store');
+    assert.equal(refused.headers['x-content-type-options'], 'nosniff');
+  });
+
   it('passes a FAIL verdict on as a result, not an error', async () => {
     const res = await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: (await twoFaces()).toString('base64'), validate_nface: true });
     assert.equal(res.body.verdict, 'FAIL_ON_8');

@@ -466,6 +466,26 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
     });
   });
 
+  describe('caching', () => {
+    it('every answer carries Cache-Control: no-store and X-Content-Type-Options: nosniff (faces, landmarks and scores stay out of caches)', async () => {
+      const stopped = faceLiveness({ engine, auth: false, metrics: false });
+      await stopped.close();
+      const answers = {
+        200: await post({ image: faceB64, is_attribute: false }),
+        400: await post({}),
+        401: await request(express().use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }))).post(PATH).send({ image: faceB64 }),
+        405: await request(app).get(PATH),
+        OPTIONS: await request(app).options(PATH),
+        503: await request(express().use(PATH, stopped)).post(PATH).send({ image: faceB64 }),
+      };
+      assert.deepEqual(Object.values(answers).map((res) => res.status), [200, 400, 401, 405, 503, 200]);
+      for (const [what, res] of Object.entries(answers)) {
+        assert.equal(res.headers['cache-control'], 'no-store', what);
+        assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+      }
+    });
+  });
+
   describe('500 INTERNAL_SERVER_ERROR', () => {
     it('an engine that cannot load answers 500 with the generic message', async () => {
       const pack = packWithoutModels();

@@ -115,6 +115,13 @@ describe('the OpenAPI document against real answers', function () {
     assert.equal(res.text, '');
   });
 
+  it('Cache-Control as the document declares it on every answer of the liveness path', async () => {
+    const declared = headerConst((DOCUMENT.components as Schema).headers as Schema, 'NoStore');
+    for (const res of [await post({ image: (await selfieJpeg()).toString('base64') }), await post({}), await request(handle.app).get('/v1/face/liveness'), await request(handle.app).options('/v1/face/liveness')]) {
+      assert.equal(res.headers['cache-control'], declared, String(res.status));
+    }
+  });
+
   it('the health endpoints', async () => {
     conforms('/healthz', 'get', await request(handle.app).get('/healthz'));
     conforms('/healthz/ready', 'get', await request(handle.app).get('/healthz/ready'));
