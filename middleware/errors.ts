@@ -35,6 +35,29 @@ export const NOT_A_JSON_OBJECT_MESSAGE =
 /** What a request body over the limit answers (with INVALID_PAYLOAD_IMAGE_SIZE), JSON or multipart. */
 export const BODY_TOO_LARGE_MESSAGE = 'The request body is larger than the limit for the largest image this service accepts (limits.maxImageBytes, 5 MiB by default).';
 
+/** The longest header value an error message quotes whole. */
+const QUOTED_HEADER_MAX = 40;
+
+/** A client's header value for a message: quoted, at most QUOTED_HEADER_MAX characters. */
+function quoteHeader(value: unknown): string {
+  const text = String(value);
+  return JSON.stringify(text.length > QUOTED_HEADER_MAX ? `${text.slice(0, QUOTED_HEADER_MAX)}...` : text);
+}
+
+/** What a JSON body in a charset this server cannot decode answers (INVALID_PAYLOAD). */
+export function unsupportedCharsetMessage(charset: unknown): string {
+  return `The request body's charset ${quoteHeader(charset)} is not supported; send JSON in UTF-8.`;
+}
+
+/** What body-parser's refusals other than a body too large say, by their type: the parse failures say the JSON is not valid. */
+function bodyParserMessage(record: { type?: unknown; encoding?: unknown; charset?: unknown }): string {
+  if (record.type === 'encoding.unsupported') {
+    return `The request body's Content-Encoding ${quoteHeader(record.encoding)} is not supported; send it uncompressed, or compressed with gzip, deflate or br.`;
+  }
+  if (record.type === 'charset.unsupported') return unsupportedCharsetMessage(record.charset);
+  return 'The request body is not valid JSON.';
+}
+
 /** multer's codes that mean "too big". */
 const MULTER_SIZE_CODES = new Set(['LIMIT_FILE_SIZE', 'LIMIT_FIELD_VALUE']);
 
@@ -65,7 +88,7 @@ export function toContractError(err: unknown): FaceliveError {
       const message = typeof limit === 'number' ? `The request body is larger than this server's limit for request bodies (${limit} bytes).` : BODY_TOO_LARGE_MESSAGE;
       return new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', message, { cause: summariseError(err) });
     }
-    return new FaceliveError('INVALID_PAYLOAD', 'The request body is not valid JSON.', { cause: summariseError(err) });
+    return new FaceliveError('INVALID_PAYLOAD', bodyParserMessage(err as { type?: unknown; encoding?: unknown; charset?: unknown }), { cause: summariseError(err) });
   }
   if (isDecompressionError(record)) {
     // body-parser hands on a body that fails to decompress (gzip, deflate, br) as http-errors' 400

@@ -27,12 +27,13 @@ import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } fr
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
 import { discardOrClose } from './discard-body';
-import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError, unsupportedCharsetMessage } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { watchClientClose } from './client-closed';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
+import { jsonAsUtf8 } from './json-charset';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
 import { requestIdOf } from './request-id';
@@ -155,6 +156,17 @@ function declaredTooLarge(req: Request, limit: number): boolean {
   return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
+/** A body in `encoding` as UTF-8 bytes; a charset that TextDecoder does not know (UTF-32) is refused as such. */
+function decodedAsUtf8(buf: Buffer, encoding: string): Buffer {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding);
+  } catch {
+    throw new FaceliveError('INVALID_PAYLOAD', unsupportedCharsetMessage(encoding));
+  }
+  return Buffer.from(decoder.decode(buf));
+}
+
 /** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
 function hasUrlImage(body: unknown): boolean {
   return typeof body === 'object' && body !== null && isUrlImage((body as { image?: unknown }).image);
@@ -188,14 +200,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   // JSON for every content type but multipart (a missing Content-Type still parses as JSON).
   // body-parser turns an empty body into {}; the contract calls that a missing body (INVALID_PAYLOAD).
   const emptyBodies = new WeakSet<object>();
-  const json = express.json({
+  const json = jsonAsUtf8(express.json({
     limit: config.jsonBodyLimit,
     strict: true,
     type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')),
     verify: (req, _res, buf, encoding) => {
       if (buf.length === 0) emptyBodies.add(req);
       // The scan reads UTF-8 bytes; a body in another charset body-parser accepts (UTF-16) is decoded first.
-      const utf8 = typeof encoding !== 'string' || /^utf-?8$/i.test(encoding) ? buf : Buffer.from(new TextDecoder(encoding).decode(buf));
+      const utf8 = typeof encoding !== 'string' || /^utf-?8$/i.test(encoding) ? buf : decodedAsUtf8(buf, encoding);
       // Not JSON at all (image bytes posted as the body, a bare null): say so, before any scan.
       // (An empty body is answered later, as a missing one.)
       if (buf.length > 0 && !opensObjectOrArray(utf8)) throw new FaceliveError('INVALID_PAYLOAD', NOT_A_JSON_OBJECT_MESSAGE);
@@ -203,7 +215,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
       }
     },
-  });
+  }));
   const upload = formParser(config.jsonBodyLimit);
 
   /** Runs a body parser, refusing a body that comes in too many tiny pieces (body-pieces.ts). */

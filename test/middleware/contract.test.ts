@@ -134,6 +134,27 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assert.equal(res.status, 200, JSON.stringify(res.body));
     });
 
+    it('reads JSON as UTF-8 whatever ASCII-compatible charset its Content-Type names (JSON has no charset parameter, RFC 8259)', async () => {
+      // body-parser refused every charset not named utf-*, and the 415 answered "not valid JSON".
+      const body = JSON.stringify({ image: faceB64, is_quality: false, is_attribute: false });
+      for (const charset of ['utf8', 'UTF8', '"utf8"', 'us-ascii', 'ascii', 'latin1', 'iso-8859-1', 'windows-1252']) {
+        const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', `application/json; charset=${charset}`).send(body);
+        assert.equal(res.status, 200, `${charset}: ${JSON.stringify(res.body)}`);
+      }
+      // A body in UTF-16 is still decoded as its charset says (raw bytes: supertest would serialise a Buffer).
+      const server = await listen(app);
+      try {
+        const res = await fetch(server.url + PATH, {
+          method: 'POST',
+          headers: { ...authHeaders(LIVE), 'Content-Type': 'application/json; charset=utf-16le' },
+          body: new Uint8Array(Buffer.from(body, 'utf16le')),
+        });
+        assert.equal(res.status, 200, await res.text());
+      } finally {
+        await server.close();
+      }
+    });
+
     it('leaves out the sections switched off', async () => {
       const res = await post({ image: faceB64, is_liveness: false, is_quality: false, is_attribute: false });
       assert.equal(res.status, 200);
@@ -245,6 +266,20 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
         assert.equal(good.status, 200, JSON.stringify(good.body));
       } finally {
         await server.close();
+      }
+    });
+
+    it('INVALID_PAYLOAD: a Content-Encoding or a charset the server cannot decode is named as such, not called invalid JSON', async () => {
+      const body = JSON.stringify({ image: faceB64 });
+      for (const encoding of ['gzip, identity', 'compress', 'x-custom']) {
+        const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', 'application/json').set('Content-Encoding', encoding).send(body);
+        assertError(res, 'INVALID_PAYLOAD');
+        assert.equal(res.body.message, `The request body's Content-Encoding "${encoding}" is not supported; send it uncompressed, or compressed with gzip, deflate or br.`);
+      }
+      for (const charset of ['utf-32', 'utf-16xx']) {
+        const res = await request(app).post(PATH).set(authHeaders(LIVE)).set('Content-Type', `application/json; charset=${charset}`).send(body);
+        assertError(res, 'INVALID_PAYLOAD');
+        assert.match(res.body.message, new RegExp(`^The request body's charset "${charset}" is not supported; send JSON in UTF-8\\.$`, 'i'), charset);
       }
     });
 
