@@ -111,6 +111,7 @@ export const openApiDocument = Object.freeze({
       'One operation: check one face image for liveness, quality and attributes. Checks run in this order: ' +
       'a method other than POST (405 METHOD_NOT_ALLOWED with Allow: POST, OPTIONS, the response MethodNotAllowed; OPTIONS is answered 200 with that Allow alone); ' +
       'shutting down (503); a client address in its failed-authentication cool-down (429); authentication (401); the credential\'s rate limit (429); ' +
+      'a query string naming a field of the request body (400 INVALID_PAYLOAD: the fields go in the body; other query parameters are ignored); ' +
       'a Content-Length over the body limit from a client that asks before sending the body (Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE, the body unsent); ' +
       'a full queue (503, checked before any quota is reserved or the body read, and again when the request asks for a check slot); ' +
       'testing-mode quota (403, or 503 when the quota store is unreachable); then the body and the engine, the 400 codes in the order listed. ' +

@@ -7,8 +7,9 @@
 // Order of checks in one request: request id, a method other than POST (405, respond mode only;
 // no credentials needed, no body parsed), shutting down (503), the failed-authentication
 // cool-down of the client address (429: before the key is checked, or it would not stop guessing),
-// auth (401), the credential's rate limit (429), a body declared (Content-Length) larger than the
-// limit by a client that asks before sending it (400, unsent), quota reservation (403; 503 when the quota store
+// auth (401), the credential's rate limit (429), a query string naming a field of the body (400),
+// a body declared (Content-Length) larger than the limit by a client that asks before sending it
+// (400, unsent), quota reservation (403; 503 when the quota store
 // is unreachable; a full queue answers 503 just before it), then the body (parse errors are 400s),
 // a check slot (503 when the queue is full or the wait runs out),
 // and the engine, whose 400s follow the contract's table order. Auth and quota come first so that
@@ -36,6 +37,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-dept
 import { jsonAsUtf8 } from './json-charset';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
+import { refuseFieldsInQuery } from './query-fields';
 import { requestIdOf } from './request-id';
 
 declare module 'express-serve-static-core' {
@@ -303,6 +305,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       }
       if (principal !== undefined) res.locals[APP_ID_LOCAL] = principal.appId;
       if (rateLimit !== null) await Promise.race([run(rateLimit, req, res), timeout.expired]);
+      refuseFieldsInQuery(req);
       // JSON and multipart share the limit (multipart counts it while it streams). Before the queue
       // and the quota: no retry makes this body fit, and nothing is reserved to give back.
       if (declaredTooLarge(req, config.jsonBodyLimit)) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_SIZE', BODY_TOO_LARGE_MESSAGE);

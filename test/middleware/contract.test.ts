@@ -283,6 +283,25 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       }
     });
 
+    it('INVALID_PAYLOAD: the request\'s fields in the query string, where they would be ignored (validate_liveness left off)', async () => {
+      for (const [query, field] of [
+        ['validate_liveness=true&validate_quality=true', 'validate_liveness'],
+        ['image=abc', 'image'],
+        ['cb=1&is_quality=false', 'is_quality'],
+        ['validateNface=1', 'validate_nface'],
+        ['Validate-Attribute', 'validate_attribute'],
+      ] as const) {
+        const res = await request(app).post(`${PATH}?${query}`).set(authHeaders(LIVE)).send({ image: faceB64 });
+        assertError(res, 'INVALID_PAYLOAD');
+        assert.equal(res.body.message, `The query string names the field ${field}; send the request's fields in the JSON body (or the multipart form), not in the URL.`, query);
+      }
+      // Other parameters (a cache buster) are ignored; the check comes after authentication, as the body's 400s do.
+      assert.equal((await request(app).post(`${PATH}?_=1700000000&v=2`).set(authHeaders(LIVE)).send({ image: faceB64, is_attribute: false })).status, 200);
+      // (An app of its own: this suite's 401s on app count towards its address's cool-down.)
+      const own = express().use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false }));
+      assertError(await request(own).post(`${PATH}?validate_liveness=true`).send({ image: faceB64 }), 'UNAUTHORIZED');
+    });
+
     it('INVALID_PAYLOAD: a body nested deeper than 32 levels, refused before it is parsed', async () => {
       const levels = 1_000_000; // 2 MB of brackets: parsed, this took seconds and hundreds of MiB
       const deep = `{"image":"${faceB64}","x":${'['.repeat(levels)}${']'.repeat(levels)}}`;

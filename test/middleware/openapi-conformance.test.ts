@@ -136,6 +136,7 @@ describe('the OpenAPI document against real answers', function () {
       'cool-down (429)',
       'authentication (401)',
       'rate limit (429)',
+      'a query string naming a field of the request body (400',
       'Expect: 100-continue; 400 INVALID_PAYLOAD_IMAGE_SIZE',
       'a full queue (503',
       'testing-mode quota (403',
