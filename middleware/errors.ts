@@ -3,6 +3,7 @@
 
 import type { ErrorRequestHandler, Response } from 'express';
 import { type ErrorCode, FaceliveError, isErrorCode, summariseError } from '../core/errors';
+import { describeValue } from '../core/value-kind';
 import { markNotStored } from './no-store';
 import { type LogFunction, resolveLogger, type Logger } from './options';
 import { requestIdOf } from './request-id';
@@ -122,6 +123,17 @@ export function isBodyTooLarge(err: unknown): boolean {
   return typeof record === 'object' && record !== null && (record.type === 'entity.too.large' || (typeof record.type === 'string' && record.status === 413));
 }
 
+/**
+ * Whether an error is a body parser's refusal of the request's body (body-parser's, a body that does not
+ * decompress, multer's): on facelive's path, from an app parser mounted before the router.
+ */
+export function isBodyParserError(err: unknown): boolean {
+  if (err === null || typeof err !== 'object' || err instanceof FaceliveError) return false;
+  const record = err as { name?: unknown; type?: unknown; status?: unknown; expose?: unknown; code?: unknown };
+  return (typeof record.type === 'string' && BODY_PARSER_TYPES.has(record.type)) || isDecompressionError(record)
+    || (record.name === 'MulterError' && typeof record.code === 'string');
+}
+
 /** body-parser's 400 around a zlib or brotli error (no `type`): a body that does not decompress. */
 function isDecompressionError(record: { status?: unknown; expose?: unknown; code?: unknown }): boolean {
   return record.status === 400 && record.expose === true && typeof record.code === 'string' && /^(Z_|ERR__ERROR|ERR_BROTLI|ERR_ZLIB)/.test(record.code);
@@ -160,23 +172,39 @@ export function isFaceliveError(err: unknown): boolean {
   return typeof record === 'object' && record !== null && record.name === 'FaceliveError' && isErrorCode(record.code);
 }
 
+export interface ErrorHandlerOptions {
+  /** Where the 500s it answers are logged (as faceLiveness's logger). */
+  readonly logger?: Logger;
+  /**
+   * Also answer body parsers' refusals (body-parser's, multer's) with the contract's body. For an
+   * errorHandler() mounted on facelive's path only, after the router, where an app-wide parser runs
+   * before it: app.use('/v1/face/liveness', errorHandler({ bodyParserErrors: true })). Default false.
+   */
+  readonly bodyParserErrors?: boolean;
+}
+
 /**
  * An Express error handler that answers facelive's errors (isFaceliveError) with the contract's body:
  * `{ message, error_code, request_id }` and the table's status. Mount it after the routes. Any other
  * error (the app's own: its routes, its body parsers) goes on unchanged to the next error handler,
  * as does any error once the answer has started.
  */
-export function errorHandler(options: { readonly logger?: Logger } = {}): ErrorRequestHandler {
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   if (options === null || typeof options !== 'object') throw new TypeError('Expected an options object for errorHandler(options).');
+  if (options.bodyParserErrors !== undefined && typeof options.bodyParserErrors !== 'boolean') {
+    throw new TypeError(`Expected a boolean for errorHandler's bodyParserErrors but received ${describeValue(options.bodyParserErrors)}.`);
+  }
   const log: LogFunction = resolveLogger(options.logger, 'errorHandler logger');
+  const answersBodyParsers = options.bodyParserErrors === true;
   return (err, req, res, next) => {
-    if (res.headersSent || !isFaceliveError(err)) {
+    if (res.headersSent || !(isFaceliveError(err) || (answersBodyParsers && isBodyParserError(err)))) {
       next(err);
       return;
     }
     const error = toContractError(err);
     const requestId = requestIdOf(req, res);
     if (error.status >= 500) log({ level: 'error', msg: 'request failed', request_id: requestId, status: error.status, ...describeError(error) });
+    if (!req.complete) res.setHeader('Connection', 'close');
     sendError(res, error, requestId);
   };
 }

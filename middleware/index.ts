@@ -136,7 +136,8 @@ function run(middleware: RequestHandler, req: Request, res: Response): Promise<v
 /** Logged once per router when an app-wide body parser has read a request's body before it. */
 const BODY_READ_BEFORE_MESSAGE = 'a body parser of the app (such as app.use(express.json())) read a liveness request\'s body before facelive: '
   + 'its size limit applies instead of limits.maxImageBytes (express.json() refuses bodies over 100 kB by default), and bodies are read before credentials are checked. '
-  + 'Mount faceLiveness before the app\'s body parsers, or keep them off its path.';
+  + 'Mount faceLiveness before the app\'s body parsers, or keep them off its path; to answer their refusals on this path in the contract\'s body, '
+  + 'mount errorHandler({ bodyParserErrors: true }) on it after the router.';
 
 /** Whether a body parser that ran before this router (an app-wide express.json()) has read the body. */
 function readByAnotherParser(req: Request): boolean {
@@ -507,7 +508,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   }) as FaceLivenessRouter;
 }
 
-export { errorHandler, toContractError, errorBody, type ErrorBody } from './errors';
+export { errorHandler, toContractError, errorBody, type ErrorBody, type ErrorHandlerOptions } from './errors';
 export { deferContinue } from './expect-continue';
 export { metricsRouter, FaceliveMetrics, defaultMetrics, type Outcome } from './metrics';
 export { MemoryQuotaStore, type QuotaStore } from './quota';

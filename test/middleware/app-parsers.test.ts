@@ -30,13 +30,14 @@ describe('middleware in an app with its own body parsers', function () {
     await Promise.all(apps.map((app) => app.close()));
   });
 
-  async function serve(order: 'facelive first' | 'app parser first', lines?: Record<string, unknown>[]): Promise<string> {
+  async function serve(order: 'facelive first' | 'app parser first', lines?: Record<string, unknown>[], onPath?: ErrorRequestHandler): Promise<string> {
     const app = express();
     const router = faceLiveness({ engine, auth: { credentials: [LIVE] }, metrics: false, ...(lines ? { logger: (line: Record<string, unknown>) => lines.push(line) } : {}) });
     if (order === 'facelive first') app.use(PATH, router);
     app.use(express.json());
     app.post('/other', (req, res) => res.json({ parsed: req.body }));
     if (order === 'app parser first') app.use(PATH, router);
+    if (onPath) app.use(PATH, onPath);
     app.use(errorHandler());
     // The app's own error handler: its status, and the contract's code and message for the error.
     app.use(((err, _req, res, _next) => {
@@ -63,7 +64,7 @@ describe('middleware in an app with its own body parsers', function () {
     assert.ok(!lines.some((line) => line.level === 'warn'), JSON.stringify(lines));
   });
 
-  it('mounted after it: the app parser\'s size error is the app\'s (handed on by errorHandler(); toContractError() names its limit), and the router warns once that the app read the body first', async () => {
+  it('mounted after it: the app parser\'s size error is the app\'s (handed on by an app-wide errorHandler(); toContractError() names its limit), and the router warns once that the app read the body first', async () => {
     const lines: Record<string, unknown>[] = [];
     const url = await serve('app parser first', lines);
     const refused = await post(`${url}${PATH}`, large);
@@ -77,6 +78,19 @@ describe('middleware in an app with its own body parsers', function () {
     const warnings = lines.filter((line) => line.level === 'warn');
     assert.equal(warnings.length, 1, JSON.stringify(lines));
     assert.match(String(warnings[0]!.msg), /Mount faceLiveness before the app's body parsers/);
+  });
+
+  it('mounted after it, with errorHandler({ bodyParserErrors: true }) on its path: the app parser\'s refusals there get the contract\'s body, those of the app\'s own paths reach its own handler', async () => {
+    const url = await serve('app parser first', [], errorHandler({ bodyParserErrors: true }));
+    const refused = await post(`${url}${PATH}`, large);
+    assert.deepEqual([refused.own, refused.status, refused.code], [false, 400, 'INVALID_PAYLOAD_IMAGE_SIZE']);
+    assert.match(refused.message, /102400 bytes/);
+    const malformed = await post(`${url}${PATH}`, '{"image": "/9j/4AAQ');
+    assert.deepEqual([malformed.own, malformed.status, malformed.code], [false, 400, 'INVALID_PAYLOAD']);
+    assert.doesNotMatch(malformed.message, /4AAQ/, 'the body is not echoed');
+    const elsewhere = await post(`${url}/other`, '{"image": "/9j/4AAQ');
+    assert.deepEqual([elsewhere.own, elsewhere.status], [true, 400], 'the app\'s own path: its own handler');
+    assert.throws(() => errorHandler({ bodyParserErrors: 'yes' as unknown as boolean }), /bodyParserErrors/);
   });
 
   it('without a logger, warns once as a Node.js process warning', async () => {
