@@ -19,6 +19,7 @@ import { checkAttributes } from './checks/attributes';
 import { measureRegions } from './checks/regions';
 import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
+import { validatableAttributes } from './models/manifest-thresholds';
 import { createRegistry, type Registry } from './models/registry';
 import { checkLivenessThreshold, checkThresholdOverrides, resolveThresholds, type ResolvedThresholds } from './thresholds';
 import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, LoadOptions, PackInfo } from './engine-types';
@@ -68,13 +69,27 @@ function checkOptionShapes(options: EngineOptions): void {
 export function checkEngineOptions(options: EngineOptions = {}, check: { readonly pack?: boolean } = {}): void {
   checkOptionShapes(options);
   checkThresholdOverrides(options.thresholds);
-  if (check.pack !== false) readPack(options.pack ?? DEFAULT_PACK_DIR);
+  if (check.pack !== false) checkValidatedAttributes(options, readPack(options.pack ?? DEFAULT_PACK_DIR));
+}
+
+/**
+ * validateAttributes may name only attributes the pack's attributes model labels: one it lacks reads
+ * probability 0, so its validation could never fail (the manifest's own list is checked as it is read).
+ */
+function checkValidatedAttributes(options: EngineOptions, pack: Pack): void {
+  const known = validatableAttributes(pack.manifest);
+  const unknown = (options.validateAttributes ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new TypeError(`validateAttributes names ${unknown.join(', ')}, which the attributes model of pack ${pack.manifest.name} does not label; it can validate ${known.join(', ') || 'none'}.`);
+  }
 }
 
 /** Everything createEngine() checks before any model loads; the pack, read. */
 function preparePack(options: EngineOptions): Pack {
   checkEngineOptions(options, { pack: false });
-  return readPack(options.pack ?? DEFAULT_PACK_DIR);
+  const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
+  checkValidatedAttributes(options, pack);
+  return pack;
 }
 
 /** Faces (the largest, primary first) that get their 68 landmarks; the others are listed without. */

@@ -72,7 +72,7 @@ function checkDetectorLimits(output: Record<string, unknown>, where: string, ref
 }
 
 /** The names attributes.validate may list: the validatable attributes (never eyeglasses) that the pack's attribute model labels. */
-function validatableAttributes(m: Manifest): string[] {
+export function validatableAttributes(m: Manifest): string[] {
   const output = Object.values(m.models).find((entry) => entry.role === 'attributes')?.output;
   const labels: readonly string[] = output?.type === 'attributes' ? output.labels : [];
   return ATTRIBUTE_NAMES.filter((name) => labels.includes(name));

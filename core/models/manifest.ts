@@ -114,7 +114,7 @@ export interface ModelEntry {
   readonly role: ModelRole;
   readonly file: string;
   readonly sha256: string;
-  /** SPDX licence of the weights, and the model card beside the manifest (every model of the shipped packs has both). */
+  /** SPDX licence of the weights, and its model card (a path from the manifest's folder); every model of the shipped packs has both. */
   readonly license?: string;
   readonly card?: string;
   readonly source: ModelSource;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import '../../core/models/ort-telemetry-off';
 import * as ort from 'onnxruntime-node';
-import { createEngine, DEFAULT_PACK_DIR } from '../../core';
+import { checkEngineOptions, createEngine, DEFAULT_PACK_DIR } from '../../core';
 import { readPack, validateManifest, type Manifest } from '../../core/models/manifest';
 import { buildResult } from '../../core/verdict';
 import { DEFAULT_OPTIONS } from '../../core/options';
@@ -156,6 +156,21 @@ describe('model packs', function () {
     validateManifest({ ...good, attributes: { ...good.attributes, validate: ['sunglasses', 'mask', 'veil', 'hat'] } }, 'manifest.json');
   });
 
+  it('refuses the validateAttributes option naming an attribute the pack\'s model does not label, as the manifest\'s list is (createEngine, checkEngineOptions)', async function () {
+    const good = defaultManifest();
+    const dir = writePack({
+      ...good,
+      models: { ...good.models, attributes: { ...good.models.attributes!, output: { type: 'attributes', name: 'probabilities', labels: ['sunglasses', 'mask', 'hat', 'eyeglasses'] } } },
+      attributes: { ...good.attributes, validate: ['sunglasses', 'mask'] },
+    });
+    made.push(dir);
+    const refused = (err: unknown): boolean => err instanceof TypeError && /validateAttributes names veil, .* it can validate sunglasses, mask, hat/.test(err.message);
+    assert.throws(() => checkEngineOptions({ pack: dir, validateAttributes: ['veil'] }), refused);
+    await assert.rejects(createEngine({ pack: dir, validateAttributes: ['sunglasses', 'veil'] }), refused);
+    checkEngineOptions({ pack: dir, validateAttributes: ['hat'] });
+    checkEngineOptions({ validateAttributes: ['veil'] });
+  });
+
   it('names the model and its file when onnxruntime cannot load it (a truncated file pinned by its own sha256), keeping onnxruntime\'s reason', async function () {
     const manifest = defaultManifest();
     const dir = writePack(manifest);
@@ -259,8 +274,13 @@ describe('model packs', function () {
     }
   });
 
-  it('keeps the previous npm-built pack selectable for comparison (models/faceplugin)', async function () {
-    const engine = await createEngine({ pack: path.join(DEFAULT_PACK_DIR, 'faceplugin') });
+  it('keeps the previous npm-built pack selectable for comparison (models/faceplugin), each of its models with a licence and a card', async function () {
+    const dir = path.join(DEFAULT_PACK_DIR, 'faceplugin');
+    for (const entry of Object.values(readPack(dir).manifest.models)) {
+      assert.ok(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'].includes(entry.license ?? ''), `${entry.file} has a permissive licence`);
+      assert.ok(entry.card && readFileSync(path.join(dir, entry.card), 'utf8').length > 200, `${entry.file} has a model card`);
+    }
+    const engine = await createEngine({ pack: dir });
     try {
       const { data } = await engine.check(await selfieJpeg(), { is_quality: false, is_attribute: false });
       assert.equal(data.pack.name, 'facelive-faceplugin');
