@@ -319,12 +319,14 @@ describe('examples/server', function () {
       assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], limits: { maxImageBytes: 1e6 + 0.5 } }), /whole number for limits\.maxImageBytes/);
     });
 
-    it('PORT is decimal digits or nothing: " " (a random port), 0x4790 (18320) and 1e4 (10000) are refused with exit 1', () => {
+    it('PORT is decimal digits (white space around them ignored) or nothing: " " (a random port), 0x4790 (18320) and 1e4 (10000) are refused with exit 1', () => {
       assert.equal(portFromEnv(undefined, 3000), 3000);
       assert.equal(portFromEnv('', 3000), 3000);
       assert.equal(portFromEnv('0', 3000), 0, 'any free port, as documented');
       assert.equal(portFromEnv('65535', 3000), 65535);
-      for (const text of [' ', '0x4790', '1e4', '-1', 'abc', '70000', '3000 ', '+80', '3.0']) assert.throws(() => portFromEnv(text, 3000), /PORT must be a port number/, text);
+      for (const text of [' ', '0x4790', '1e4', '-1', 'abc', '70000', '30 00', '+80', '3.0']) assert.throws(() => portFromEnv(text, 3000), /PORT must be a port number/, text);
+      // White space around the digits comes from env files (a trailing space, CRLF line ends).
+      for (const text of ['3000 ', '3000\r', ' 3000']) assert.equal(portFromEnv(text, 8080), 3000, JSON.stringify(text));
       for (const text of [' ', '0x4790', '1e4']) {
         const result = spawnSync(process.execPath, [SERVER_JS], { env: { ...process.env, PORT: text, HOST: '127.0.0.1', FACELIVE_CONFIG: '' }, timeout: 20_000, killSignal: 'SIGKILL' });
         const out = result.stdout.toString() + result.stderr.toString();
