@@ -30,9 +30,15 @@ export function dropUnwantedBodies(): RequestHandler {
 /**
  * The service's 404, answered at once: Express's own waits for the request's body to end, and reads
  * it meanwhile (dropUnwantedBodies has already dropped it or marked the connection to close).
+ * OPTIONS goes on to Express, which answers it with the methods of the path's routes (200 and
+ * `Allow`), or with its own 404 where the path has none.
  */
 export function notFound(): RequestHandler {
-  return (_req, res) => {
+  return (req, res, next) => {
+    if (req.method === 'OPTIONS') {
+      next();
+      return;
+    }
     res.status(404).type('text/plain').send('Not found.\n');
   };
 }

@@ -187,6 +187,14 @@ describe('examples/server', function () {
       assert.match(answer, /\r\n\r\nNot found\.\n$/);
       assert.equal(closedByServer, false);
     });
+
+    it('OPTIONS on its own routes still answers 200 with their methods (not the 404 of a path it does not have)', async () => {
+      for (const route of ['/healthz', '/healthz/ready', '/openapi.json']) {
+        const { answer } = await exchange(port, `OPTIONS ${route} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n`, Buffer.alloc(0), 1_000);
+        assert.match(answer, /^HTTP\/1\.1 200 /, `${route}: ${answer.slice(0, 200)}`);
+        assert.match(answer, /\r\nAllow: GET, HEAD\r\n/i, route);
+      }
+    });
   });
 
   describe('GET /openapi.json', () => {
