@@ -159,11 +159,16 @@ function declaredTooLarge(req: Request, limit: number): boolean {
   return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
-/** A body in `encoding` as UTF-8 bytes; a charset that TextDecoder does not know (UTF-32) is refused as such. */
+/**
+ * A body in `encoding` as UTF-8 bytes; a charset that TextDecoder does not know (UTF-32) is refused as
+ * such. Plain UTF-16 is big-endian behind a big-endian byte order mark (TextDecoder's utf-16 reads
+ * little-endian only; body-parser follows the mark).
+ */
 function decodedAsUtf8(buf: Buffer, encoding: string): Buffer {
   let decoder: TextDecoder;
+  const bigEndianMark = /^utf-?16$/i.test(encoding) && buf[0] === 0xfe && buf[1] === 0xff;
   try {
-    decoder = new TextDecoder(encoding);
+    decoder = new TextDecoder(bigEndianMark ? 'utf-16be' : encoding);
   } catch {
     throw new FaceliveError('INVALID_PAYLOAD', unsupportedCharsetMessage(encoding));
   }

@@ -150,6 +150,14 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
           body: new Uint8Array(Buffer.from(body, 'utf16le')),
         });
         assert.equal(res.status, 200, await res.text());
+        // charset=utf-16 follows the byte order mark: big-endian behind FE FF (it was read little-endian).
+        const bigEndian = Buffer.from(body, 'utf16le').swap16();
+        const marked = await fetch(server.url + PATH, {
+          method: 'POST',
+          headers: { ...authHeaders(LIVE), 'Content-Type': 'application/json; charset=utf-16' },
+          body: new Uint8Array(Buffer.concat([Buffer.from([0xfe, 0xff]), bigEndian])),
+        });
+        assert.equal(marked.status, 200, await marked.text());
       } finally {
         await server.close();
       }
