@@ -19,7 +19,7 @@ import { checkAttributes } from './checks/attributes';
 import { measureRegions } from './checks/regions';
 import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
-import { validatableAttributes } from './models/manifest-thresholds';
+import { unvalidatableAttributes } from './models/manifest-thresholds';
 import { createRegistry, type Registry } from './models/registry';
 import { checkLivenessThreshold, checkThresholdOverrides, resolveThresholds, type ResolvedThresholds } from './thresholds';
 import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, LoadOptions, PackInfo } from './engine-types';
@@ -69,16 +69,15 @@ function checkOptionShapes(options: EngineOptions): void {
 export function checkEngineOptions(options: EngineOptions = {}, check: { readonly pack?: boolean } = {}): void {
   checkOptionShapes(options);
   checkThresholdOverrides(options.thresholds);
-  if (check.pack !== false) checkValidatedAttributes(options, readPack(options.pack ?? DEFAULT_PACK_DIR));
+  if (check.pack !== false) checkValidateAttributesOption(options, readPack(options.pack ?? DEFAULT_PACK_DIR));
 }
 
 /**
- * validateAttributes may name only attributes the pack's attributes model labels: one it lacks reads
- * probability 0, so its validation could never fail (the manifest's own list is checked as it is read).
+ * validateAttributes may name only attributes the pack's attributes model labels, as its manifest's
+ * attributes.validate may (checked as the manifest is read).
  */
-function checkValidatedAttributes(options: EngineOptions, pack: Pack): void {
-  const known = validatableAttributes(pack.manifest);
-  const unknown = (options.validateAttributes ?? []).filter((name) => !known.includes(name));
+function checkValidateAttributesOption(options: EngineOptions, pack: Pack): void {
+  const { unknown, known } = unvalidatableAttributes(pack.manifest, options.validateAttributes ?? []);
   if (unknown.length > 0) {
     throw new TypeError(`validateAttributes names ${unknown.join(', ')}, which the attributes model of pack ${pack.manifest.name} does not label; it can validate ${known.join(', ') || 'none'}.`);
   }
@@ -88,7 +87,7 @@ function checkValidatedAttributes(options: EngineOptions, pack: Pack): void {
 function preparePack(options: EngineOptions): Pack {
   checkEngineOptions(options, { pack: false });
   const pack = readPack(options.pack ?? DEFAULT_PACK_DIR);
-  checkValidatedAttributes(options, pack);
+  checkValidateAttributesOption(options, pack);
   return pack;
 }
 

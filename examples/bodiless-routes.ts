@@ -16,6 +16,11 @@ export const OWN_ROUTES_BODY_MS = 5_000;
 /** Reads and drops a body sent to a route that takes none, or has the answer close the connection. */
 export function dropUnwantedBodies(): RequestHandler {
   return (req, res, next) => {
+    // Most requests here (a health check, a page) have no body, or all of it already: nothing to wait for.
+    if (req.complete) {
+      next();
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error('body still arriving')), OWN_ROUTES_BODY_MS);

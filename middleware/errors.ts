@@ -3,6 +3,7 @@
 
 import type { ErrorRequestHandler, Response } from 'express';
 import { type ErrorCode, FaceliveError, isErrorCode, summariseError } from '../core/errors';
+import { quote } from '../core/quote';
 import { describeValue } from '../core/value-kind';
 import { markNotStored } from './no-store';
 import { type LogFunction, resolveLogger, type Logger } from './options';
@@ -41,8 +42,7 @@ const QUOTED_HEADER_MAX = 40;
 
 /** A client's header value for a message: quoted, at most QUOTED_HEADER_MAX characters. */
 function quoteHeader(value: unknown): string {
-  const text = String(value);
-  return JSON.stringify(text.length > QUOTED_HEADER_MAX ? `${text.slice(0, QUOTED_HEADER_MAX)}...` : text);
+  return quote(String(value), QUOTED_HEADER_MAX);
 }
 
 /** What a JSON body in a charset this server cannot decode answers (INVALID_PAYLOAD). */
@@ -73,7 +73,7 @@ export function toContractError(err: unknown): FaceliveError {
   if (err instanceof FaceliveError && !carriesExtras(err)) return err;
   if (err === null || typeof err !== 'object') return new FaceliveError('INTERNAL_SERVER_ERROR', undefined, { cause: err });
   const record = err as { name?: unknown; code?: unknown; type?: unknown; status?: unknown; expose?: unknown; message?: unknown; cause?: unknown };
-  if (record.name === 'FaceliveError' && isErrorCode(record.code)) {
+  if (isFaceliveError(err) && isErrorCode(record.code)) {
     // Built anew, so that what body-parser attached to one thrown in its `verify` (`body`: the whole
     // request body, the selfie) is not handed on to the app's error handlers and loggers.
     const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;

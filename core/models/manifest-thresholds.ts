@@ -72,20 +72,28 @@ function checkDetectorLimits(output: Record<string, unknown>, where: string, ref
 }
 
 /** The names attributes.validate may list: the validatable attributes (never eyeglasses) that the pack's attribute model labels. */
-export function validatableAttributes(m: Manifest): string[] {
+function validatableAttributes(m: Manifest): string[] {
   const output = Object.values(m.models).find((entry) => entry.role === 'attributes')?.output;
   const labels: readonly string[] = output?.type === 'attributes' ? output.labels : [];
   return ATTRIBUTE_NAMES.filter((name) => labels.includes(name));
 }
 
-function checkValidatedAttributes(m: Manifest, refuse: (what: string) => never): void {
+/**
+ * Of `names` (attributes.validate, or the engine's validateAttributes option), those the pack cannot
+ * validate, and those it can: a name its attributes model does not label would read probability 0,
+ * a validation that never fails.
+ */
+export function unvalidatableAttributes(m: Manifest, names: readonly unknown[]): { readonly unknown: unknown[]; readonly known: string[] } {
   const known = validatableAttributes(m);
+  return { unknown: names.filter((name) => !known.includes(name as string)), known };
+}
+
+function checkValidatedAttributes(m: Manifest, refuse: (what: string) => never): void {
   const listed: unknown = m.attributes.validate;
+  const { unknown, known } = unvalidatableAttributes(m, Array.isArray(listed) ? listed : []);
   const expected = `some of ${known.join(', ')} (the attributes the attributes model labels; eyeglasses is never validated)`;
   if (!Array.isArray(listed)) refuse(`attributes.validate must list ${expected}, but it is ${describeValue(listed)}`);
-  for (const name of listed) {
-    if (!known.includes(name as string)) refuse(`attributes.validate names ${describeValue(name)}; expected ${expected}`);
-  }
+  if (unknown.length > 0) refuse(`attributes.validate names ${describeValue(unknown[0])}; expected ${expected}`);
 }
 
 /**
