@@ -125,7 +125,7 @@ class FaceliveEngine implements FaceliveEngineType {
     this.pack = Object.freeze({ name: loaded.manifest.name, version: loaded.manifest.version, dir: loaded.dir });
     this.limits = resolveLimits(options.limits);
     this.thresholds = resolveThresholds(loaded.manifest, options.thresholds);
-    this.validateAttributes = options.validateAttributes ?? loaded.manifest.attributes.validate;
+    this.validateAttributes = Object.freeze([...(options.validateAttributes ?? loaded.manifest.attributes.validate)]);
     this.livenessKeys = [...loaded.manifest.liveness.models];
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
@@ -133,11 +133,11 @@ class FaceliveEngine implements FaceliveEngineType {
   }
 
   checkRequest(body: unknown, context: CheckContext = {}): Promise<CheckResult> {
-    checkContext(context);
+    const settled = checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();
       const { image, flags } = parseRequestBody(body);
-      return this.run(image, flags, context);
+      return this.run(image, flags, settled);
     });
   }
 
@@ -152,12 +152,12 @@ class FaceliveEngine implements FaceliveEngineType {
   }
 
   check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
-    checkContext(context);
+    const settled = checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();
       refuseUnknownOptions(options);
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
-      return this.run(image, options, context);
+      return this.run(image, options, settled);
     });
   }
 
@@ -295,16 +295,25 @@ class FaceliveEngine implements FaceliveEngineType {
 /** The longest request id a check echoes (the middleware cuts a caller's X-Request-Id to it too). */
 export const MAX_REQUEST_ID_LENGTH = 128;
 
-/** A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check. */
-function checkContext(context: CheckContext): void {
+/**
+ * A caller's mistake in the context is a programming error: a TypeError at once, not a rejected check.
+ * Returns a frozen copy of what was checked, each field read once, so that the check uses those
+ * values even if the caller reuses and changes its object while the check runs.
+ */
+function checkContext(context: CheckContext): CheckContext {
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new TypeError(`Expected an object for the check context but received ${describeValue(context)}.`);
   }
-  if (context.livenessThreshold !== undefined) checkLivenessThreshold(context.livenessThreshold, 'context.livenessThreshold');
+  const threshold: unknown = context.livenessThreshold;
+  if (threshold !== undefined) checkLivenessThreshold(threshold, 'context.livenessThreshold');
   const id: unknown = context.requestId;
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH)) {
     throw new TypeError(`Expected context.requestId to be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters but received ${typeof id === 'string' ? `${id.length} characters` : describeValue(id)}.`);
   }
+  return Object.freeze({
+    ...(id === undefined ? {} : { requestId: id as string }),
+    ...(threshold === undefined ? {} : { livenessThreshold: threshold as number }),
+  });
 }
 
 function scaleBox(box: { x: number; y: number; width: number; height: number }, scale: number) {
@@ -334,6 +343,8 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
  */
 export async function createEngine(options: EngineOptions = {}): Promise<FaceliveEngineType> {
   const pack = preparePack(options);
+  // What was checked is what is used: the caller may change its array while the models load.
+  if (options.validateAttributes !== undefined) options = { ...options, validateAttributes: [...options.validateAttributes] };
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
   // quality and attributes on the calling thread.
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];

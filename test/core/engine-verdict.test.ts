@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { createEngine, FaceliveError, type CheckResult, type Engine } from '../../core';
+import { createEngine, FaceliveError, type AttributeName, type CheckResult, type Engine } from '../../core';
 import { sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import {
@@ -217,6 +217,26 @@ describe('engine: verdicts on real faces', function () {
     assert.throws(() => engine.check(image, {}, { livenessThreshold: 1.5 }), /for context\.livenessThreshold but received 1\.5\./);
   });
 
+  it('uses the context as it was when check() was called, though the caller changes its object while the check runs', async function () {
+    const image = await selfieJpeg('right');
+    const flags = { is_quality: false, is_attribute: false, validate_liveness: true } as const;
+    const context = { requestId: 'req-A', livenessThreshold: 1 };
+    const pending = engine.check(image, flags, context);
+    const pendingRequest = engine.checkRequest({ image: image.toString('base64'), ...flags }, context);
+    context.requestId = 'req-B';
+    context.livenessThreshold = 0; // would pass any face
+    for (const result of await Promise.all([pending, pendingRequest])) {
+      assert.equal(result.data.request_id, 'req-A');
+      assert.equal(result.data.liveness!.threshold, 1);
+      assert.deepEqual([result.data.status, result.data.fail_code], ['FAIL', 1]);
+    }
+    // A value that would have been refused at the call is never used either.
+    const checked = { livenessThreshold: 0.5 as unknown };
+    const later = engine.check(image, flags, checked as { livenessThreshold: number });
+    checked.livenessThreshold = 'garbage';
+    assert.equal((await later).data.liveness!.threshold, 0.5);
+  });
+
   it('refuses a context that is not an object or a request id that is not 1 to 128 characters, at once', async function () {
     const image = await selfieJpeg();
     for (const context of [null, 5, []]) {
@@ -286,6 +306,21 @@ describe('engine: every FAIL_ON bit', function () {
       assert.equal(result.message === 'PASS', n === 0);
     });
   }
+
+  it('keeps the validateAttributes it was created with, though the caller changes its array afterwards', async function () {
+    const names: AttributeName[] = ['hat'];
+    const pending = createEngine({ thresholds: { hat: 0, sunglasses: 1, mask: 1 }, validateAttributes: names });
+    names.push('not-an-attribute' as AttributeName); // while the models load
+    const hatValidated = await pending;
+    try {
+      names.length = 0;
+      const result = await hatValidated.check(await selfieJpeg(), { validate_attribute: true });
+      assert.equal(result.error_code, 'FAIL_ON_2', 'hat is still validated');
+      assert.deepEqual(result.data.validations.failed, ['attribute']);
+    } finally {
+      await hatValidated.dispose();
+    }
+  });
 
   it('validate_attribute fails on sunglasses or mask only unless configured otherwise', async function () {
     const hatOnly = await createEngine({ thresholds: { hat: 0, veil: 0, sunglasses: 1, mask: 1 } });
