@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -37,8 +37,31 @@ describe('the package', function () {
       'LICENSE', 'THIRD-PARTY-NOTICES.md', 'LICENSES/Apache-2.0.txt']) {
       assert.ok(files.includes(file), `${file} is packed`);
     }
+    // What a consumer loads: the built code and every model file and card the packs' manifests name
+    // (a tarball packed without building first has none of them; README, "Publishing").
+    for (const file of ['dist/core/index.js', 'dist/core/index.d.ts', 'dist/middleware/index.js', 'dist/middleware/index.d.ts', pkg.bin.facelive!.replace(/^\.\//, '')]) {
+      assert.ok(files.includes(file), `${file} is packed`);
+    }
+    for (const manifestPath of ['models/manifest.json', 'models/faceplugin/manifest.json']) {
+      const manifest = JSON.parse(readFileSync(path.join(root, manifestPath), 'utf8')) as { models: Record<string, { file: string; card: string }> };
+      for (const { file, card } of Object.values(manifest.models)) {
+        for (const named of [file, card]) {
+          const packedPath = path.posix.normalize(path.posix.join(path.posix.dirname(manifestPath), named));
+          assert.ok(files.includes(packedPath), `${packedPath} (named by ${manifestPath}) is packed`);
+        }
+      }
+    }
     assert.deepEqual(files.filter((f) => f.startsWith('dist/models/train/')), [], 'the training helpers stay in the repository');
     assert.deepEqual(files.filter((f) => /^examples\/[^/]+\//.test(f)), [], 'no folder under examples/');
+  });
+
+  it('asks TypeScript consumers of the middleware for @types/express, without installing it for JavaScript ones', function () {
+    const meta = pkg as unknown as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>; dependencies: Record<string, string> };
+    assert.ok(meta.peerDependencies?.['@types/express']);
+    assert.equal(meta.peerDependenciesMeta?.['@types/express']?.optional, true);
+    const middlewareDir = path.join(root, 'dist', 'middleware');
+    const importing = readdirSync(middlewareDir).filter((f) => f.endsWith('.d.ts') && /from 'express'/.test(readFileSync(path.join(middlewareDir, f), 'utf8')));
+    assert.ok(importing.length > 0, 'the published declarations import express types, which only @types/express provides');
   });
 
   it('names a built bin and built Node-RED nodes with their .html beside them', function () {
