@@ -78,7 +78,7 @@ export interface FaceLivenessRouter extends Router {
  * those that anyone can provoke cheaply and in bulk (a full queue, wrong keys, an address cooling
  * down), so that a flood of them cannot flood the logs too.
  */
-function summaryLog(log: (entry: LogEntry) => void, intervalMs: number, kind: { msg: string; error_code: string; status: number }): { count(): void } {
+function summaryLog(log: (entry: LogEntry) => void, intervalMs: number, kind: { msg: string; error_code?: string; status?: number }): { count(): void } {
   let refused = 0;
   let timer: NodeJS.Timeout | undefined;
   return {
@@ -200,6 +200,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
   const unauthorizedLog = summaryLog(log, 1000, { msg: 'liveness requests refused: unknown App-ID or wrong API-Key', error_code: 'UNAUTHORIZED', status: 401 });
   const tooManyLog = summaryLog(log, 1000, { msg: 'liveness requests refused: too many requests', error_code: 'TOO_MANY_REQUESTS', status: 429 });
   const wrongMethodLog = summaryLog(log, 1000, { msg: 'liveness requests refused: a method other than POST', error_code: 'METHOD_NOT_ALLOWED', status: 405 });
+  const anonymousAbandonedLog = summaryLog(log, 1000, { msg: 'liveness requests abandoned by unauthenticated clients: the connection closed before the answer' });
   let warnedBodyReadBefore = false;
   const admission = new Admission({ maxInFlight: config.maxInFlight, maxQueue: config.maxQueue, queueTimeoutMs: config.queueTimeoutMs });
   const authFailures = config.authenticate !== null && config.authFailures !== null ? new AuthFailureGuard(config.authFailures, config.rateLimitStore?.('auth'), log) : null;
@@ -384,10 +385,17 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // request waited for a check slot or its URL image: not a bad request nor a 503 (the metrics
       // and the logs would count network drops as malformed JSON, and clients giving up under load
       // as capacity refusals), just a line saying so.
+      // A wrong key or a cooling-down address is that refusal whether or not the client stayed for
+      // the answer (the store or an async auth function may answer after it hung up): counted in the
+      // metrics and the summary lines, never a line each. Any other request abandoned before it was
+      // authenticated is counted in a summary line too: anyone can send those in bulk.
       const sending = (err as { type?: unknown } | null)?.type === 'request.aborted' || (!req.complete && req.socket.destroyed);
-      if (sending || (req.socket.destroyed && !res.headersSent)) {
+      const clientLeft = sending || (req.socket.destroyed && !res.headersSent);
+      const refusedUnheard = error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_REQUESTS';
+      if (clientLeft && !refusedUnheard) {
         const when = sending ? 'while sending its body' : 'before its check ran';
-        log({ level: 'info', msg: `liveness request abandoned: the client closed the connection ${when}`, request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+        if (principal === undefined) anonymousAbandonedLog.count();
+        else log({ level: 'info', msg: `liveness request abandoned: the client closed the connection ${when}`, request_id: requestId, app_id: principal.appId, duration_ms: Math.round(seconds() * 1000) });
         return;
       }
       metrics?.observe('error', error.code, seconds());
@@ -404,6 +412,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         duration_ms: Math.round(seconds() * 1000),
         ...describeError(error),
       });
+      if (clientLeft) return; // refused, and no one left to answer
       // A refusal before the body (401, 403, 405, 429, 503) reads and drops the rest of a body already on
       // its way, within the body limit and the deadline, then answers: closing the connection under
       // it reached Node's fetch as EPIPE, without the answer (discard-body.ts). Any other body not

@@ -104,6 +104,69 @@ describe('metrics and logs', function () {
     }
   });
 
+  /** Sends `count` whole requests on raw sockets and closes each at once, without reading an answer. */
+  async function hangUps(port: number, count: number, headers: Record<string, string>, body = ''): Promise<void> {
+    const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${lines}\r\n${body}`, () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+    })));
+  }
+
+  it('a wrong key whose client hangs up before the answer is still a 401 of the summary line and the metrics, not a line each', async () => {
+    // An auth function that waits on I/O (a database) answers after the client has gone.
+    const metrics = new FaceliveMetrics();
+    const logs: LogEntry[] = [];
+    const app = express();
+    const auth = async (): Promise<null> => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return null;
+    };
+    app.use(PATH, faceLiveness({ engine, auth, authFailures: false, metrics, logger: (entry) => logs.push(entry) }));
+    app.use('/metrics', metricsRouter(metrics));
+    const server = await listen(app);
+    try {
+      await hangUps(Number(new URL(server.url).port), 20, { 'App-ID': 'someone', 'API-Key': 'wrong' });
+      const counted = (): number => logs.filter((line) => line.error_code === 'UNAUTHORIZED').reduce((sum, line) => sum + Number(line.count), 0);
+      for (let i = 0; i < 100 && counted() < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(counted(), 20, 'every refusal in the summary lines');
+      assert.deepEqual(logs.filter((line) => line.count === undefined).map((line) => line.msg), [], 'no line of its own for any of them');
+      assert.match((await request(app).get('/metrics')).text, /facelive_requests_total\{outcome="error",code="UNAUTHORIZED"\} 20/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('requests abandoned by clients that were never authenticated are counted in one summary line, not a line each', async () => {
+    const logs: LogEntry[] = [];
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: false, logger: (entry) => logs.push(entry) }));
+    const server = await listen(app);
+    try {
+      // Each declares a body it never finishes sending.
+      const port = Number(new URL(server.url).port);
+      await Promise.all(Array.from({ length: 10 }, () => new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(`POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n{"image":"AAAA`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 100);
+        });
+      })));
+      const summed = (): number => logs.filter((line) => /abandoned by unauthenticated clients/.test(String(line.msg))).reduce((sum, line) => sum + Number(line.count), 0);
+      for (let i = 0; i < 100 && summed() < 10; i += 1) await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(summed(), 10);
+      assert.deepEqual(logs.filter((line) => line.count === undefined).map((line) => line.msg), []);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('metrics: false records nothing; metricsRouter rejects a non-metrics argument', async () => {
     assert.throws(() => metricsRouter({} as FaceliveMetrics), TypeError);
     const metrics = new FaceliveMetrics();
