@@ -24,6 +24,7 @@ import helmet from 'helmet';
 import type { Engine } from '../core/engine-types';
 import { MAX_TIMER_MS, type Limits } from '../core/limits';
 import {
+  closeSilentConnections,
   type Credential,
   deferContinue,
   errorHandler,
@@ -424,6 +425,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   // "100 Continue" only once a request is admitted: a refused client never uploads its image.
   deferContinue(server);
+  // A connection that never sends a whole request is closed after the header timeout (Node left it open).
+  closeSilentConnections(server);
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });

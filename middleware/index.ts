@@ -524,6 +524,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
 
 export { errorHandler, toContractError, errorBody, type ErrorBody, type ErrorHandlerOptions } from './errors';
 export { deferContinue } from './expect-continue';
+export { closeSilentConnections } from './silent-connections';
 export { metricsRouter, FaceliveMetrics, defaultMetrics, type Outcome } from './metrics';
 export { MemoryQuotaStore, type QuotaStore } from './quota';
 export { RedisQuotaStore, type RedisQuotaStoreOptions, type RedisState } from './redis-quota';

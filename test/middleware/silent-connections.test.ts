@@ -1,0 +1,68 @@
+// Connections that never send a whole request are closed (closeSilentConnections): Node itself left a
+// connection that sent nothing, or only the first byte of a request line, open indefinitely.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { closeSilentConnections } from '../../middleware';
+import { listen, type Listening } from '../helpers/server';
+
+/** Resolves with the milliseconds until the server closes `socket`, or undefined if it is still open after `waitMs`. */
+function closedWithin(socket: net.Socket, waitMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), waitMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+  });
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+    socket.on('data', () => undefined);
+  });
+}
+
+describe('closeSilentConnections', function () {
+  this.timeout(30_000);
+  let server: Listening;
+  let port: number;
+
+  before(async () => {
+    server = await listen((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok'));
+    closeSilentConnections(server.server, { timeoutMs: 400 });
+    port = Number(new URL(server.url).port);
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  it('closes a connection that sends nothing, and one that sends only the first byte of a request, after the timeout', async () => {
+    const silent = await connect(port);
+    const oneByte = await connect(port);
+    oneByte.write('P');
+    const [a, b] = await Promise.all([closedWithin(silent, 5_000), closedWithin(oneByte, 5_000)]);
+    assert.ok(a !== undefined && a >= 300 && a < 2_000, `silent connection closed after ${a} ms`);
+    assert.ok(b !== undefined && b >= 300 && b < 2_000, `one-byte connection closed after ${b} ms`);
+  });
+
+  it('leaves a connection whose first request came in time to Node (kept alive past the timeout)', async () => {
+    const socket = await connect(port);
+    const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.match(await answered, /^HTTP\/1\.1 200/);
+    assert.equal(await closedWithin(socket, 1_200), undefined, 'still open after three times the timeout');
+    socket.destroy();
+  });
+
+  it('refuses a timeout that is not a whole number of milliseconds', () => {
+    for (const timeoutMs of [0, 1.5, -1, Number.NaN, '400']) {
+      assert.throws(() => closeSilentConnections(http.createServer(), { timeoutMs: timeoutMs as number }), /timeoutMs/);
+    }
+  });
+});
