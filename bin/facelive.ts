@@ -66,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const refused = checkArguments('serve', rest, [], SERVE_USAGE);
       if (refused !== undefined) return refused;
+      // Before the service's modules load (a large part of its start-up): a stop signal ends it at once.
+      const { exitOnStopSignals } = await import('../examples/early-signals');
+      exitOnStopSignals();
       const { startServer } = await import('../examples/server');
       await startServer(process.env);
       return -1;

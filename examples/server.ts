@@ -40,6 +40,7 @@ import {
 } from '../middleware';
 import type { FaceLivenessOptions } from '../middleware/options';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
+import { exitOnStopSignals, exitOnStopSignalsDone } from './early-signals';
 import { jsonErrorOffset } from './json-error-offset';
 import { openApiDocument } from './openapi';
 import { portFromEnv } from './port';
@@ -387,6 +388,16 @@ function stdoutLogger(entry: object): void {
  * runs on a generated development pair) with FACELIVE_CONFIG; resolves once it listens.
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; handle: FaceliveApp }> {
+  // Until the graceful shutdown is in place, a stop signal ends the start-up at once.
+  exitOnStopSignals();
+  try {
+    return await listenAndServe(env);
+  } finally {
+    exitOnStopSignalsDone();
+  }
+}
+
+async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server; handle: FaceliveApp }> {
   const port = portFromEnv(env.PORT, 3000);
   const { notes } = serviceOutput();
   const loadedConfig = loadConfig(env);
@@ -478,6 +489,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  exitOnStopSignalsDone();
   // An engine that cannot load (a model file missing or corrupt) left a service that answered every
   // check 500 and /healthz 503 until someone read its logs. It stops instead, with the reason on
   // stderr and exit status 1, where operators and restart policies see it, as a pack without a

@@ -4,8 +4,8 @@
 // failed to load nor leaves the Redis connection open.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -202,5 +202,64 @@ describe('graceful shutdown', function () {
       await down.destroy();
     }
     await handle.close();
+  });
+
+  it('a stop signal sent while it starts (its config still being read) is handled, not left to the default action that PID 1 does not have: it stops, exit 0', async function () {
+    const fifoDir = mkdtempSync(path.join(os.tmpdir(), 'facelive-start-'));
+    const fifo = path.join(fifoDir, 'config.json');
+    execFileSync('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'facelive.js'), 'serve'], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: fifo },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    let writer: number | undefined;
+    try {
+      // A writer can open the FIFO only once the service has opened it to read its config: it is then
+      // past loading its modules, and stays in that read until the config is written.
+      for (let i = 0; i < 600 && writer === undefined; i += 1) {
+        try {
+          writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      assert.ok(writer !== undefined, 'the service opened its config');
+      child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      try {
+        writeSync(writer, '{}');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err; // it has ended: the assertion below says how
+      }
+      closeSync(writer);
+      writer = undefined;
+      // Without a handler installed that early, the signal's default action would have ended it (no
+      // status, signal SIGTERM); as PID 1 the kernel would have dropped the signal and it would have
+      // gone on serving. With one, the signal waits for the loop, whose handler then stops the service.
+      assert.deepEqual(await exited, [0, null]);
+      assert.match(stdout, /"msg":"facelive shutting down","signal":"SIGTERM"/);
+    } finally {
+      if (writer !== undefined) closeSync(writer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(fifoDir, { recursive: true, force: true });
+    }
+  });
+
+  it('until the graceful shutdown is in place, a stop signal exits at once with the status its default action gives', async function () {
+    const script = `const s = require(${JSON.stringify(path.join(__dirname, '..', '..', 'examples', 'early-signals.js'))}); s.exitOnStopSignals(); s.exitOnStopSignals(); process.stdout.write('held'); setTimeout(() => process.exit(5), 20000);`;
+    for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, sig) => resolve([code, sig])));
+      child.kill(signal);
+      assert.deepEqual(await exited, [status, null]);
+      assert.match(stderr, new RegExp(`stopped by ${signal} while starting`));
+    }
   });
 });
