@@ -1,7 +1,7 @@
 // faceLiveness() options: types, defaults, and their resolution (and checks) at construction.
 
-import os from 'node:os';
 import type { Engine, EngineOptions } from '../core/engine-types';
+import { usableCpuCount } from '../core/cpu-count';
 import { checkEngineOptions } from '../core/engine';
 import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type Limits } from '../core/limits';
 import { describeValue } from '../core/value-kind';
@@ -46,7 +46,7 @@ export interface FaceLivenessOptions {
   readonly logger?: Logger;
   /** Where to record Prometheus metrics, or false for none. Defaults to defaultMetrics() (see metricsRouter()). */
   readonly metrics?: FaceliveMetrics | false;
-  /** Checks that run at once; more wait in the queue. Defaults to the CPU count (os.availableParallelism()). */
+  /** Checks that run at once; more wait in the queue. Defaults to the CPUs the process may use (a cgroup CPU quota counted). */
   readonly maxInFlight?: number;
   /** Requests that may wait for a slot; beyond it the answer is 503 SERVICE_UNAVAILABLE at once. Defaults to maxInFlight. */
   readonly maxQueue?: number;
@@ -110,9 +110,12 @@ export const DEFAULT_QUEUE_TIMEOUT_MS = 500;
 export const DEFAULT_AUTH_FAILURES: Required<AuthFailureLimit> = Object.freeze({ limit: 10, windowMs: 60_000 });
 export const DEFAULT_RATE_WINDOW_MS = 60_000;
 
-/** The default number of checks in flight: one per CPU. */
+/**
+ * The default number of checks in flight: one per CPU the process may use, counting a cgroup CPU
+ * quota (a 1-CPU container on a 16-core machine gets 1, not 16). Read when the options are resolved.
+ */
 export function defaultMaxInFlight(): number {
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  return usableCpuCount();
 }
 
 function integerOption(value: unknown, name: string, min: number): number {

@@ -1,18 +1,18 @@
 // facelive-engine: the config node. Owns one Engine, created on first use and shared by every
 // node that points at it (one promise); made anew after it failed or could not start; disposed of
 // when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
-// through it run at most one per CPU at once.
+// through it run at most one per CPU the process may use (a cgroup CPU quota counted) at once.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import os from 'node:os';
 import { checkEngineOptions, createEngine, FaceliveError } from '../core';
+import { usableCpuCount } from '../core/cpu-count';
 import type { EngineOptions, FaceliveEngine } from '../core/engine-types';
 import { DEFAULT_VALIDATE_ATTRIBUTES, engineOptionsFromConfig, type EngineConfigDef } from './lib/engine-config';
 import type { EngineConfigNode } from './lib/engine-ref';
 import type { NodeAPI } from './lib/red';
 
-/** Checks that run at once through one engine node; the others wait in order. */
-const CHECK_PLACES = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+/** Checks that run at once through one engine node; the others wait in order. Read once, as Node-RED loads the node. */
+const CHECK_PLACES = usableCpuCount();
 
 /**
  * What a message gets that reaches a closed engine node: a retryable 503, not a 500. Node-RED closes

@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
+import { usableCpuCount } from '../../core/cpu-count';
 import type { Engine } from '../../core/engine-types';
 import { errorHandler, faceLiveness, type FaceLivenessOptions, MemoryQuotaStore, sanitizeRequestId } from '../../middleware';
 import { jsonBodyLimitFor, resolveOptions } from '../../middleware/options';
+import { withCpuQuota } from '../helpers/cpu-quota';
 import { LIVE, sharedEngine } from '../helpers/server';
 
 describe('faceLiveness() options', () => {
@@ -120,6 +122,14 @@ describe('faceLiveness() options', () => {
     assert.equal(created, 0);
     resolveOptions({ engineOptions: {}, auth: false, metrics: false }, count);
     assert.equal(created, 1);
+  });
+
+  it('runs one check per CPU the process may use by default, a CPU quota counted, and queues as many', async () => {
+    const resolve = () => resolveOptions({ engine, auth: false, metrics: false }, () => Promise.resolve(engine));
+    assert.equal(resolve().maxInFlight, usableCpuCount());
+    assert.equal(resolve().maxQueue, usableCpuCount());
+    // A 1-CPU container: os.availableParallelism() still counts every CPU of the machine.
+    await withCpuQuota('100000 100000\n', () => assert.deepEqual([resolve().maxInFlight, resolve().maxQueue], [1, 1]));
   });
 
   it('caps the default request deadline (the URL budget + 10 s) at what a timer can wait', () => {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { selfieJpeg } from '../helpers/faces';
 import { DEFAULT_PACK_DIR, type Engine } from '../../core';
+import { usableCpuCount } from '../../core/cpu-count';
 import { engineOptionsFromConfig } from '../../nodes/lib/engine-config';
 import { attributeNode, detectNode, engineNode, faceliveNodes, helper, nextMessage, nodeFlow, qualityNode, run } from './support';
 
@@ -148,7 +149,7 @@ describe('facelive-engine config node', function () {
       const cfg = helper.getNode('cfg');
       const engine: Engine = await cfg.getEngine();
       // More messages than check places, so that some still wait for a place when the node closes.
-      const count = os.availableParallelism() * 4 + 2;
+      const count = usableCpuCount() * 4 + 2;
       let entered = 0;
       const allAdmitted = new Promise<void>((resolve) => {
         const original = cfg.withEngine;
@@ -224,7 +225,7 @@ describe('facelive-engine config node', function () {
       }
     });
 
-    it('runs at most one check per CPU at once through one engine node, every message answered', async () => {
+    it('runs at most one check per CPU the process may use at once through one engine node, every message answered', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
       const original = cfg.getEngine;
@@ -242,7 +243,7 @@ describe('facelive-engine config node', function () {
           }
         },
       }));
-      const places = os.availableParallelism();
+      const places = usableCpuCount();
       const count = places * 3 + 1;
       let answered = 0;
       const all = new Promise<void>((resolve) => helper.getNode('out').on('input', () => { answered += 1; if (answered === count) resolve(); }));
@@ -262,7 +263,7 @@ describe('facelive-engine config node', function () {
       try {
         const flow = sharedFlow.map((n) => (n.id === 'cfg' ? { ...n, allowPrivateNetwork: true, urlTimeout: '20' } : n));
         await helper.load(faceliveNodes, flow);
-        const places = os.availableParallelism();
+        const places = usableCpuCount();
         const d1 = helper.getNode('d1');
         for (let i = 0; i < places + 1; i += 1) d1.receive({ payload: url });
         for (let i = 0; i < 200 && held.length < places + 1; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
