@@ -63,8 +63,9 @@ export interface EngineOptions {
   readonly validateAttributes?: readonly AttributeName[];
   /**
    * Run each liveness model and the pose model in a worker thread of its own, beside detection,
-   * landmarks, quality and attributes on the calling thread. Defaults to true; false keeps every
-   * model on the calling thread (a one-core container).
+   * landmarks, quality and attributes on the calling thread; false keeps every model on the calling
+   * thread. Defaults to true, and to false where the process may use one CPU (one core, or a cgroup
+   * CPU quota of at most one CPU), where the threads gain nothing and hold their own memory.
    */
   readonly workerThreads?: boolean;
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { usableCpuCount } from './cpu-count';
 import { FaceliveError, SHUTDOWN_RETRY_AFTER_S, toFaceliveError } from './errors';
 import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
 import { resolveLimits } from './limits';
@@ -346,9 +347,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Faceliv
   // What was checked is what is used: the caller may change its array while the models load.
   if (options.validateAttributes !== undefined) options = { ...options, validateAttributes: [...options.validateAttributes] };
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
-  // quality and attributes on the calling thread.
+  // quality and attributes on the calling thread: by default only where the process may use more
+  // than one CPU, since on one the threads gain nothing and hold their own memory.
+  const workerThreads = options.workerThreads ?? usableCpuCount() > 1;
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];
-  const registry = await createRegistry(pack, { workers: options.workerThreads === false ? [] : sideModels.map((key) => [key]) });
+  const registry = await createRegistry(pack, { workers: workerThreads ? sideModels.map((key) => [key]) : [] });
   try {
     return new FaceliveEngine(pack, registry, options);
   } catch (err) {

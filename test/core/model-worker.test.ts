@@ -1,14 +1,17 @@
 // Liveness and pose models in worker threads: the same scores as on the main thread, a worker that
 // holds several models answering each run from the right one, a bad request refused without taking
-// the worker down, the option checked, and a disposed engine's workers gone (its checks reject
-// instead of hanging).
+// the worker down, the option checked and its default (no threads where the process may use one
+// CPU), and a disposed engine's workers gone (its checks reject instead of hanging).
 
 import assert from 'node:assert/strict';
 import { createEngine, DEFAULT_PACK_DIR } from '../../core';
 import type { Engine } from '../../core/engine-types';
 import { readPack } from '../../core/models/manifest';
 import { createRegistry } from '../../core/models/registry';
+import { usableCpuCount } from '../../core/cpu-count';
+import { withCpuQuota } from '../helpers/cpu-quota';
 import { selfieJpeg } from '../helpers/faces';
+import { workerThreadsStartedBy } from '../helpers/worker-threads';
 
 describe('engine: liveness and pose in worker threads', function () {
   this.timeout(120_000);
@@ -16,7 +19,7 @@ describe('engine: liveness and pose in worker threads', function () {
   let single: Engine;
 
   before(async () => {
-    [threaded, single] = await Promise.all([createEngine(), createEngine({ workerThreads: false })]);
+    [threaded, single] = await Promise.all([createEngine({ workerThreads: true }), createEngine({ workerThreads: false })]);
   });
 
   after(async () => {
@@ -73,8 +76,25 @@ describe('engine: liveness and pose in worker threads', function () {
     await assert.rejects(createEngine({ workerThreads: 'yes' as unknown as boolean }), /workerThreads/);
   });
 
+  it('starts the threads by default only where the process may use more than one CPU; a value given wins', async () => {
+    /** The worker threads an engine created with `options` starts (the engine is disposed of). */
+    const threadsOf = async (options?: { workerThreads?: boolean }): Promise<number> => {
+      const { result: engine, started } = await workerThreadsStartedBy(() => createEngine(options));
+      await engine.dispose();
+      return started;
+    };
+    const sideModels = 4; // three liveness models and the pose model
+    assert.equal(await threadsOf(), usableCpuCount() > 1 ? sideModels : 0, `${usableCpuCount()} CPUs here`);
+    assert.equal(await threadsOf({ workerThreads: false }), 0);
+    // A 1-CPU container, whatever the machine's CPU count.
+    await withCpuQuota('100000 100000\n', async () => {
+      assert.equal(await threadsOf(), 0, 'none under a quota of one CPU');
+      assert.equal(await threadsOf({ workerThreads: true }), sideModels, 'true wins');
+    });
+  });
+
   it('a disposed engine rejects its checks', async () => {
-    const engine = await createEngine();
+    const engine = await createEngine({ workerThreads: true });
     await engine.dispose();
     await assert.rejects(engine.check(await selfieJpeg('frontal', 320, 240)));
   });

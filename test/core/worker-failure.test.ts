@@ -25,7 +25,7 @@ async function engineWithWorkers(onStart?: (worker: workerThreads.Worker, index:
   }
   (workerThreads as { Worker: typeof Original }).Worker = Recorded;
   try {
-    return { engine: await createEngine(), workers };
+    return { engine: await createEngine({ workerThreads: true }), workers };
   } finally {
     (workerThreads as { Worker: typeof Original }).Worker = Original;
   }
@@ -78,7 +78,7 @@ describe('engine: a model worker thread that exits', function () {
         const codes = new Set();
         for (let round = 0; round < ${ENGINES_TRIED}; round++) {
           workers = [];
-          const engine = await createEngine();
+          const engine = await createEngine({ workerThreads: true });
           await engine.check(jpeg, livenessOnly);
           await workers[0].terminate();
           codes.add(await engine.check(jpeg, livenessOnly).then(() => 'PASS', (err) => err.code));
