@@ -59,6 +59,8 @@ export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
   readonly redisUrl?: string;
   /** Model pack directory. Defaults to the built-in pack. */
   readonly pack?: string;
+  /** Run the liveness and pose models in worker threads (the engine option). Defaults to true, false where the process may use one CPU. */
+  readonly workerThreads?: boolean;
   /** Allow URL images on non-public addresses. Defaults to false. */
   readonly allowPrivateNetwork?: boolean;
   /** Serve Prometheus metrics at GET /metrics. Defaults to false. */
@@ -72,7 +74,7 @@ export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
 }
 
 export interface AppConfig extends ServerConfig {
-  /** A ready engine to use instead of creating one from pack/limits. */
+  /** A ready engine to use instead of creating one from pack/limits/workerThreads. */
   readonly engine?: Engine;
   /** Structured log sink. Defaults to none (startServer logs JSON lines to stdout). */
   readonly logger?: Logger;
@@ -100,6 +102,7 @@ const CONFIG_KEYS: readonly string[] = [
   'quotaStore',
   'redisUrl',
   'pack',
+  'workerThreads',
   'allowPrivateNetwork',
   'metrics',
   'maxInFlight',
@@ -164,6 +167,7 @@ export function checkConfig(value: unknown, source = 'config'): ServerConfig {
     throw new TypeError(`${source}.redisUrl must be a redis:// or rediss:// URL (or the absolute path of a Unix socket).`);
   }
   if (config.pack !== undefined && typeof config.pack !== 'string') throw new TypeError(`${source}.pack must be a string.`);
+  if (config.workerThreads !== undefined && typeof config.workerThreads !== 'boolean') throw new TypeError(`${source}.workerThreads must be a boolean.`);
   if (config.allowPrivateNetwork !== undefined && typeof config.allowPrivateNetwork !== 'boolean') throw new TypeError(`${source}.allowPrivateNetwork must be a boolean.`);
   if (config.metrics !== undefined && typeof config.metrics !== 'boolean') throw new TypeError(`${source}.metrics must be a boolean.`);
   for (const key of NUMBER_KEYS) {
@@ -275,7 +279,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     liveness =
       config.engine !== undefined
         ? faceLiveness({ ...common, engine: config.engine })
-        : faceLiveness({ ...common, engineOptions: { pack: config.pack }, limits });
+        : faceLiveness({ ...common, engineOptions: { pack: config.pack, workerThreads: config.workerThreads }, limits });
   } catch (err) {
     redisStore?.close().catch(() => undefined);
     throw err;

@@ -17,6 +17,7 @@ import { checkConfig, createApp, loadConfig, MAX_REQUESTS_PER_CONNECTION, type F
 import { openApiDocument } from '../../examples/openapi';
 import { portFromEnv } from '../../examples/port';
 import { selfieJpeg } from '../helpers/faces';
+import { workerThreadsStartedBy } from '../helpers/worker-threads';
 import { startRedisOrPending } from '../helpers/redis';
 import { MAX_SMALL_PIECES } from '../../middleware/body-pieces';
 import { exchange, listen, type Listening, sharedEngine } from '../helpers/server';
@@ -263,6 +264,30 @@ describe('examples/server', function () {
       assert.doesNotThrow(() => checkConfig({ quotaStore: 'redis', redisUrl: 'rediss://cache.internal:6380/0' }));
       assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live', livenessTreshold: 0.9 } as never] }), /livenessTreshold/);
       assert.throws(() => createApp({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], pack: path.join(dir, 'no-pack') }), /No model pack/);
+    });
+
+    it('takes workerThreads for the engine it creates (false: every model on the calling thread), and refuses one that is not a boolean', async () => {
+      const file = path.join(dir, 'one-cpu.json');
+      writeFileSync(file, JSON.stringify({ credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }], workerThreads: false }));
+      const config = loadConfig({ FACELIVE_CONFIG: file });
+      assert.equal(config.workerThreads, false);
+      for (const workerThreads of [false, true]) {
+        const { result: app, started } = await workerThreadsStartedBy(async () => {
+          const created = createApp({ ...config, workerThreads });
+          await created.liveness.ready();
+          return created;
+        });
+        try {
+          assert.equal(started, workerThreads ? 4 : 0, `workerThreads: ${workerThreads}`);
+          const answer = await request(app.app).post('/v1/face/liveness').set({ 'App-ID': 'a', 'API-Key': 'k' }).send({ image: face });
+          assert.equal(answer.status, 200);
+          assert.equal(answer.body.data.nface, 1);
+        } finally {
+          await app.close();
+        }
+      }
+      assert.throws(() => checkConfig({ workerThreads: 'false' }, 'FACELIVE_CONFIG'), /^TypeError: FACELIVE_CONFIG\.workerThreads must be a boolean\.$/);
+      assert.throws(() => checkConfig({ workerThreads: 0 }), /config\.workerThreads must be a boolean/);
     });
 
     it('a config file that is not JSON is refused naming the file, line and column, quoting none of its text (secrets)', () => {
