@@ -16,7 +16,7 @@ export const THRESHOLD_NAMES = [
 /** The attributes validate_attribute fails on when the form leaves the list as it is. */
 export const DEFAULT_VALIDATE_ATTRIBUTES: readonly AttributeName[] = ['sunglasses', 'mask'];
 
-/** What the editor saves for a facelive-engine node; every field is text from an input box. */
+/** What the editor saves for a facelive-engine node; every field but the checkbox is text from an input box or a select. */
 export interface EngineConfigDef extends NodeDef {
   /** Model pack directory; empty for the built-in pack. */
   readonly pack?: string;
@@ -30,6 +30,8 @@ export interface EngineConfigDef extends NodeDef {
   readonly urlTimeout?: string;
   /** Allow URL images on private and loopback addresses. */
   readonly allowPrivateNetwork?: boolean;
+  /** "true" or "false" for the engine's workerThreads; empty (or absent, in flows saved before the field) for its default. */
+  readonly workerThreads?: string;
   /** Threshold overrides: `threshold_<name>`, empty for the pack's value. */
   readonly [threshold: `threshold_${string}`]: string | undefined;
 }
@@ -44,6 +46,14 @@ function optionalNumber(value: unknown, label: string): number | undefined {
     throw new TypeError(`Expected a non-negative number for ${label} but received ${describeValue(value)}.`);
   }
   return number;
+}
+
+/** Reads a select of "true", "false" or empty ("not given"); a flows file written by hand may hold a boolean. */
+function optionalBoolean(value: unknown, label: string): boolean | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new TypeError(`Expected "true", "false" or nothing for ${label} but received ${describeValue(value)}.`);
 }
 
 /** Parses the comma-separated attribute list; an unknown name is a TypeError listing the valid ones. */
@@ -76,10 +86,12 @@ export function engineOptionsFromConfig(def: EngineConfigDef): EngineOptions {
 
   const pack = typeof def.pack === 'string' && def.pack.trim() !== '' ? def.pack.trim() : undefined;
   const validateAttributes = parseAttributeList(def.validateAttributes, 'the attributes to validate');
+  const workerThreads = optionalBoolean(def.workerThreads, 'worker threads');
   return {
     ...(pack !== undefined ? { pack } : {}),
     ...(Object.keys(thresholds).length > 0 ? { thresholds: thresholds as ThresholdOverrides } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(validateAttributes !== undefined ? { validateAttributes } : {}),
+    ...(workerThreads !== undefined ? { workerThreads } : {}),
   };
 }

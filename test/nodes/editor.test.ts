@@ -51,6 +51,11 @@ describe('Node-RED editor forms', () => {
     }
   });
 
+  it('the engine node\'s worker threads are blank (the engine\'s default), "true" or "false"', () => {
+    for (const value of ['', 'true', 'false']) assert.ok(valid('workerThreads', value), JSON.stringify(value));
+    for (const value of ['on', 'yes', '1']) assert.ok(!valid('workerThreads', value), value);
+  });
+
   it('the engine node\'s form has a field for every threshold the node reads', () => {
     const fields = Object.keys(engine.defaults).filter((field) => field.startsWith('threshold_')).map((field) => field.slice('threshold_'.length));
     assert.deepEqual(fields, [...THRESHOLD_NAMES]);

@@ -6,6 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { selfieJpeg } from '../helpers/faces';
+import { workerThreadsStartedBy } from '../helpers/worker-threads';
 import { DEFAULT_PACK_DIR, type Engine } from '../../core';
 import { usableCpuCount } from '../../core/cpu-count';
 import { engineOptionsFromConfig } from '../../nodes/lib/engine-config';
@@ -18,7 +19,7 @@ describe('facelive-engine config node', function () {
 
   describe('form -> engine options', () => {
     it('leaves every blank field to the engine defaults', () => {
-      assert.deepEqual(engineOptionsFromConfig(def({ pack: '', threshold_blur: '', maxImageMiB: '' })), {});
+      assert.deepEqual(engineOptionsFromConfig(def({ pack: '', threshold_blur: '', maxImageMiB: '', workerThreads: '' })), {});
     });
 
     it('reads the pack, thresholds, attribute list and limits', () => {
@@ -31,6 +32,15 @@ describe('facelive-engine config node', function () {
         limits: { maxImageBytes: 2 * 1024 * 1024, maxPixels: 12_000_000, urlTimeoutMs: 5000, allowPrivateNetwork: true },
         validateAttributes: ['sunglasses', 'hat'],
       });
+    });
+
+    it('reads worker threads as on, off, or (blank, or absent from a flow saved before the field) the engine\'s default', () => {
+      assert.deepEqual(engineOptionsFromConfig(def({ workerThreads: 'false' })), { workerThreads: false });
+      assert.deepEqual(engineOptionsFromConfig(def({ workerThreads: 'true' })), { workerThreads: true });
+      // A flows file written by hand may hold a boolean.
+      assert.deepEqual(engineOptionsFromConfig(def({ workerThreads: false as never })), { workerThreads: false });
+      assert.deepEqual(engineOptionsFromConfig(def({})), {});
+      assert.throws(() => engineOptionsFromConfig(def({ workerThreads: 'off' })), /"true", "false" or nothing for worker threads but received the string "off"\./);
     });
 
     it('names the field of a bad value', () => {
@@ -278,6 +288,21 @@ describe('facelive-engine config node', function () {
         for (const res of held) res.destroy();
         await new Promise((resolve) => images.close(resolve));
       }
+    });
+
+    it('starts the engine with the worker threads of its form: off, on, or by default as many CPUs allow', async () => {
+      const threadsWith = async (workerThreads?: string): Promise<number> => {
+        const { started } = await workerThreadsStartedBy(async () => {
+          await helper.load(faceliveNodes, nodeFlow('facelive-detect', {}, workerThreads === undefined ? {} : { workerThreads }));
+          // The engine answers the same either way.
+          assert.equal((await run('pass', { payload: await selfieJpeg() })).liveness.data.nface, 1);
+        });
+        await helper.unload();
+        return started;
+      };
+      assert.equal(await threadsWith('false'), 0);
+      assert.equal(await threadsWith('true'), 4, 'three liveness models and the pose model');
+      assert.equal(await threadsWith(undefined), usableCpuCount() > 1 ? 4 : 0, `${usableCpuCount()} CPUs here`);
     });
 
     it('gives the engine the eyeglasses threshold of its form', async () => {
