@@ -44,10 +44,15 @@ async function evalWithThreadEnded(argv: string[]): Promise<Captured> {
     }
   }
   (workerThreads as { Worker: typeof Original }).Worker = EndedAfterFirstAnswer;
+  // eval's engine starts its threads only where the process may use more than one CPU: on a one-CPU
+  // runner it is told there are two, so that there is a thread to end.
+  const available = os.availableParallelism;
+  os.availableParallelism = () => Math.max(2, available());
   try {
     return await evalCli(argv);
   } finally {
     (workerThreads as { Worker: typeof Original }).Worker = Original;
+    os.availableParallelism = available;
   }
 }
 
