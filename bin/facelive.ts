@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The facelive command line: check, eval, serve, bench. Each subcommand is a thin adapter over core/.
 
+import { exitOnStopSignals } from '../examples/early-signals';
+// serve: a stop signal is handled from here on, before the modules load (a third of a second); PID 1
+// has no default action for it (examples/early-signals.ts).
+if (process.argv[2] === 'serve') exitOnStopSignals();
+
 import { quote } from '../core/quote';
 import { parseArgsMessage } from './args';
 import { CHECK_USAGE, runCheck } from './check';
@@ -66,9 +71,6 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const refused = checkArguments('serve', rest, [], SERVE_USAGE);
       if (refused !== undefined) return refused;
-      // Before the service's modules load (a large part of its start-up): a stop signal ends it at once.
-      const { exitOnStopSignals } = await import('../examples/early-signals');
-      exitOnStopSignals();
       const { startServer } = await import('../examples/server');
       await startServer(process.env);
       return -1;

@@ -15,6 +15,10 @@
 // every visitor's socket look like loopback). Anyone else, and everyone with configured
 // credentials, gets {}: the page then asks for credentials.
 
+import { exitOnStopSignals, exitOnStopSignalsDone } from './early-signals';
+// Started as a program: a stop signal is handled from here on, before the rest of the service loads.
+if (require.main === module) exitOnStopSignals();
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -40,7 +44,6 @@ import {
 } from '../middleware';
 import type { FaceLivenessOptions } from '../middleware/options';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
-import { exitOnStopSignals, exitOnStopSignalsDone } from './early-signals';
 import { jsonErrorOffset } from './json-error-offset';
 import { openApiDocument } from './openapi';
 import { portFromEnv } from './port';
