@@ -51,8 +51,8 @@ describe('Node-RED editor forms', () => {
     }
   });
 
-  it('the engine node\'s worker threads are blank (the engine\'s default), "true" or "false"', () => {
-    for (const value of ['', 'true', 'false']) assert.ok(valid('workerThreads', value), JSON.stringify(value));
+  it('the engine node\'s worker threads are blank (the engine\'s default), "true" or "false" (or true or false, in a hand-written flow)', () => {
+    for (const value of ['', 'true', 'false', true, false]) assert.ok(valid('workerThreads', value as string), JSON.stringify(value));
     for (const value of ['on', 'yes', '1']) assert.ok(!valid('workerThreads', value), value);
   });
 
