@@ -5,7 +5,10 @@
 // (server) ends a connection whose first request has not arrived (its headers complete) within the
 // server's headersTimeout (60 s by default); after its first request, Node's keep-alive and request
 // timeouts take over. On an HTTPS server the timer starts once the TLS handshake is done (tls's own
-// handshakeTimeout bounds the handshake).
+// handshakeTimeout bounds the handshake). A connection handed over by an 'upgrade' (WebSocket) or
+// 'connect' (tunnel) event is the app's from then on: such events come only to a server that listens
+// for them, so the timer's own listener for them is added only once the app has one (adding it
+// otherwise would change how Node answers those requests).
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +17,8 @@ import { describeValue } from '../core/value-kind';
 
 /** The timer of each connection still waiting for its first request. */
 const waiting = new WeakMap<Socket, NodeJS.Timeout>();
+/** Servers already watched: a second call changes nothing. */
+const watched = new WeakSet<Server>();
 
 function stopWaiting(socket: Socket): void {
   const timer = waiting.get(socket);
@@ -32,6 +37,17 @@ export function closeSilentConnections(server: Server, options: { readonly timeo
   }
   // The socket a request arrives on: the TLS socket on an HTTPS server, not the TCP one under it.
   const opened = server instanceof tls.Server ? 'secureConnection' : 'connection';
+  if (watched.has(server)) return;
+  watched.add(server);
+  const handedOver = new Set<string>();
+  /** Stops the timer of a connection the app takes over through `event` (the app listens for it). */
+  const followHandOver = (event: string | symbol): void => {
+    if ((event !== 'upgrade' && event !== 'connect') || handedOver.has(event)) return;
+    handedOver.add(event);
+    server.prependListener(event, (req: IncomingMessage) => stopWaiting(req.socket));
+  };
+  for (const event of ['upgrade', 'connect']) if (server.listenerCount(event) > 0) followHandOver(event);
+  server.on('newListener', followHandOver);
   server.on(opened, (socket: Socket) => {
     const timeoutMs = options.timeoutMs ?? (server.headersTimeout > 0 ? server.headersTimeout : 60_000);
     const timer = setTimeout(() => {

@@ -60,6 +60,48 @@ describe('closeSilentConnections', function () {
     socket.destroy();
   });
 
+  it('leaves a connection the app takes over (a WebSocket upgrade, a CONNECT tunnel) to the app, whether it listens before or after the call', async () => {
+    // An upgrade listener added before, on a server of its own.
+    const upgrading = await listen((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok'));
+    // Each takes the socket over: it answers, and closes it when the client does (the server allows half-open sockets).
+    const takeOver = (answer: string) => (_req: http.IncomingMessage, socket: net.Socket): void => {
+      socket.once('end', () => socket.destroy());
+      socket.write(answer);
+    };
+    upgrading.server.on('upgrade', takeOver('HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n'));
+    closeSilentConnections(upgrading.server, { timeoutMs: 400 });
+    // A CONNECT listener added after, on the shared server.
+    server.server.on('connect', takeOver('HTTP/1.1 200 Connection Established\r\n\r\n'));
+    try {
+      const upgraded = await connect(Number(new URL(upgrading.url).port));
+      upgraded.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+      const tunnel = await connect(port);
+      tunnel.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
+      const [a, b] = await Promise.all([closedWithin(upgraded, 1_200), closedWithin(tunnel, 1_200)]);
+      assert.equal(a, undefined, 'the upgraded connection stays open past the timeout');
+      assert.equal(b, undefined, 'the tunnel stays open past the timeout');
+      upgraded.destroy();
+      tunnel.destroy();
+    } finally {
+      server.server.removeAllListeners('connect');
+      await upgrading.close();
+    }
+  });
+
+  it('called twice on one server, changes nothing: a request answered after the timeout still gets its answer', async () => {
+    const slow = await listen((_req: http.IncomingMessage, res: http.ServerResponse) => {
+      setTimeout(() => res.end('late'), 800);
+    });
+    closeSilentConnections(slow.server, { timeoutMs: 300 });
+    closeSilentConnections(slow.server, { timeoutMs: 300 });
+    try {
+      const answer = await (await fetch(slow.url)).text();
+      assert.equal(answer, 'late');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a timeout that is not a whole number of milliseconds', () => {
     for (const timeoutMs of [0, 1.5, -1, Number.NaN, '400']) {
       assert.throws(() => closeSilentConnections(http.createServer(), { timeoutMs: timeoutMs as number }), /timeoutMs/);
