@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { usableCpuCount } from './cpu-count';
 import { FaceliveError, SHUTDOWN_RETRY_AFTER_S, toFaceliveError } from './errors';
 import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
-import { resolveLimits } from './limits';
+import { type Limits, resolveLimits } from './limits';
 import { describeValue } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
@@ -105,6 +105,13 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, elapsed(started)];
 }
 
+/** The engine's options as resolved when createEngine() was called. */
+interface EngineSettings {
+  readonly limits: Limits;
+  readonly thresholds: ResolvedThresholds;
+  readonly validateAttributes: readonly AttributeName[];
+}
+
 class FaceliveEngine implements FaceliveEngineType {
   readonly pack: PackInfo;
   readonly limits;
@@ -121,12 +128,12 @@ class FaceliveEngine implements FaceliveEngineType {
   /** Checks started and not yet settled: dispose() waits for them before releasing the sessions. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(loaded: Pack, private readonly registry: Registry, options: EngineOptions) {
+  constructor(loaded: Pack, private readonly registry: Registry, settings: EngineSettings) {
     this.manifest = loaded.manifest;
     this.pack = Object.freeze({ name: loaded.manifest.name, version: loaded.manifest.version, dir: loaded.dir });
-    this.limits = resolveLimits(options.limits);
-    this.thresholds = resolveThresholds(loaded.manifest, options.thresholds);
-    this.validateAttributes = Object.freeze([...(options.validateAttributes ?? loaded.manifest.attributes.validate)]);
+    this.limits = settings.limits;
+    this.thresholds = settings.thresholds;
+    this.validateAttributes = settings.validateAttributes;
     this.livenessKeys = [...loaded.manifest.liveness.models];
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
@@ -344,8 +351,13 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
  */
 export async function createEngine(options: EngineOptions = {}): Promise<FaceliveEngineType> {
   const pack = preparePack(options);
-  // What was checked is what is used: the caller may change its array while the models load.
-  if (options.validateAttributes !== undefined) options = { ...options, validateAttributes: [...options.validateAttributes] };
+  // What was checked is what is used: resolved now, before the models load, while the caller may
+  // change its objects.
+  const settings: EngineSettings = {
+    limits: resolveLimits(options.limits),
+    thresholds: resolveThresholds(pack.manifest, options.thresholds),
+    validateAttributes: Object.freeze([...(options.validateAttributes ?? pack.manifest.attributes.validate)]),
+  };
   // Each liveness model and the pose model run in a worker thread of their own, beside landmarks,
   // quality and attributes on the calling thread: by default only where the process may use more
   // than one CPU, since on one the threads gain nothing and hold their own memory.
@@ -353,7 +365,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Faceliv
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];
   const registry = await createRegistry(pack, { workers: workerThreads ? sideModels.map((key) => [key]) : [] });
   try {
-    return new FaceliveEngine(pack, registry, options);
+    return new FaceliveEngine(pack, registry, settings);
   } catch (err) {
     await registry.dispose();
     throw err;

@@ -307,12 +307,19 @@ describe('engine: every FAIL_ON bit', function () {
     });
   }
 
-  it('keeps the validateAttributes it was created with, though the caller changes its array afterwards', async function () {
+  it('keeps the options it was created with, though the caller changes its objects while the models load or afterwards', async function () {
     const names: AttributeName[] = ['hat'];
-    const pending = createEngine({ thresholds: { hat: 0, sunglasses: 1, mask: 1 }, validateAttributes: names });
-    names.push('not-an-attribute' as AttributeName); // while the models load
+    const limits = { maxPixels: 40_000_000 };
+    const thresholds: Record<string, unknown> = { hat: 0, sunglasses: 1, mask: 1, liveness: 0.5 };
+    const pending = createEngine({ thresholds: thresholds as { hat: number }, validateAttributes: names, limits });
+    // While the models load:
+    names.push('not-an-attribute' as AttributeName);
+    limits.maxPixels = 100;
+    thresholds.liveness = 'x';
     const hatValidated = await pending;
     try {
+      assert.equal(hatValidated.limits.maxPixels, 40_000_000);
+      assert.equal((await hatValidated.check(await selfieJpeg(), { is_quality: false, is_attribute: false })).data.liveness!.threshold, 0.5);
       names.length = 0;
       const result = await hatValidated.check(await selfieJpeg(), { validate_attribute: true });
       assert.equal(result.error_code, 'FAIL_ON_2', 'hat is still validated');
