@@ -433,7 +433,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // The client left while its check ran: the answer reaches no one, so it is not charged (quota
       // is charged only for answers of 200) nor counted or logged as one.
       if (reserved && principal !== undefined) await refund(principal, ticket, requestId);
-      log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection during its check', request_id: requestId, app_id: principal?.appId, duration_ms: Math.round(seconds() * 1000) });
+      if (principal === undefined) anonymousAbandonedLog.count(); // auth: false; anyone can send these in bulk
+      else log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection during its check', request_id: requestId, app_id: principal.appId, duration_ms: Math.round(seconds() * 1000) });
       return;
     }
     const code = result.error_code ?? 'PASS';

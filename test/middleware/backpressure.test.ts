@@ -228,6 +228,21 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     assert.equal(quota.used(testing.appId), 1);
   });
 
+  it('with auth: false, clients that leave while their checks run are counted in one summary line, not a line each', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const listening = await mount(faceLiveness({ engine, auth: false, maxInFlight: 2, metrics: false, logger: (line) => lines.push(line) }));
+    const anyone: Credential = { appId: 'anyone', apiKey: 'anyone-key', mode: 'live' };
+    holder.hold();
+    const sockets = [sendWhole(listening, anyone), sendWhole(listening, anyone)];
+    await until(() => holder.gates.length === 2);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    holder.release();
+    await until(() => lines.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the summary's interval
+    assert.deepEqual(lines.map((line) => [line.msg, line.count]), [['liveness requests abandoned by unauthenticated clients: the connection closed before the answer', 2]]);
+  });
+
   it('a client that leaves while its request is queued is neither counted nor logged as a 503', async () => {
     const lines: Record<string, unknown>[] = [];
     const metrics = new FaceliveMetrics();
