@@ -39,15 +39,24 @@ export function closeSilentConnections(server: Server, options: { readonly timeo
   const opened = server instanceof tls.Server ? 'secureConnection' : 'connection';
   if (watched.has(server)) return;
   watched.add(server);
-  const handedOver = new Set<string>();
+  const ours = new Map<string | symbol, (req: IncomingMessage) => void>();
   /** Stops the timer of a connection the app takes over through `event` (the app listens for it). */
   const followHandOver = (event: string | symbol): void => {
-    if ((event !== 'upgrade' && event !== 'connect') || handedOver.has(event)) return;
-    handedOver.add(event);
-    server.prependListener(event, (req: IncomingMessage) => stopWaiting(req.socket));
+    if ((event !== 'upgrade' && event !== 'connect') || ours.has(event)) return;
+    const listener = (req: IncomingMessage): void => stopWaiting(req.socket);
+    ours.set(event, listener);
+    server.prependListener(event, listener);
+  };
+  /** Once the app listens no more, neither does the timer: Node answers those requests as it would. */
+  const dropHandOver = (event: string | symbol): void => {
+    const listener = ours.get(event);
+    if (listener === undefined || server.rawListeners(event).some((l) => l !== listener)) return;
+    ours.delete(event);
+    server.removeListener(event, listener);
   };
   for (const event of ['upgrade', 'connect']) if (server.listenerCount(event) > 0) followHandOver(event);
   server.on('newListener', followHandOver);
+  server.on('removeListener', dropHandOver);
   server.on(opened, (socket: Socket) => {
     const timeoutMs = options.timeoutMs ?? (server.headersTimeout > 0 ? server.headersTimeout : 60_000);
     const timer = setTimeout(() => {

@@ -88,6 +88,20 @@ describe('closeSilentConnections', function () {
     }
   });
 
+  it('once the app stops listening for upgrades, an Upgrade request is answered as Node answers it without a listener', async () => {
+    const listener = (_req: http.IncomingMessage, socket: net.Socket): void => {
+      socket.destroy();
+    };
+    server.server.on('upgrade', listener);
+    server.server.removeListener('upgrade', listener); // as a WebSocket server's close() does
+    assert.equal(server.server.listenerCount('upgrade'), 0, 'no listener of its own is left behind');
+    const socket = await connect(port);
+    const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+    socket.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n');
+    assert.match(await answered, /^HTTP\/1\.1 200/, 'the request handler answers it');
+    socket.destroy();
+  });
+
   it('called twice on one server, changes nothing: a request answered after the timeout still gets its answer', async () => {
     const slow = await listen((_req: http.IncomingMessage, res: http.ServerResponse) => {
       setTimeout(() => res.end('late'), 800);
