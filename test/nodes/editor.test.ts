@@ -7,10 +7,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { THRESHOLD_NAMES } from '../../nodes/lib/engine-config';
 
-interface Definition { defaults: Record<string, { validate?: (value: unknown) => boolean }> }
+interface Definition { defaults: Record<string, { validate?: (value: unknown) => boolean }>; oneditprepare?: (this: Record<string, unknown>) => void }
+
+/** A stand-in for the editor's jQuery: each selector's form element, with the value and checked state set on it. */
+function formElements(): { $: (selector: string) => unknown; values: Map<string, unknown> } {
+  const values = new Map<string, unknown>();
+  const $ = (selector: string) => ({
+    val: (value: unknown) => values.set(selector, value),
+    prop: (_name: string, value: unknown) => values.set(selector, value),
+  });
+  return { $, values };
+}
 
 /** Runs a node's editor script and returns what it registered. */
-function registered(file: string): Record<string, Definition> {
+function registered(file: string, $: unknown = () => undefined): Record<string, Definition> {
   const html = readFileSync(path.resolve(__dirname, '..', '..', '..', 'nodes', file), 'utf8');
   const open = '<script type="text/javascript">';
   const start = html.indexOf(open) + open.length;
@@ -24,7 +34,7 @@ function registered(file: string): Record<string, Definition> {
     },
     notify: () => undefined,
   };
-  new Function('RED', '$', script)(RED, () => undefined);
+  new Function('RED', '$', script)(RED, $);
   return types;
 }
 
@@ -54,6 +64,15 @@ describe('Node-RED editor forms', () => {
   it('the engine node\'s worker threads are blank (the engine\'s default), "true" or "false" (or true or false, in a hand-written flow)', () => {
     for (const value of ['', 'true', 'false', true, false]) assert.ok(valid('workerThreads', value as string), JSON.stringify(value));
     for (const value of ['on', 'yes', '1']) assert.ok(!valid('workerThreads', value), value);
+  });
+
+  it('the engine node\'s form shows a hand-written true or false for worker threads as on or off', () => {
+    for (const [held, shown] of [[true, 'true'], [false, 'false']] as const) {
+      const form = formElements();
+      registered('facelive-engine.html', form.$)['facelive-engine']!.oneditprepare!.call({ workerThreads: held, validateAttributes: 'sunglasses,mask' });
+      assert.equal(form.values.get('#node-config-input-workerThreads'), shown);
+      assert.equal(form.values.get('#node-config-facelive-attr-mask'), true);
+    }
   });
 
   it('the engine node\'s form has a field for every threshold the node reads', () => {
