@@ -28,13 +28,13 @@ import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } fr
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
 import { discardOrClose } from './discard-body';
-import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError, unsupportedCharsetMessage } from './errors';
+import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { watchClientClose } from './client-closed';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
-import { jsonAsUtf8 } from './json-charset';
+import { decodedAsUtf8, jsonAsUtf8 } from './json-charset';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
 import { refuseFieldsInQuery } from './query-fields';
@@ -159,22 +159,6 @@ function declaredTooLarge(req: Request, limit: number): boolean {
   return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
-/**
- * A body in `encoding` as UTF-8 bytes; a charset that TextDecoder does not know (UTF-32) is refused as
- * such. Plain UTF-16 is big-endian behind a big-endian byte order mark (TextDecoder's utf-16 reads
- * little-endian only; body-parser follows the mark).
- */
-function decodedAsUtf8(buf: Buffer, encoding: string): Buffer {
-  let decoder: TextDecoder;
-  const bigEndianMark = /^utf-?16$/i.test(encoding) && buf[0] === 0xfe && buf[1] === 0xff;
-  try {
-    decoder = new TextDecoder(bigEndianMark ? 'utf-16be' : encoding);
-  } catch {
-    throw new FaceliveError('INVALID_PAYLOAD', unsupportedCharsetMessage(encoding));
-  }
-  return Buffer.from(decoder.decode(buf));
-}
-
 /** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
 function hasUrlImage(body: unknown): boolean {
   return typeof body === 'object' && body !== null && isUrlImage((body as { image?: unknown }).image);
@@ -284,6 +268,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     const requestId = requestIdOf(req, res);
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     let principal: Principal | undefined;
+    /**
+     * A client that left before its answer: a line with its App-ID, or, never authenticated (or
+     * auth: false), a count in the summary line, since anyone can send those in bulk.
+     */
+    const logAbandoned = (when: string): void => {
+      if (principal === undefined) anonymousAbandonedLog.count();
+      else log({ level: 'info', msg: `liveness request abandoned: the client closed the connection ${when}`, request_id: requestId, app_id: principal.appId, duration_ms: Math.round(seconds() * 1000) });
+    };
     let reserved = false;
     let reservation: Promise<boolean> | undefined;
     let reservationSettled = false;
@@ -393,9 +385,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       const clientLeft = sending || (req.socket.destroyed && !res.headersSent);
       const refusedUnheard = error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_REQUESTS';
       if (clientLeft && !refusedUnheard) {
-        const when = sending ? 'while sending its body' : 'before its check ran';
-        if (principal === undefined) anonymousAbandonedLog.count();
-        else log({ level: 'info', msg: `liveness request abandoned: the client closed the connection ${when}`, request_id: requestId, app_id: principal.appId, duration_ms: Math.round(seconds() * 1000) });
+        logAbandoned(sending ? 'while sending its body' : 'before its check ran');
         return;
       }
       metrics?.observe('error', error.code, seconds());
@@ -433,8 +423,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // The client left while its check ran: the answer reaches no one, so it is not charged (quota
       // is charged only for answers of 200) nor counted or logged as one.
       if (reserved && principal !== undefined) await refund(principal, ticket, requestId);
-      if (principal === undefined) anonymousAbandonedLog.count(); // auth: false; anyone can send these in bulk
-      else log({ level: 'info', msg: 'liveness request abandoned: the client closed the connection during its check', request_id: requestId, app_id: principal.appId, duration_ms: Math.round(seconds() * 1000) });
+      logAbandoned('during its check');
       return;
     }
     const code = result.error_code ?? 'PASS';
