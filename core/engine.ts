@@ -287,7 +287,7 @@ class FaceliveEngine implements FaceliveEngineType {
       { options, nface: detected.filter((face) => face.counted).length, liveness, quality, attributes, validateAttributes: this.validateAttributes },
       {
         faces,
-        image: { width: decoded.width, height: decoded.height, format, ...(turn !== 0 ? { rotation: turn } : {}) },
+        image: { width: decoded.width, height: decoded.height, format, orientation: decoded.orientation, ...(turn !== 0 ? { rotation: turn } : {}) },
         pack: { name: this.pack.name, version: this.pack.version },
         request_id: context.requestId ?? randomUUID(),
         timings_ms: {

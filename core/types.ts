@@ -106,9 +106,15 @@ export interface VerdictData {
   readonly liveness?: LivenessResult;
   readonly quality?: QualityResult;
   readonly attributes?: AttributesResult;
-  /** `rotation` (an extension) is present when the image was turned that many degrees clockwise to put
-   *  the face upright (a photo that lost its orientation); boxes and landmarks are in the image as sent. */
-  readonly image: { readonly width: number; readonly height: number; readonly format: string; readonly rotation?: 90 | 180 | 270 };
+  /** The image as judged: width and height after its EXIF orientation. `orientation` (an extension) is
+   *  that EXIF orientation, 1-8, applied to the stored pixels (1 when the image had none), so boxes and
+   *  landmarks are in the image as viewers that apply EXIF show it. `rotation` (an extension) is
+   *  present when the image was turned that many degrees clockwise to put the face upright (a photo
+   *  that lost its orientation); boxes and landmarks are in the image as sent. */
+  readonly image: {
+    readonly width: number; readonly height: number; readonly format: string;
+    readonly orientation: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8; readonly rotation?: 90 | 180 | 270;
+  };
   readonly pack: { readonly name: string; readonly version: string };
   readonly options: CheckOptions;
   readonly request_id: string;

@@ -328,8 +328,10 @@ export const openApiDocument = Object.freeze({
           },
           image: {
             type: 'object',
+            required: ['width', 'height', 'format', 'orientation'],
             properties: {
               width: { type: 'integer' }, height: { type: 'integer' }, format: { type: 'string' },
+              orientation: { type: 'integer', minimum: 1, maximum: 8, description: 'Extension: the EXIF orientation applied to the stored pixels before the check (1 when the image had none; 5 to 8 swap width and height), so boxes and landmarks are in the image as viewers that apply EXIF show it. A client drawing them over the stored pixels turns or flips those the same way first; some browsers ignore a WebP\'s EXIF.' },
               rotation: { type: 'integer', enum: [90, 180, 270], description: 'Extension: present when the image was turned clockwise by this much to put the face upright (a photo that lost its orientation); boxes and landmarks are in the image as sent.' },
             },
           },

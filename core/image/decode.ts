@@ -1,5 +1,6 @@
 // Bytes -> Raster: sniff the format (JPEG, PNG, WebP), apply the pixel cap before decoding,
-// decode strictly with sharp (EXIF orientation applied), or with jimp when sharp cannot load.
+// decode strictly with sharp (EXIF orientation applied, and which one reported), or with jimp when
+// sharp cannot load.
 // The raster is decoded at a working size (longest side at most WORKING_MAX_SIDE): the models
 // look at 320x240 of the whole image and at most 224x224 of a face, so a 40-megapixel photo is
 // shrunk while it loads (libjpeg and libwebp's lossy decoder scale on load) instead of becoming a
@@ -37,6 +38,16 @@ export interface DecodedImage {
   readonly height: number;
   /** Image pixels per raster pixel (1 when the image was not shrunk). */
   readonly scale: number;
+  /** The EXIF orientation applied to the stored pixels (1: none, as stored; 6: turned 90 degrees clockwise). */
+  readonly orientation: ExifOrientation;
+}
+
+/** An EXIF orientation: 1 upright, 2-4 flipped or turned half way, 5-8 with width and height swapped. */
+export type ExifOrientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+
+/** The orientation a tag names, 1 for a missing or invalid one (which decoders leave as stored). */
+function exifOrientation(tag: unknown): ExifOrientation {
+  return typeof tag === 'number' && Number.isInteger(tag) && tag >= 1 && tag <= 8 ? (tag as ExifOrientation) : 1;
 }
 
 type Decoded = Omit<DecodedImage, 'format'>;
@@ -82,7 +93,8 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > maxPixels) throw tooManyPixels(width, height, maxPixels);
-  const swapped = (meta.orientation ?? 1) >= 5;
+  const orientation = exifOrientation(meta.orientation);
+  const swapped = orientation >= 5;
   const imageWidth = swapped ? height : width;
   const imageHeight = swapped ? width : height;
   // Only images over the working size are resized: a no-op resize still costs a pass over the pixels.
@@ -104,7 +116,7 @@ async function decodeWithSharp(sharp: SharpModule, bytes: Buffer, format: ImageF
     const { data, info } = await (shrinks && heldWholeWhileDecoding(meta) ? oneWholeAtATime(decode) : decode());
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
     const raster: Raster = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
-    return { raster, width: imageWidth, height: imageHeight, scale: imageWidth / info.width };
+    return { raster, width: imageWidth, height: imageHeight, scale: imageWidth / info.width, orientation };
   } catch {
     throw undecodable(format);
   }
@@ -143,10 +155,53 @@ export function headerSize(bytes: Buffer, format: ImageFormat): { width: number;
   return null;
 }
 
+/**
+ * The Orientation tag (0x0112) in IFD0 of a JPEG's first EXIF segment (APP1), the one jimp reads and
+ * applies; 1 when there is none. Jimp sets the tag to 1 once it has turned the pixels, so it is read here.
+ */
+export function jpegExifOrientation(bytes: Buffer): ExifOrientation {
+  let offset = 2;
+  while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
+    const marker = bytes[offset + 1]!;
+    if (marker === 0xff) {
+      offset += 1; // a fill byte
+      continue;
+    }
+    if (isStandaloneMarker(marker)) {
+      offset += 2;
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return 1; // EOI or scan data: no EXIF before the image
+    const length = bytes.readUInt16BE(offset + 2);
+    if (marker === 0xe1 && length >= 8 && bytes.toString('latin1', offset + 4, offset + 10) === 'Exif\0\0') {
+      return tiffOrientation(bytes.subarray(offset + 10, Math.min(bytes.length, offset + 2 + length)));
+    }
+    if (length < 2) return 1;
+    offset += 2 + length;
+  }
+  return 1;
+}
+
+/** The Orientation entry of a TIFF structure's first IFD (EXIF's IFD0), 1 when it has none. */
+function tiffOrientation(tiff: Buffer): ExifOrientation {
+  if (tiff.length < 8) return 1;
+  const order = tiff.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return 1;
+  const u16 = (at: number): number => (order === 'II' ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const ifd = order === 'II' ? tiff.readUInt32LE(4) : tiff.readUInt32BE(4);
+  if (ifd + 2 > tiff.length) return 1;
+  for (let i = 0, count = u16(ifd); i < count; i += 1) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > tiff.length) return 1;
+    if (u16(entry) === 0x0112) return exifOrientation(u16(entry + 8));
+  }
+  return 1;
+}
+
 async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
-  // Pure-JS fallback for platforms where sharp's native binary is unavailable (no WebP, no EXIF
-  // rotation, no shrink on load). The pixel cap is checked from the header first, as sharp does; a
-  // header whose size cannot be read is refused rather than decoded blind.
+  // Pure-JS fallback for platforms where sharp's native binary is unavailable (no WebP, no shrink on
+  // load; jimp applies a JPEG's EXIF orientation, not a PNG's). The pixel cap is checked from the
+  // header first, as sharp does; a header whose size cannot be read is refused rather than decoded blind.
   const declared = headerSize(bytes, format);
   if (!declared) throw undecodable(format);
   if (declared.width * declared.height > maxPixels) throw tooManyPixels(declared.width, declared.height, maxPixels);
@@ -159,6 +214,9 @@ async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: num
   }
   const imageWidth = image.bitmap.width;
   const imageHeight = image.bitmap.height;
+  // The tag jimp applied: a quarter turn shows as width and height swapped against the header's.
+  const tagged = format === 'jpeg' ? jpegExifOrientation(bytes) : 1;
+  const orientation = tagged < 5 || (imageWidth === declared.height && imageHeight === declared.width) ? tagged : 1;
   if (imageWidth * imageHeight > maxPixels) throw tooManyPixels(imageWidth, imageHeight, maxPixels);
   if (Math.max(imageWidth, imageHeight) > WORKING_MAX_SIDE) image.scaleToFit({ w: WORKING_MAX_SIDE, h: WORKING_MAX_SIDE });
   const { width, height, data } = image.bitmap;
@@ -171,7 +229,7 @@ async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: num
     rgb[j + 1] = Math.round((data[i + 1]! * alpha) / 255 + white);
     rgb[j + 2] = Math.round((data[i + 2]! * alpha) / 255 + white);
   }
-  return { raster: { data: rgb, width, height, channels: 3 }, width: imageWidth, height: imageHeight, scale: imageWidth / width };
+  return { raster: { data: rgb, width, height, channels: 3 }, width: imageWidth, height: imageHeight, scale: imageWidth / width, orientation };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Decoding: images larger than the models need are shrunk on load (coordinates still reported in
-// image pixels), the peak memory of concurrent checks on large JPEGs and WebPs stays bounded, and
-// the jimp fallback reads a JPEG's size through 0xFF fill bytes before decoding.
+// image pixels), the peak memory of concurrent checks on large JPEGs and WebPs stays bounded, the
+// jimp fallback reads a JPEG's size through 0xFF fill bytes before decoding, and each decoder says
+// which EXIF orientation it applied.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { FaceliveError } from '../../core/errors';
-import { decodeImage, headerSize, WORKING_MAX_SIDE } from '../../core/image/decode';
+import { decodeImage, headerSize, jpegExifOrientation, WORKING_MAX_SIDE } from '../../core/image/decode';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
 import { claiming, withFillBytes, withStrayByte } from '../helpers/jpeg-edits';
@@ -53,6 +54,36 @@ describe('decoding large images', function () {
     await assert.rejects(decodeImage(noFrame, 40e6, 'jimp'), (err: unknown) => err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_FORMAT');
   });
 
+  it('says which EXIF orientation it applied, 1 to 8, with sharp (JPEG, PNG, WebP) and with jimp (JPEG; it ignores a PNG\'s)', async function () {
+    // 64x48 with a bright green square in its top-left corner: where the square lands after decoding
+    // shows which way the pixels were turned or flipped.
+    const upright = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#800000' } })
+      .composite([{ input: { create: { width: 16, height: 16, channels: 3, background: '#00ff00' } }, left: 0, top: 0 }]).png().toBuffer();
+    // The corner holding the square once each orientation is applied (top-left, top-right, bottom-left, bottom-right).
+    const corner = ['', 'tl', 'tr', 'br', 'bl', 'tl', 'tr', 'br', 'bl'];
+    const greenCorner = ({ raster }: Awaited<ReturnType<typeof decodeImage>>): string => {
+      const green = (x: number, y: number): boolean => raster.data[(y * raster.width + x) * 3 + 1]! > 200;
+      const right = raster.width - 3;
+      const bottom = raster.height - 3;
+      return [[2, 2, 'tl'], [right, 2, 'tr'], [2, bottom, 'bl'], [right, bottom, 'br']].filter(([x, y]) => green(x as number, y as number)).map(([, , name]) => name).join();
+    };
+    for (const format of ['jpeg', 'png', 'webp'] as const) {
+      for (let orientation = 1; orientation <= 8; orientation += 1) {
+        const bytes = await sharp(upright)[format]().withMetadata({ orientation }).toBuffer();
+        const size = orientation >= 5 ? [48, 64] : [64, 48];
+        const decoded = await decodeImage(bytes, 40e6);
+        assert.deepEqual([decoded.orientation, decoded.width, decoded.height, greenCorner(decoded)], [orientation, ...size, corner[orientation]], `${format} ${orientation}, sharp`);
+        if (format === 'webp') continue;
+        const jimp = await decodeImage(bytes, 40e6, 'jimp');
+        const applied = format === 'jpeg' ? orientation : 1;
+        assert.deepEqual([jimp.orientation, jimp.width, jimp.height, greenCorner(jimp)], [applied, ...(applied >= 5 ? [48, 64] : [64, 48]), corner[applied]], `${format} ${orientation}, jimp`);
+        if (format === 'jpeg') assert.equal(jpegExifOrientation(bytes), orientation);
+      }
+    }
+    assert.equal((await decodeImage(upright, 40e6)).orientation, 1, 'no EXIF');
+    assert.equal(jpegExifOrientation(await selfieJpeg('frontal', 64, 48)), 1, 'no EXIF');
+  });
+
   it(`shrinks an image on load to ${WORKING_MAX_SIDE} px on its longest side, with sharp and with jimp`, async function () {
     const big = await largeSelfie(2400, 1800);
     for (const decoder of ['auto', 'jimp'] as const) {
@@ -70,7 +101,7 @@ describe('decoding large images', function () {
     const factor = 7.5;
     const small = await engine.check(await selfieJpeg('frontal', 640, 480));
     const large = await engine.check(await largeSelfie(640 * factor, 480 * factor));
-    assert.deepEqual(large.data.image, { width: 4800, height: 3600, format: 'jpeg' });
+    assert.deepEqual(large.data.image, { width: 4800, height: 3600, format: 'jpeg', orientation: 1 });
     const a = small.data.faces[0]!.box;
     const b = large.data.faces[0]!.box;
     for (const key of ['x', 'y', 'width', 'height'] as const) {

@@ -87,7 +87,7 @@ describe('engine: verdicts on real faces', function () {
     // Pixels stored rotated by 90 degrees, with the EXIF tag that says how to turn them upright.
     const stored = await sharp(await selfieJpeg()).rotate(90).withMetadata({ orientation: 8 }).jpeg().toBuffer();
     const { data } = await engine.check(stored, { is_attribute: false });
-    assert.deepEqual(data.image, { width: 640, height: 480, format: 'jpeg' });
+    assert.deepEqual(data.image, { width: 640, height: 480, format: 'jpeg', orientation: 8 });
     assert.equal(data.nface, 1);
     assert.ok(Math.abs(data.quality!.pose.roll) < 20, `upright face, roll ${data.quality!.pose.roll}`);
   });

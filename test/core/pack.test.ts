@@ -212,7 +212,7 @@ describe('model packs', function () {
   });
 
   it('never passes a requested validation whose section was not computed', function () {
-    const rest = { faces: [], image: { width: 1, height: 1, format: 'jpeg' as const }, pack: { name: 'p', version: '1' }, request_id: 'r', timings_ms: {} as never };
+    const rest = { faces: [], image: { width: 1, height: 1, format: 'jpeg' as const, orientation: 1 as const }, pack: { name: 'p', version: '1' }, request_id: 'r', timings_ms: {} as never };
     for (const flag of ['validate_quality', 'validate_attribute', 'validate_liveness'] as const) {
       const options = { ...DEFAULT_OPTIONS, [flag]: true };
       assert.throws(() => buildResult({ options, nface: 1, validateAttributes: ['sunglasses'] }, rest), /not evaluated/, flag);

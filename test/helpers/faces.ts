@@ -101,6 +101,20 @@ export function selfiePng(name: SelfieName = 'frontal'): Promise<Buffer> {
   return cached(`png:${name}`, async () => sharp(await selfieJpeg(name)).png().toBuffer());
 }
 
+/**
+ * `upright` stored as a camera held another way stores it: its pixels turned or flipped so that the
+ * EXIF orientation written with them (1-8) puts them back upright, as a JPEG, PNG or WebP.
+ */
+export async function storedWithOrientation(upright: Buffer, format: 'jpeg' | 'png' | 'webp', orientation: number): Promise<Buffer> {
+  // What undoes each orientation: a clockwise turn, then a mirror left to right (in two passes: sharp
+  // mirrors before it turns within one).
+  const undo: readonly (readonly [0 | 90 | 180 | 270, boolean])[] = [[0, false], [0, true], [180, false], [180, true], [90, true], [270, false], [270, true], [90, false]];
+  const [turn, mirror] = undo[orientation - 1]!;
+  const turned = await sharp(upright).rotate(turn).png().toBuffer();
+  const stored = mirror ? sharp(turned).flop() : sharp(turned);
+  return stored.toFormat(format, format === 'png' ? {} : { quality: 92 }).withMetadata({ orientation }).toBuffer();
+}
+
 /** Degradations of a selfie that should flip exactly one quality flag each. */
 export function blurredSelfie(sigma = 6): Promise<Buffer> {
   return cached(`blur:${sigma}`, async () => sharp(await selfieJpeg()).blur(sigma).jpeg({ quality: 92 }).toBuffer());

@@ -8,7 +8,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import request from 'supertest';
 import { openApiDocument } from '../../examples/openapi';
 import { createApp, type FaceliveApp } from '../../examples/server';
-import { landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
+import { landscapeJpeg, selfieJpeg, storedWithOrientation, twoFaces } from '../helpers/faces';
 import { authHeaders, LIVE, sharedEngine } from '../helpers/server';
 
 type Schema = Record<string, unknown>;
@@ -84,6 +84,16 @@ describe('the OpenAPI document against real answers', function () {
     }
     const off = await post({ image: (await selfieJpeg()).toString('base64'), is_quality: false, is_attribute: false, is_liveness: false });
     conforms('/v1/face/liveness', 'post', off);
+  });
+
+  it('200: the EXIF orientation applied, in a field the document declares', async () => {
+    const upright = await selfieJpeg();
+    for (const [image, orientation] of [[upright, 1], [await storedWithOrientation(upright, 'webp', 6), 6], [await storedWithOrientation(upright, 'jpeg', 3), 3]] as const) {
+      const res = await post({ image: image.toString('base64'), is_attribute: false });
+      assert.equal(res.status, 200);
+      conforms('/v1/face/liveness', 'post', res);
+      assert.deepEqual(res.body.data.image, { width: 640, height: 480, format: orientation === 6 ? 'webp' : 'jpeg', orientation });
+    }
   });
 
   it('400 and 401', async () => {
