@@ -1,6 +1,6 @@
 // facelive demo page: webcam selfie or file upload -> POST /v1/face/liveness -> faces drawn on a
-// canvas (box, detector score, landmarks), every score against its threshold, and the verdict or
-// error code. No build step.
+// canvas (box, detector score, landmarks) over the image turned as the server turned it (its EXIF
+// orientation), every score against its threshold, and the verdict or error code. No build step.
 'use strict';
 
 (function () {
@@ -33,6 +33,36 @@
   let devPair = null;
   /** The FileReader of the file picked last. */
   let reading = null;
+
+  /**
+   * One image per format, 2x1 grey pixels whose EXIF holds only Orientation 6 (turn a quarter
+   * clockwise): drawn 1x2, this browser applies that format's EXIF orientation when it draws an
+   * image; drawn 2x1, it draws the pixels as stored (Chromium applies a JPEG's and a PNG's, not a
+   * WebP's). The server applies it in every format and says which in the answer's image.orientation.
+   */
+  const ORIENTATION_PROBES = {
+    jpeg: 'data:image/jpeg;base64,/9j/4QAiRXhpZgAATU0AKgAAAAgAAQESAAMAAAABAAYAAAAAAAD/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/wAALCAABAAIBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AP//Z',
+    png: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAAAAADRSSBWAAAAGmVYSWZNTQAqAAAACAABARIAAwAAAAEABgAAAAAAANZnS2kAAAAJcEhZcwAAA+gAAAPoAbV7UmsAAAALSURBVAjXY2hoAAABgwEBgE2MsQAAAABJRU5ErkJggg==',
+    webp: 'data:image/webp;base64,UklGRlIAAABXRUJQVlA4WAoAAAAIAAAAAQAAAAAAVlA4TBEAAAAvAQAAAAdQwAIWsP+BiOh/AABFWElGGgAAAE1NACoAAAAIAAEBEgADAAAAAQAGAAAAAAAA',
+  };
+  /** Per format, whether this browser draws images turned by their EXIF orientation (absent: unknown). */
+  const appliesExif = {};
+  const probed = Promise.all(Object.keys(ORIENTATION_PROBES).map((format) => new Promise((resolve) => {
+    const probe = new Image();
+    probe.onload = () => {
+      const board = document.createElement('canvas');
+      board.width = 2;
+      board.height = 2;
+      const pen = board.getContext('2d');
+      pen.drawImage(probe, 0, 0);
+      const rgba = pen.getImageData(0, 0, 2, 2).data; // the alpha of pixel (1, 0) at 7, of (0, 1) at 11
+      if (rgba[11] && !rgba[7]) appliesExif[format] = true;
+      else if (rgba[7] && !rgba[11]) appliesExif[format] = false;
+      resolve();
+    };
+    probe.onerror = () => resolve();
+    probe.src = ORIENTATION_PROBES[format];
+  })));
 
   // Credentials: typed by the user (kept for this tab), or this run's generated development pair,
   // which the server shares with loopback callers only.
@@ -158,17 +188,58 @@
   }
 
   /**
-   * Draws the image, then each face's box and its landmarks: the primary face in green, another
-   * counted face in amber, a face nface leaves out (faces[].counted false) dashed grey. The label is
-   * the face's number and the face detector's score, which says nothing of liveness.
+   * The transform that draws stored pixels (width w, height h) as EXIF orientation `o` shows them, on
+   * a canvas w x h (orientations 1-4) or h x w (5-8).
+   */
+  function orientationTransform(o, w, h) {
+    switch (o) {
+      case 2: return [-1, 0, 0, 1, w, 0]; // mirrored left to right
+      case 3: return [-1, 0, 0, -1, w, h]; // turned half way
+      case 4: return [1, 0, 0, -1, 0, h]; // mirrored top to bottom
+      case 5: return [0, 1, 1, 0, 0, 0]; // mirrored along the diagonal
+      case 6: return [0, 1, -1, 0, h, 0]; // turned a quarter clockwise
+      case 7: return [0, -1, -1, 0, h, w]; // mirrored along the other diagonal
+      case 8: return [0, -1, 1, 0, 0, w]; // turned a quarter anticlockwise
+      default: return [1, 0, 0, 1, 0, 0];
+    }
+  }
+
+  /**
+   * The EXIF orientation still to apply to the image as this browser draws it, so that it is the image
+   * the server judged (data.image: its width, height and the orientation it applied): 1 where the
+   * browser applied that orientation itself or there was none, the answer's where it draws the pixels
+   * as stored; null where neither gives the server's size, so that boxes would land off the faces.
+   */
+  function orientationLeft(img, image) {
+    const o = Number.isInteger(image.orientation) && image.orientation >= 1 && image.orientation <= 8 ? image.orientation : 1;
+    // A quarter turn shows in the size; a flip or a half turn only in what the probe found.
+    const tries = o === 1 ? [1] : appliesExif[image.format] === false ? [o, 1] : [1, o];
+    return tries.find((t) => (t >= 5 ? img.naturalHeight === image.width && img.naturalWidth === image.height
+      : img.naturalWidth === image.width && img.naturalHeight === image.height)) || null;
+  }
+
+  /**
+   * Draws the image as the server judged it, then each face's box and its landmarks: the primary face
+   * in green, another counted face in amber, a face nface leaves out (faces[].counted false) dashed
+   * grey. The label is the face's number and the face detector's score, which says nothing of
+   * liveness. Returns a sentence when the faces could not be drawn.
    */
   function draw(data) {
-    if (!current || !current.img) return;
+    if (!current || !current.img) return null;
     const img = current.img;
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
+    const left = data && data.image ? orientationLeft(img, data.image) : 1;
+    const turned = left !== null && left >= 5;
+    canvas.width = turned ? img.naturalHeight : img.naturalWidth;
+    canvas.height = turned ? img.naturalWidth : img.naturalHeight;
+    ctx.setTransform(...orientationTransform(left, img.naturalWidth, img.naturalHeight));
     ctx.drawImage(img, 0, 0);
-    if (!data || !Array.isArray(data.faces)) return;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (!data || !Array.isArray(data.faces)) return null;
+    if (left === null) {
+      const o = data.image.orientation;
+      return `The faces are not drawn: this browser shows the image at ${img.naturalWidth}×${img.naturalHeight} pixels, `
+        + `the server judged it at ${data.image.width}×${data.image.height}${o && o !== 1 ? ` (EXIF orientation ${o})` : ''}.`;
+    }
     const sx = data.image && data.image.width ? canvas.width / data.image.width : 1;
     const sy = data.image && data.image.height ? canvas.height / data.image.height : 1;
     const line = Math.max(2, Math.round(canvas.width / 300));
@@ -191,6 +262,7 @@
         ctx.fill();
       }
     });
+    return null;
   }
 
   /** A probability or score: three decimals. */
@@ -304,11 +376,13 @@
         body: JSON.stringify({ image: sent.dataUri, ...flags() }),
       });
       const body = await res.json().catch(() => null);
+      await probed; // which formats this browser turns by their EXIF orientation
       if (current !== sent) return;
       raw.textContent = JSON.stringify(body, null, 2);
       if (res.status === 200 && body && body.data) {
         showVerdict(body);
-        draw(body.data);
+        const undrawn = draw(body.data);
+        if (undrawn) messageText.textContent += ` ${undrawn}`;
         showScores(body.data);
       } else {
         errorBadge.textContent = body && body.error_code ? body.error_code : `HTTP ${res.status}`;

@@ -1,6 +1,7 @@
 // The demo page in a real Chromium (playwright-core; see helpers/chromium.ts for which one): upload
 // a face and see a verdict with the face drawn and scored (a PASS that validated nothing says so, a
-// face nface leaves out is drawn apart, the table fits a phone); upload a non-image and see its error code.
+// face nface leaves out is drawn apart, the table fits a phone, a photo with an EXIF orientation is
+// drawn as the server turned it); upload a non-image and see its error code.
 // The camera is Chromium's fake device, granted without a prompt; an init script delays
 // getUserMedia as a permission prompt left open would.
 
@@ -9,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
-import { selfieJpeg, twoFaces } from '../helpers/faces';
+import { selfieJpeg, storedWithOrientation, twoFaces } from '../helpers/faces';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 import { pendingUnlessAvailable } from '../helpers/binaries';
 import { launchChromium } from '../helpers/chromium';
@@ -230,6 +231,110 @@ describe('demo page (chromium)', function () {
     assert.match((await page.textContent('#legend')) ?? '', /dashed grey, a face listed but not counted/);
     const facesRow = await page.$$eval('#scores tbody tr', (trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (cell) => cell.textContent ?? '')).find((cells) => cells[0]!.startsWith('faces')));
     assert.equal(facesRow?.[1], '1');
+  });
+
+  /** The canvas's size, and its pixels shrunk to 32x24 grey levels: enough to tell an image from itself turned. */
+  async function canvasThumb(on: Page): Promise<{ width: number; height: number; grey: Buffer }> {
+    const uri = await on.evaluate(() => (document.getElementById('canvas') as HTMLCanvasElement).toDataURL('image/png'));
+    const png = Buffer.from(uri.slice(uri.indexOf(',') + 1), 'base64');
+    const { width, height } = await sharp(png).metadata();
+    return { width: width ?? 0, height: height ?? 0, grey: await sharp(png).resize(32, 24, { fit: 'fill' }).greyscale().raw().toBuffer() };
+  }
+
+  /** The RGBA of one canvas pixel. */
+  function canvasPixel(on: Page, x: number, y: number): Promise<number[]> {
+    return on.evaluate(({ x, y }) => Array.from((document.getElementById('canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(x, y, 1, 1).data), { x, y });
+  }
+
+  const isGreen = (rgba: number[]): boolean => rgba[1]! > rgba[0]! + 40 && rgba[1]! > rgba[2]! + 40;
+
+  it('draws a photo with an EXIF orientation upright, its face box on the face: a WebP (drawn as stored by Chromium) and a JPEG (turned by Chromium itself)', async () => {
+    const upright = await selfieJpeg('frontal', 640, 480);
+    const checked = async (name: string, mimeType: string, buffer: Buffer) => {
+      await page.setInputFiles('#file', { name, mimeType, buffer });
+      await page.click('#send');
+      await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      const data = JSON.parse((await page.textContent('#raw')) ?? '{}').data as { image: { orientation: number }; faces: { box: { x: number; y: number; width: number; height: number } }[] };
+      return { image: data.image, box: data.faces[0]!.box, thumb: await canvasThumb(page) };
+    };
+    const reference = await checked('upright.jpg', 'image/jpeg', upright);
+    assert.equal(reference.image.orientation, 1);
+    for (const format of ['webp', 'jpeg'] as const) {
+      // Stored a quarter turn anticlockwise, with the tag that says to turn it a quarter clockwise.
+      const seen = await checked(`sideways.${format}`, `image/${format}`, await storedWithOrientation(upright, format, 6));
+      assert.equal(seen.image.orientation, 6, format);
+      assert.deepEqual([seen.thumb.width, seen.thumb.height], [640, 480], `${format}: the canvas is the upright image's size`);
+      for (const key of ['x', 'y', 'width', 'height'] as const) {
+        assert.ok(Math.abs(seen.box[key] - reference.box[key]) < 0.05 * reference.box.width, `${format}: box ${key} ${seen.box[key]} against ${reference.box[key]}`);
+      }
+      // The box's top edge, two pixels wide, lies across whole pixel rows or between them.
+      const column = Math.round(seen.box.x + seen.box.width / 2);
+      const edge = await Promise.all([-1, 0, 1].map((dy) => canvasPixel(page, column, Math.round(seen.box.y) + dy)));
+      assert.ok(edge.some(isGreen), `${format}: the box edge is not green but ${edge.map((rgba) => `rgba(${rgba.join(',')})`).join(', ')}`);
+      // What is drawn under the boxes is the upright photo, not the stored pixels stretched to its size.
+      const difference = seen.thumb.grey.reduce((sum, level, i) => sum + Math.abs(level - reference.thumb.grey[i]!), 0) / seen.thumb.grey.length;
+      assert.ok(difference < 10, `${format}: the canvas differs from the upright image's by ${difference.toFixed(1)} grey levels on average`);
+    }
+  });
+
+  /** A 200 answer with one face whose box is `box`, for an image the server judged as `image`. */
+  function answerFor(image: object, box: object): object {
+    return {
+      message: 'PASS', error_code: null, request_id: 'r',
+      data: {
+        status: 'PASS', fail_code: 0, validations: { requested: { liveness: true }, failed: [] }, nface: 1,
+        faces: [{ box, score: 0.99, primary: true, counted: true, landmarks: [] }], image, options: {}, request_id: 'r',
+      },
+    };
+  }
+
+  it('draws an image as each of the eight EXIF orientations shows it, in JPEG, PNG and WebP, and its box where the answer puts it', async () => {
+    // Grey, 160x120, with a blue square near its top-left corner, which the answer boxes.
+    const upright = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#808080' } })
+      .composite([{ input: { create: { width: 30, height: 30, channels: 3, background: '#0000ff' } }, left: 10, top: 10 }]).png().toBuffer();
+    let answer: object = {};
+    await page.route('**/v1/face/liveness', (route) => route.fulfill({ json: answer }));
+    try {
+      for (const format of ['jpeg', 'png', 'webp'] as const) {
+        for (let orientation = 1; orientation <= 8; orientation += 1) {
+          const what = `${format}, orientation ${orientation}`;
+          answer = answerFor({ width: 160, height: 120, format, orientation }, { x: 10, y: 10, width: 30, height: 30 });
+          await page.setInputFiles('#file', { name: `o${orientation}.${format}`, mimeType: `image/${format}`, buffer: await storedWithOrientation(upright, format, orientation) });
+          await page.click('#send');
+          await page.waitForFunction(() => document.getElementById('verdict')?.textContent === 'PASS', undefined, { timeout: 10_000 });
+          assert.deepEqual(await page.evaluate(() => [(document.getElementById('canvas') as HTMLCanvasElement).width, (document.getElementById('canvas') as HTMLCanvasElement).height]), [160, 120], what);
+          const inside = await canvasPixel(page, 25, 25);
+          assert.ok(inside[2]! > 180 && inside[0]! < 80 && inside[1]! < 80, `${what}: the square's middle is rgba(${inside.join(',')})`);
+          const across = await canvasPixel(page, 135, 95);
+          assert.ok(Math.abs(across[0]! - 128) < 20 && Math.abs(across[2]! - 128) < 20, `${what}: the opposite corner is rgba(${across.join(',')})`);
+          const edge = await canvasPixel(page, 25, 10);
+          assert.ok(isGreen(edge), `${what}: the box's top edge is rgba(${edge.join(',')})`);
+        }
+      }
+    } finally {
+      await page.unroute('**/v1/face/liveness');
+    }
+  });
+
+  it('draws no boxes, and says why, when the browser shows the image at a size the answer does not name, either way round', async () => {
+    const image = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    await page.route('**/v1/face/liveness', (route) => route.fulfill({ json: answerFor({ width: 100, height: 100, format: 'jpeg', orientation: 6 }, { x: 10, y: 10, width: 30, height: 30 }) }));
+    try {
+      await page.setInputFiles('#file', { name: 'other.jpg', mimeType: 'image/jpeg', buffer: image });
+      await page.click('#send');
+      await page.waitForFunction(() => document.getElementById('verdict')?.textContent === 'PASS', undefined, { timeout: 10_000 });
+      assert.match((await page.textContent('#message')) ?? '', / The faces are not drawn: this browser shows the image at 160×120 pixels, the server judged it at 100×100 \(EXIF orientation 6\)\.$/);
+      const greens = await page.evaluate(() => {
+        const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i + 1]! > data[i]! + 40 && data[i + 1]! > data[i + 2]! + 40) count += 1;
+        return count;
+      });
+      assert.equal(greens, 0, 'no box is drawn');
+    } finally {
+      await page.unroute('**/v1/face/liveness');
+    }
   });
 
   it('draws no face boxes of the previous answer under an error answer', async () => {
