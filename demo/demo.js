@@ -95,6 +95,11 @@
     raw.textContent = '';
   }
 
+  /** What the canvas shows, for those who cannot see it (its role is img). */
+  function describeCanvas(text) {
+    canvas.setAttribute('aria-label', text);
+  }
+
   function setImage(dataUri) {
     clearResult();
     current = { dataUri, img: null };
@@ -107,12 +112,16 @@
       }
     };
     img.onerror = () => {
+      if (!current || current.dataUri !== dataUri) return; // another image was chosen meanwhile
+      const sentence = 'The browser cannot show this file; the server will judge it.';
       canvas.width = 640;
       canvas.height = 120;
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       ctx.fillStyle = '#57606a';
       ctx.font = '16px system-ui, sans-serif';
-      ctx.fillText('The browser cannot show this file; the server will judge it.', 16, 64);
+      ctx.fillText(sentence, 16, 64);
+      describeCanvas(sentence);
+      messageText.textContent = sentence;
     };
     img.src = dataUri;
   }
@@ -234,8 +243,12 @@
     ctx.setTransform(...orientationTransform(left, img.naturalWidth, img.naturalHeight));
     ctx.drawImage(img, 0, 0);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    if (!data || !Array.isArray(data.faces)) return null;
+    if (!data || !Array.isArray(data.faces)) {
+      describeCanvas('The chosen image, with no faces drawn.');
+      return null;
+    }
     if (left === null) {
+      describeCanvas('The chosen image, with no faces drawn: the server judged an image of another size.');
       const o = data.image.orientation;
       return `The faces are not drawn: this browser shows the image at ${img.naturalWidth}×${img.naturalHeight} pixels, `
         + `the server judged it at ${data.image.width}×${data.image.height}${o && o !== 1 ? ` (EXIF orientation ${o})` : ''}.`;
@@ -262,6 +275,9 @@
         ctx.fill();
       }
     });
+    const n = data.faces.length;
+    describeCanvas(n === 0 ? 'The chosen image; no face was found in it.'
+      : `The chosen image with ${n} face${n === 1 ? '' : 's'} drawn, each with its box, number, detector score and landmarks.`);
     return null;
   }
 

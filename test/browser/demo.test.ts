@@ -361,6 +361,29 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('says in the status, not only on the canvas, when the browser cannot show a file, and keeps the canvas\'s label true to what it shows', async () => {
+    const fresh = await browser.newPage();
+    fresh.on('pageerror', (err) => pageErrors.push(err.message));
+    const label = (): Promise<string | null> => fresh.getAttribute('#canvas', 'aria-label');
+    try {
+      await fresh.goto(`${server.url}/`);
+      await fresh.waitForFunction(() => (document.getElementById('app-id') as HTMLInputElement).value !== '');
+      assert.equal(await label(), 'No image yet: take a selfie or upload a file.');
+      await fresh.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are notes, not a face') });
+      await fresh.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+      assert.equal(await fresh.textContent('#message'), 'The browser cannot show this file; the server will judge it.');
+      assert.equal(await fresh.getAttribute('#status', 'role'), 'status', 'said in the live region');
+      assert.equal(await label(), 'The browser cannot show this file; the server will judge it.');
+      await fresh.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await fresh.waitForFunction(() => document.getElementById('canvas')?.getAttribute('aria-label') === 'The chosen image, with no faces drawn.', undefined, { timeout: 10_000 });
+      await fresh.click('#send');
+      await fresh.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.equal(await label(), 'The chosen image with 1 face drawn, each with its box, number, detector score and landmarks.');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('uploads a non-image and shows its error code', async () => {
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are notes, not a face') });
     await page.click('#send');
