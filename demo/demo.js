@@ -33,6 +33,8 @@
   let devPair = null;
   /** The FileReader of the file picked last. */
   let reading = null;
+  /** The image whose check is under way, null when none is. */
+  let checking = null;
 
   /**
    * One image per format, 2x1 grey pixels whose EXIF holds only Orientation 6 (turn a quarter
@@ -95,6 +97,17 @@
     raw.textContent = '';
   }
 
+  /**
+   * Check is off while there is no image to send, and says it is busy (aria-disabled, still
+   * focusable) while this image's check runs: a button turned off under the keyboard's focus would
+   * drop that focus to the page.
+   */
+  function updateSend() {
+    sendButton.disabled = !current;
+    if (current !== null && checking === current) sendButton.setAttribute('aria-disabled', 'true');
+    else sendButton.removeAttribute('aria-disabled');
+  }
+
   /** What the canvas shows, for those who cannot see it (its role is img). */
   function describeCanvas(text) {
     canvas.setAttribute('aria-label', text);
@@ -103,7 +116,7 @@
   function setImage(dataUri) {
     clearResult();
     current = { dataUri, img: null };
-    sendButton.disabled = false;
+    updateSend();
     const img = new Image();
     img.onload = () => {
       if (current && current.dataUri === dataUri) {
@@ -144,7 +157,7 @@
     // would show under this file's name.
     current = null;
     clearResult();
-    sendButton.disabled = true;
+    updateSend();
     const reader = new FileReader();
     reading = reader;
     // Only the file picked last becomes the image, whichever read finishes first.
@@ -186,8 +199,12 @@
     shot.width = video.videoWidth || 640;
     shot.height = video.videoHeight || 480;
     shot.getContext('2d').drawImage(video, 0, 0, shot.width, shot.height);
+    // Turning the camera off turns this button off too: the keyboard's focus goes on to Check.
+    const focused = document.activeElement === snapButton;
     stopCamera();
     setImage(shot.toDataURL('image/jpeg', 0.92));
+    messageText.textContent = 'Selfie taken; press Check to send it.';
+    if (focused) sendButton.focus();
   });
 
   function flags() {
@@ -378,12 +395,13 @@
   }
 
   sendButton.addEventListener('click', async () => {
-    if (!current) return;
+    if (!current || checking === current) return; // nothing to send, or this image's check is under way
     // The image this answer is for: a picture chosen while the check runs must not get its result.
     const sent = current;
+    checking = sent;
     clearResult();
     draw(null); // the previous answer's face boxes must not stay drawn under this one's error
-    sendButton.disabled = true;
+    updateSend();
     messageText.textContent = 'Checking…';
     try {
       const res = await fetch('v1/face/liveness', {
@@ -417,8 +435,9 @@
       errorBadge.textContent = 'NETWORK_ERROR';
       messageText.textContent = 'Could not reach the server (stopped or unreachable); try again.';
     } finally {
+      if (checking === sent) checking = null;
       // On only with an image to send: a file picked meanwhile may still be being read.
-      sendButton.disabled = !current;
+      updateSend();
     }
   });
 })();

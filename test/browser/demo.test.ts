@@ -546,6 +546,53 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('keeps the keyboard\'s focus on Check while its check runs and after, and sends one check however often Check is pressed meanwhile', async () => {
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => { letThrough = resolve; });
+    let posts = 0;
+    await page.route('**/v1/face/liveness', async (route) => {
+      posts += 1;
+      await held;
+      await route.continue();
+    });
+    const focused = (): Promise<string> => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || '');
+    try {
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+      await page.focus('#send');
+      await page.keyboard.press('Enter');
+      for (let i = 0; i < 100 && posts === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(await focused(), 'send', 'focus stays on Check while the check runs');
+      assert.equal(await page.getAttribute('#send', 'aria-disabled'), 'true', 'Check says it is busy');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Space');
+      await page.waitForTimeout(200);
+      letThrough();
+      await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      assert.equal(posts, 1, 'one check sent');
+      assert.equal(await focused(), 'send', 'focus stays on Check once the answer is shown');
+      assert.equal(await page.getAttribute('#send', 'aria-disabled'), null);
+    } finally {
+      letThrough();
+      await page.unroute('**/v1/face/liveness');
+    }
+  });
+
+  it('moves the keyboard\'s focus on to Check after "Take selfie", and says that the selfie was taken', async () => {
+    const camera = await cameraPage(0);
+    try {
+      await camera.click('#camera-start');
+      await camera.waitForFunction(() => !(document.getElementById('camera-snap') as HTMLButtonElement).disabled, undefined, { timeout: 10_000 });
+      await camera.focus('#camera-snap');
+      await camera.keyboard.press('Enter');
+      await camera.waitForFunction(() => (document.getElementById('canvas') as HTMLCanvasElement).width === 640, undefined, { timeout: 10_000 });
+      assert.equal(await camera.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), 'send');
+      assert.equal(await camera.textContent('#message'), 'Selfie taken; press Check to send it.');
+    } finally {
+      await camera.close();
+    }
+  });
+
   it('turns the camera off after a selfie, also when "Start camera" was clicked twice while the permission prompt was open', async () => {
     const camera = await cameraPage(500);
     try {
