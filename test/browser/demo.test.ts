@@ -384,6 +384,26 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('lets the keyboard reach and scroll the raw answer, a named region', async () => {
+    await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+    await page.click('#send');
+    await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.focus('summary');
+    await page.keyboard.press('Enter');
+    try {
+      assert.equal(await page.evaluate(() => (document.querySelector('details') as HTMLDetailsElement).open), true);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'raw', 'Tab from "Raw answer" reaches the answer');
+      assert.equal(await page.getAttribute('#raw', 'role'), 'region');
+      assert.equal(await page.getAttribute('#raw', 'aria-label'), 'Raw answer (JSON)');
+      assert.ok(await page.evaluate(() => document.getElementById('raw')!.scrollHeight > document.getElementById('raw')!.clientHeight), 'the answer is longer than its box');
+      await page.keyboard.press('End');
+      await page.waitForFunction(() => document.getElementById('raw')!.scrollTop > 0, undefined, { timeout: 5_000 });
+    } finally {
+      await page.evaluate(() => { (document.querySelector('details') as HTMLDetailsElement).open = false; });
+    }
+  });
+
   it('uploads a non-image and shows its error code', async () => {
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are notes, not a face') });
     await page.click('#send');
