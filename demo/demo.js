@@ -394,6 +394,19 @@
       : sentence;
   }
 
+  /**
+   * A 200 answer this page could not show (a field missing or of another type than it expects): the
+   * server was reached, so this is no network error. What was drawn of it goes; the raw answer stays.
+   */
+  function showUnexpected() {
+    const answer = raw.textContent;
+    clearResult();
+    raw.textContent = answer;
+    draw(null);
+    errorBadge.textContent = 'UNEXPECTED_ANSWER';
+    messageText.textContent = 'The server answered, but not in the form this page expects, so the result cannot be shown; see Raw answer.';
+  }
+
   sendButton.addEventListener('click', async () => {
     if (!current || checking === current) return; // nothing to send, or this image's check is under way
     // The image this answer is for: a picture chosen while the check runs must not get its result.
@@ -404,20 +417,40 @@
     updateSend();
     messageText.textContent = 'Checking…';
     try {
-      const res = await fetch('v1/face/liveness', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'App-ID': appIdInput.value, 'API-Key': apiKeyInput.value },
-        body: JSON.stringify({ image: sent.dataUri, ...flags() }),
-      });
-      const body = await res.json().catch(() => null);
+      let res;
+      let body;
+      try {
+        res = await fetch('v1/face/liveness', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'App-ID': appIdInput.value, 'API-Key': apiKeyInput.value },
+          body: JSON.stringify({ image: sent.dataUri, ...flags() }),
+        });
+        // A body that is not JSON (a proxy's error page) is no contract body, said below; one cut off
+        // while it was read is a network failure.
+        body = await res.json().catch((err) => {
+          if (err instanceof SyntaxError) return null;
+          throw err;
+        });
+      } catch {
+        if (current !== sent) return;
+        // fetch rejects only when no answer came; the browser's own words ("Failed to fetch") say
+        // nothing a user can act on.
+        errorBadge.textContent = 'NETWORK_ERROR';
+        messageText.textContent = 'Could not reach the server (stopped or unreachable); try again.';
+        return;
+      }
       await probed; // which formats this browser turns by their EXIF orientation
       if (current !== sent) return;
       raw.textContent = JSON.stringify(body, null, 2);
       if (res.status === 200 && body && body.data) {
-        showVerdict(body);
-        const undrawn = draw(body.data);
-        if (undrawn) messageText.textContent += ` ${undrawn}`;
-        showScores(body.data);
+        try {
+          showVerdict(body);
+          const undrawn = draw(body.data);
+          if (undrawn) messageText.textContent += ` ${undrawn}`;
+          showScores(body.data);
+        } catch {
+          showUnexpected();
+        }
       } else {
         errorBadge.textContent = body && body.error_code ? body.error_code : `HTTP ${res.status}`;
         const retryAfter = res.headers.get('Retry-After');
@@ -428,12 +461,6 @@
           + (retryAfter ? ` (Retry-After: ${retryAfter} s)` : '')
           + (stalePair ? ' The server may have restarted with new development credentials: reload the page.' : '');
       }
-    } catch {
-      if (current !== sent) return;
-      // fetch rejects only when no answer came; the browser's own words ("Failed to fetch") say
-      // nothing a user can act on.
-      errorBadge.textContent = 'NETWORK_ERROR';
-      messageText.textContent = 'Could not reach the server (stopped or unreachable); try again.';
     } finally {
       if (checking === sent) checking = null;
       // On only with an image to send: a file picked meanwhile may still be being read.

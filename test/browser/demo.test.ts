@@ -452,6 +452,31 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('says that an answer it cannot show is unexpected, not that the server could not be reached', async () => {
+    // A 200 whose face has no box: drawing it fails.
+    const answer = { message: 'PASS', error_code: null, request_id: 'r', data: { status: 'PASS', fail_code: 0, validations: { requested: { liveness: true }, failed: [] }, nface: 1, faces: [{ score: 0.9 }], image: { width: 320, height: 240, format: 'jpeg', orientation: 1 } } };
+    await page.route('**/v1/face/liveness', (route) => route.fulfill({ json: answer }));
+    try {
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await page.textContent('#error-code'), 'UNEXPECTED_ANSWER');
+      assert.equal(await page.textContent('#message'), 'The server answered, but not in the form this page expects, so the result cannot be shown; see Raw answer.');
+      assert.equal(await page.textContent('#verdict'), '');
+      assert.deepEqual(JSON.parse((await page.textContent('#raw')) ?? '{}'), answer);
+      assert.equal(await page.isDisabled('#send'), false, 'the user can try again');
+      // A body that is not JSON (a proxy's error page) came from a server too.
+      await page.unroute('**/v1/face/liveness');
+      await page.route('**/v1/face/liveness', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad Gateway</body></html>' }));
+      await page.click('#send');
+      await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      assert.equal(await page.textContent('#error-code'), 'HTTP 502');
+      assert.equal(await page.textContent('#message'), 'The server gave no contract body.');
+    } finally {
+      await page.unroute('**/v1/face/liveness');
+    }
+  });
+
   it('drops an answer that arrives after another image was picked', async () => {
     await page.fill('#api-key', handle.devCredential?.apiKey ?? '');
     let letThrough!: () => void;
@@ -677,9 +702,9 @@ describe('demo page (chromium)', function () {
   });
 
   it('raised no script errors', () => {
-    // The 400/401 answers and the refused connection above are logged by chromium as failed
-    // resource loads; those are expected.
-    const unexpected = pageErrors.filter((text) => !/status of 40[01]|net::ERR_CONNECTION_REFUSED/.test(text));
+    // The 400/401 answers, the proxy's 502 and the refused connection above are logged by chromium
+    // as failed resource loads; those are expected.
+    const unexpected = pageErrors.filter((text) => !/status of (40[01]|502)|net::ERR_CONNECTION_REFUSED/.test(text));
     assert.deepEqual(unexpected, []);
   });
 });
