@@ -66,22 +66,25 @@
     probe.src = ORIENTATION_PROBES[format];
   })));
 
-  // Credentials: typed by the user (kept for this tab), or this run's generated development pair,
-  // which the server shares with loopback callers only.
-  for (const [input, key] of [[appIdInput, 'facelive.appId'], [apiKeyInput, 'facelive.apiKey']]) {
-    input.value = sessionStorage.getItem(key) || '';
-    input.addEventListener('input', () => sessionStorage.setItem(key, input.value));
-  }
+  // Credentials: typed by the user, or this run's generated development pair, which the server
+  // shares with loopback callers only. The App-ID is kept for this tab; the API-Key only in this
+  // page's memory, so that neither a reload nor a window opened from this one (which gets a copy of
+  // sessionStorage) has it.
+  appIdInput.value = sessionStorage.getItem('facelive.appId') || '';
+  appIdInput.addEventListener('input', () => sessionStorage.setItem('facelive.appId', appIdInput.value));
+  sessionStorage.removeItem('facelive.apiKey'); // where earlier versions of this page kept it
   fetch('demo-config.json', { cache: 'no-store' })
     .then((res) => (res.ok ? res.json() : null))
     .then((config) => {
-      if (config && config.appId && !appIdInput.value) {
+      if (config && config.appId && (!appIdInput.value || (appIdInput.value === config.appId && !apiKeyInput.value))) {
         appIdInput.value = config.appId;
         apiKeyInput.value = config.apiKey;
         devPair = { appId: config.appId, apiKey: config.apiKey };
         hint.textContent = "Filled in with this run's generated development credentials.";
       } else if (!appIdInput.value) {
         hint.textContent = 'Enter the App-ID and API-Key configured on the server.';
+      } else if (!apiKeyInput.value) {
+        hint.textContent = 'Enter the API-Key configured on the server: this page does not keep it when reloaded.';
       }
     })
     .catch(() => { hint.textContent = 'Enter the App-ID and API-Key configured on the server.'; });

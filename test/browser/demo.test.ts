@@ -129,6 +129,48 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('keeps a typed API-Key in the page only: not after a reload nor in a window opened from it (the App-ID stays for the tab)', async () => {
+    const configured = createApp({ engine, credentials: [{ appId: 'app-live', apiKey: 'live-key-0123456789', mode: 'live' }] });
+    const listening = await listen(configured.app);
+    const visitor = await browser.newPage();
+    visitor.on('pageerror', (err) => pageErrors.push(err.message));
+    const stored = (on: Page): Promise<string> => on.evaluate(() => JSON.stringify(Object.values(sessionStorage)));
+    try {
+      await visitor.goto(`${listening.url}/`);
+      await visitor.waitForFunction(() => (document.getElementById('credential-hint')?.textContent ?? '') !== '');
+      await visitor.fill('#app-id', 'app-live');
+      await visitor.fill('#api-key', 'live-key-0123456789');
+      assert.doesNotMatch(await stored(visitor), /live-key/);
+      const [opened] = await Promise.all([visitor.waitForEvent('popup'), visitor.evaluate(() => { window.open(location.href); })]);
+      await opened.waitForLoadState();
+      assert.doesNotMatch(await stored(opened), /live-key/, 'the opened window has no copy of the key');
+      assert.equal(await opened.inputValue('#api-key'), '');
+      await opened.close();
+      await visitor.reload();
+      await visitor.waitForFunction(() => (document.getElementById('credential-hint')?.textContent ?? '') !== '');
+      assert.equal(await visitor.inputValue('#app-id'), 'app-live');
+      assert.equal(await visitor.inputValue('#api-key'), '');
+      assert.equal(await visitor.textContent('#credential-hint'), 'Enter the API-Key configured on the server: this page does not keep it when reloaded.');
+    } finally {
+      await visitor.close();
+      await listening.close();
+      await configured.close();
+    }
+    // The generated development pair is filled in again on a reload.
+    const dev = await browser.newPage();
+    try {
+      await dev.goto(`${server.url}/`);
+      await dev.waitForFunction(() => (document.getElementById('api-key') as HTMLInputElement).value !== '');
+      await dev.reload();
+      await dev.waitForFunction(() => (document.getElementById('api-key') as HTMLInputElement).value !== '');
+      assert.equal(await dev.inputValue('#app-id'), handle.devCredential?.appId);
+      assert.equal(await dev.inputValue('#api-key'), handle.devCredential?.apiKey);
+      assert.doesNotMatch(await stored(dev), new RegExp(handle.devCredential?.apiKey ?? '-'));
+    } finally {
+      await dev.close();
+    }
+  });
+
   it('uploads a face and shows a verdict, the face box and the scores', async () => {
     const face = await selfieJpeg('right', 320, 240);
     await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: face });
