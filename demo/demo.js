@@ -169,11 +169,34 @@
     reader.readAsDataURL(file);
   });
 
+  /**
+   * What to do when the camera cannot be used, from the name of the error getUserMedia gave: the
+   * browser's own words ("Permission denied", "Could not start video source") say what happened, not
+   * what to do about it.
+   */
+  function cameraProblem(err) {
+    switch (err && err.name) {
+      case 'NotAllowedError': // refused now, earlier, or by the browser's settings
+      case 'SecurityError':
+        return "The camera is not allowed for this page: allow it in the browser's site settings (the icon at the left of the address bar), then press Start camera again, or upload a file instead.";
+      case 'NotFoundError':
+      case 'OverconstrainedError':
+        return 'No camera was found: connect one and press Start camera again, or upload a file instead.';
+      case 'NotReadableError':
+      case 'AbortError':
+        return 'The camera could not be started: another application may be using it. Close that application and press Start camera again, or upload a file instead.';
+      default:
+        return 'The camera could not be started; upload a file instead.';
+    }
+  }
+
   $('camera-start').addEventListener('click', async () => {
     if (cameraRequest) return; // on, or waiting for permission: one stream, not a second
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       // Browsers offer the camera only to secure pages: https, or http on localhost.
-      messageText.textContent = 'The camera needs this page over HTTPS or on localhost; upload a file instead.';
+      messageText.textContent = window.isSecureContext
+        ? 'This browser offers no camera to web pages; upload a file instead.'
+        : 'The camera is offered only to pages opened over HTTPS or on localhost: open this page so, or upload a file instead.';
       return;
     }
     const request = {};
@@ -193,7 +216,7 @@
     } catch (err) {
       if (cameraRequest !== request) return;
       stopCamera(); // a stream that cannot play is turned off too
-      messageText.textContent = `Camera unavailable: ${err && err.message ? err.message : err}`;
+      messageText.textContent = cameraProblem(err);
     }
   });
 

@@ -712,6 +712,46 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('says what to do when the camera cannot be used: not allowed, none found, in use, or not offered to this page', async () => {
+    const allow = "The camera is not allowed for this page: allow it in the browser's site settings (the icon at the left of the address bar), then press Start camera again, or upload a file instead.";
+    const refusals = [
+      ['NotAllowedError', 'Permission denied', allow],
+      ['NotAllowedError', 'Permission dismissed', allow],
+      ['NotFoundError', 'Requested device not found', 'No camera was found: connect one and press Start camera again, or upload a file instead.'],
+      ['NotReadableError', 'Could not start video source', 'The camera could not be started: another application may be using it. Close that application and press Start camera again, or upload a file instead.'],
+      ['TypeError', 'something else', 'The camera could not be started; upload a file instead.'],
+    ] as const;
+    // Each page's getUserMedia rejects as the browser's does, or the page has none (an insecure page, or a browser without cameras).
+    const cases: { setup: string; expected: string }[] = [
+      ...refusals.map(([name, message, expected]) => ({
+        setup: `navigator.mediaDevices.getUserMedia = async () => { throw new DOMException(${JSON.stringify(message)}, ${JSON.stringify(name)}); };`,
+        expected,
+      })),
+      {
+        setup: "Object.defineProperty(Navigator.prototype, 'mediaDevices', { get: () => undefined });",
+        expected: 'This browser offers no camera to web pages; upload a file instead.',
+      },
+      {
+        setup: "Object.defineProperty(Navigator.prototype, 'mediaDevices', { get: () => undefined }); Object.defineProperty(window, 'isSecureContext', { get: () => false });",
+        expected: 'The camera is offered only to pages opened over HTTPS or on localhost: open this page so, or upload a file instead.',
+      },
+    ];
+    for (const { setup, expected } of cases) {
+      const camera = await browser.newPage();
+      camera.on('pageerror', (err) => pageErrors.push(err.message));
+      try {
+        await camera.addInitScript({ content: setup });
+        await camera.goto(`${server.url}/`);
+        await camera.click('#camera-start');
+        await camera.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+        assert.equal(await camera.textContent('#message'), expected, setup);
+        assert.equal(await camera.isDisabled('#camera-snap'), true);
+      } finally {
+        await camera.close();
+      }
+    }
+  });
+
   it('on a phone-sized screen, shows a face cut to its box without sideways scrolling, its framing flagged as advisory', async () => {
     // A face cut to its box fails framing, which decides no validation: flagged, not failed.
     const selfie = await selfieJpeg('frontal', 640, 480);
