@@ -171,6 +171,22 @@ describe('demo page (chromium)', function () {
     }
   });
 
+  it('names each flag in words with its field name, and ties the hints to the fields they describe', async () => {
+    const named = await page.$$eval('#flags input[type=checkbox]', (boxes) => boxes.map((box) => ({
+      name: (box as HTMLInputElement).name,
+      label: ((box as HTMLInputElement).labels?.[0]?.textContent ?? '').trim().replace(/\s+/g, ' '),
+      describedBy: box.getAttribute('aria-describedby'),
+    })));
+    assert.equal(named.length, 7);
+    for (const { name, label, describedBy } of named) {
+      assert.match(label, new RegExp(`^[A-Z][a-z]+( [a-z]+)* \\(${name}\\)$`), name);
+      assert.equal(await page.getByRole('checkbox', { name: label, exact: true }).count(), 1, `its accessible name is "${label}"`);
+      assert.equal(describedBy, name.startsWith('validate_') ? 'flags-hint' : null, name);
+    }
+    for (const id of ['app-id', 'api-key']) assert.equal(await page.getAttribute(`#${id}`, 'aria-describedby'), 'credential-hint', id);
+    assert.equal(await page.getByRole('textbox', { name: 'App-ID' }).getAttribute('aria-describedby'), 'credential-hint');
+  });
+
   it('uploads a face and shows a verdict, the face box and the scores', async () => {
     const face = await selfieJpeg('right', 320, 240);
     await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: face });
