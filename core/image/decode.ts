@@ -8,6 +8,7 @@
 // too many scans or whose scan data stops short are refused (the extraneous bytes libjpeg skips
 // between segments are dropped first); transparent pixels are flattened over white.
 
+import ExifParser from 'exif-parser';
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
 import { withoutExtraneousBytes } from './jpeg-extraneous-bytes';
@@ -156,46 +157,16 @@ export function headerSize(bytes: Buffer, format: ImageFormat): { width: number;
 }
 
 /**
- * The Orientation tag (0x0112) in IFD0 of a JPEG's first EXIF segment (APP1), the one jimp reads and
- * applies; 1 when there is none. Jimp sets the tag to 1 once it has turned the pixels, so it is read here.
+ * The EXIF orientation of a JPEG as jimp reads it (with exif-parser, as jimp does) and applies it;
+ * 1 when it has none or its EXIF cannot be read. Jimp sets the tag to 1 once it has turned the
+ * pixels, so it is read here from the bytes.
  */
 export function jpegExifOrientation(bytes: Buffer): ExifOrientation {
-  let offset = 2;
-  while (offset + 4 <= bytes.length && bytes[offset] === 0xff) {
-    const marker = bytes[offset + 1]!;
-    if (marker === 0xff) {
-      offset += 1; // a fill byte
-      continue;
-    }
-    if (isStandaloneMarker(marker)) {
-      offset += 2;
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) return 1; // EOI or scan data: no EXIF before the image
-    const length = bytes.readUInt16BE(offset + 2);
-    if (marker === 0xe1 && length >= 8 && bytes.toString('latin1', offset + 4, offset + 10) === 'Exif\0\0') {
-      return tiffOrientation(bytes.subarray(offset + 10, Math.min(bytes.length, offset + 2 + length)));
-    }
-    if (length < 2) return 1;
-    offset += 2 + length;
+  try {
+    return exifOrientation(ExifParser.create(bytes).parse().tags?.Orientation);
+  } catch {
+    return 1;
   }
-  return 1;
-}
-
-/** The Orientation entry of a TIFF structure's first IFD (EXIF's IFD0), 1 when it has none. */
-function tiffOrientation(tiff: Buffer): ExifOrientation {
-  if (tiff.length < 8) return 1;
-  const order = tiff.toString('latin1', 0, 2);
-  if (order !== 'II' && order !== 'MM') return 1;
-  const u16 = (at: number): number => (order === 'II' ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
-  const ifd = order === 'II' ? tiff.readUInt32LE(4) : tiff.readUInt32BE(4);
-  if (ifd + 2 > tiff.length) return 1;
-  for (let i = 0, count = u16(ifd); i < count; i += 1) {
-    const entry = ifd + 2 + i * 12;
-    if (entry + 12 > tiff.length) return 1;
-    if (u16(entry) === 0x0112) return exifOrientation(u16(entry + 8));
-  }
-  return 1;
 }
 
 async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<Decoded> {
