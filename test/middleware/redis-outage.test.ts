@@ -210,9 +210,11 @@ describe('Redis unreachable from the start (quotaStore "redis")', function () {
     };
     process.on('unhandledRejection', record);
     process.on('warning', warned);
+    // Room for each round's three live checks at once: the default places follow the CPUs (one in
+    // flight and one queued on one CPU), where the third would be refused at capacity.
     const handle = createApp({
       engine, credentials: [TESTING, LIVE], quotaStore: 'redis', redisUrl: `redis://127.0.0.1:${port}`,
-      redisCommandTimeoutMs: 300, logger: () => undefined,
+      redisCommandTimeoutMs: 300, maxInFlight: 2, maxQueue: 16, queueTimeoutMs: 10_000, logger: () => undefined,
     });
     const server = await listen(handle.app);
     try {
@@ -222,8 +224,12 @@ describe('Redis unreachable from the start (quotaStore "redis")', function () {
           method: 'POST',
           headers: { ...authHeaders(credential), 'Content-Type': 'application/json' },
           body: JSON.stringify({ image: face }),
-        }).then((res) => [credential.mode, res.status] as const)));
-        for (const [mode, status] of answers) assert.equal(status, mode === 'live' ? 200 : 503, `${mode}, round ${round}`);
+        }).then(async (res) => [credential.mode, res.status, ((await res.json()) as { message: string }).message] as const)));
+        for (const [mode, status, message] of answers) {
+          assert.equal(status, mode === 'live' ? 200 : 503, `${mode}, round ${round}: ${message}`);
+          // Refused for the store, not for want of a place.
+          if (mode === 'testing') assert.match(message, /quota store is unreachable/, `round ${round}`);
+        }
       }
       await sleep(200);
       assert.deepEqual(unhandled.map(String), []);
