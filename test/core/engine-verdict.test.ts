@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { createEngine, FaceliveError, type AttributeName, type CheckResult, type Engine } from '../../core';
-import { sharedEngine } from '../helpers/engine';
+import { engineWithManifest, sharedEngine } from '../helpers/engine';
 import { MAX_FACES_WITH_LANDMARKS } from '../../core/engine';
 import {
   GROUP_PHOTOS, SELFIE_NAMES, blurredSelfie, blurredTwoFaces, darkenedSelfie, darkenedSelfieOnWall, framedGrayscaleSelfie, grainySelfie, grayscaleSelfie, groupPhoto,
@@ -264,6 +264,23 @@ describe('engine: verdicts on real faces', function () {
     await assert.rejects(own.loadRequest({}), unavailable);
   });
 
+  it('fuses the liveness models by the weights in the pack\'s manifest (a weighted mean)', async function () {
+    const image = await selfieJpeg('right');
+    const weights = [0.3, 0.35, 0.35];
+    for (const weighted of [[1, 0, 0], [0, 0, 2], weights]) {
+      const pack = await engineWithManifest((manifest) => ({ ...manifest, liveness: { ...manifest.liveness, weights: weighted } }));
+      try {
+        const liveness = (await pack.engine.check(image, { is_quality: false, is_attribute: false })).data.liveness!;
+        const keys = Object.keys(liveness.models);
+        assert.equal(keys.length, weighted.length);
+        const mean = keys.reduce((sum, key, i) => sum + liveness.models[key]! * weighted[i]!, 0) / weighted.reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(liveness.probability - mean) < 1e-9, `weights ${weighted.join('/')}: ${liveness.probability} against ${mean}`);
+      } finally {
+        await pack.close();
+      }
+    }
+  });
+
   it('is deterministic: the same image gives the same numbers', async function () {
     const a = await engine.check(await selfieJpeg('right'));
     const b = await engine.check(await selfieJpeg('right'));
@@ -293,19 +310,82 @@ describe('engine: every FAIL_ON bit', function () {
       const engine = n & 1 || n & 2 ? failing : passing;
       const mixed = Boolean(n & 1) !== Boolean(n & 2);
       const image = n & 8 ? (n & 4 ? await blurredTwoFaces() : await twoFaces()) : n & 4 ? await blurredSelfie() : await selfieJpeg();
-      const result = await engine.check(image, {
+      const requested = {
         // A validation that must not fail is still requested where the image and engine let it pass.
-        validate_liveness: Boolean(n & 1) || !mixed,
-        validate_attribute: Boolean(n & 2) || !mixed,
-        validate_quality: true,
-        validate_nface: true,
+        liveness: Boolean(n & 1) || !mixed,
+        attribute: Boolean(n & 2) || !mixed,
+        quality: true,
+        nface: true,
+      };
+      const result = await engine.check(image, {
+        validate_liveness: requested.liveness,
+        validate_attribute: requested.attribute,
+        validate_quality: requested.quality,
+        validate_nface: requested.nface,
       });
       assert.equal(result.data.fail_code, n);
       assert.equal(result.error_code, n === 0 ? null : `FAIL_ON_${n}`);
       assert.equal(result.data.status, n === 0 ? 'PASS' : 'FAIL');
       assert.equal(result.message === 'PASS', n === 0);
+      // data.validations says what was asked for and, in bit order, what failed of it.
+      assert.deepEqual(result.data.validations.requested, requested);
+      assert.deepEqual(result.data.validations.failed, (['liveness', 'attribute', 'quality', 'nface'] as const).filter((_, bit) => n & (1 << bit)));
     });
   }
+
+  it('fails no validation that was not requested, however the image fares: PASS for two blurred faces on the failing engine', async function () {
+    const image = await blurredTwoFaces();
+    const result = await failing.check(image);
+    // Each section still reports what would have failed it.
+    assert.equal(result.data.nface, 2);
+    assert.equal(result.data.liveness!.is_live, false);
+    assert.equal(result.data.attributes!.mask.detected, true);
+    assert.equal(result.data.quality!.blur.pass, false);
+    assert.deepEqual([result.data.status, result.data.fail_code, result.error_code, result.message], ['PASS', 0, null, 'PASS']);
+    assert.deepEqual(result.data.validations, { requested: { liveness: false, attribute: false, quality: false, nface: false }, failed: [] });
+    // Each validation alone fails on its own bit only.
+    const bits = { validate_liveness: 1, validate_attribute: 2, validate_quality: 4, validate_nface: 8 } as const;
+    for (const [flag, bit] of Object.entries(bits)) {
+      const one = await failing.check(image, { [flag]: true });
+      assert.equal(one.data.fail_code, bit, flag);
+    }
+  });
+
+  it('validate_quality fails on blur, dark or grayscale, each alone', async function () {
+    for (const [name, image] of [['blur', await blurredSelfie()], ['dark', await darkenedSelfie()], ['grayscale', await grayscaleSelfie()]] as const) {
+      const result = await passing.check(image, { is_attribute: false, validate_quality: true });
+      const q = result.data.quality!;
+      assert.deepEqual([!q.blur.pass, !q.dark.pass, !q.grayscale.pass], [name === 'blur', name === 'dark', name === 'grayscale'], name);
+      assert.deepEqual([result.error_code, result.data.validations.failed], ['FAIL_ON_4', ['quality']], name);
+    }
+  });
+
+  it('validate_quality does not fail on the extension measures (exposure, backlight, face size, framing, pose)', async function () {
+    // A pack whose face size, framing and pose limits no face meets.
+    const strict = await engineWithManifest((manifest) => ({
+      ...manifest,
+      quality: { ...manifest.quality, face_size: 10_000, framing: 100, max_yaw: 0, max_pitch: 0, max_roll: 0, max_yaw_from_landmarks: 0 },
+    }));
+    try {
+      const selfie = await selfieJpeg();
+      const box = (await strict.engine.check(selfie, { is_attribute: false, is_liveness: false, is_quality: false })).data.faces[0]!.box;
+      const region = { left: Math.round(box.x), top: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
+      // Overexposed (clipped highlights), and the face alone in shadow before a lit room (backlit, not dark: README, Quality).
+      const overexposed = await sharp(selfie).linear(1.8, 0).jpeg().toBuffer();
+      const shadow = await sharp(selfie).extract(region).linear(0.3, 0).toBuffer();
+      const backlit = await sharp(selfie).composite([{ input: shadow, left: region.left, top: region.top }]).jpeg().toBuffer();
+      for (const [name, image, extensionsFailing] of [['selfie', selfie, []], ['overexposed', overexposed, ['exposure']], ['backlit', backlit, ['backlight']]] as const) {
+        const result = await strict.engine.check(image, { is_attribute: false, is_liveness: false, validate_quality: true });
+        const q = result.data.quality!;
+        for (const measure of extensionsFailing) assert.equal(q[measure].pass, false, `${name}: ${measure} ${q[measure].score}`);
+        assert.deepEqual([q.face_size.pass, q.framing.pass, q.pose.pass], [false, false, false], name);
+        assert.deepEqual([q.blur.pass, q.dark.pass, q.grayscale.pass], [true, true, true], name);
+        assert.deepEqual([result.data.status, result.error_code, result.data.validations.failed], ['PASS', null, []], name);
+      }
+    } finally {
+      await strict.close();
+    }
+  });
 
   it('keeps the options it was created with, though the caller changes its objects while the models load or afterwards', async function () {
     const names: AttributeName[] = ['hat'];
