@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { createEngine, type Engine } from '../../core';
 import { alignFace, alignTemplate, applySimilarity, fitSimilarity, fivePoints } from '../../core/faces/align';
 import type { Raster } from '../../core/image/raster';
-import { validateManifest, type Manifest } from '../../core/models/manifest';
+import { attributeProbabilities, checkAttributes } from '../../core/checks/attributes';
+import { geometryFromPoints } from '../../core/faces/landmarks';
+import { modelsOfRole, validateManifest, type Manifest } from '../../core/models/manifest';
 import { readPack } from '../../core/models/manifest';
+import { createRegistry } from '../../core/models/registry';
 import { DEFAULT_PACK_DIR } from '../../core';
 import type { Point } from '../../core/types';
 import { renderAttribute, renderAttributes, SYNTHETIC_KINDS, type SyntheticKind } from '../../models/train/attribute-render';
@@ -222,5 +225,37 @@ describe('attributes: the classifier on rendered pairs', function () {
     assert.throws(() => validateManifest(without, 'manifest.json'), /role attributes/);
     const unaligned = { ...manifest, models: { ...manifest.models, attributes: { ...entry, align: undefined } } } as unknown as Manifest;
     assert.throws(() => validateManifest(unaligned, 'manifest.json'), /align/);
+  });
+});
+
+// README, Attributes: each probability is compared with its threshold, an attribute at or above it is
+// detected, and sunglasses only where the eyeglasses probability is not higher ("even at or above the
+// sunglasses threshold" they are not detected where it is).
+describe('attributes: a probability exactly at its threshold', function () {
+  it('detects every attribute at its threshold and none just above it, the eyeglasses rule on sunglasses alone', async function () {
+    const pack = readPack(DEFAULT_PACK_DIR);
+    const [key, entry] = modelsOfRole(pack.manifest, 'attributes')[0]!;
+    const registry = await createRegistry({ ...pack, manifest: { ...pack.manifest, models: { [key]: entry } } });
+    try {
+      const engine = await sharedEngine();
+      // A face with clear glasses drawn on it: the model reads them as eyeglasses more than sunglasses.
+      const jpeg = await withAttributeDrawn(engine, await selfieJpeg('frontal'), 'eyeglasses', 31);
+      const found = (await engine.check(jpeg, { is_liveness: false, is_quality: false, is_attribute: false })).data.faces[0]!;
+      const geometry = geometryFromPoints(found.landmarks!.map((p) => ({ ...p })));
+      const image = await decoded(jpeg);
+      const model = registry.get(key);
+      const p = await attributeProbabilities(model, image, geometry);
+      assert.ok(p.eyeglasses! > p.sunglasses!, `eyeglasses ${p.eyeglasses}, sunglasses ${p.sunglasses}`);
+      const names = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;
+      const at = Object.fromEntries(names.map((name) => [name, p[name]!])) as Record<(typeof names)[number], number>;
+      const atThreshold = await checkAttributes(model, image, geometry, { ...pack.manifest.attributes, ...at });
+      for (const name of ['mask', 'veil', 'hat', 'eyeglasses'] as const) assert.equal(atThreshold[name]!.detected, true, `${name} at its threshold ${at[name]}`);
+      assert.equal(atThreshold.sunglasses.detected, false, 'outweighed by eyeglasses, even at its threshold');
+      const justAbove = Object.fromEntries(names.map((name) => [name, at[name] + 1e-9]));
+      const above = await checkAttributes(model, image, geometry, { ...pack.manifest.attributes, ...justAbove });
+      for (const name of names) assert.equal(above[name]!.detected, false, `${name} under its threshold`);
+    } finally {
+      await registry.dispose();
+    }
   });
 });

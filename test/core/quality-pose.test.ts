@@ -3,10 +3,10 @@
 // (the model reads some full profiles at yaw 0-6 degrees), and the fitted yaw is reported beside the model's.
 
 import assert from 'node:assert/strict';
-import { checkQuality } from '../../core/checks/quality';
+import { backlightScore, blurScore, checkQuality, darkScore, imageToFace, laplacianVariance } from '../../core/checks/quality';
 import { measureRegions } from '../../core/checks/regions';
 import { geometryFromPoints, type HeadPose } from '../../core/faces/landmarks';
-import { MEAN_FACE_68, rotationFromPose } from '../../core/faces/pose-from-landmarks';
+import { MEAN_FACE_68, poseFromLandmarks, rotationFromPose } from '../../core/faces/pose-from-landmarks';
 import { readPack } from '../../core/models/manifest';
 import { DEFAULT_PACK_DIR } from '../../core';
 import { resolveThresholds } from '../../core/thresholds';
@@ -64,5 +64,105 @@ describe('quality: pose', () => {
     assert.equal(poseOf({ yaw: -15, pitch: 0, roll: 0 }, modelSaysTurned).pass, true);
     // A pack whose margin is wider believes the model nearer to frontal: 30 - (60 - 30) = 0.
     assert.equal(poseOf({ yaw: -5, pitch: 0, roll: 0 }, modelSaysTurned, { ...packThresholds, max_yaw_from_landmarks: 60 }).pass, false);
+  });
+});
+
+// README, Quality: blur, dark, exposure and backlight fail above their thresholds, grayscale is a
+// saturation below its threshold, face size and framing fail below theirs, pose beyond its limits.
+// So a measure exactly at its threshold passes, and one just past it fails.
+describe('quality: a measure exactly at its threshold', () => {
+  // A colour face with some clipped highlights, darker than the light wall around it, so that every
+  // measure reads a value of its own (not 0 or 1).
+  let seed = 11;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const width = 480, height = 480;
+  const box = { x: 160, y: 150, width: 160, height: 190 };
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const inFace = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+      if (!inFace) data.set([225, 222, 218], o);
+      else if (random() < 0.05) data.set([255, 255, 255], o);
+      else {
+        const v = 60 + random() * 40;
+        data.set([v + 30, v, v - 20], o);
+      }
+    }
+  }
+  const image: Raster = { data, width, height, channels: 3 };
+  const geometry = geometryFromPoints(landmarksOf({ yaw: 0, pitch: 0, roll: 0 }));
+  const regions = measureRegions(image, box, geometry);
+  const { quality: pack } = resolveThresholds(readPack(DEFAULT_PACK_DIR).manifest);
+  const measured = {
+    blur: blurScore(laplacianVariance(image, box)),
+    dark: darkScore(regions.face.luma, regions.scene.luma),
+    grayscale: regions.face.saturation,
+    exposure: regions.face.clipped,
+    backlight: backlightScore(regions),
+    face_size: geometry.interEye,
+    framing: imageToFace(image, box),
+  };
+  const check = (t: typeof pack, pose: HeadPose = { yaw: 0, pitch: 0, roll: 0 }) => checkQuality(image, box, geometry, pose, regions, t);
+
+  it('reads a value of its own for every measure of the test image', () => {
+    for (const [name, value] of Object.entries(measured)) assert.ok(value > 0 && (value < 1 || name === 'face_size' || name === 'framing'), `${name} ${value}`);
+  });
+
+  it('passes blur, dark, exposure, backlight, face size and framing at their thresholds, and the image is not grayscale at its own', () => {
+    const q = check({ ...pack, ...measured });
+    for (const name of ['blur', 'dark', 'exposure', 'backlight', 'face_size', 'framing', 'grayscale'] as const) assert.equal(q[name].pass, true, name);
+    assert.equal(q.grayscale.value, false);
+  });
+
+  it('fails each of them just past its threshold', () => {
+    const past = 1e-9;
+    const above = { blur: measured.blur - past, dark: measured.dark - past, exposure: measured.exposure - past, backlight: measured.backlight - past };
+    const below = { face_size: measured.face_size + past, framing: measured.framing + past };
+    for (const [name, threshold] of Object.entries({ ...above, ...below })) {
+      const q = check({ ...pack, ...measured, [name]: threshold });
+      assert.equal(q[name as keyof typeof above].pass, false, name);
+    }
+    const gray = check({ ...pack, ...measured, grayscale: measured.grayscale + past }).grayscale;
+    assert.deepEqual([gray.value, gray.pass], [true, false]);
+  });
+
+  it('passes pitch and roll at their limits (25 degrees), and fails them past', () => {
+    assert.equal(check(pack, { yaw: 0, pitch: 25, roll: -25 }).pose.pass, true);
+    assert.equal(check(pack, { yaw: 0, pitch: 25.1, roll: 0 }).pose.pass, false);
+    assert.equal(check(pack, { yaw: 0, pitch: 0, roll: -25.1 }).pose.pass, false);
+  });
+
+  it('passes the model\'s yaw at its limit (30) where the landmarks\' yaw is past the margin, and the landmarks\' yaw at its own limit', () => {
+    const turned = geometryFromPoints(landmarksOf({ yaw: 25, pitch: 0, roll: 0 }));
+    const landmarkYaw = Math.abs(poseFromLandmarks(turned.points).yaw);
+    assert.ok(landmarkYaw > 20 && landmarkYaw < 30, `fitted ${landmarkYaw}`);
+    const pose = (modelYaw: number, t: typeof pack) => checkQuality(image, box, turned, { yaw: modelYaw, pitch: 0, roll: 0 }, measureRegions(image, box, turned), t).pose.pass;
+    assert.deepEqual([pack.max_yaw, pack.max_yaw_from_landmarks], [30, 40]);
+    assert.equal(pose(30, pack), true, 'the model at 30, the landmarks beyond 20');
+    assert.equal(pose(-30.1, pack), false, 'the model beyond 30, the landmarks beyond 20');
+    // Both limits at the landmarks' yaw: the model beyond it fails only where the landmarks' yaw is
+    // beyond max_yaw less the margin (here the same yaw), and the landmarks at their limit pass.
+    const atLandmarks = { ...pack, max_yaw: landmarkYaw, max_yaw_from_landmarks: landmarkYaw };
+    assert.equal(pose(landmarkYaw + 10, atLandmarks), true);
+    assert.equal(pose(0, { ...atLandmarks, max_yaw_from_landmarks: landmarkYaw - 1e-9 }), false);
+  });
+});
+
+// README, Quality: backlight compares the face with its surroundings, beside the face and above the head.
+describe('quality: backlight reads what is above the head as well as beside the face', () => {
+  it('is 0 where both are as bright as the face, and over 0.3 where only the wall above the head is lit', () => {
+    const geometry = geometryFromPoints(landmarksOf({ yaw: 0, pitch: 0, roll: 0 }));
+    const box = { x: 160, y: 150, width: 160, height: 190 };
+    const lit = (topRows: number): number => {
+      const data = new Uint8Array(480 * 480 * 3).fill(100);
+      data.fill(230, 0, topRows * 480 * 3);
+      const image: Raster = { data, width: 480, height: 480, channels: 3 };
+      return backlightScore(measureRegions(image, box, geometry));
+    };
+    assert.equal(lit(0), 0);
+    // Lit above the face box only: the face and the sides of the face stay at 100.
+    const aboveOnly = lit(box.y);
+    assert.ok(aboveOnly > 0.3, `backlight ${aboveOnly}`);
   });
 });
