@@ -33,6 +33,9 @@ describe('engine: 400 codes from real inputs', function () {
     }
     await rejectsWith(engine.checkRequest({ image: selfie, is_quality: 'yes' }), 'INVALID_PAYLOAD');
     await rejectsWith(engine.checkRequest({ image: selfie, validate_nface: 1 }), 'INVALID_PAYLOAD');
+    // A null flag is of the wrong type too: read as its default, validate_liveness: null would leave liveness unvalidated.
+    await rejectsWith(engine.checkRequest({ image: selfie, validate_liveness: null }), 'INVALID_PAYLOAD');
+    await rejectsWith(engine.check(selfie, { validate_liveness: null } as never), 'INVALID_PAYLOAD');
     await rejectsWith(engine.checkRequest({ image: 12345 }), 'INVALID_PAYLOAD');
   });
 
@@ -109,6 +112,27 @@ describe('engine: 400 codes from real inputs', function () {
     await rejectsWith(engine.check(big), 'INVALID_PAYLOAD_IMAGE_SIZE');
     await rejectsWith(engine.checkRequest({ image: big.toString('base64') }), 'INVALID_PAYLOAD_IMAGE_SIZE');
     await rejectsWith(engine.checkRequest({ image: `data:image/png;base64,${big.toString('base64')}` }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+  });
+
+  it('INVALID_PAYLOAD_IMAGE_SIZE only past the default caps: 5 MiB of bytes and 40 000 000 pixels are judged as an image', async function () {
+    // Bytes that are no image: at the cap they get as far as decoding (FORMAT), one byte more is too large.
+    const atCap = randomBytes(5 * 1024 * 1024);
+    const overCap = Buffer.concat([atCap, Buffer.alloc(1)]);
+    await rejectsWith(engine.check(atCap), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.check(overCap), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    await rejectsWith(engine.checkRequest({ image: atCap.toString('base64') }), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.checkRequest({ image: overCap.toString('base64') }), 'INVALID_PAYLOAD_IMAGE_SIZE');
+    // A PNG header claiming exactly 40 000 000 pixels is decoded (and found truncated); one row more is refused unread.
+    await rejectsWith(engine.check(pngClaiming(8000, 5000)), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    await rejectsWith(engine.check(pngClaiming(8000, 5001)), 'INVALID_PAYLOAD_IMAGE_SIZE');
+  });
+
+  it('INVALID_PAYLOAD_IMAGE_FORMAT: a URL on a loopback address, refused by default (limits.allowPrivateNetwork false)', async function () {
+    await assert.rejects(engine.checkRequest({ image: 'http://127.0.0.1:9/face.jpg' }), (err: unknown) => {
+      assert.ok(err instanceof FaceliveError && err.code === 'INVALID_PAYLOAD_IMAGE_FORMAT', String(err));
+      assert.match(err.message, /non-public address, which is not allowed/);
+      return true;
+    });
   });
 
   it('FACE_NOT_DETECTED: a landscape with no face', async function () {

@@ -1,7 +1,8 @@
-// Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing, the dark score.
+// Unit checks of the small core pieces: options parsing, image classification, crop geometry, sniffing, error codes,
+// thresholds and limits as resolved, the blur and dark scores.
 
 import assert from 'node:assert/strict';
-import { DEFAULT_OPTIONS, FaceliveError, OPTION_NAMES, parseOptions, resolveLimits } from '../../core';
+import { DEFAULT_OPTIONS, FaceliveError, isErrorCode, OPTION_NAMES, parseOptions, resolveLimits } from '../../core';
 import { FLAG_BY_LETTERS, flagNamed, refuseMisspeltFlags } from '../../core/options';
 import { classifyImage, loadImageBytes } from '../../core/image/source';
 import { decodeImage, headerSize, sniffFormat } from '../../core/image/decode';
@@ -12,7 +13,7 @@ import { failCode, errorCodeOf } from '../../core/verdict';
 import { DEFAULT_FRAMING, resolveThresholds } from '../../core/thresholds';
 import { readPack } from '../../core/models/manifest';
 import { DEFAULT_PACK_DIR } from '../../core/engine';
-import { darkScore } from '../../core/checks/quality';
+import { blurScore, darkScore } from '../../core/checks/quality';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -100,6 +101,20 @@ describe('core units', function () {
     assert.ok(Math.abs(capped.height - 99) < 1e-9 && capped.y === 0);
   });
 
+  it('errors: Retry-After seconds for TOO_MANY_REQUESTS and SERVICE_UNAVAILABLE only, whole, at least 1, 1 by default', function () {
+    for (const retrying of ['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE'] as const) {
+      assert.equal(new FaceliveError(retrying).retryAfterS, 1);
+      assert.equal(new FaceliveError(retrying, undefined, { retryAfterS: 0 }).retryAfterS, 1, 'never "retry at once"');
+      assert.equal(new FaceliveError(retrying, undefined, { retryAfterS: 1.2 }).retryAfterS, 2, 'rounded up: never earlier than told');
+      assert.equal(new FaceliveError(retrying, undefined, { retryAfterS: 59 }).retryAfterS, 59);
+    }
+    assert.equal(new FaceliveError('INVALID_PAYLOAD', undefined, { retryAfterS: 3 }).retryAfterS, undefined);
+    assert.deepEqual(new FaceliveError('FACE_NOT_DETECTED').toJSON(), { message: 'No face was found in the image.', error_code: 'FACE_NOT_DETECTED' });
+    // Only the table's own codes are codes, not the names every object inherits.
+    assert.equal(isErrorCode('FACE_NOT_DETECTED'), true);
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'FAIL_ON_1']) assert.equal(isErrorCode(name), false, name);
+  });
+
   it('verdict codes: bits sum to FAIL_ON_n', function () {
     assert.equal(failCode([]), 0);
     assert.equal(failCode(['liveness', 'nface']), 9);
@@ -117,6 +132,43 @@ describe('core units', function () {
     assert.equal(resolveThresholds(manifest, { framing: 2.5 }).quality.framing, 2.5);
     assert.throws(() => resolveThresholds(manifest, { blur: 2.5 }), /thresholds.blur in \[0,1\]/);
     assert.throws(() => resolveThresholds(manifest, { framing: -1 }), /thresholds.framing/);
+    // A pack's own framing threshold is kept; the default is the README's 1.5.
+    assert.equal(resolveThresholds({ ...manifest, quality: { ...manifest.quality, framing: 2 } }).quality.framing, 2);
+    assert.equal(DEFAULT_FRAMING, 1.5);
+  });
+
+  it('thresholds: max_yaw_from_landmarks from the manifest, else the yaw limit + 10', function () {
+    const { manifest } = readPack(DEFAULT_PACK_DIR);
+    const { max_yaw_from_landmarks: _omitted, ...older } = manifest.quality;
+    void _omitted;
+    assert.equal(resolveThresholds({ ...manifest, quality: older as typeof manifest.quality }).quality.max_yaw_from_landmarks, manifest.quality.max_yaw + 10);
+    assert.equal(resolveThresholds({ ...manifest, quality: { ...older, max_yaw: 20 } as typeof manifest.quality }).quality.max_yaw_from_landmarks, 30);
+    assert.equal(resolveThresholds({ ...manifest, quality: { ...manifest.quality, max_yaw_from_landmarks: 55 } }).quality.max_yaw_from_landmarks, 55);
+  });
+
+  it('thresholds: every documented override replaces the pack\'s value, in [0,1] except face_size and framing; other names are refused', function () {
+    const { manifest } = readPack(DEFAULT_PACK_DIR);
+    const overrides = {
+      liveness: 0.41, blur: 0.42, dark: 0.43, grayscale: 0.044, exposure: 0.45, backlight: 0.46, face_size: 64, framing: 2.2,
+      sunglasses: 0.47, mask: 0.48, veil: 0.49, hat: 0.51, eyeglasses: 0.52,
+    };
+    const resolved = resolveThresholds(manifest, overrides);
+    assert.equal(resolved.liveness, overrides.liveness);
+    for (const key of ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing'] as const) assert.equal(resolved.quality[key], overrides[key], key);
+    for (const key of ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const) assert.equal(resolved.attributes[key], overrides[key], key);
+    for (const key of ['liveness', 'blur', 'dark', 'grayscale', 'exposure', 'backlight', 'sunglasses', 'mask', 'veil', 'hat', 'eyeglasses']) {
+      assert.doesNotThrow(() => resolveThresholds(manifest, { [key]: 0 }), key);
+      assert.doesNotThrow(() => resolveThresholds(manifest, { [key]: 1 }), key);
+      assert.throws(() => resolveThresholds(manifest, { [key]: 1.01 }), new RegExp(`thresholds\\.${key} in \\[0,1\\]`));
+    }
+    for (const key of ['glasses', 'max_yaw', 'pose']) assert.throws(() => resolveThresholds(manifest, { [key]: 0.5 } as never), new RegExp(`Unknown threshold "${key}"`));
+  });
+
+  it('limits: the documented defaults, and maxRedirects may be 0', function () {
+    assert.deepEqual({ ...resolveLimits() }, { maxImageBytes: 5 * 1024 * 1024, maxPixels: 40_000_000, urlTimeoutMs: 15_000, maxRedirects: 3, allowPrivateNetwork: false });
+    assert.equal(resolveLimits({ maxRedirects: 0 }).maxRedirects, 0);
+    assert.throws(() => resolveLimits({ maxRedirects: -1 }), /non-negative whole number for limits\.maxRedirects/);
+    assert.equal(resolveLimits({ urlTimeoutMs: 2 ** 31 - 1 }).urlTimeoutMs, 2 ** 31 - 1);
   });
 });
 
@@ -139,6 +191,15 @@ describe('area resampling to grey (the blur measure)', function () {
       }
       assert.ok(worst <= 0.5, `off by ${worst} grey levels`);
     }
+  });
+});
+
+describe('the blur score', function () {
+  it('is 1 / (1 + sharpness / 0.03): 0.5 at a sharpness of 0.03, 1 with no detail, towards 0 when sharp', function () {
+    assert.equal(blurScore(0.03), 0.5);
+    assert.equal(blurScore(0), 1);
+    assert.ok(Math.abs(blurScore(0.09) - 0.25) < 1e-12);
+    assert.ok(Math.abs(blurScore(0.02) - 0.6) < 1e-12, 'the default threshold 0.6 is a sharpness of 0.02');
   });
 });
 
