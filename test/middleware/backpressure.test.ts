@@ -170,6 +170,26 @@ describe('back-pressure: bounded checks in flight, bounded queue, deadline', fun
     assert.equal((await post(url, face)).status, 200);
   });
 
+  it('a full queue answers 503 before the testing quota is looked at, even for a used-up credential; another method gets 405 even while the router shuts down', async () => {
+    const spent: Credential = { appId: 'spent-testing', apiKey: 'spent-key-0123456789', mode: 'testing', quota: 0 };
+    const router = faceLiveness({ engine, auth: { credentials: [LIVE, spent] }, metrics: false, maxInFlight: 1, maxQueue: 0, queueTimeoutMs: 10_000 });
+    const url = `${(await mount(router)).url}${PATH}`;
+    assert.equal((await post(url, face, spent)).code, 'INSUFFICIENT_QUOTA_LIVENESS', 'used up when a place is free');
+    holder.hold();
+    const running = post(url, face);
+    await until(() => holder.gates.length === 1);
+    const refused = await post(url, face, spent);
+    assert.deepEqual([refused.status, refused.code], [503, 'SERVICE_UNAVAILABLE']);
+    holder.release();
+    assert.equal((await running).status, 200);
+    // While the router shuts down, a method other than POST is still told so (405): the method comes first.
+    await router.close();
+    const wrongMethod = await fetch(url, { method: 'GET' });
+    assert.deepEqual([wrongMethod.status, ((await wrongMethod.json()) as { error_code: string }).error_code], [405, 'METHOD_NOT_ALLOWED']);
+    const draining = await post(url, face);
+    assert.deepEqual([draining.status, draining.code], [503, 'SERVICE_UNAVAILABLE']);
+  });
+
   it('a queued request waits at most queueTimeoutMs, then 503', async () => {
     const url = await serve({ maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 300 });
     holder.hold();

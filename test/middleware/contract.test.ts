@@ -298,6 +298,7 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
         ['cb=1&is_quality=false', 'is_quality'],
         ['validateNface=1', 'validate_nface'],
         ['Validate-Attribute', 'validate_attribute'],
+        ['IMAGE=abc', 'image'],
       ] as const) {
         const res = await request(app).post(`${PATH}?${query}`).set(authHeaders(LIVE)).send({ image: faceB64 });
         assertError(res, 'INVALID_PAYLOAD');
@@ -661,7 +662,7 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       }
     });
 
-    it(`fields that are not flags are ignored, as in JSON, up to ${MAX_EXTRA_FORM_FIELDS + 8} text fields in all`, async () => {
+    it('fields that are not flags are ignored, as in JSON, up to 40 text fields in all', async () => {
       const names = ['is_quality', 'is_attribute', 'is_liveness', 'validate_quality', 'validate_attribute', 'validate_liveness', 'validate_nface'];
       const withFields = (extra: number) => {
         let req = form().attach('image', face, 'face.jpg');
@@ -669,15 +670,20 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
         for (let i = 0; i < extra; i += 1) req = req.field(`client_field_${i}`, String(i));
         return req;
       };
-      // The seven flags, an image field's place (unused: the image is the file) and MAX_EXTRA_FORM_FIELDS more.
-      const atBound = await withFields(MAX_EXTRA_FORM_FIELDS + 1);
+      // README: the seven flags, image sent as text and 32 more, 40 in all (here the image is the file,
+      // so its place holds one more field of the client's own).
+      assert.equal(MAX_EXTRA_FORM_FIELDS, 32);
+      const atBound = await withFields(40 - names.length);
       assert.equal(atBound.status, 200, JSON.stringify(atBound.body));
       assert.equal(atBound.body.data.options.validate_nface, false);
-      assertError(await withFields(MAX_EXTRA_FORM_FIELDS + 2), 'INVALID_PAYLOAD');
+      assertError(await withFields(40 - names.length + 1), 'INVALID_PAYLOAD');
     });
 
-    it('a file under another name, or a malformed form, is INVALID_PAYLOAD', async () => {
+    it('a file under another name, an image sent both as a file and as a text field, or a malformed form, is INVALID_PAYLOAD', async () => {
       assertError(await form().attach('photo', face, 'face.jpg'), 'INVALID_PAYLOAD');
+      const both = await form().field('image', faceB64).attach('image', face, 'face.jpg');
+      assertError(both, 'INVALID_PAYLOAD');
+      assert.match(both.body.message, /either as a file part or as a text field, not both/);
       const broken = await request(app)
         .post(PATH)
         .set(authHeaders(LIVE))
@@ -693,6 +699,11 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       const res = await req;
       assertError(res, 'INVALID_PAYLOAD_IMAGE_SIZE');
       assert.equal(res.body.message, BODY_TOO_LARGE_MESSAGE);
+      // The whole form counts: two fields of a client's own, each half the limit, put it just over.
+      const half = Math.ceil(jsonBodyLimitFor(engine.limits.maxImageBytes) / 2);
+      const justOver = await form().attach('image', face, 'face.jpg').field('note_a', 'n'.repeat(half)).field('note_b', 'n'.repeat(half));
+      assertError(justOver, 'INVALID_PAYLOAD_IMAGE_SIZE');
+      assert.equal(justOver.body.message, BODY_TOO_LARGE_MESSAGE);
     });
 
     it('a non-image file is INVALID_PAYLOAD_IMAGE_FORMAT', async () => {
@@ -700,25 +711,28 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
     });
   });
 
-  it('covers every code of the error table', () => {
-    // The 200 codes are tested above; this pins the table this file was written against.
-    assert.deepEqual(ERROR_CODES, [
-      'INVALID_PAYLOAD',
-      'MISSING_PAYLOAD_IMAGE',
-      'INVALID_PAYLOAD_IMAGE_MISSING',
-      'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY',
-      'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY',
-      'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY',
-      'INVALID_PAYLOAD_IMAGE_SIZE',
-      'INVALID_PAYLOAD_IMAGE_TIMEOUT',
-      'INVALID_PAYLOAD_IMAGE_FORMAT',
-      'FACE_NOT_DETECTED',
-      'UNAUTHORIZED',
-      'INSUFFICIENT_QUOTA_LIVENESS',
-      'METHOD_NOT_ALLOWED',
-      'TOO_MANY_REQUESTS',
-      'INTERNAL_SERVER_ERROR',
-      'SERVICE_UNAVAILABLE',
-    ]);
+  it('covers every code of the error table, each under its documented HTTP status', () => {
+    // The 200 codes are tested above; this pins the table this file was written against (the
+    // README's "Error codes"), so that assertError's status from the table is the documented one.
+    const documented: [string, number][] = [
+      ['INVALID_PAYLOAD', 400],
+      ['MISSING_PAYLOAD_IMAGE', 400],
+      ['INVALID_PAYLOAD_IMAGE_MISSING', 400],
+      ['INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY', 400],
+      ['INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY', 400],
+      ['INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY', 400],
+      ['INVALID_PAYLOAD_IMAGE_SIZE', 400],
+      ['INVALID_PAYLOAD_IMAGE_TIMEOUT', 400],
+      ['INVALID_PAYLOAD_IMAGE_FORMAT', 400],
+      ['FACE_NOT_DETECTED', 400],
+      ['UNAUTHORIZED', 401],
+      ['INSUFFICIENT_QUOTA_LIVENESS', 403],
+      ['METHOD_NOT_ALLOWED', 405],
+      ['TOO_MANY_REQUESTS', 429],
+      ['INTERNAL_SERVER_ERROR', 500],
+      ['SERVICE_UNAVAILABLE', 503],
+    ];
+    assert.deepEqual(ERROR_CODES, documented.map(([code]) => code));
+    assert.deepEqual(ERROR_CODES.map((code) => [code, ERROR_TABLE[code].status]), documented);
   });
 });

@@ -132,6 +132,22 @@ describe('faceLiveness() options', () => {
     await withCpuQuota('100000 100000\n', () => assert.deepEqual([resolve().maxInFlight, resolve().maxQueue], [1, 1]));
   });
 
+  it('defaults the abuse limits as documented: 10 failed authentications a minute, no rate limit, a rate-limit window of a minute', () => {
+    const resolve = (options: Record<string, unknown>) => resolveOptions({ engine, auth: { credentials: [LIVE] }, metrics: false, ...options }, () => Promise.resolve(engine));
+    assert.deepEqual(resolve({}).authFailures, { limit: 10, windowMs: 60_000 });
+    assert.deepEqual(resolve({ authFailures: { limit: 3 } }).authFailures, { limit: 3, windowMs: 60_000 });
+    assert.equal(resolve({ authFailures: false }).authFailures, null);
+    assert.equal(resolve({}).rateLimit, null);
+    assert.deepEqual(resolve({ rateLimit: { limit: 5 } }).rateLimit, { limit: 5, windowMs: 60_000 });
+  });
+
+  it('takes durations up to what a timer can wait (2^31 - 1 ms), and limits over engineOptions.limits', () => {
+    const resolved = resolveOptions({ engine, auth: false, metrics: false, requestTimeoutMs: 2 ** 31 - 1, queueTimeoutMs: 2 ** 31 - 1 }, () => Promise.resolve(engine));
+    assert.deepEqual([resolved.requestTimeoutMs, resolved.queueTimeoutMs], [2 ** 31 - 1, 2 ** 31 - 1]);
+    const merged = resolveOptions({ engineOptions: { limits: { maxImageBytes: 2000, maxRedirects: 1 } }, limits: { maxImageBytes: 1000 }, auth: false, metrics: false }, () => Promise.resolve(engine));
+    assert.deepEqual([merged.limits.maxImageBytes, merged.limits.maxRedirects], [1000, 1]);
+  });
+
   it('caps the default request deadline (the URL budget + 10 s) at what a timer can wait', () => {
     const resolved = resolveOptions({ engineOptions: {}, limits: { urlTimeoutMs: 2 ** 31 - 1 }, auth: false, metrics: false }, () => Promise.resolve(engine));
     assert.equal(resolved.requestTimeoutMs, 2 ** 31 - 1);
