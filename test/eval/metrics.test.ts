@@ -246,6 +246,14 @@ describe('eval/metrics', () => {
       assert.equal(flagNonResponses(attributes), 1);
     });
 
+    it('leaves a non-response out wherever it comes, counting the images after it', () => {
+      const names = ['mask', 'sunglasses', 'veil'];
+      const nonResponse = attributes.filter((s) => s.flagged === null);
+      const first = flagMetrics([...nonResponse, ...attributes.filter((s) => s.flagged !== null)], names);
+      assert.deepEqual(first, flagMetrics(attributes, names));
+      assert.equal(first.mask.tp + first.mask.fp + first.mask.fn + first.mask.tn, attributes.length - 1);
+    });
+
     it('scores quality problems the same way: a failed measure is a flag, an image may fail several', () => {
       const pass = { blur: false, dark: false, grayscale: false };
       const quality: FlagSample[] = [
