@@ -67,6 +67,25 @@ describe('demo page (chromium)', function () {
    * A fresh page of the demo where reading a picked file takes `window.readDelays[name]` ms longer
    * (a large file, a slow disk), and the image of every POST it sends is kept.
    */
+  /**
+   * Holds every check the page sends until release(); posts() counts those sent, and arrived() waits
+   * (up to 2 s) for the first.
+   */
+  async function holdChecks(on: Page): Promise<{ release: () => void; posts: () => number; arrived: () => Promise<void> }> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let posts = 0;
+    await on.route('**/v1/face/liveness', async (route) => {
+      posts += 1;
+      await held;
+      await route.continue();
+    });
+    const arrived = async (): Promise<void> => {
+      for (let i = 0; i < 100 && posts === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    return { release, posts: () => posts, arrived };
+  }
+
   async function slowReadPage(): Promise<{ page: Page; sent: string[] }> {
     const slow = await browser.newPage();
     slow.on('pageerror', (err) => pageErrors.push(err.message));
@@ -537,22 +556,15 @@ describe('demo page (chromium)', function () {
 
   it('drops an answer that arrives after another image was picked', async () => {
     await page.fill('#api-key', handle.devCredential?.apiKey ?? '');
-    let letThrough!: () => void;
-    const held = new Promise<void>((resolve) => { letThrough = resolve; });
-    let seen = 0;
-    await page.route('**/v1/face/liveness', async (route) => {
-      seen += 1;
-      await held;
-      await route.continue();
-    });
+    const checks = await holdChecks(page);
     try {
       await page.setInputFiles('#file', { name: 'two.jpg', mimeType: 'image/jpeg', buffer: await twoFaces() });
       await page.click('#send');
-      for (let i = 0; i < 100 && seen === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await checks.arrived();
       const other = await selfieJpeg('right', 320, 240);
       await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: other });
       await page.waitForFunction(() => (document.getElementById('canvas') as HTMLCanvasElement).width === 320);
-      letThrough();
+      checks.release();
       await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled || document.getElementById('message')?.textContent !== 'Checking…');
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(await page.textContent('#verdict'), '', 'no verdict drawn for the new image');
@@ -586,13 +598,8 @@ describe('demo page (chromium)', function () {
 
   it('keeps "Check" off while a file picked during a check is read, also once that check answers', async () => {
     const { page: slow } = await slowReadPage();
-    let letThrough!: () => void;
-    const held = new Promise<void>((resolve) => { letThrough = resolve; });
+    const checks = await holdChecks(slow);
     let answered = false;
-    await slow.route('**/v1/face/liveness', async (route) => {
-      await held;
-      await route.continue();
-    });
     slow.on('requestfinished', (req) => { if (req.method() === 'POST') answered = true; });
     try {
       await slow.setInputFiles('#file', { name: 'first.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
@@ -600,7 +607,7 @@ describe('demo page (chromium)', function () {
       await slow.click('#send');
       await slow.evaluate(() => { (window as unknown as { readDelays: Record<string, number> }).readDelays['second.jpg'] = 3000; });
       await slow.setInputFiles('#file', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 400, 300) });
-      letThrough();
+      checks.release();
       for (let i = 0; i < 100 && !answered; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
       await slow.waitForTimeout(200);
       assert.ok(answered, 'the first check answered');
@@ -650,33 +657,26 @@ describe('demo page (chromium)', function () {
   });
 
   it('keeps the keyboard\'s focus on Check while its check runs and after, and sends one check however often Check is pressed meanwhile', async () => {
-    let letThrough!: () => void;
-    const held = new Promise<void>((resolve) => { letThrough = resolve; });
-    let posts = 0;
-    await page.route('**/v1/face/liveness', async (route) => {
-      posts += 1;
-      await held;
-      await route.continue();
-    });
+    const checks = await holdChecks(page);
     const focused = (): Promise<string> => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || '');
     try {
       await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 320, 240) });
       await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
       await page.focus('#send');
       await page.keyboard.press('Enter');
-      for (let i = 0; i < 100 && posts === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await checks.arrived();
       assert.equal(await focused(), 'send', 'focus stays on Check while the check runs');
       assert.equal(await page.getAttribute('#send', 'aria-disabled'), 'true', 'Check says it is busy');
       await page.keyboard.press('Enter');
       await page.keyboard.press('Space');
       await page.waitForTimeout(200);
-      letThrough();
+      checks.release();
       await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
-      assert.equal(posts, 1, 'one check sent');
+      assert.equal(checks.posts(), 1, 'one check sent');
       assert.equal(await focused(), 'send', 'focus stays on Check once the answer is shown');
       assert.equal(await page.getAttribute('#send', 'aria-disabled'), null);
     } finally {
-      letThrough();
+      checks.release();
       await page.unroute('**/v1/face/liveness');
     }
   });
