@@ -245,6 +245,23 @@ const SECURITY_HEADERS: Parameters<typeof helmet>[0] = {
   strictTransportSecurity: false,
 };
 
+/**
+ * Browser features the service's pages may use: the demo page's own camera, nothing else. helmet no
+ * longer sets this header. Denying the rest (microphone, location, screen capture, payment, ...) means
+ * that no script the page might be made to run could reach them, and no page of the service asks.
+ */
+const PERMISSIONS_POLICY = [
+  'camera=(self)',
+  'microphone=()',
+  'geolocation=()',
+  'display-capture=()',
+  'payment=()',
+  'usb=()',
+  'serial=()',
+  'hid=()',
+  'publickey-credentials-get=()',
+].join(', ');
+
 /** Builds the Express app. Throws (TypeError) on a bad config, before anything listens. */
 export function createApp(config: AppConfig = {}): FaceliveApp {
   const configured = config.credentials ?? [];
@@ -293,6 +310,10 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
   // Security headers on every answer: above all, no other site may frame the demo page, which holds
   // an API key (a see-through frame could make a visitor spend a credential's quota).
   app.use(helmet(SECURITY_HEADERS));
+  app.use((_req, res, next) => {
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
+    next();
+  });
   if (config.trustProxy !== undefined && config.trustProxy > 0) app.set('trust proxy', config.trustProxy);
   app.use('/v1/face/liveness', liveness);
   // Every other route takes no body: one sent anyway is dropped, or the answer ends the connection.

@@ -125,6 +125,24 @@ describe('demo page (chromium)', function () {
     assert.equal(await page.inputValue('#api-key'), handle.devCredential?.apiKey);
   });
 
+  it('may use the camera and no other device or location feature, and the browser reads the whole Permissions-Policy', async () => {
+    const visitor = await browser.newPage();
+    const messages: string[] = [];
+    visitor.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+    try {
+      await visitor.goto(`${server.url}/`);
+      await visitor.waitForLoadState('networkidle');
+      const allowed = await visitor.evaluate(() => {
+        const policy = (document as unknown as { featurePolicy: { allowsFeature(feature: string): boolean } }).featurePolicy;
+        return Object.fromEntries(['camera', 'microphone', 'geolocation', 'display-capture', 'usb'].map((feature) => [feature, policy.allowsFeature(feature)]));
+      });
+      assert.deepEqual(allowed, { camera: true, microphone: false, geolocation: false, 'display-capture': false, usb: false });
+      assert.deepEqual(messages.filter((text) => /Permissions-Policy/i.test(text)), [], 'no feature name the browser does not know');
+    } finally {
+      await visitor.close();
+    }
+  });
+
   it('with configured credentials, asks for them and logs no error on loading', async () => {
     const configured = createApp({ engine, credentials: [{ appId: 'app-live', apiKey: 'live-key-0123456789', mode: 'live' }] });
     const listening = await listen(configured.app);

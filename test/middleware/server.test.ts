@@ -61,7 +61,7 @@ describe('examples/server', function () {
     assert.equal(ready.body.draining, false);
   });
 
-  it('sends security headers: no framing by other sites (the demo page holds an API key), nosniff, a CSP', async () => {
+  it('sends security headers: no framing by other sites (the demo page holds an API key), nosniff, a CSP, the camera for its own pages only', async () => {
     for (const url of ['/', '/demo.js', '/openapi.json']) {
       const res = await request(dev.app).get(url);
       assert.equal(res.headers['x-frame-options'], 'DENY', url);
@@ -73,6 +73,9 @@ describe('examples/server', function () {
       assert.match(csp, /font-src 'self'(;|$)/, url);
       assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'the service speaks plain HTTP');
       assert.equal(res.headers['strict-transport-security'], undefined, url);
+      const permissions = String(res.headers['permissions-policy']);
+      assert.match(permissions, /(^|, )camera=\(self\)(,|$)/, `${url}: the demo page's own camera only`);
+      for (const feature of ['microphone', 'geolocation', 'display-capture']) assert.match(permissions, new RegExp(`(^|, )${feature}=\\(\\)(,|$)`), `${url}: ${feature} denied`);
     }
   });
 
