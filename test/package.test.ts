@@ -1,5 +1,5 @@
 // The package as consumers load it: the exports map from CommonJS and ESM, the bin, and the
-// Node-RED section pointing at built nodes with their editor files beside them.
+// Node-RED section pointing at built nodes with their editor files beside them, and the README's links.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -79,5 +79,17 @@ describe('the package', function () {
       assert.match(version, /^\d+\.\d+\.\d+$/, name);
       assert.equal(manifest.sources[name]!.version, version);
     }
+  });
+
+  it("has README links that lead somewhere: each #anchor names one of its headings, each relative link a file of the repository", function () {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    // GitHub's heading anchors: lower case, punctuation but hyphens and underscores dropped, spaces as hyphens.
+    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-')));
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    const internal = targets.filter((t) => t.startsWith('#'));
+    const relative = targets.filter((t) => !/^(#|[a-z][a-z0-9+.-]*:)/i.test(t));
+    assert.ok(internal.length >= 20 && relative.length >= 5, 'the README links to its own sections and files');
+    assert.deepEqual(internal.filter((t) => !anchors.has(t.slice(1))), [], 'anchors without a heading');
+    assert.deepEqual(relative.filter((t) => !existsSync(path.join(root, t.split('#')[0]!))), [], 'files that do not exist');
   });
 });
