@@ -223,7 +223,7 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
           : 'Cannot calibrate: the set has no scored live image.');
       }
       if (args.out === undefined && point) {
-        notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack.`);
+        notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack. It holds for the model pack ${engine.pack.name} ${engine.pack.version} only: calibrate again when the pack changes (a facelive upgrade may bring new models).`);
       }
       if (args.out !== undefined) {
         if (!point || !report.liveness) throw new Error('Cannot calibrate: no threshold was found.'); // refused above
