@@ -522,6 +522,12 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
   // check 500 and /healthz 503 until someone read its logs. It stops instead, with the reason on
   // stderr and exit status 1, where operators and restart policies see it, as a pack without a
   // manifest does before it listens.
+  // Which models decide the checks from now on, in the log beside every answer's request ID: the
+  // record a KYC team looks up when a decision is questioned later (every answer names its pack too).
+  handle.liveness.ready().then(
+    (engine) => stdoutLogger({ level: 'info', msg: 'facelive engine ready', pack: { name: engine.pack.name, version: engine.pack.version } }),
+    () => undefined,
+  );
   handle.liveness.ready().catch((err: unknown) => {
     if (stopping) return;
     stopping = true;

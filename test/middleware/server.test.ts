@@ -522,6 +522,11 @@ describe('examples/server', function () {
           health = await fetch(`${base}/healthz/ready`);
         }
         assert.equal(health.status, 200);
+        // The log names the pack that decides the checks, as /healthz does.
+        const { pack } = (await (await fetch(`${base}/healthz`)).json()) as { pack: { name: string; version: string } };
+        for (let i = 0; i < 50 && !stdout.includes('"facelive engine ready"'); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+        const ready = stdout.split('\n').filter((l) => l.includes('"facelive engine ready"')).map((l) => JSON.parse(l) as { level: string; pack: unknown });
+        assert.deepEqual(ready.map((entry) => [entry.level, entry.pack]), [['info', pack]], 'one log line names the pack once the engine is ready');
         const res = await fetch(`${base}/v1/face/liveness`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'App-ID': appId, 'API-Key': apiKey, 'X-Request-Id': 'proc-1' },
