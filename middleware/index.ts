@@ -32,13 +32,16 @@ import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJEC
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
 import { watchClientClose } from './client-closed';
+import { deadline } from './deadline';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { decodedAsUtf8, jsonAsUtf8 } from './json-charset';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
 import { refuseFieldsInQuery } from './query-fields';
+import { BODY_READ_BEFORE_MESSAGE, declaredTooLarge, readByAnotherParser } from './other-body-parsers';
 import { requestIdOf } from './request-id';
+import { summaryLog } from './summary-log';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -73,49 +76,6 @@ export interface FaceLivenessRouter extends Router {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-/**
- * Counts refusals of one kind and logs them as one line per interval instead of one per request:
- * those that anyone can provoke cheaply and in bulk (a full queue, wrong keys, an address cooling
- * down), so that a flood of them cannot flood the logs too.
- */
-function summaryLog(log: (entry: LogEntry) => void, intervalMs: number, kind: { msg: string; error_code?: string; status?: number }): { count(): void } {
-  let refused = 0;
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    count: () => {
-      refused += 1;
-      if (timer !== undefined) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        log({ level: 'warn', ...kind, count: refused, interval_ms: intervalMs });
-        refused = 0;
-      }, intervalMs);
-      timer.unref();
-    },
-  };
-}
-
-/** Rejects with SERVICE_UNAVAILABLE when `ms` pass first; the timer never keeps the process alive. */
-function deadline(ms: number): { readonly expired: Promise<never>; readonly passed: boolean; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let passed = false;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      passed = true;
-      reject(new FaceliveError('SERVICE_UNAVAILABLE', 'The request did not finish within the server\'s deadline; retry shortly.', { retryAfterS: 1 }));
-    }, ms);
-    timer.unref();
-  });
-  expired.catch(() => undefined);
-  return {
-    expired,
-    get passed() {
-      return passed;
-    },
-    cancel: () => clearTimeout(timer),
-  };
-}
-
 /** The methods the liveness path answers in respond mode (its Allow header). */
 const ALLOWED_METHODS = 'POST, OPTIONS';
 
@@ -131,32 +91,6 @@ function run(middleware: RequestHandler, req: Request, res: Response): Promise<v
   return new Promise<void>((resolve, reject) => {
     middleware(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
   });
-}
-
-/** Logged once per router when an app-wide body parser has read a request's body before it. */
-const BODY_READ_BEFORE_MESSAGE = 'a body parser of the app (such as app.use(express.json())) read a liveness request\'s body before facelive: '
-  + 'its size limit applies instead of limits.maxImageBytes (express.json() refuses bodies over 100 kB by default), and bodies are read before credentials are checked. '
-  + 'Mount faceLiveness before the app\'s body parsers, or keep them off its path; to answer their refusals on this path in the contract\'s body, '
-  + 'mount errorHandler({ bodyParserErrors: true }) on it after the router.';
-
-/** Whether a body parser that ran before this router (an app-wide express.json()) has read the body. */
-function readByAnotherParser(req: Request): boolean {
-  // body-parser 1 (Express 4) marks a request whose body it has read; with body-parser 2 (Express 5)
-  // the request stream has been read to its end. Either way every later body-parser passes it on.
-  return (req as { _body?: unknown })._body === true || req.readableEnded;
-}
-
-/**
- * Whether a request that asks before sending its body (Expect: 100-continue) declares
- * (Content-Length) a body larger than `limit` bytes. It is refused unsent: otherwise it would be
- * told to send the whole body, only for the parser to refuse it once read. A client that is already
- * sending is not answered early: an answer that closes the connection under a body still arriving
- * reaches many clients as a broken pipe (Node's fetch: EPIPE), not as the 400 that says why; the
- * parser reads such a body to its end and refuses it then. A body an app-wide parser has already
- * read is left to that parser's limit.
- */
-function declaredTooLarge(req: Request, limit: number): boolean {
-  return /100-continue/i.test(String(req.headers.expect ?? '')) && Number(req.headers['content-length']) > limit && !readByAnotherParser(req);
 }
 
 /** Whether a request body's image is a URL to fetch (anything else is loaded without waiting on a server). */
