@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const BENCH = path.resolve(__dirname, '..', '..', 'bench');
 
-describe('harness options (fuzz, soak)', function () {
+describe('harness options (fuzz, soak, bench:blur)', function () {
   let tmp: string;
   beforeEach(function () {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'facelive-options-'));
@@ -31,7 +31,7 @@ describe('harness options (fuzz, soak)', function () {
   }
 
   it('--help and -h print the usage and exit 0', function () {
-    for (const [file, name] of [['fuzz.js', 'fuzz'], ['soak.js', 'soak']]) {
+    for (const [file, name] of [['fuzz.js', 'fuzz'], ['soak.js', 'soak'], ['blur-degradations.js', 'bench:blur']]) {
       for (const flag of ['--help', '-h']) {
         const run = harness(file, [flag]);
         assert.equal(run.status, 0, run.stderr);
@@ -49,6 +49,8 @@ describe('harness options (fuzz, soak)', function () {
       ['fuzz.js', ['--minutes=-1'], /--minutes must be a number above 0/],
       ['soak.js', ['--jsn'], /Unknown option "--jsn"/],
       ['soak.js', ['--requests'], /--requests/],
+      ['blur-degradations.js', ['--jsn'], /Unknown option "--jsn"/],
+      ['blur-degradations.js', [], /name at least one folder of images/],
     ];
     for (const [file, args, message] of refused) {
       const run = harness(file, args);
