@@ -413,11 +413,27 @@
       verdictBadge.className = 'badge pass';
       sentence = `Passed every requested validation: ${requested.join(', ')}.`;
     }
-    const framing = body.data.quality && body.data.quality.framing;
-    // Liveness judges the face with its surroundings: a face that fills the picture is judged worse.
-    messageText.textContent = framing && !framing.pass
-      ? `${sentence} The face fills most of the picture: step back so that liveness sees its surroundings.`
-      : sentence;
+    messageText.textContent = [sentence, ...retakeAdvice(body.data.quality)].join(' ');
+  }
+
+  /**
+   * What to change for a better photo, from the quality measures that decide no validation by
+   * themselves: liveness judges the face with its surroundings, so a face that fills the picture is
+   * judged worse; a small face is judged on few pixels, and one far below the size limit also reads
+   * as blurred, so coming closer comes before holding still.
+   */
+  function retakeAdvice(quality) {
+    const advice = [];
+    if (!quality) return advice;
+    if (quality.framing && !quality.framing.pass) {
+      advice.push('The face fills most of the picture: step back so that liveness sees its surroundings.');
+    }
+    if (quality.face_size && !quality.face_size.pass) {
+      advice.push(quality.blur && !quality.blur.pass
+        ? 'The face is small in the picture, which also makes it read as blurred: come closer to the camera.'
+        : 'The face is small in the picture: come closer to the camera.');
+    }
+    return advice;
   }
 
   /**

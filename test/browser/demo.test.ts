@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { Engine } from '../../core/engine-types';
 import { createApp, type FaceliveApp } from '../../examples/server';
-import { selfieJpeg, storedWithOrientation, twoFaces } from '../helpers/faces';
+import { distantBlurredSelfie, distantSelfie, selfieJpeg, storedWithOrientation, twoFaces } from '../helpers/faces';
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 import { pendingUnlessAvailable } from '../helpers/binaries';
 import { launchChromium } from '../helpers/chromium';
@@ -222,6 +222,27 @@ describe('demo page (chromium)', function () {
     }
     for (const id of ['app-id', 'api-key']) assert.equal(await page.getAttribute(`#${id}`, 'aria-describedby'), 'credential-hint', id);
     assert.equal(await page.getByRole('textbox', { name: 'App-ID' }).getAttribute('aria-describedby'), 'credential-hint');
+  });
+
+  it('says what to change for a better photo: step back from a face that fills the picture, come closer to a small one', async () => {
+    const advice = async (buffer: Buffer): Promise<{ message: string; quality: Record<string, { pass: boolean }> }> => {
+      await page.setInputFiles('#file', { name: 'face.jpg', mimeType: 'image/jpeg', buffer });
+      await page.click('#send');
+      await page.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      const raw = JSON.parse((await page.textContent('#raw')) ?? '{}');
+      return { message: (await page.textContent('#message')) ?? '', quality: raw.data.quality };
+    };
+    const close = await advice(await selfieJpeg('right', 320, 240));
+    assert.deepEqual([close.quality.framing!.pass, close.quality.face_size!.pass], [false, true]);
+    assert.match(close.message, /The face fills most of the picture: step back/);
+    assert.doesNotMatch(close.message, /come closer/);
+    const far = await advice(await distantSelfie());
+    assert.deepEqual([far.quality.framing!.pass, far.quality.face_size!.pass, far.quality.blur!.pass], [true, false, true]);
+    assert.match(far.message, /The face is small in the picture: come closer to the camera\./);
+    assert.doesNotMatch(far.message, /step back|blurred/);
+    const farAndSoft = await advice(await distantBlurredSelfie());
+    assert.deepEqual([farAndSoft.quality.face_size!.pass, farAndSoft.quality.blur!.pass], [false, false]);
+    assert.match(farAndSoft.message, /The face is small in the picture, which also makes it read as blurred: come closer to the camera\./);
   });
 
   it('uploads a face and shows a verdict, the face box and the scores', async () => {

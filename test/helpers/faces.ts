@@ -212,6 +212,22 @@ function onWall(image: Buffer, times: number, colour: string): Promise<Buffer> {
   return sharp(image).extend({ top: y, bottom: y, left: x, right: x, background: colour }).jpeg({ quality: 92 }).toBuffer();
 }
 
+/**
+ * The 'right' selfie at a quarter of its size in the middle of a grey 640x480 frame: a face far from
+ * the camera (about 28 px between the eyes, under the face_size limit), sharp at its own size.
+ */
+export function distantSelfie(): Promise<Buffer> {
+  return cached('distant', async () => {
+    const small = await sharp(await selfieJpeg('right')).resize(160, 120).png().toBuffer();
+    return sharp(small).extend({ top: 180, bottom: 180, left: 240, right: 240, background: '#808080' }).jpeg({ quality: 92 }).toBuffer();
+  });
+}
+
+/** The distant selfie blurred by Gaussian `sigma` (1.5: blur fails beside face_size, 0.82 against 0.6). */
+export function distantBlurredSelfie(sigma = 1.5): Promise<Buffer> {
+  return cached(`distant-blur:${sigma}`, async () => sharp(await distantSelfie()).blur(sigma).jpeg({ quality: 92 }).toBuffer());
+}
+
 /** The desaturated selfie inside a red frame 5 % of its width thick. */
 export function framedGrayscaleSelfie(): Promise<Buffer> {
   return cached('gray-framed', async () => {
