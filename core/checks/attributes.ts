@@ -32,19 +32,21 @@ export async function attributeProbabilities(model: Model, image: Raster, geomet
   return out;
 }
 
+/** Judged as reported (to 4 decimals), so that a stored answer explains its own flag. */
 function measure(probability: number | undefined, threshold: number, outweighed = false): AttributeMeasure {
-  const p = probability ?? 0;
-  return { probability: round(p), threshold, detected: p >= threshold && !outweighed };
+  const p = round(probability ?? 0);
+  return { probability: p, threshold, detected: p >= threshold && !outweighed };
 }
 
 /**
- * Whether the model reads clear eyeglasses more than sunglasses on this face. Such a face is not
- * detected as wearing sunglasses even at or above their threshold: clear lenses that reflect a
- * screen or a coating's sheen are the sunglasses false alarm that turns a customer away (out of
- * fold, real clear glasses read as sunglasses 4 -> 2 of 204; models/attributes.md).
+ * Whether the model reads clear eyeglasses more than sunglasses on this face, the probabilities as
+ * the answer reports them. Such a face is not detected as wearing sunglasses even at or above their
+ * threshold: clear lenses that reflect a screen or a coating's sheen are the sunglasses false alarm
+ * that turns a customer away (out of fold, real clear glasses read as sunglasses 4 -> 2 of 204;
+ * models/attributes.md).
  */
 function sunglassesOutweighed(p: Readonly<Record<string, number>>): boolean {
-  return p.eyeglasses !== undefined && p.sunglasses !== undefined && p.eyeglasses > p.sunglasses;
+  return p.eyeglasses !== undefined && p.sunglasses !== undefined && round(p.eyeglasses) > round(p.sunglasses);
 }
 
 /** The names checkAttributes reports with this pack: the contract's four, and eyeglasses when the pack's model has that label. */

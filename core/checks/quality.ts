@@ -155,6 +155,11 @@ export function yawPasses(modelYaw: number, landmarkYaw: number, t: QualityThres
   return !modelTurned && Math.abs(landmarkYaw) <= t.max_yaw_from_landmarks;
 }
 
+/**
+ * Each measure is judged as the answer reports it (scores to 4 decimals, the face size and the angles
+ * to 0.1, framing to 0.01), so that a stored answer explains its own flags: a score reported at its
+ * threshold passes, where judged unrounded it could fail with the same numbers shown (README, Quality).
+ */
 export function checkQuality(
   image: Raster,
   box: Box,
@@ -164,28 +169,30 @@ export function checkQuality(
   t: QualityThresholds,
   sharpness: number = laplacianVariance(image, box),
 ): QualityResult {
-  const blur = blurScore(sharpness);
-  const dark = darkScore(regions.face.luma, regions.scene.luma);
+  const blur = round(blurScore(sharpness));
+  const dark = round(darkScore(regions.face.luma, regions.scene.luma));
   // Colourfulness of the face itself, relative to its brightness: the background's colour (a white
   // wall, a coloured frame) and darkening do not move it.
-  const saturation = regions.face.saturation;
-  const exposure = regions.face.clipped;
-  const backlight = backlightScore(regions);
+  const saturation = round(regions.face.saturation);
+  const exposure = round(regions.face.clipped);
+  const backlight = round(backlightScore(regions));
   const grayscale = saturation < t.grayscale;
-  const framing = imageToFace(image, box);
-  const landmarkYaw = poseFromLandmarks(geometry.points).yaw;
-  const posePass = yawPasses(pose.yaw, landmarkYaw, t) && Math.abs(pose.pitch) <= t.max_pitch && Math.abs(pose.roll) <= t.max_roll;
+  const interEye = round(geometry.interEye, 1);
+  const framing = round(imageToFace(image, box), 2);
+  const angles = { yaw: round(pose.yaw, 1), pitch: round(pose.pitch, 1), roll: round(pose.roll, 1) };
+  const landmarkYaw = round(poseFromLandmarks(geometry.points).yaw, 1);
+  const posePass = yawPasses(angles.yaw, landmarkYaw, t) && Math.abs(angles.pitch) <= t.max_pitch && Math.abs(angles.roll) <= t.max_roll;
   return {
-    blur: { score: round(blur), threshold: t.blur, pass: blur <= t.blur },
-    dark: { score: round(dark), threshold: t.dark, pass: dark <= t.dark },
-    grayscale: { value: grayscale, score: round(saturation), threshold: t.grayscale, pass: !grayscale },
-    exposure: { score: round(exposure), threshold: t.exposure, pass: exposure <= t.exposure },
-    backlight: { score: round(backlight), threshold: t.backlight, pass: backlight <= t.backlight },
-    face_size: { inter_eye_px: round(geometry.interEye, 1), threshold: t.face_size, pass: geometry.interEye >= t.face_size },
-    framing: { image_to_face: round(framing, 2), threshold: t.framing, pass: framing >= t.framing },
+    blur: { score: blur, threshold: t.blur, pass: blur <= t.blur },
+    dark: { score: dark, threshold: t.dark, pass: dark <= t.dark },
+    grayscale: { value: grayscale, score: saturation, threshold: t.grayscale, pass: !grayscale },
+    exposure: { score: exposure, threshold: t.exposure, pass: exposure <= t.exposure },
+    backlight: { score: backlight, threshold: t.backlight, pass: backlight <= t.backlight },
+    face_size: { inter_eye_px: interEye, threshold: t.face_size, pass: interEye >= t.face_size },
+    framing: { image_to_face: framing, threshold: t.framing, pass: framing >= t.framing },
     pose: {
-      yaw: round(pose.yaw, 1), pitch: round(pose.pitch, 1), roll: round(pose.roll, 1),
-      yaw_from_landmarks: round(landmarkYaw, 1),
+      ...angles,
+      yaw_from_landmarks: landmarkYaw,
       max_yaw: t.max_yaw, max_pitch: t.max_pitch, max_roll: t.max_roll, max_yaw_from_landmarks: t.max_yaw_from_landmarks, pass: posePass,
     },
   };

@@ -68,8 +68,9 @@ describe('quality: pose', () => {
 });
 
 // README, Quality: blur, dark, exposure and backlight fail above their thresholds, grayscale is a
-// saturation below its threshold, face size and framing fail below theirs, pose beyond its limits.
-// So a measure exactly at its threshold passes, and one just past it fails.
+// saturation below its threshold, face size and framing fail below theirs, pose beyond its limits,
+// each judged as the answer reports it. So a measure reported at its threshold passes, and one just
+// past it fails.
 describe('quality: a measure exactly at its threshold', () => {
   // A colour face with some clipped highlights, darker than the light wall around it, so that every
   // measure reads a value of its own (not 0 or 1).
@@ -104,26 +105,32 @@ describe('quality: a measure exactly at its threshold', () => {
     framing: imageToFace(image, box),
   };
   const check = (t: typeof pack, pose: HeadPose = { yaw: 0, pitch: 0, roll: 0 }) => checkQuality(image, box, geometry, pose, regions, t);
+  // The measures as the answer reports them (rounded), which the flags judge.
+  const shown = check(pack);
+  const reported = {
+    blur: shown.blur.score, dark: shown.dark.score, grayscale: shown.grayscale.score, exposure: shown.exposure.score,
+    backlight: shown.backlight.score, face_size: shown.face_size.inter_eye_px, framing: shown.framing.image_to_face,
+  };
 
   it('reads a value of its own for every measure of the test image', () => {
     for (const [name, value] of Object.entries(measured)) assert.ok(value > 0 && (value < 1 || name === 'face_size' || name === 'framing'), `${name} ${value}`);
   });
 
   it('passes blur, dark, exposure, backlight, face size and framing at their thresholds, and the image is not grayscale at its own', () => {
-    const q = check({ ...pack, ...measured });
+    const q = check({ ...pack, ...reported });
     for (const name of ['blur', 'dark', 'exposure', 'backlight', 'face_size', 'framing', 'grayscale'] as const) assert.equal(q[name].pass, true, name);
     assert.equal(q.grayscale.value, false);
   });
 
   it('fails each of them just past its threshold', () => {
     const past = 1e-9;
-    const above = { blur: measured.blur - past, dark: measured.dark - past, exposure: measured.exposure - past, backlight: measured.backlight - past };
-    const below = { face_size: measured.face_size + past, framing: measured.framing + past };
+    const above = { blur: reported.blur - past, dark: reported.dark - past, exposure: reported.exposure - past, backlight: reported.backlight - past };
+    const below = { face_size: reported.face_size + past, framing: reported.framing + past };
     for (const [name, threshold] of Object.entries({ ...above, ...below })) {
-      const q = check({ ...pack, ...measured, [name]: threshold });
+      const q = check({ ...pack, ...reported, [name]: threshold });
       assert.equal(q[name as keyof typeof above].pass, false, name);
     }
-    const gray = check({ ...pack, ...measured, grayscale: measured.grayscale + past }).grayscale;
+    const gray = check({ ...pack, ...reported, grayscale: reported.grayscale + past }).grayscale;
     assert.deepEqual([gray.value, gray.pass], [true, false]);
   });
 
@@ -135,9 +142,12 @@ describe('quality: a measure exactly at its threshold', () => {
 
   it('passes the model\'s yaw at its limit (30) where the landmarks\' yaw is past the margin, and the landmarks\' yaw at its own limit', () => {
     const turned = geometryFromPoints(landmarksOf({ yaw: 25, pitch: 0, roll: 0 }));
-    const landmarkYaw = Math.abs(poseFromLandmarks(turned.points).yaw);
+    const poseOf = (modelYaw: number, t: typeof pack) => checkQuality(image, box, turned, { yaw: modelYaw, pitch: 0, roll: 0 }, measureRegions(image, box, turned), t).pose;
+    const pose = (modelYaw: number, t: typeof pack) => poseOf(modelYaw, t).pass;
+    // The landmarks' yaw as the answer reports it (to 0.1 degree), which the flag judges.
+    const landmarkYaw = Math.abs(poseOf(0, pack).yaw_from_landmarks);
+    assert.ok(Math.abs(landmarkYaw - Math.abs(poseFromLandmarks(turned.points).yaw)) <= 0.05);
     assert.ok(landmarkYaw > 20 && landmarkYaw < 30, `fitted ${landmarkYaw}`);
-    const pose = (modelYaw: number, t: typeof pack) => checkQuality(image, box, turned, { yaw: modelYaw, pitch: 0, roll: 0 }, measureRegions(image, box, turned), t).pose.pass;
     assert.deepEqual([pack.max_yaw, pack.max_yaw_from_landmarks], [30, 40]);
     assert.equal(pose(30, pack), true, 'the model at 30, the landmarks beyond 20');
     assert.equal(pose(-30.1, pack), false, 'the model beyond 30, the landmarks beyond 20');
