@@ -103,6 +103,22 @@ describe('fetchImageUrl', function () {
         const identityOnly = /^\s*identity\s*$/i.test(String(req.headers['accept-encoding'] ?? ''));
         res.writeHead(200, { 'content-type': 'image/png', ...(identityOnly ? {} : { 'content-encoding': 'gzip' }) });
         res.end(identityOnly ? png : zlib.gzipSync(png));
+      } else if (path.startsWith('/stored/')) {
+        // An object store holding the image compressed sends it so, whatever the request asked for.
+        const coding = decodeURIComponent(path.slice('/stored/'.length));
+        const encode: Record<string, (b: Buffer) => Buffer> = {
+          gzip: zlib.gzipSync, 'x-gzip': zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync,
+          'gzip, br': (b) => zlib.brotliCompressSync(zlib.gzipSync(b)), compress: (b) => b,
+        };
+        res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': coding });
+        res.end(encode[coding]!(png));
+      } else if (path === '/stored-bomb') {
+        // 6 MiB of image in a few KiB of gzip.
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-encoding': 'gzip' });
+        res.end(zlib.gzipSync(Buffer.alloc(6 * 1024 * 1024)));
+      } else if (path === '/stored-corrupt') {
+        res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' });
+        res.end(zlib.gzipSync(png).subarray(0, 12));
       } else if (path === '/page') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<!doctype html><title>not an image</title>');
@@ -177,6 +193,21 @@ describe('fetchImageUrl', function () {
   it('asks for the image bytes uncompressed (Accept-Encoding: identity), so a compressing server sends them as they are', async () => {
     const bytes = await fetchImageUrl(new URL(`${server.origin}/negotiated`), loopback);
     assert.deepEqual(bytes, png);
+  });
+
+  it('decodes a body stored and sent compressed (gzip, x-gzip, deflate, br, and two codings) whatever was asked for, as a browser does', async () => {
+    for (const coding of ['gzip', 'x-gzip', 'deflate', 'br', 'gzip, br']) {
+      const bytes = await fetchImageUrl(new URL(`${server.origin}/stored/${encodeURIComponent(coding)}`), loopback);
+      assert.deepEqual(bytes, png, coding);
+    }
+  });
+
+  it('refuses a coding it cannot decode, naming it; a body that does not decompress; and a decoded image over the cap', async () => {
+    const unknown = await expectCode(fetchImageUrl(new URL(`${server.origin}/stored/compress`), loopback), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    assert.match(unknown.message, /Content-Encoding "compress"/);
+    const corrupt = await expectCode(fetchImageUrl(new URL(`${server.origin}/stored-corrupt`), loopback), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    assert.match(corrupt.message, /does not decompress/);
+    await expectCode(fetchImageUrl(new URL(`${server.origin}/stored-bomb`), loopback), 'INVALID_PAYLOAD_IMAGE_SIZE');
   });
 
   it('returns an HTML page as bytes (decoding, not fetching, rejects it)', async () => {

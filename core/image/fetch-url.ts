@@ -6,7 +6,8 @@
 // (non-public) address, a failed connection and a 2xx answer with an empty body (a 204, a 200 of no
 // bytes: handed on, its bytes would read as an empty image field) are all
 // INVALID_PAYLOAD_IMAGE_FORMAT, each with its own sentence. Over the budget is
-// INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or streamed) is
+// INVALID_PAYLOAD_IMAGE_TIMEOUT; over the byte cap (declared or streamed; a body compressed with
+// gzip, deflate or br is decoded, and the cap applies to the image it holds) is
 // INVALID_PAYLOAD_IMAGE_SIZE. A caller's AbortSignal stops the fetch at once (SERVICE_UNAVAILABLE: the
 // request was abandoned). Messages never carry the URL's path or query, nor bytes.
 
@@ -14,9 +15,11 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { FaceliveError, summariseError } from '../errors';
-import type { Limits } from '../limits';
+import { maxEncodedImageBytes, type Limits } from '../limits';
+import { contentCodings, decodersFor } from './content-coding';
 
 /** Marks an address the guard refused, so the request's error can be told apart from a network failure. */
 class RefusedAddressError extends Error {
@@ -183,25 +186,55 @@ function fetchOnce(url: URL, limits: Limits, signal: AbortSignal, network: Netwo
         fail(formatError(`The image URL answered with HTTP status ${status}, not an image.`));
         return;
       }
+      let codings: string[];
+      try {
+        codings = contentCodings(res.headers['content-encoding']);
+      } catch (err) {
+        res.destroy();
+        fail(err as FaceliveError);
+        return;
+      }
+      // A compressed body may be as long as the image's base64 would be; the image itself, once
+      // decoded, no longer than the cap.
+      const maxTransferred = codings.length === 0 ? limits.maxImageBytes : maxEncodedImageBytes(limits.maxImageBytes);
       const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limits.maxImageBytes) {
+      if (Number.isFinite(declared) && declared > maxTransferred) {
         res.destroy();
         fail(sizeError(limits));
         return;
       }
+      let transferred = 0;
+      res.on('data', (chunk: Buffer) => {
+        transferred += chunk.length;
+        if (transferred > maxTransferred && !settled) {
+          res.destroy();
+          fail(sizeError(limits));
+        }
+      });
+      const decoders = decodersFor(codings);
+      let body: Readable = res;
+      for (const decoder of decoders) {
+        body.pipe(decoder);
+        decoder.on('error', (err) => {
+          res.destroy();
+          fail(formatError(`The image URL's body does not decompress as its Content-Encoding (${codings.join(', ')}) says.`, summariseError(err)));
+        });
+        body = decoder;
+      }
       const chunks: Buffer[] = [];
       let total = 0;
-      res.on('data', (chunk: Buffer) => {
+      body.on('data', (chunk: Buffer) => {
         if (settled) return;
         total += chunk.length;
         if (total > limits.maxImageBytes) {
           res.destroy();
+          for (const decoder of decoders) decoder.destroy();
           fail(sizeError(limits));
           return;
         }
         chunks.push(chunk);
       });
-      res.on('end', () => {
+      body.on('end', () => {
         if (total === 0) fail(formatError(`The image URL answered with HTTP status ${status} and an empty body, not an image.`));
         else settle(() => resolve({ kind: 'body', bytes: Buffer.concat(chunks, total) }));
       });
