@@ -12,6 +12,7 @@ import { describeValue } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
 import { decodeImage } from './image/decode';
 import { boxToSent, pointToSent } from './faces/orientation';
+import { reportedScore } from './faces/detector';
 import { findFaces } from './faces/find-faces';
 import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
 import { checkLiveness } from './checks/liveness';
@@ -276,7 +277,7 @@ class FaceliveEngine implements FaceliveEngineType {
       const points = facePoints[i];
       return {
         box: roundBox(scaleBox(boxToSent(face.box, turn, sentWidth, sentHeight), scale)),
-        score: Math.round(face.score * 10000) / 10000,
+        score: reportedScore(face.score),
         primary: i === 0,
         counted: face.counted,
         ...(points ? { landmarks: toSent(points) } : {}),

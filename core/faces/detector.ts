@@ -21,6 +21,11 @@ export interface DetectedFace {
 
 type DetectorSpec = DetectorOutputCommon & ModelEntry['output'];
 
+/** A face's detector score as the answer reports it (4 decimals), which the count rule judges. */
+export function reportedScore(score: number): number {
+  return Math.round(score * 10000) / 10000;
+}
+
 function detectorSpec(entry: ModelEntry): DetectorSpec {
   const spec = entry.output;
   if (spec.type !== 'ultraface' && spec.type !== 'retinaface') throw new Error(`Detector output type ${spec.type} is not supported.`);
@@ -84,14 +89,17 @@ function padRetries(spec: DetectorSpec): readonly number[] {
   return pads.filter((pad) => pad > 0);
 }
 
-/** Marks the faces nface counts; `faces` is sorted largest first. */
+/**
+ * Marks the faces nface counts; `faces` is sorted largest first. The score is judged as the answer
+ * reports it, so that a face shown at the rule's score is counted.
+ */
 function applyCountRule(faces: readonly RawFace[], spec: DetectorSpec, image: Raster): DetectedFace[] {
   const rule = spec.count;
   const primarySide = faces.length > 0 ? side(faces[0]!.box) : 0;
   const shortSide = Math.min(image.width, image.height);
   return faces.map((face, i) => ({
     ...face,
-    counted: i === 0 || !rule || (face.score >= rule.minScore
+    counted: i === 0 || !rule || (reportedScore(face.score) >= rule.minScore
       && side(face.box) >= rule.minFaceRatio * shortSide
       && side(face.box) >= rule.minRelativeSize * primarySide),
   }));

@@ -1,11 +1,11 @@
-// Each quality and attribute flag follows from the numbers the answer reports beside it: a threshold
-// set to a reported score, probability, size or angle judges that value as the README's rules say,
-// so that a stored answer explains its own verdict.
+// Each quality and attribute flag, and whether nface counts a face, follows from the numbers the
+// answer reports beside it: a threshold set to a reported score, probability, size or angle judges
+// that value as the README's rules say, so that a stored answer explains its own verdict.
 
 import assert from 'node:assert/strict';
 import { createEngine, type CheckResult } from '../../core';
 import { engineWithManifest, sharedEngine } from '../helpers/engine';
-import { portraitJpeg, selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
+import { groupPhoto, portraitJpeg, selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
 
 const QUALITY_SCORES = ['blur', 'dark', 'exposure', 'backlight'] as const;
 const ATTRIBUTES = ['mask', 'veil', 'hat', 'eyeglasses', 'sunglasses'] as const;
@@ -77,6 +77,32 @@ describe('reported values: each flag follows from the value the answer reports',
         assert.equal(again.pass, true, `${name}: angles ${JSON.stringify(pose)} at their limits pass`);
       } finally {
         await at.close();
+      }
+    }
+  });
+
+  // README, How nface counts: a face counts when its score is at least the count rule's (0.8).
+  it('counts a face whose reported score is the count rule\'s score', async function () {
+    const engine = await sharedEngine();
+    const sections = { is_liveness: false, is_quality: false, is_attribute: false };
+    for (const photo of ['sample1.jpg', 'sample5.jpg', 'sample6.jpg']) {
+      const image = groupPhoto(photo);
+      const { faces: found } = (await engine.check(image, sections)).data;
+      for (const [i, face] of found.entries()) {
+        if (face.primary) continue;
+        const at = await engineWithManifest((manifest) => {
+          const detector = Object.values(manifest.models).find((entry) => entry.role === 'detector')!;
+          const output = detector.output as { count: { minScore: number } };
+          output.count = { ...output.count, minScore: face.score };
+          return manifest;
+        });
+        try {
+          const again = (await at.engine.check(image, sections)).data.faces[i]!;
+          assert.equal(again.score, face.score, `${photo} face ${i}`);
+          assert.equal(again.counted, true, `${photo} face ${i}: score ${again.score} at the count rule's counts`);
+        } finally {
+          await at.close();
+        }
       }
     }
   });
