@@ -1,6 +1,7 @@
 // The nodes in the real Node-RED editor (Chromium, playwright-core; see helpers/chromium.ts for which
 // one), served by `npm run flow`'s Node-RED with a test flow deployed through its admin API: the
-// editor marks a detect node whose Fail on box lacks its Compute box.
+// editor marks a detect node whose Fail on box lacks its Compute box, and opens the nodes of a flow
+// written by hand as the runtime reads them.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,11 @@ function testFlow(): object[] {
     detect('noQuality', 80, { validate_quality: true, is_quality: false }),
     detect('noAttributes', 120, { validate_attribute: true, is_attribute: false }),
     detect('noLiveness', 160, { validate_liveness: true, is_liveness: false }),
+    // Written by hand: every field left to the node's default.
+    { id: 'handEngine', type: 'facelive-engine', name: 'by hand' },
+    { id: 'handDetect', z: 'tab', type: 'facelive-detect', engine: 'handEngine', x: 500, y: 40, wires: [[], []] },
+    { id: 'handQuality', z: 'tab', type: 'facelive-validate-quality', engine: 'handEngine', x: 500, y: 80, wires: [[], []] },
+    { id: 'handAttribute', z: 'tab', type: 'facelive-validate-attribute', engine: 'handEngine', x: 500, y: 120, wires: [[], []] },
   ];
 }
 
@@ -106,6 +112,28 @@ describe('Node-RED editor (chromium)', function () {
     assert.deepEqual((await editorNode('noAttributes')).errors, ['Fail on attributes needs Compute attributes']);
     assert.deepEqual((await editorNode('noLiveness')).errors, ['Fail on spoof needs Compute liveness']);
     for (const id of ['noQuality', 'noAttributes', 'noLiveness']) assert.equal((await editorNode(id)).valid, false, id);
+  });
+
+  it('opens the nodes of a flow written by hand as the runtime reads them: valid, and saving each form unchanged keeps what the node does', async () => {
+    for (const id of ['handEngine', 'handDetect', 'handQuality', 'handAttribute']) assert.deepEqual(await editorNode(id).then((n) => [n.valid, n.errors]), [true, []], id);
+    for (const id of ['handEngine', 'handDetect', 'handQuality', 'handAttribute']) {
+      const ok = id === 'handEngine' ? '#node-config-dialog-ok' : '#node-dialog-ok';
+      await page.evaluate((nodeId) => {
+        const RED = (window as unknown as { RED: { nodes: { node(id: string): object }; editor: { edit(node: object): void; editConfig(name: string, type: string, id: string): void } } }).RED;
+        if (nodeId === 'handEngine') RED.editor.editConfig('', 'facelive-engine', nodeId);
+        else RED.editor.edit(RED.nodes.node(nodeId));
+      }, id);
+      await page.locator(ok).click();
+      await page.locator(ok).waitFor({ state: 'detached' });
+      // Every field now holds what the runtime used while it was absent: the default the form offers.
+      const [saved, offered] = await page.evaluate((nodeId) => {
+        const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, any> } } }).RED.nodes.node(nodeId);
+        const defaults = node._def.defaults as Record<string, { value: unknown }>;
+        const fields = Object.keys(defaults).filter((field) => field !== 'name' && field !== 'engine');
+        return [Object.fromEntries(fields.map((field) => [field, node[field]])), Object.fromEntries(fields.map((field) => [field, defaults[field]!.value]))];
+      }, id);
+      assert.deepEqual(saved, offered, id);
+    }
   });
 
   it('logs no error in the page', () => {
