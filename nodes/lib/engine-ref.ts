@@ -5,7 +5,7 @@ import type { CheckContext, FaceliveEngine } from '../../core/engine-types';
 import { FaceliveError } from '../../core/errors';
 import type { AttributeName, CheckResult } from '../../core/types';
 import type { Node, NodeAPI } from './red';
-import { errorStatus } from './status';
+import { errorStatus, NONE } from './status';
 
 /** What the facelive nodes use of a facelive-engine config node. */
 export interface EngineAccess {
@@ -57,10 +57,15 @@ function missingEngine(): EngineAccess {
  * The config node a node's form points at. When there is none, the node shows a red status and logs
  * the reason, and gets a stand-in that refuses every message with INTERNAL_SERVER_ERROR: a message
  * is never dropped without an answer (an http in flow would leave its caller waiting).
+ * Node-RED keeps the badge a node's previous instance showed through a redeploy, so the node sets
+ * one as it starts: none, or red when its engine node's settings were refused.
  */
 export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): EngineAccess {
   const config = findEngineConfig(RED, id);
-  if (config) return config;
+  if (config) {
+    node.status(config.unusable ? errorStatus('engine settings') : NONE);
+    return config;
+  }
   node.status(errorStatus('no engine'));
   node.error('No facelive-engine configuration node is set.');
   return missingEngine();

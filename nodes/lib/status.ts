@@ -1,6 +1,10 @@
-// Node status badges: working, last verdict (green PASS, yellow FAIL), last error (red, its code).
+// Node status badges: none after a deploy, working, last verdict (green PASS, yellow FAIL), last
+// error (red, its code).
 
 import type { NodeStatus } from './red';
+
+/** No badge: a node (re)started by a deploy, before its first message. */
+export const NONE: NodeStatus = {};
 
 export const BUSY: NodeStatus = { fill: 'blue', shape: 'ring', text: 'checking' };
 

@@ -1,7 +1,8 @@
 // The nodes in the real Node-RED editor (Chromium, playwright-core; see helpers/chromium.ts for which
 // one), served by `npm run flow`'s Node-RED with a test flow deployed through its admin API: the
-// editor marks a detect node whose Fail on box lacks its Compute box, and opens the nodes of a flow
-// written by hand as the runtime reads them.
+// editor marks a detect node whose Fail on box lacks its Compute box, opens the nodes of a flow
+// written by hand as the runtime reads them, and the status badges a deploy leaves are the nodes'
+// own, not those of the instances it replaced.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,15 +19,18 @@ const detect = (id: string, y: number, props: Record<string, unknown>) => ({
   ...props,
 });
 
-/** The test flow. */
-function testFlow(): object[] {
+/** The test flow; `engine` is what node `late` points at (first none, then the good engine node). */
+function testFlow(engine: string): object[] {
   return [
     { id: 'tab', type: 'tab', label: 'editor test' },
     { id: 'cfg', type: 'facelive-engine', name: 'good' },
+    { id: 'bad', type: 'facelive-engine', name: 'refused', threshold_liveness: '2' },
     detect('ok', 40, { validate_quality: true, validate_attribute: true, validate_liveness: true }),
     detect('noQuality', 80, { validate_quality: true, is_quality: false }),
     detect('noAttributes', 120, { validate_attribute: true, is_attribute: false }),
     detect('noLiveness', 160, { validate_liveness: true, is_liveness: false }),
+    detect('late', 200, { engine }),
+    detect('refused', 240, { engine: 'bad' }),
     // Written by hand: every field left to the node's default.
     { id: 'handEngine', type: 'facelive-engine', name: 'by hand' },
     { id: 'handDetect', z: 'tab', type: 'facelive-detect', engine: 'handEngine', x: 500, y: 40, wires: [[], []] },
@@ -72,7 +76,9 @@ describe('Node-RED editor (chromium)', function () {
       child?.stderr?.on('data', onData);
       child?.once('exit', (code) => reject(new Error(`flow.js exited (${code}) early:\n${output}`)));
     });
-    await deploy(testFlow(), 'full');
+    // First without an engine for `late`, then a "modified nodes" deploy that gives it one.
+    await deploy(testFlow(''), 'full');
+    await deploy(testFlow('cfg'), 'nodes');
     page = await browser.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (message) => {
@@ -98,11 +104,11 @@ describe('Node-RED editor (chromium)', function () {
     }
   });
 
-  /** What the editor holds of a node: whether it is valid, and why not. */
-  function editorNode(id: string): Promise<{ valid: boolean; errors: string[] }> {
+  /** What the editor holds of a node: whether it is valid, why not, and its status badge. */
+  function editorNode(id: string): Promise<{ valid: boolean; errors: string[]; status: Record<string, unknown> }> {
     return page.evaluate((nodeId) => {
       const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, any> } } }).RED.nodes.node(nodeId);
-      return { valid: node.valid as boolean, errors: (node.validationErrors ?? []) as string[] };
+      return { valid: node.valid as boolean, errors: (node.validationErrors ?? []) as string[], status: (node.status ?? {}) as Record<string, unknown> };
     }, id);
   }
 
@@ -134,6 +140,15 @@ describe('Node-RED editor (chromium)', function () {
       }, id);
       assert.deepEqual(saved, offered, id);
     }
+  });
+
+  it('shows the badge each node set as the last deploy started it, not its previous instance\'s', async () => {
+    // The badges come over the editor's websocket, all at once, once it has connected.
+    await page.waitForFunction(() => ['refused', 'late'].some((id) => (window as unknown as { RED: { nodes: { node(id: string): { status?: { text?: string } } } } })
+      .RED.nodes.node(id).status?.text !== undefined), null, { timeout: 20_000 });
+    // `late` showed "no engine" before the deploy that gave it one.
+    assert.equal((await editorNode('late')).status.text, undefined);
+    assert.deepEqual((await editorNode('refused')).status, { fill: 'red', shape: 'ring', text: 'engine settings' });
   });
 
   it('logs no error in the page', () => {

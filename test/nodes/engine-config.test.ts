@@ -318,6 +318,30 @@ describe('facelive-engine config node', function () {
       assert.match(caught.error.message, /No facelive-engine configuration node/);
     });
 
+    it('gives a node its badge as a deploy starts it: red without an engine or with refused settings, else none (Node-RED keeps the last one through a redeploy)', async () => {
+      /** The badges this instance of node `id` was given, in order. */
+      const badges = (id: string): unknown[] => {
+        const node = helper.getNode(id);
+        const spy = node.status as unknown as { getCalls(): { thisValue: unknown; args: unknown[] }[] };
+        return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
+      };
+      const flow = (engine: string) => [
+        { id: 'tab', type: 'tab', label: 'badges' },
+        { id: 'cfg', type: 'facelive-engine', name: 'good' },
+        { id: 'bad', type: 'facelive-engine', name: 'refused', threshold_liveness: '2' },
+        { id: 'd1', z: 'tab', type: 'facelive-detect', engine, wires: [[], []] },
+        { id: 'q', z: 'tab', type: 'facelive-validate-quality', engine: 'bad', wires: [[], []] },
+        { id: 'a', z: 'tab', type: 'facelive-validate-attribute', engine: 'cfg', wires: [[], []] },
+      ];
+      await helper.load(faceliveNodes, flow(''));
+      assert.deepEqual(badges('d1'), [{ fill: 'red', shape: 'ring', text: 'no engine' }]);
+      assert.deepEqual(badges('q'), [{ fill: 'red', shape: 'ring', text: 'engine settings' }]);
+      assert.deepEqual(badges('a'), [{}]);
+      // Given an engine, d1 is started anew: its badge is cleared, not left at "no engine".
+      await helper.setFlows(flow('cfg'), 'nodes');
+      assert.deepEqual(badges('d1'), [{}]);
+    });
+
     it('starts the engine again on the next message after it could not start', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-late-pack-'));
       const packDir = path.join(dir, 'pack');

@@ -63,13 +63,18 @@ export function run(expected: 'pass' | 'fail' | 'caught', msg: Record<string, un
   return waiting;
 }
 
-/** Resolves with the node's status once it stops showing "checking". */
+/**
+ * Resolves with the status the node shows once it has handled a message: the first after its
+ * "checking" (not the one it was given as the deploy started it).
+ */
 export function settledStatus(id = 'n1', timeoutMs = 20_000): Promise<{ fill?: string; shape?: string; text?: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no final status on ${id}`)), timeoutMs);
+    let checking = false;
     helper.getNode(id).on('call:status', (call: { args: [{ fill?: string; shape?: string; text?: string }] }) => {
       const status = call.args[0];
-      if (status.text !== 'checking') {
+      if (status.text === 'checking') checking = true;
+      else if (checking) {
         clearTimeout(timer);
         resolve(status);
       }
