@@ -9,6 +9,7 @@ import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { createEngine, FaceliveError } from '../core';
 import { harnessArgs, USAGE_ERROR } from './options';
+import { withGrain } from '../test/helpers/faces';
 
 const USAGE = `Usage: npm run bench:blur -- folder...
 
@@ -23,19 +24,6 @@ function images(folder: string): string[] {
     if (e.isDirectory()) return images(full);
     return /\.(jpe?g|png|webp)$/i.test(e.name) ? [full] : [];
   }).sort();
-}
-
-/** Gaussian grain of `sd` grey levels on every channel, seeded (the same noise each run), as a JPEG q92. */
-async function grain(image: Buffer, sd: number): Promise<Buffer> {
-  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  let seed = 12345;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) + 0.5) / 0x80000000;
-  const out = Buffer.alloc(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const gauss = Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random());
-    out[i] = Math.max(0, Math.min(255, Math.round(data[i]! + sd * gauss)));
-  }
-  return sharp(out, { raw: { width: info.width, height: info.height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
 }
 
 const jpeg = (s: Sharp): Promise<Buffer> => s.jpeg({ quality: 92 }).toBuffer();
@@ -54,14 +42,14 @@ const DEGRADATIONS: readonly Degradation[] = [
   ['JPEG q95', (b) => sharp(b).rotate().jpeg({ quality: 95 }).toBuffer()],
   ['halved', async (b) => jpeg(sharp(await scaled(b, 0.5)))],
   ['doubled', async (b) => jpeg(sharp(await scaled(b, 2)))],
-  ['grain sd 3', (b) => grain(b, 3)],
-  ['grain sd 6', (b) => grain(b, 6)],
+  ['grain sd 3', (b) => withGrain(b, 3)],
+  ['grain sd 6', (b) => withGrain(b, 6)],
   ['sigma 2', (b) => jpeg(sharp(b).rotate().blur(2))],
   ['sigma 4', (b) => jpeg(sharp(b).rotate().blur(4))],
   ['sigma 8', (b) => jpeg(sharp(b).rotate().blur(8))],
-  ['sigma 4 + grain sd 3', async (b) => grain(await lossless(sharp(b).rotate().blur(4)), 3)],
-  ['sigma 4 + grain sd 6', async (b) => grain(await lossless(sharp(b).rotate().blur(4)), 6)],
-  ['1280 px, sigma 8 + grain sd 6', async (b) => grain(await lossless(sharp(b).rotate().resize(1280).blur(8)), 6)],
+  ['sigma 4 + grain sd 3', async (b) => withGrain(await lossless(sharp(b).rotate().blur(4)), 3)],
+  ['sigma 4 + grain sd 6', async (b) => withGrain(await lossless(sharp(b).rotate().blur(4)), 6)],
+  ['1280 px, sigma 8 + grain sd 6', async (b) => withGrain(await lossless(sharp(b).rotate().resize(1280).blur(8)), 6)],
   // Small faces: the same blur relative to the face as sigma 2 and 4 at full size.
   ['halved, sigma 1', async (b) => jpeg(sharp(await scaled(b, 0.5)).blur(1))],
   ['halved, sigma 2', async (b) => jpeg(sharp(await scaled(b, 0.5)).blur(2))],

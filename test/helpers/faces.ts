@@ -180,7 +180,7 @@ export function landscapeJpeg(width = 640, height = 480): Promise<Buffer> {
 }
 
 /** Gaussian grain of standard deviation `sd` grey levels added to every channel, from a seeded generator (the same noise each run). */
-async function withGrain(image: Buffer, sd: number): Promise<Buffer> {
+export async function withGrain(image: Buffer, sd: number): Promise<Buffer> {
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   let seed = 12345;
   const random = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) + 0.5) / 0x80000000;
