@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../core';
 import { reportedAttributes } from '../core/checks/attributes';
 import { readPack } from '../core/models/manifest';
+import { packId } from '../core/models/pack-id';
 import { isPackFolder, packFolderProblem, writeCalibratedPack } from '../core/eval/calibrate';
 import { checkAttributeNames, DatasetLabelError, readDataset } from '../core/eval/dataset';
 import { quote } from '../core/quote';
@@ -223,7 +224,7 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
           : 'Cannot calibrate: the set has no scored live image.');
       }
       if (args.out === undefined && point) {
-        notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack. It holds for the model pack ${engine.pack.name} ${engine.pack.version} only: calibrate again when the pack changes (a facelive upgrade may bring new models).`);
+        notes.push(`Calibrated threshold ${point.threshold}: give it to the checks of these cameras (a middleware credential's livenessThreshold, msg.livenessThreshold in Node-RED, facelive check --liveness-threshold), or add --out DIR for a copy of the pack. It holds for the model pack ${engine.pack.name} ${engine.pack.version} only: calibrate again when the pack changes (a facelive upgrade may bring new models). For a credential: "livenessThreshold": ${point.threshold}, "livenessThresholdPack": "${packId(engine.pack)}" (the service then refuses to run it on another pack).`);
       }
       if (args.out !== undefined) {
         if (!point || !report.liveness) throw new Error('Cannot calibrate: no threshold was found.'); // refused above

@@ -40,6 +40,8 @@ import {
   redisRateLimitStores,
   toContractError,
 } from '../middleware';
+import { packId } from '../core/models/pack-id';
+import { thresholdPackMismatch } from '../middleware/auth';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
 import { isLocalDemoCaller } from './demo-caller';
 import { openApiDocument } from './openapi';
@@ -341,21 +343,28 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
   // manifest does before it listens.
   // Which models decide the checks from now on, in the log beside every answer's request ID: the
   // record a KYC team looks up when a decision is questioned later (every answer names its pack too).
-  handle.liveness.ready().then(
-    (engine) => stdoutLogger({ level: 'info', msg: 'facelive engine ready', pack: { name: engine.pack.name, version: engine.pack.version } }),
-    () => undefined,
-  );
-  handle.liveness.ready().catch((err: unknown) => {
+  /** Stops before serving a check, with the reason on stderr and exit status 1. */
+  const refuseToServe = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    notes.write(`facelive: the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}\n`);
+    notes.write(`facelive: ${reason}\n`);
     server.close();
     server.closeAllConnections();
     void handle
       .close({ timeoutMs: 0 })
       .catch(() => undefined)
       .finally(() => process.exit(1));
-  });
+  };
+  handle.liveness.ready().then(
+    (engine) => {
+      stdoutLogger({ level: 'info', msg: 'facelive engine ready', pack: { name: engine.pack.name, version: engine.pack.version } });
+      // A credential's threshold calibrated on another pack: every check of its App-ID would be refused.
+      const running = packId(engine.pack);
+      const mismatch = (config.credentials ?? []).map((credential) => thresholdPackMismatch(credential, running)).find((reason) => reason !== undefined);
+      if (mismatch !== undefined) refuseToServe(mismatch);
+    },
+    (err: unknown) => refuseToServe(`the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}`),
+  );
   return { server, handle };
 }
 

@@ -24,6 +24,12 @@ export interface Credential {
    * (`facelive eval --calibrate`). Defaults to the engine's.
    */
   readonly livenessThreshold?: number;
+  /**
+   * The model pack `livenessThreshold` was calibrated on, as `name@version` (`facelive eval --calibrate`
+   * prints it). When given, a check of this App-ID on any other pack is refused (500) rather than
+   * judged at a threshold that belongs to other models; the service refuses to start with it.
+   */
+  readonly livenessThresholdPack?: string;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface Principal {
   readonly quota?: number;
   /** The credential's liveness threshold, when it has one. */
   readonly livenessThreshold?: number;
+  /** The pack that threshold was calibrated on (`name@version`), when the credential names one. */
+  readonly livenessThresholdPack?: string;
 }
 
 /** Resolves a request to its principal, or rejects with UNAUTHORIZED. */
@@ -67,14 +75,14 @@ function header(req: Request, name: string): string | undefined {
   return typeof text === 'string' && text.length > 0 ? text : undefined;
 }
 
-const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'mode', 'quota', 'livenessThreshold'];
+const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'mode', 'quota', 'livenessThreshold', 'livenessThresholdPack'];
 
 /** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
 export function checkCredential(credential: unknown, where: string): Principal {
   if (credential === null || typeof credential !== 'object') {
-    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?} for ${where} but received ${describeValue(credential)}.`);
+    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?, livenessThresholdPack?} for ${where} but received ${describeValue(credential)}.`);
   }
-  const { appId, apiKey, mode, quota, livenessThreshold } = credential as Record<string, unknown>;
+  const { appId, apiKey, mode, quota, livenessThreshold, livenessThresholdPack } = credential as Record<string, unknown>;
   if (typeof appId !== 'string' || appId.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.appId.`);
   if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
   if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
@@ -84,14 +92,32 @@ export function checkCredential(credential: unknown, where: string): Principal {
     if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 0) {
       throw new TypeError(`Expected a non-negative integer for ${where}.quota (testing credentials need a quota) but received ${describeValue(quota)}.`);
     }
-    return { appId, mode, quota, ...threshold(livenessThreshold, where) };
+    return { appId, mode, quota, ...threshold(livenessThreshold, livenessThresholdPack, where) };
   }
   if (quota !== undefined) throw new TypeError(`${where}.quota is only allowed with mode 'testing'.`);
-  return { appId, mode: 'live', ...threshold(livenessThreshold, where) };
+  return { appId, mode: 'live', ...threshold(livenessThreshold, livenessThresholdPack, where) };
 }
 
-function threshold(value: unknown, where: string): Pick<Principal, 'livenessThreshold'> {
-  return value === undefined ? {} : { livenessThreshold: checkLivenessThreshold(value, `${where}.livenessThreshold`) };
+function threshold(value: unknown, pack: unknown, where: string): Pick<Principal, 'livenessThreshold' | 'livenessThresholdPack'> {
+  if (pack !== undefined) {
+    if (typeof pack !== 'string' || !/^[^\s@]+@\S+$/.test(pack) || pack.length > 200) {
+      throw new TypeError(`Expected a pack as name@version (as facelive eval --calibrate prints it) for ${where}.livenessThresholdPack but received ${describeValue(pack)}.`);
+    }
+    if (value === undefined) throw new TypeError(`${where}.livenessThresholdPack names the pack of a livenessThreshold, and ${where} has none.`);
+  }
+  if (value === undefined) return {};
+  const livenessThreshold = checkLivenessThreshold(value, `${where}.livenessThreshold`);
+  return pack === undefined ? { livenessThreshold } : { livenessThreshold, livenessThresholdPack: pack as string };
+}
+
+/**
+ * Why `principal`'s threshold must not be used with the pack `running` (`name@version`), or undefined
+ * when it may: it names no pack, or this one.
+ */
+export function thresholdPackMismatch(principal: Pick<Principal, 'appId' | 'livenessThresholdPack'>, running: string): string | undefined {
+  const calibrated = principal.livenessThresholdPack;
+  if (calibrated === undefined || calibrated === running) return undefined;
+  return `The liveness threshold of App-ID ${quote(principal.appId)} was calibrated on the model pack ${quote(calibrated)}, and this service runs ${quote(running)}: calibrate it again on this pack (facelive eval --calibrate) and update the credential.`;
 }
 
 /** A fixed-time comparison of two strings through their SHA-256 digests (always equal length). */

@@ -151,9 +151,13 @@ export function sendError(res: Response, err: FaceliveError, requestId: string):
   res.status(err.status).json(errorBody(err, requestId));
 }
 
-/** What a log entry says about an error, without its message unless it is one of ours. */
+/**
+ * What a log entry says about an error, without its message unless it is one of ours: any code but
+ * INTERNAL_SERVER_ERROR, or an INTERNAL_SERVER_ERROR facelive raised itself with a sentence of its
+ * own (a misconfiguration it names), which has no cause.
+ */
 export function describeError(err: FaceliveError): Record<string, unknown> {
-  if (err.code !== 'INTERNAL_SERVER_ERROR') return { error_code: err.code, error: err.message };
+  if (err.code !== 'INTERNAL_SERVER_ERROR' || err.cause === undefined) return { error_code: err.code, error: err.message };
   const cause = err.cause as { name?: unknown; code?: unknown; stack?: unknown } | undefined;
   // The stack starts with the cause's message, which may quote input and span lines (base64 wrapped
   // at 60 or 76 characters): keep the frames only, the lines that start with "at".

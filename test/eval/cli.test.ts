@@ -197,6 +197,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.match(printed.stdout, new RegExp(`Calibrated threshold ${point.threshold}: give it to the checks`));
     const pack = (JSON.parse(stdout) as EvalReport).pack;
     assert.ok(pack !== undefined && printed.stdout.includes(`It holds for the model pack ${pack.name} ${pack.version} only: calibrate again when the pack changes`), 'names the pack the threshold belongs to');
+    assert.ok(pack !== undefined && printed.stdout.includes(`"livenessThreshold": ${point.threshold}, "livenessThresholdPack": "${pack.name}@${pack.version}"`), 'prints the credential fields');
 
     const forNew = await evalCli([dir, '--json', '--calibrate', '--target-bpcer', '0.34', '--for-new-faces', '--out', path.join(dir, 'pack-new')]);
     assert.equal(forNew.code, 0, forNew.stderr);

@@ -239,6 +239,25 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
       assertError(await request(fnApp).post(PATH).set({ 'App-ID': 'bad', 'API-Key': 'k' }).send({ image: faceB64 }), 'INTERNAL_SERVER_ERROR');
       assert.throws(() => faceLiveness({ engine, auth: { credentials: [{ ...open, livenessThreshold: -1 }] } }), /auth\.credentials\[0\]\.livenessThreshold/);
     });
+
+    it('a credential\'s threshold calibrated on another pack is refused, with the reason logged; on its own pack it decides as before', async () => {
+      const running = `${engine.pack.name}@${engine.pack.version}`;
+      const same = { appId: 'fleet-same', apiKey: 'same-key-0123456789', mode: 'live' as const, livenessThreshold: 1, livenessThresholdPack: running };
+      const other = { appId: 'fleet-other', apiKey: 'other-key-0123456789', mode: 'live' as const, livenessThreshold: 1, livenessThresholdPack: `${engine.pack.name}@0.0.1-old` };
+      const entries: Record<string, unknown>[] = [];
+      const pinned = express();
+      pinned.use(PATH, faceLiveness({ engine, metrics: false, logger: (entry) => entries.push(entry), auth: { credentials: [same, other] } }));
+      const ok = await request(pinned).post(PATH).set(authHeaders(same)).send({ image: faceB64, validate_liveness: true });
+      assert.deepEqual([ok.status, ok.body.data?.liveness?.threshold, ok.body.data?.fail_code], [200, 1, 1]);
+      const refused = await request(pinned).post(PATH).set(authHeaders(other)).send({ image: faceB64, validate_liveness: true });
+      assertError(refused, 'INTERNAL_SERVER_ERROR');
+      const logged = entries.find((entry) => entry.app_id === 'fleet-other' && entry.error_code === 'INTERNAL_SERVER_ERROR');
+      assert.match(String(logged?.error), new RegExp(`calibrated on the model pack "${engine.pack.name}@0\\.0\\.1-old", and this service runs "${running.replace(/\./g, '\\.')}": calibrate it again`));
+      // From an auth function too.
+      const fnApp = express();
+      fnApp.use(PATH, faceLiveness({ engine, metrics: false, auth: () => ({ mode: 'live', livenessThreshold: 1, livenessThresholdPack: 'another-pack@1.0.0' }) }));
+      assertError(await request(fnApp).post(PATH).set({ 'App-ID': 'fn', 'API-Key': 'k' }).send({ image: faceB64 }), 'INTERNAL_SERVER_ERROR');
+    });
   });
 
   describe('400 codes, in the table order', () => {

@@ -64,6 +64,8 @@ describe('faceLiveness() options', () => {
     ['rateLimit without auth', (engine) => ({ engine, auth: false, rateLimit: { limit: 2 } }), /rateLimit.*auth/],
     ['a credential with a misspelt key', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessTreshold: 0.9 }] } }), /auth\.credentials\[0\].*"livenessTreshold"/],
     ['a credential\'s liveness threshold given as a string', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessThreshold: '0.9' }] } }), /auth\.credentials\[0\]\.livenessThreshold but received the string "0\.9"\./],
+    ['a threshold pack that is not name@version', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessThreshold: 0.5, livenessThresholdPack: 'facelive-default 0.1.0' }] } }), /name@version .*auth\.credentials\[0\]\.livenessThresholdPack but received the string "facelive-default 0\.1\.0"\./],
+    ['a threshold pack without a threshold', (engine) => ({ engine, auth: { credentials: [{ ...LIVE, livenessThresholdPack: 'facelive-default@0.1.0' }] } }), /auth\.credentials\[0\]\.livenessThresholdPack names the pack of a livenessThreshold, and auth\.credentials\[0\] has none\./],
     ['an empty engine pack path', () => ({ engineOptions: { pack: '' }, auth: false }), /pack but received an empty string\./],
     ['a limit of 0 that refuses every image', () => ({ engineOptions: {}, limits: { maxImageBytes: 0 }, auth: false }), /limits\.maxImageBytes/],
     // A fraction refused every image (maxPixels 0.5) or counted part of a byte or a millisecond.

@@ -449,6 +449,32 @@ describe('examples/server', function () {
       }
     });
 
+    it('node dist/examples/server.js exits 1 with the reason on stderr when a credential\'s threshold was calibrated on another pack', async () => {
+      const config = path.join(dir, 'other-pack-threshold.json');
+      writeFileSync(config, JSON.stringify({ credentials: [
+        { appId: 'a', apiKey: 'k', mode: 'live' },
+        { appId: 'fleet-b', apiKey: 'kb', mode: 'live', livenessThreshold: 0.4, livenessThresholdPack: 'facelive-default@0.0.1-old' },
+      ] }));
+      const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
+      const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const code = await new Promise<number | null | 'still running'>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve('still running');
+        }, 30_000);
+        child.once('exit', (status) => {
+          clearTimeout(timer);
+          resolve(status);
+        });
+      });
+      assert.equal(code, 1, `exit status; stdout: ${out}; stderr: ${err}`);
+      assert.match(err, /The liveness threshold of App-ID "fleet-b" was calibrated on the model pack "facelive-default@0\.0\.1-old", and this service runs "facelive-default@[^"]+": calibrate it again/);
+    });
+
     it('node dist/examples/server.js exits 1 with the reason on stderr when a model file of its pack is missing (it stayed up answering 500)', async () => {
       // The default pack with one model file left out: it passes the checks made before listening
       // (a manifest, thresholds) and fails only when the engine loads.
