@@ -449,12 +449,8 @@ describe('examples/server', function () {
       }
     });
 
-    it('node dist/examples/server.js exits 1 with the reason on stderr when a credential\'s threshold was calibrated on another pack', async () => {
-      const config = path.join(dir, 'other-pack-threshold.json');
-      writeFileSync(config, JSON.stringify({ credentials: [
-        { appId: 'a', apiKey: 'k', mode: 'live' },
-        { appId: 'fleet-b', apiKey: 'kb', mode: 'live', livenessThreshold: 0.4, livenessThresholdPack: 'facelive-default@0.0.1-old' },
-      ] }));
+    /** Runs `node dist/examples/server.js` with FACELIVE_CONFIG `config` until it exits (killed after 30 s: 'still running'). */
+    async function serveUntilExit(config: string): Promise<{ code: number | null | 'still running'; out: string; err: string }> {
       const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
       const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -471,6 +467,16 @@ describe('examples/server', function () {
           resolve(status);
         });
       });
+      return { code, out, err };
+    }
+
+    it('node dist/examples/server.js exits 1 with the reason on stderr when a credential\'s threshold was calibrated on another pack', async () => {
+      const config = path.join(dir, 'other-pack-threshold.json');
+      writeFileSync(config, JSON.stringify({ credentials: [
+        { appId: 'a', apiKey: 'k', mode: 'live' },
+        { appId: 'fleet-b', apiKey: 'kb', mode: 'live', livenessThreshold: 0.4, livenessThresholdPack: 'facelive-default@0.0.1-old' },
+      ] }));
+      const { code, out, err } = await serveUntilExit(config);
       assert.equal(code, 1, `exit status; stdout: ${out}; stderr: ${err}`);
       assert.match(err, /The liveness threshold of App-ID "fleet-b" was calibrated on the model pack "facelive-default@0\.0\.1-old", and this service runs "facelive-default@[^"]+": calibrate it again/);
     });
@@ -487,22 +493,7 @@ describe('examples/server', function () {
         for (const file of files.filter((name) => name !== missing)) symlinkSync(path.join(DEFAULT_PACK_DIR, file), path.join(pack, file));
         const config = path.join(dir, 'missing-model.json');
         writeFileSync(config, JSON.stringify({ pack, credentials: [{ appId: 'a', apiKey: 'k', mode: 'live' }] }));
-        const entry = path.join(__dirname, '..', '..', 'examples', 'server.js');
-        const child = spawn(process.execPath, [entry], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-        const code = await new Promise<number | null | 'still running'>((resolve) => {
-          const timer = setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve('still running');
-          }, 30_000);
-          child.once('exit', (status) => {
-            clearTimeout(timer);
-            resolve(status);
-          });
-        });
+        const { code, out, err } = await serveUntilExit(config);
         assert.equal(code, 1, `exit status; stdout: ${out}; stderr: ${err}`);
         assert.match(err, new RegExp(`engine failed to load: .*${missing.replace(/\./g, '\\.')}`));
       } finally {
