@@ -14,6 +14,12 @@ export interface CheckContext {
    * (`facelive eval --calibrate`), so that one engine serves several camera fleets. A number in [0,1].
    */
   readonly livenessThreshold?: number;
+  /**
+   * The pack `livenessThreshold` was calibrated on, as `name@version` (`facelive eval --calibrate`
+   * prints it); only with a threshold. On any other pack the check is refused with
+   * INTERNAL_SERVER_ERROR, saying so, rather than judged at a threshold that belongs to other models.
+   */
+  readonly livenessThresholdPack?: string;
 }
 
 /** A contract request whose image has been loaded (see Engine.loadRequest): hand both to check(). */

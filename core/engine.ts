@@ -23,6 +23,7 @@ import { buildResult } from './verdict';
 import { modelsOfRole, readPack, type Manifest, type Pack } from './models/manifest';
 import { unvalidatableAttributes } from './models/manifest-thresholds';
 import { createRegistry, type Registry } from './models/registry';
+import { checkThresholdPack, packId, thresholdPackMismatch } from './models/pack-id';
 import { checkLivenessThreshold, checkThresholdOverrides, resolveThresholds, type ResolvedThresholds } from './thresholds';
 import type { CheckContext, EngineOptions, FaceliveEngine as FaceliveEngineType, LoadedRequest, LoadOptions, PackInfo } from './engine-types';
 import type { AttributeName, CheckResult, FaceResult, Point } from './types';
@@ -145,6 +146,7 @@ class FaceliveEngine implements FaceliveEngineType {
     const settled = checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();
+      this.refuseOtherPacksThreshold(settled);
       const { image, flags } = parseRequestBody(body);
       return this.run(image, flags, settled);
     });
@@ -164,6 +166,7 @@ class FaceliveEngine implements FaceliveEngineType {
     const settled = checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();
+      this.refuseOtherPacksThreshold(settled);
       refuseUnknownOptions(options);
       if (image === undefined || image === null) throw new FaceliveError('MISSING_PAYLOAD_IMAGE');
       return this.run(image, options, settled);
@@ -188,6 +191,12 @@ class FaceliveEngine implements FaceliveEngineType {
   /** A disposed engine answers SERVICE_UNAVAILABLE before looking at the request: retry elsewhere, not "your request is wrong". */
   private refuseIfDisposed(): void {
     if (this.disposed) throw new FaceliveError('SERVICE_UNAVAILABLE', 'The engine was disposed (shutting down); retry on another instance.', { retryAfterS: SHUTDOWN_RETRY_AFTER_S });
+  }
+
+  /** A threshold calibrated on another pack would judge these models at a point that means nothing. */
+  private refuseOtherPacksThreshold(context: CheckContext): void {
+    const mismatch = thresholdPackMismatch(context.livenessThresholdPack, packId(this.pack));
+    if (mismatch !== undefined) throw new FaceliveError('INTERNAL_SERVER_ERROR', mismatch);
   }
 
   /** Runs one check, counted as in flight (synchronously, from the call) until it settles. */
@@ -315,6 +324,8 @@ function checkContext(context: CheckContext): CheckContext {
   }
   const threshold: unknown = context.livenessThreshold;
   if (threshold !== undefined) checkLivenessThreshold(threshold, 'context.livenessThreshold');
+  const pack: unknown = context.livenessThresholdPack;
+  if (pack !== undefined) checkThresholdPack(pack, threshold, 'context');
   const id: unknown = context.requestId;
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH)) {
     throw new TypeError(`Expected context.requestId to be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters but received ${typeof id === 'string' ? `${id.length} characters` : describeValue(id)}.`);
@@ -322,6 +333,7 @@ function checkContext(context: CheckContext): CheckContext {
   return Object.freeze({
     ...(id === undefined ? {} : { requestId: id as string }),
     ...(threshold === undefined ? {} : { livenessThreshold: threshold as number }),
+    ...(pack === undefined ? {} : { livenessThresholdPack: pack as string }),
   });
 }
 

@@ -40,8 +40,8 @@ import {
   redisRateLimitStores,
   toContractError,
 } from '../middleware';
-import { packId } from '../core/models/pack-id';
-import { thresholdPackMismatch } from '../middleware/auth';
+import { packId, thresholdPackMismatch } from '../core/models/pack-id';
+import { quote } from '../core/quote';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
 import { isLocalDemoCaller } from './demo-caller';
 import { openApiDocument } from './openapi';
@@ -360,7 +360,9 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
       stdoutLogger({ level: 'info', msg: 'facelive engine ready', pack: { name: engine.pack.name, version: engine.pack.version } });
       // A credential's threshold calibrated on another pack: every check of its App-ID would be refused.
       const running = packId(engine.pack);
-      const mismatch = (config.credentials ?? []).map((credential) => thresholdPackMismatch(credential, running)).find((reason) => reason !== undefined);
+      const mismatch = (config.credentials ?? [])
+        .map((credential) => thresholdPackMismatch(credential.livenessThresholdPack, running, `The liveness threshold of App-ID ${quote(credential.appId)}`))
+        .find((reason) => reason !== undefined);
       if (mismatch !== undefined) refuseToServe(mismatch);
     },
     (err: unknown) => refuseToServe(`the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}`),

@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { FaceliveError } from '../core/errors';
 import { quote } from '../core/quote';
+import { checkThresholdPack } from '../core/models/pack-id';
 import { checkLivenessThreshold } from '../core/thresholds';
 import { describeValue } from '../core/value-kind';
 import { headerValueFault } from './header-value';
@@ -26,8 +27,8 @@ export interface Credential {
   readonly livenessThreshold?: number;
   /**
    * The model pack `livenessThreshold` was calibrated on, as `name@version` (`facelive eval --calibrate`
-   * prints it). When given, a check of this App-ID on any other pack is refused (500) rather than
-   * judged at a threshold that belongs to other models; the service refuses to start with it.
+   * prints it), handed to the engine with it: a check of this App-ID on any other pack is refused (500)
+   * rather than judged at a threshold that belongs to other models; the service refuses to start with it.
    */
   readonly livenessThresholdPack?: string;
 }
@@ -99,25 +100,10 @@ export function checkCredential(credential: unknown, where: string): Principal {
 }
 
 function threshold(value: unknown, pack: unknown, where: string): Pick<Principal, 'livenessThreshold' | 'livenessThresholdPack'> {
-  if (pack !== undefined) {
-    if (typeof pack !== 'string' || !/^[^\s@]+@\S+$/.test(pack) || pack.length > 200) {
-      throw new TypeError(`Expected a pack as name@version (as facelive eval --calibrate prints it) for ${where}.livenessThresholdPack but received ${describeValue(pack)}.`);
-    }
-    if (value === undefined) throw new TypeError(`${where}.livenessThresholdPack names the pack of a livenessThreshold, and ${where} has none.`);
-  }
+  const livenessThresholdPack = pack === undefined ? undefined : checkThresholdPack(pack, value, where);
   if (value === undefined) return {};
   const livenessThreshold = checkLivenessThreshold(value, `${where}.livenessThreshold`);
-  return pack === undefined ? { livenessThreshold } : { livenessThreshold, livenessThresholdPack: pack as string };
-}
-
-/**
- * Why `principal`'s threshold must not be used with the pack `running` (`name@version`), or undefined
- * when it may: it names no pack, or this one.
- */
-export function thresholdPackMismatch(principal: Pick<Principal, 'appId' | 'livenessThresholdPack'>, running: string): string | undefined {
-  const calibrated = principal.livenessThresholdPack;
-  if (calibrated === undefined || calibrated === running) return undefined;
-  return `The liveness threshold of App-ID ${quote(principal.appId)} was calibrated on the model pack ${quote(calibrated)}, and this service runs ${quote(running)}: calibrate it again on this pack (facelive eval --calibrate) and update the credential.`;
+  return livenessThresholdPack === undefined ? { livenessThreshold } : { livenessThreshold, livenessThresholdPack };
 }
 
 /** A fixed-time comparison of two strings through their SHA-256 digests (always equal length). */

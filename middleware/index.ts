@@ -22,11 +22,10 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import { createEngine } from '../core';
 import type { Engine, LoadedRequest } from '../core/engine-types';
 import { isUrlImage } from '../core/image/source';
-import { packId } from '../core/models/pack-id';
 import { FaceliveError, summariseError } from '../core/errors';
 import type { CheckResult } from '../core/types';
 import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } from './admission';
-import { type Principal, thresholdPackMismatch } from './auth';
+import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
 import { discardOrClose } from './discard-body';
 import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
@@ -296,13 +295,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
         throw new FaceliveError('SERVICE_UNAVAILABLE', 'The client closed the connection before a check slot was free.');
       }
       // The slot is held until the engine is done, even when the deadline answers first.
-      // A threshold calibrated on another pack would judge these models at a point that means nothing.
-      const mismatch = principal === undefined ? undefined : thresholdPackMismatch(principal, packId(engine.pack));
-      if (mismatch !== undefined) {
-        release();
-        throw new FaceliveError('INTERNAL_SERVER_ERROR', mismatch);
-      }
-      const context = { requestId, livenessThreshold: principal?.livenessThreshold };
+      const context = { requestId, livenessThreshold: principal?.livenessThreshold, livenessThresholdPack: principal?.livenessThresholdPack };
       const work = loaded ? engine.check(loaded.image, loaded.options, context) : engine.checkRequest(body, context);
       work.then(release, release);
       result = await Promise.race([work, timeout.expired]);

@@ -217,6 +217,19 @@ describe('engine: verdicts on real faces', function () {
     assert.throws(() => engine.check(image, {}, { livenessThreshold: 1.5 }), /for context\.livenessThreshold but received 1\.5\./);
   });
 
+  it('refuses a per-check threshold calibrated on another pack, naming both packs; on its own pack it decides as before', async function () {
+    const image = await selfieJpeg('right');
+    const flags = { is_quality: false, is_attribute: false, validate_liveness: true } as const;
+    const running = `${engine.pack.name}@${engine.pack.version}`;
+    const own = await engine.check(image, flags, { livenessThreshold: 1, livenessThresholdPack: running });
+    assert.deepEqual([own.data.liveness!.threshold, own.data.fail_code], [1, 1]);
+    for (const refused of [engine.check(image, flags, { livenessThreshold: 1, livenessThresholdPack: 'old-pack@0.0.1' }), engine.checkRequest({ image: image.toString('base64') }, { livenessThreshold: 1, livenessThresholdPack: 'old-pack@0.0.1' })]) {
+      await assert.rejects(refused, (err: FaceliveError) => err.code === 'INTERNAL_SERVER_ERROR' && err.message.includes(`calibrated on the model pack "old-pack@0.0.1", and this service runs "${running}"`));
+    }
+    assert.throws(() => engine.check(image, flags, { livenessThreshold: 1, livenessThresholdPack: 'old-pack' }), /name@version .*context\.livenessThresholdPack/);
+    assert.throws(() => engine.check(image, flags, { livenessThresholdPack: running }), /context\.livenessThresholdPack names the pack of a livenessThreshold/);
+  });
+
   it('uses the context as it was when check() was called, though the caller changes its object while the check runs', async function () {
     const image = await selfieJpeg('right');
     const flags = { is_quality: false, is_attribute: false, validate_liveness: true } as const;
