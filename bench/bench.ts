@@ -30,8 +30,12 @@ export interface BenchReport {
   /** Wall time of engine.check(jpeg) with the default options (every section on), per image size. */
   check_ms: Record<string, Summary>;
   stages_ms: Record<string, Partial<Record<Stage | 'detect+liveness', Summary>>>;
-  /** Loading the library and createEngine(), in ms. */
+  /** Loading the library and createEngine() (its warm-up included unless warm_up is false), in ms. */
   startup_ms: number;
+  /** Whether createEngine() warmed the engine up (false with --no-warm-up). */
+  warm_up: boolean;
+  /** The first check after createEngine() resolved (640x480), in ms: one sample. */
+  first_check_ms: number;
   /** Peak resident set size of the process after the facelive runs (before human is loaded), in MB. */
   rss_mb: number;
   human?: {
@@ -148,7 +152,7 @@ function formatTable(r: BenchReport): string {
     `facelive bench on ${r.environment.cpu_model}, ${r.environment.cpus} CPUs (load ${r.environment.load_avg_1m} at start), Node ${r.environment.node}, ${r.environment.platform}`,
     `runs after ${WARMUP} warm-up: ${runs}`,
     ...lines,
-    `engine start-up ${r.startup_ms.toFixed(0)} ms, peak RSS ${r.rss_mb.toFixed(0)} MB` +
+    `engine start-up ${r.startup_ms.toFixed(0)} ms (${r.warm_up ? 'warm-up included' : 'without warm-up'}), first check ${r.first_check_ms} ms, peak RSS ${r.rss_mb.toFixed(0)} MB` +
       (r.human ? `; human start-up ${r.human.startup_ms} ms, ratio (geometric mean) ${r.human.ratio.toFixed(2)}` : ''),
     ...(r.human_error ? [`human: not measured (${r.human_error})`] : []),
   ].join('\n') + '\n';
@@ -176,14 +180,18 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   // Start-up: loading the library (onnxruntime's native binding included) and createEngine().
   const t = performance.now();
   const { createEngine } = require('../core') as typeof import('../core');
-  const engine = await createEngine();
+  const warmUp = !argv.includes('--no-warm-up');
+  const engine = await createEngine({ warmUp });
   const startup_ms = Math.round(performance.now() - t);
   let report: BenchReport;
   try {
+    const first = performance.now();
+    await engine.check(images.get('640x480')!);
+    const first_check_ms = Math.round(performance.now() - first);
     const facelive = await benchFacelive(engine, images);
     // Peak RSS of the process so far: facelive only, measured before human is loaded.
     const rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
-    report = { ...facelive, startup_ms, rss_mb, environment };
+    report = { ...facelive, startup_ms, warm_up: warmUp, first_check_ms, rss_mb, environment };
     let runner: HumanRunner | undefined;
     try {
       runner = await createHumanRunner();
@@ -206,16 +214,17 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-const USAGE = `Usage: npm run bench [-- --json]
+const USAGE = `Usage: npm run bench [-- --json] [-- --no-warm-up]
 
 Speed of each stage and of the whole check on generated selfies, and of @vladmandic/human's comparable part.
-  --json       print the report as JSON (npm run -s bench -- --json: without npm's banner)
-  -h, --help   show this help
+  --json        print the report as JSON (npm run -s bench -- --json: without npm's banner)
+  --no-warm-up  load the engine without its warm-up (createEngine({ warmUp: false })), to compare
+  -h, --help    show this help
 `;
 
 if (require.main === module) {
-  const { flags } = harnessArgs('bench', { usage: USAGE, flags: ['json'] });
-  runBench(flags.has('json') ? ['--json'] : []).then((code) => { process.exitCode = code; }, (err) => {
+  const { flags } = harnessArgs('bench', { usage: USAGE, flags: ['json', 'no-warm-up'] });
+  runBench([...flags].map((flag) => `--${flag}`)).then((code) => { process.exitCode = code; }, (err) => {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exitCode = 1;
   });

@@ -172,6 +172,8 @@ export async function runCheck(argv: readonly string[], io: CheckIo = process): 
   let engine;
   try {
     engine = await createEngine({
+      // One image, then the process exits: a warm-up would only delay its answer.
+      warmUp: false,
       ...(values.pack !== undefined ? { pack: values.pack } : {}),
       ...(threshold === undefined ? {} : { thresholds: { liveness: threshold } }),
       ...(values['allow-private-network'] ? { limits: { allowPrivateNetwork: true } } : {}),

@@ -34,11 +34,12 @@ Starts the HTTP service with its demo page. It takes no arguments; it reads its 
 Stop it with SIGTERM or SIGINT (it waits for running checks).
 `;
 
-export const BENCH_USAGE = `Usage: facelive bench [--json]
+export const BENCH_USAGE = `Usage: facelive bench [--json] [--no-warm-up]
 
 Speed of each stage and of the whole check on generated selfies (from a checkout of the repository).
-  --json       print the report as JSON
-  -h, --help   show this help
+  --json        print the report as JSON
+  --no-warm-up  load the engine without its warm-up (createEngine({ warmUp: false })), to compare
+  -h, --help    show this help
 `;
 
 /** The exit status of a usage error, as every command's. */
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       return runModels(rest);
     }
     case 'bench': {
-      const refused = checkArguments('bench', rest, ['--json'], BENCH_USAGE);
+      const refused = checkArguments('bench', rest, ['--json', '--no-warm-up'], BENCH_USAGE);
       if (refused !== undefined) return refused;
       // The bench and its comparison engine are development tools: a checkout of the repository has
       // them (npm run bench); the published package does not.

@@ -74,6 +74,12 @@ export interface EngineOptions {
    * CPU quota of at most one CPU), where the threads gain nothing and hold their own memory.
    */
   readonly workerThreads?: boolean;
+  /**
+   * Check a generated image once before createEngine() resolves, so that the first real check is
+   * as fast as the ones after it (the first runs of onnxruntime's sessions and of the decoder are
+   * several times slower). Defaults to true; false suits a process that checks one image and exits.
+   */
+  readonly warmUp?: boolean;
 }
 
 export interface PackInfo {

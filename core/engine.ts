@@ -10,8 +10,9 @@ import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions
 import { type Limits, resolveLimits } from './limits';
 import { describeValue } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
-import { decodeImage } from './image/decode';
-import { boxToSent, pointToSent } from './faces/orientation';
+import { decodeImage, type DecodedImage } from './image/decode';
+import { WARM_UP_OPTIONS, WARM_UP_RUNS, warmUpImage } from './warm-up';
+import { boxToSent, pointToSent, readTurn, type OrientedFaces } from './faces/orientation';
 import { reportedScore } from './faces/detector';
 import { findFaces } from './faces/find-faces';
 import { estimatePose, geometryFromPoints, locateLandmarks, type FaceGeometry } from './faces/landmarks';
@@ -32,7 +33,7 @@ import { ATTRIBUTE_NAMES } from './types';
 /** The built-in pack: models/ at the package root. */
 export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'models');
 
-const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads'];
+const ENGINE_OPTION_KEYS = ['pack', 'limits', 'thresholds', 'validateAttributes', 'workerThreads', 'warmUp'];
 
 /** The options' own shapes and values, before the pack is read. */
 function checkOptionShapes(options: EngineOptions): void {
@@ -52,8 +53,10 @@ function checkOptionShapes(options: EngineOptions): void {
   if (options.pack !== undefined && (typeof options.pack !== 'string' || options.pack === '')) {
     throw new TypeError(`Expected a directory path for pack but received ${describeValue(options.pack)}.`);
   }
-  if (options.workerThreads !== undefined && typeof options.workerThreads !== 'boolean') {
-    throw new TypeError(`Expected a boolean for workerThreads but received ${describeValue(options.workerThreads)}.`);
+  for (const key of ['workerThreads', 'warmUp'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new TypeError(`Expected a boolean for ${key} but received ${describeValue(options[key])}.`);
+    }
   }
   if (options.validateAttributes !== undefined) {
     if (!Array.isArray(options.validateAttributes) || options.validateAttributes.some((a) => !ATTRIBUTE_NAMES.includes(a))) {
@@ -123,6 +126,7 @@ class FaceliveEngine implements FaceliveEngineType {
   private readonly livenessKeys: string[];
   private readonly landmarkKey: string | undefined;
   private readonly poseKey: string | undefined;
+  private readonly orientationKey: string | undefined;
   private readonly attributesKey: string;
   private disposed = false;
   /** The disposal under way, which every dispose() call waits for. */
@@ -139,6 +143,7 @@ class FaceliveEngine implements FaceliveEngineType {
     this.livenessKeys = [...loaded.manifest.liveness.models];
     this.landmarkKey = modelsOfRole(loaded.manifest, 'landmarks')[0]?.[0];
     this.poseKey = modelsOfRole(loaded.manifest, 'pose')[0]?.[0];
+    this.orientationKey = modelsOfRole(loaded.manifest, 'orientation')[0]?.[0];
     this.attributesKey = modelsOfRole(loaded.manifest, 'attributes')[0]![0];
   }
 
@@ -225,15 +230,46 @@ class FaceliveEngine implements FaceliveEngineType {
     let t = performance.now();
     const { image: bytes, options } = await this.load(image, flags);
     const decoded = await decodeImage(bytes, this.limits.maxPixels);
-    const { format, scale } = decoded;
     const decodeMs = elapsed(t);
 
     t = performance.now();
-    // `raster` is the decoded image, or that image turned a quarter turn when its faces were found only so.
-    const { faces: detected, raster, turn } = await findFaces(this.registry, this.manifest, decoded.raster);
+    const found = await findFaces(this.registry, this.manifest, decoded.raster);
     const detectMs = elapsed(t);
-    if (detected.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
+    if (found.faces.length === 0) throw new FaceliveError('FACE_NOT_DETECTED');
+    return this.judgeFaces(decoded, found, options, context, { started, decodeMs, detectMs });
+  }
+
+  /**
+   * Runs every model on a generated image (see warm-up.ts), through the same steps as a check and
+   * WARM_UP_RUNS times, so that the first check does not pay for onnxruntime's and libvips's first runs. Called by
+   * createEngine() before it resolves; the answer is dropped.
+   */
+  async warmUp(): Promise<void> {
+    for (let run = 0; run < WARM_UP_RUNS; run++) {
+      const { decoded, face } = await warmUpImage();
+      const found = await findFaces(this.registry, this.manifest, decoded.raster);
+      // The generated image holds no face a detector should find; where one is found, it is used.
+      const faces = found.faces.length > 0 ? found : { faces: [face], raster: decoded.raster, turn: 0 as const };
+      // The orientation model reads only found faces: it reads the generated one here.
+      if (found.faces.length === 0 && this.orientationKey) await readTurn(this.registry.get(this.orientationKey), decoded.raster, face.box);
+      await this.judgeFaces(decoded, faces, WARM_UP_OPTIONS, {}, { started: performance.now(), decodeMs: 0, detectMs: 0 });
+    }
+  }
+
+  /** A check's steps after detection: landmarks, liveness, pose, quality, attributes, the answer. */
+  private async judgeFaces(
+    decoded: DecodedImage,
+    found: OrientedFaces,
+    options: CheckOptions,
+    context: CheckContext,
+    times: { readonly started: number; readonly decodeMs: number; readonly detectMs: number },
+  ): Promise<CheckResult> {
+    const { started, decodeMs, detectMs } = times;
+    const { format, scale } = decoded;
+    // `raster` is the decoded image, or that image turned a quarter turn when its faces were found only so.
+    const { faces: detected, raster, turn } = found;
     const primary = detected[0]!;
+    let t: number;
 
     // Liveness and pose first: their models run in worker threads (see createEngine) while this
     // thread goes on with landmarks and attributes; quality waits for the pose, the verdict for
@@ -359,6 +395,20 @@ function roundBox(box: { x: number; y: number; width: number; height: number }) 
 }
 
 /**
+ * Warms the engine up; a pack whose models load but cannot check an image (a model that fails when
+ * run, a worker thread that exits) is a bad pack, refused at load like a corrupt one (a TypeError)
+ * rather than answering INTERNAL_SERVER_ERROR to the first customer.
+ */
+async function warmUpOrRefuse(engine: FaceliveEngine, pack: Pack): Promise<void> {
+  try {
+    await engine.warmUp();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new TypeError(`The models of pack ${pack.manifest.name} loaded but failed on a generated test image: ${reason}`, { cause: err });
+  }
+}
+
+/**
  * Loads a model pack (the built-in one by default), verifies every model file's sha256 and creates
  * its inference sessions once. Throws a TypeError for bad options or a bad pack.
  */
@@ -378,7 +428,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Faceliv
   const sideModels = [...pack.manifest.liveness.models, ...modelsOfRole(pack.manifest, 'pose').map(([key]) => key)];
   const registry = await createRegistry(pack, { workers: workerThreads ? sideModels.map((key) => [key]) : [] });
   try {
-    return new FaceliveEngine(pack, registry, settings);
+    const engine = new FaceliveEngine(pack, registry, settings);
+    if (options.warmUp ?? true) await warmUpOrRefuse(engine, pack);
+    return engine;
   } catch (err) {
     await registry.dispose();
     throw err;

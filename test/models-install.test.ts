@@ -28,7 +28,9 @@ const FACEPLUGIN_PACK_DIR = path.join(DEFAULT_PACK_DIR, 'faceplugin');
 
 describe('facelive models install (opt-in download)', function () {
   // A stand-in model file: a real ONNX file of the default pack, served under the MiniFASNet name.
-  const standIn = readFileSync(path.join(DEFAULT_PACK_DIR, 'faceplugin', 'fr_liveness.onnx'));
+  // One of the project's MiniFASNet fine-tunes: the same input and output as the downloaded files,
+  // so that the written pack also runs (createEngine checks an image with every model as it loads).
+  const standIn = readFileSync(path.join(DEFAULT_PACK_DIR, 'liveness_minifasnet_v2_facelive.onnx'));
   let server: http.Server;
   let base: string;
   let dir: string;

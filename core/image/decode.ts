@@ -56,7 +56,8 @@ type Decoded = Omit<DecodedImage, 'format'>;
 type SharpModule = typeof SharpFn;
 let sharpModule: SharpModule | null | undefined;
 
-function loadSharp(): SharpModule | null {
+/** sharp, or null where its native binary cannot load (checks then decode with jimp). */
+export function loadSharp(): SharpModule | null {
   if (sharpModule === undefined) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -19,7 +19,7 @@ export interface ModelWorker {
 /** Starts a worker holding a session for each model; resolves once every session is created. */
 export function startModelWorker(models: readonly { readonly key: string; readonly bytes: Buffer }[]): Promise<ModelWorker> {
   const worker = new Worker(path.join(__dirname, 'session-worker.js'));
-  const pending = new Map<number, { resolve(outputs: Outputs): void; reject(err: Error): void }>();
+  const pending = new Map<number, { key: string; resolve(outputs: Outputs): void; reject(err: Error): void }>();
   const loading = new Set(models.map((model) => model.key));
   /** Runs asked and not yet answered: close() lets them finish before it ends the thread. */
   const running = new Set<Promise<unknown>>();
@@ -42,7 +42,7 @@ export function startModelWorker(models: readonly { readonly key: string; readon
       if (dead) return Promise.reject(dead);
       const id = nextId++;
       const outputs = new Promise<Outputs>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        pending.set(id, { key, resolve, reject });
         worker.ref();
         // The input is made for this run only: hand its buffer over instead of copying it.
         worker.postMessage({ type: 'run', id, key, name, input, dims } satisfies WorkerRequest, [input.buffer as ArrayBuffer]);
@@ -92,7 +92,7 @@ export function startModelWorker(models: readonly { readonly key: string; readon
       pending.delete(reply.id);
       settle();
       if (reply.type === 'result') waiting.resolve(reply.outputs);
-      else if (reply.type === 'error') waiting.reject(new Error(reply.message));
+      else if (reply.type === 'error') waiting.reject(new Error(`Model ${waiting.key}: ${reply.message}`));
     });
     for (const { key, bytes } of models) {
       const copy = new Uint8Array(bytes);

@@ -88,7 +88,13 @@ async function loadOnMainThread(pack: Pack, key: string, entry: ModelEntry, byte
     key,
     entry,
     async run(input: Float32Array, size?: { readonly width: number; readonly height: number }): Promise<TensorMap> {
-      const results = await session.run({ [name]: new ort.Tensor('float32', input, inputDims(entry, size)) });
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = await session.run({ [name]: new ort.Tensor('float32', input, inputDims(entry, size)) });
+      } catch (err) {
+        // onnxruntime's message does not say which of the pack's models it came from.
+        throw new Error(`Model ${key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
       const out: TensorMap = {};
       for (const [outName, tensor] of Object.entries(results)) {
         out[outName] = { data: tensor.data as Float32Array, dims: tensor.dims };

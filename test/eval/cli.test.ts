@@ -11,6 +11,7 @@ import path from 'node:path';
 import workerThreads from 'node:worker_threads';
 import { runEval } from '../../bin/eval';
 import { DEFAULT_PACK_DIR } from '../../core';
+import { WARM_UP_RUNS } from '../../core/warm-up';
 import { writeCalibratedPack } from '../../core/eval/calibrate';
 import { parseCsv } from '../../core/eval/dataset';
 import type { EvalReport, FlagReport } from '../../core/eval/report';
@@ -33,11 +34,13 @@ async function evalCli(argv: string[]): Promise<Captured> {
 async function evalWithThreadEnded(argv: string[]): Promise<Captured> {
   const Original = workerThreads.Worker;
   let ended = false;
+  // Ended after its first answer to a check: the answers of the engine's warm-up come first.
   class EndedAfterFirstAnswer extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
       super(...args);
+      let answers = 0;
       this.on('message', (reply: { type?: string }) => {
-        if (reply.type !== 'result' || ended) return;
+        if (reply.type !== 'result' || ended || ++answers <= WARM_UP_RUNS) return;
         ended = true;
         void this.terminate();
       });
