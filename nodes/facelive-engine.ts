@@ -1,5 +1,5 @@
-// facelive-engine: the config node. Owns one Engine, created on first use and shared by every
-// node that points at it (one promise); made anew after it failed or could not start; disposed of
+// facelive-engine: the config node. Owns one Engine, started at deploy and shared by every node
+// that points at it (one promise); made anew after it failed or could not start; disposed of
 // when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
 // through it run at most one per CPU the process may use (a cgroup CPU quota counted) at once.
 
@@ -99,6 +99,10 @@ export = function register(RED: NodeAPI): void {
       if (closed) return Promise.reject(closedError());
       return counted(() => admittedScope.run(true, work));
     };
+
+    // Started at deploy, so that the first message finds the engine loaded and warmed up (a failure
+    // is logged as the node's error; the first message then tries again, as after any failure).
+    if (!configError) node.getEngine().catch(() => undefined);
 
     let running = 0;
     const waiting: (() => void)[] = [];

@@ -95,7 +95,25 @@ describe('facelive-engine config node', function () {
       assert.equal(new Set(asked).size, 1, 'and got the same promise');
     });
 
-    it('starts the Engine lazily and disposes of it when the flows stop', async () => {
+    it('starts the engine as the flow is deployed: a pack that cannot load is reported then, before any message', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-no-pack-'));
+      try {
+        await helper.load(faceliveNodes, nodeFlow('facelive-detect', {}, { pack: path.join(dir, 'pack') }));
+        const errors = (): string[] => ((helper as unknown as { log(): unknown }).log() as { args: { level: number; msg: unknown }[][] }).args
+          .map(([entry]) => entry)
+          .filter((entry) => entry.level === 20)
+          .map((entry) => String(entry.msg));
+        for (let waited = 0; waited < 10_000 && !errors().some((msg) => /could not start/.test(msg)); waited += 50) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(errors().some((msg) => /^The facelive engine could not start: .*pack/.test(msg)), JSON.stringify(errors()));
+      } finally {
+        await helper.unload();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('starts the Engine at deploy and disposes of it when the flows stop', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
       const engine = await cfg.getEngine();
