@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { landscapeJpeg, selfieJpeg, twoFaces } from './helpers/faces';
 import { longestEcho } from './helpers/leaks';
+import { heicLike } from './helpers/phone-formats';
 
 const cli = path.resolve(__dirname, '..', 'bin', 'facelive.js');
 
@@ -41,6 +42,7 @@ describe('facelive check (CLI)', function () {
     writeFileSync(path.join(dir, 'two.jpg'), await twoFaces());
     writeFileSync(path.join(dir, 'landscape.jpg'), await landscapeJpeg());
     writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
+    writeFileSync(path.join(dir, 'IMG_0001.HEIC'), await heicLike(await selfieJpeg()));
   });
   after(function () {
     rmSync(dir, { recursive: true, force: true });
@@ -104,6 +106,10 @@ describe('facelive check (CLI)', function () {
       assert.equal(json.error_code, code);
       assert.equal(typeof json.message, 'string');
     }
+    const heic = run(['check', path.join(dir, 'IMG_0001.HEIC')]);
+    assert.equal(heic.status, 2);
+    assert.equal(heic.json.error_code, 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    assert.match(String(heic.json.message), /^The image is HEIC\b.*send a JPEG, PNG or WebP/);
     const dependency = run(['check', path.join(dir, 'selfie.jpg'), '--no-quality', '--validate-quality']);
     assert.equal(dependency.status, 2);
     assert.equal(dependency.json.error_code, 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');

@@ -11,6 +11,7 @@
 import ExifParser from 'exif-parser';
 import { FaceliveError } from '../errors';
 import type SharpFn from 'sharp';
+import { heifKind, heifRefusal } from './heif-brands';
 import { withoutExtraneousBytes } from './jpeg-extraneous-bytes';
 import { isStandaloneMarker, MAX_JPEG_SCANS, walkJpegMarkers } from './jpeg-scans';
 import type { Raster } from './raster';
@@ -210,7 +211,11 @@ async function decodeWithJimp(bytes: Buffer, format: ImageFormat, maxPixels: num
  */
 export async function decodeImage(bytes: Buffer, maxPixels: number, decoder: 'auto' | 'jimp' = 'auto'): Promise<DecodedImage> {
   const format = sniffFormat(bytes);
-  if (!format) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'The image is not a JPEG, PNG or WebP.');
+  if (!format) {
+    // A phone's HEIC (or an AVIF) gets a sentence saying what to send instead; neither is decoded.
+    const heif = heifKind(bytes);
+    throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', heif ? heifRefusal(heif) : 'The image is not a JPEG, PNG or WebP.');
+  }
   if (decoder === 'jimp' && format === 'webp') throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'WebP needs sharp.');
   // One walk of a JPEG's markers: its scans, and the bytes libjpeg skips with a warning, which would
   // come before, and so hide, scan data stopping short (the sharp path decodes the file without them).

@@ -16,6 +16,7 @@ import { MAX_EXTRA_FORM_FIELDS } from '../../middleware/multipart';
 import { jsonBodyLimitFor } from '../../middleware/options';
 import { packWithoutModels } from '../helpers/broken-pack';
 import { grayscaleSelfie, landscapeJpeg, selfieJpeg, twoFaces } from '../helpers/faces';
+import { heicLike } from '../helpers/phone-formats';
 import { withAttributeDrawn } from '../helpers/rendered';
 import { authHeaders, listen, type Listening, LIVE, sharedEngine } from '../helpers/server';
 
@@ -727,6 +728,14 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
 
     it('a non-image file is INVALID_PAYLOAD_IMAGE_FORMAT', async () => {
       assertError(await form().attach('image', Buffer.from('%PDF-1.4 not a picture'), 'doc.pdf'), 'INVALID_PAYLOAD_IMAGE_FORMAT');
+    });
+
+    it('an iPhone\'s HEIC photo is INVALID_PAYLOAD_IMAGE_FORMAT, saying what it is and what to send instead', async () => {
+      const heic = await heicLike(face);
+      for (const res of [await form().attach('image', heic, 'IMG_0001.HEIC'), await post({ image: `data:image/heic;base64,${heic.toString('base64')}` })]) {
+        assertError(res, 'INVALID_PAYLOAD_IMAGE_FORMAT');
+        assert.match(res.body.message, /^The image is HEIC\b.*send a JPEG, PNG or WebP/);
+      }
     });
   });
 
