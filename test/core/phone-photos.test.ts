@@ -1,5 +1,6 @@
-// Photos as today's phones write them, through the core library: an iPhone's HEIC or an AVIF is
-// refused with a message naming it and what to send instead.
+// Photos as today's phones write them, through the core library: an Android motion photo and an
+// Ultra HDR photo answer as their primary JPEG alone (the video after it is not read, the gain map
+// not applied), and an iPhone's HEIC or an AVIF is refused with a message naming it and what to send.
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -8,7 +9,7 @@ import { decodeImage } from '../../core/image/decode';
 import { heifKind } from '../../core/image/heif-brands';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
-import { avifOf, heicLike, mp4Bytes } from '../helpers/phone-formats';
+import { avifOf, heicLike, motionPhoto, mp4Bytes, ultraHdr } from '../helpers/phone-formats';
 
 /** The answer without what differs by design from one check to the next; an error by its code and message. */
 function answer(check: Promise<unknown>): Promise<unknown> {
@@ -30,9 +31,32 @@ function ftyp(major: string, ...compatible: string[]): Buffer {
 describe('photos as phones write them', function () {
   this.timeout(300_000);
   let engine: Engine;
+  /** A 12-megapixel selfie, the size of a phone camera's photo. */
+  let photo: Buffer;
 
   before(async () => {
     engine = await sharedEngine();
+    photo = await selfieJpeg('frontal', 4032, 3024);
+  });
+
+  it('answers a motion photo as its JPEG alone, and counts the video against the size limit', async () => {
+    const still = await answer(engine.check(photo, { validate_liveness: true }));
+    assert.equal((still as { data?: { nface?: number } }).data?.nface, 1);
+    const motion = motionPhoto(photo, 2_000_000);
+    assert.deepStrictEqual(await answer(engine.check(motion, { validate_liveness: true })), still);
+    const heavy = motionPhoto(photo, DEFAULT_LIMITS.maxImageBytes - photo.length + 1000);
+    assert.deepStrictEqual(await answer(engine.check(heavy)), { error: 'INVALID_PAYLOAD_IMAGE_SIZE', message: `The image is larger than ${DEFAULT_LIMITS.maxImageBytes} bytes.` });
+  });
+
+  it('answers an Ultra HDR photo as its primary JPEG, with the primary\'s EXIF orientation applied and the gain map not applied', async () => {
+    // Stored on its side, with orientation 6 (turn a quarter clockwise), as a phone held upright writes it.
+    const sideways = await sharp(photo).rotate(270).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    const hdr = await ultraHdr(sideways);
+    assert.ok((await sharp(hdr).metadata()).gainMap, 'libvips finds the gain map');
+    const primary = await answer(engine.check(sideways));
+    const result = await answer(engine.check(hdr)) as { data?: { image: unknown } };
+    assert.deepStrictEqual(result.data?.image, { width: 4032, height: 3024, format: 'jpeg', orientation: 6 });
+    assert.deepStrictEqual(result, primary);
   });
 
   it('names an iPhone\'s HEIC and an AVIF when it refuses them, and says what to send instead', async () => {

@@ -1,9 +1,32 @@
-// Image files as today's phones write them, made at test time from a test JPEG: an iPhone's HEIC
-// (the HEIF container of a sharp AVIF with HEVC brands and item types: no HEVC encoder is at hand,
-// and facelive refuses the file by its brands before any decoder sees it), an AVIF, and an MP4.
+// Image files as today's phones write them, made at test time from a test JPEG: an Android motion
+// photo (the JPEG with an MP4 after its end marker, named by XMP), an Ultra HDR / JPEG_R photo (a
+// primary JPEG whose MPF segment points at a gain-map JPEG after it), and an iPhone's HEIC (the
+// HEIF container of a sharp AVIF with HEVC brands and item types: no HEVC encoder is at hand, and
+// facelive refuses the file by its brands before any decoder sees it).
 
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
+
+/** A JPEG marker segment: FF, marker, 2-byte length, payload. */
+function segment(marker: number, payload: Buffer): Buffer {
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([head, payload]);
+}
+
+function xmpSegment(xml: string): Buffer {
+  return segment(0xe1, Buffer.concat([Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1'), Buffer.from(xml)]));
+}
+
+/** The JPEG with `segments` inserted after its SOI and its leading APP0/APP1 (JFIF, EXIF) segments. */
+function afterLeadingSegments(jpeg: Buffer, segments: Buffer[]): Buffer {
+  let offset = 2;
+  while (jpeg[offset] === 0xff && (jpeg[offset + 1] === 0xe0 || jpeg[offset + 1] === 0xe1)) offset += 2 + jpeg.readUInt16BE(offset + 2);
+  return Buffer.concat([jpeg.subarray(0, offset), ...segments, jpeg.subarray(offset)]);
+}
+
+const RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"';
+const CONTAINER = 'xmlns:Container="http://ns.google.com/photos/1.0/container/" xmlns:Item="http://ns.google.com/photos/1.0/container/item/"';
 
 /** An MP4 of `length` bytes: an ftyp box, then an mdat box of random bytes. */
 export function mp4Bytes(length: number): Buffer {
@@ -17,6 +40,62 @@ export function mp4Bytes(length: number): Buffer {
   mdat.write('mdat', 4, 'latin1');
   randomFillSync(mdat, 8);
   return Buffer.concat([ftyp, mdat]);
+}
+
+/** A motion photo (Google's Motion Photo format 1.0, as Android cameras write it): the JPEG, then a video of `videoBytes`. */
+export function motionPhoto(jpeg: Buffer, videoBytes: number): Buffer {
+  const xml = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF ${RDF}><rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" ${CONTAINER}`
+    + ' GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="0"><Container:Directory><rdf:Seq>'
+    + '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>'
+    + `<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="${videoBytes}" Item:Padding="0"/></rdf:li>`
+    + '</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>';
+  return Buffer.concat([afterLeadingSegments(jpeg, [xmpSegment(xml)]), mp4Bytes(videoBytes)]);
+}
+
+/** An APP2 MPF segment (CIPA DC-007) listing the primary image and one gain map at `gainOffset` from its TIFF header. */
+function mpfSegment(primaryLength: number, gainLength: number, gainOffset: number): Buffer {
+  const entriesAt = 8 + 2 + 3 * 12 + 4;
+  const tiff = Buffer.alloc(entriesAt + 32);
+  tiff.write('MM', 0, 'latin1');
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4);
+  tiff.writeUInt16BE(3, 8);
+  const tag = (at: number, id: number, type: number, count: number, value: (b: Buffer, at: number) => void) => {
+    tiff.writeUInt16BE(id, at);
+    tiff.writeUInt16BE(type, at + 2);
+    tiff.writeUInt32BE(count, at + 4);
+    value(tiff, at + 8);
+  };
+  tag(10, 0xb000, 7, 4, (b, at) => b.write('0100', at, 'latin1')); // MPFVersion
+  tag(22, 0xb001, 4, 1, (b, at) => b.writeUInt32BE(2, at)); // NumberOfImages
+  tag(34, 0xb002, 7, 32, (b, at) => b.writeUInt32BE(entriesAt, at)); // MPEntry
+  tiff.writeUInt32BE(0x20030000, entriesAt); // primary image, baseline MP primary
+  tiff.writeUInt32BE(primaryLength, entriesAt + 4);
+  tiff.writeUInt32BE(gainLength, entriesAt + 20);
+  tiff.writeUInt32BE(gainOffset, entriesAt + 24);
+  return segment(0xe2, Buffer.concat([Buffer.from('MPF\0', 'latin1'), tiff]));
+}
+
+/**
+ * An Ultra HDR (JPEG_R) photo, as Android 14 and later write it: the primary JPEG with hdrgm XMP
+ * and an MPF segment, then a quarter-size grey gain-map JPEG with its own hdrgm XMP.
+ */
+export async function ultraHdr(primary: Buffer): Promise<Buffer> {
+  const { width = 4, height = 4 } = await sharp(primary).metadata();
+  const grey = await sharp({ create: { width: Math.ceil(width / 4), height: Math.ceil(height / 4), channels: 3, background: { r: 160, g: 160, b: 160 } } })
+    .greyscale().jpeg().toBuffer();
+  const gain = afterLeadingSegments(grey, [xmpSegment(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF ${RDF}><rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/"`
+    + ' hdrgm:Version="1.0" hdrgm:GainMapMin="0" hdrgm:GainMapMax="2" hdrgm:Gamma="1" hdrgm:OffsetSDR="0.015625" hdrgm:OffsetHDR="0.015625"'
+    + ' hdrgm:HDRCapacityMin="0" hdrgm:HDRCapacityMax="2" hdrgm:BaseRenditionIsHDR="False"/></rdf:RDF></x:xmpmeta>')]);
+  const xmp = xmpSegment(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF ${RDF}><rdf:Description ${CONTAINER} xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0">`
+    + '<Container:Directory><rdf:Seq><rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="Primary" Item:Mime="image/jpeg"/></rdf:li>'
+    + `<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="GainMap" Item:Mime="image/jpeg" Item:Length="${gain.length}"/></rdf:li>`
+    + '</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>');
+  // The MPF offsets count from the segment's TIFF header; the segment's length does not depend on them.
+  const sized = afterLeadingSegments(primary, [xmp, mpfSegment(0, 0, 0)]);
+  const tiffAt = sized.indexOf(Buffer.from('MPF\0', 'latin1')) + 4;
+  const withMpf = afterLeadingSegments(primary, [xmp, mpfSegment(sized.length, gain.length, sized.length - tiffAt)]);
+  return Buffer.concat([withMpf, gain]);
 }
 
 /** An AVIF of the image, as sharp's libheif and aom write it. */
