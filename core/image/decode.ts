@@ -6,7 +6,8 @@
 // shrunk while it loads (libjpeg and libwebp's lossy decoder scale on load) instead of becoming a
 // 120 MB raster. Large progressive JPEGs, interlaced PNGs and WebPs decode one at a time; JPEGs of
 // too many scans or whose scan data stops short are refused (the extraneous bytes libjpeg skips
-// between segments are dropped first); transparent pixels are flattened over white.
+// between segments are dropped first), as are HDR PNGs (PQ or HLG, named in a cICP chunk, which
+// neither decoder reads); transparent pixels are flattened over white.
 
 import ExifParser from 'exif-parser';
 import { FaceliveError } from '../errors';
@@ -14,6 +15,7 @@ import type SharpFn from 'sharp';
 import { heifKind, heifRefusal } from './heif-brands';
 import { withoutExtraneousBytes } from './jpeg-extraneous-bytes';
 import { isStandaloneMarker, MAX_JPEG_SCANS, walkJpegMarkers } from './jpeg-scans';
+import { pngHdrRefusal, pngHdrTransfer } from './png-hdr';
 import type { Raster } from './raster';
 import { refusingShortScans, type FailOn } from './short-scans';
 import { heldWholeWhileDecoding, oneWholeAtATime } from './whole-decodes';
@@ -223,6 +225,9 @@ export async function decodeImage(bytes: Buffer, maxPixels: number, decoder: 'au
   if (markers !== undefined && markers.scans > MAX_JPEG_SCANS) {
     throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', `The JPEG has more than ${MAX_JPEG_SCANS} scans (a progressive JPEG has about 10); it is refused rather than decoded.`);
   }
+  // Neither decoder reads a PNG's cICP chunk: an HDR one (PQ, HLG) would be judged grey and flat.
+  const hdr = format === 'png' ? pngHdrTransfer(bytes) : null;
+  if (hdr) throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', pngHdrRefusal(hdr));
   const sharp = decoder === 'jimp' ? null : loadSharp();
   const decoded = sharp
     ? await decodeWithSharp(sharp, markers === undefined ? bytes : withoutExtraneousBytes(bytes, markers.extraneous), format, maxPixels)

@@ -1,6 +1,7 @@
 // Photos as today's phones write them, through the core library: an Android motion photo and an
 // Ultra HDR photo answer as their primary JPEG alone (the video after it is not read, the gain map
-// not applied), and an iPhone's HEIC or an AVIF is refused with a message naming it and what to send.
+// not applied), an iPhone's HEIC or an AVIF is refused with a message naming it and what to send,
+// and so is an HDR PNG, which the decoders would read as SDR.
 
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -9,7 +10,7 @@ import { decodeImage } from '../../core/image/decode';
 import { heifKind } from '../../core/image/heif-brands';
 import { sharedEngine } from '../helpers/engine';
 import { selfieJpeg } from '../helpers/faces';
-import { avifOf, heicLike, motionPhoto, mp4Bytes, ultraHdr } from '../helpers/phone-formats';
+import { avifOf, hdrPng, heicLike, motionPhoto, mp4Bytes, ultraHdr, withCicp } from '../helpers/phone-formats';
 
 /** The answer without what differs by design from one check to the next; an error by its code and message. */
 function answer(check: Promise<unknown>): Promise<unknown> {
@@ -79,6 +80,23 @@ describe('photos as phones write them', function () {
     }
     // A video, whose first box is an ftyp too, is no image of any kind named.
     assert.deepStrictEqual(await answer(engine.check(mp4Bytes(4096))), { error: 'INVALID_PAYLOAD_IMAGE_FORMAT', message: 'The image is not a JPEG, PNG or WebP.' });
+  });
+
+  it('refuses an HDR PNG (PQ or HLG, named by its cICP chunk), which would be judged with the wrong tones, and says to send SDR', async () => {
+    const small = await selfieJpeg('frontal', 640, 480);
+    for (const transfer of ['PQ', 'HLG'] as const) {
+      const png = await hdrPng(small, transfer);
+      for (const way of [engine.check(png), decodeImage(png, DEFAULT_LIMITS.maxPixels, 'jimp')]) {
+        const refused = await answer(way) as { error?: string; message?: string };
+        assert.equal(refused.error, 'INVALID_PAYLOAD_IMAGE_FORMAT', transfer);
+        assert.match(String(refused.message), new RegExp(`^The PNG is HDR \\(its cICP chunk names the ${transfer} transfer\\).*send the photo as SDR`), transfer);
+      }
+    }
+    // A cICP chunk naming sRGB's transfer (13) changes nothing: the PNG answers as it does without it.
+    const sdr = await sharp(small).toColourspace('rgb16').png().toBuffer();
+    const plain = await answer(engine.check(sdr));
+    assert.equal((plain as { data?: { nface?: number } }).data?.nface, 1);
+    assert.deepStrictEqual(await answer(engine.check(withCicp(sdr, 13))), plain);
   });
 
   it('tells HEIC, AVIF and other HEIF files from their ftyp brands only', () => {

@@ -1,10 +1,12 @@
 // Image files as today's phones write them, made at test time from a test JPEG: an Android motion
 // photo (the JPEG with an MP4 after its end marker, named by XMP), an Ultra HDR / JPEG_R photo (a
-// primary JPEG whose MPF segment points at a gain-map JPEG after it), and an iPhone's HEIC (the
-// HEIF container of a sharp AVIF with HEVC brands and item types: no HEVC encoder is at hand, and
-// facelive refuses the file by its brands before any decoder sees it).
+// primary JPEG whose MPF segment points at a gain-map JPEG after it), an iPhone's HEIC (the HEIF
+// container of a sharp AVIF with HEVC brands and item types: no HEVC encoder is at hand, and
+// facelive refuses the file by its brands before any decoder sees it), and an HDR PNG (16-bit
+// samples in the PQ or HLG transfer, named by a cICP chunk).
 
 import { randomFillSync } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A JPEG marker segment: FF, marker, 2-byte length, payload. */
@@ -118,4 +120,51 @@ export async function heicLike(image: Buffer): Promise<Buffer> {
     for (let at = heic.indexOf(from, ftypLength, 'latin1'); at >= 0; at = heic.indexOf(from, at + 4, 'latin1')) heic.write(to, at, 'latin1');
   }
   return heic;
+}
+
+/** A PNG chunk: length, type, data, CRC. */
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** The PNG with a cICP chunk (BT.709 primaries, full range) naming `transfer` (ITU-T H.273) after its IHDR. */
+export function withCicp(png: Buffer, transfer: number): Buffer {
+  const afterIhdr = 8 + 25;
+  return Buffer.concat([png.subarray(0, afterIhdr), pngChunk('cICP', Buffer.from([1, transfer, 0, 1])), png.subarray(afterIhdr)]);
+}
+
+/** sRGB's decoding: a sample in [0, 255] to linear light in [0, 1]. */
+function srgbToLinear(sample: number): number {
+  const v = sample / 255;
+  return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+}
+
+/** PQ (SMPTE ST 2084): display light in [0, 1] of 10,000 cd/m2 to the signal. */
+function pq(light: number): number {
+  const y = light ** 0.1593017578125;
+  return ((0.8359375 + 18.8515625 * y) / (1 + 18.6875 * y)) ** 78.84375;
+}
+
+/** HLG (ARIB STD-B67): scene light in [0, 1] to the signal. */
+function hlg(light: number): number {
+  return light <= 1 / 12 ? Math.sqrt(3 * light) : 0.17883277 * Math.log(12 * light - 0.28466892) + 0.55991073;
+}
+
+/**
+ * The image as an HDR PNG of 16-bit samples, as an HDR photo is stored: its white at the reference
+ * white of BT.2408 (203 cd/m2 in PQ; 75 % of the signal in HLG), named by a cICP chunk (PQ 16, HLG 18).
+ */
+export async function hdrPng(image: Buffer, transfer: 'PQ' | 'HLG'): Promise<Buffer> {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const encode = transfer === 'PQ' ? (light: number) => pq(light * 0.0203) : (light: number) => hlg(light * 0.2647);
+  const table = Array.from({ length: 256 }, (_, sample) => Math.round(encode(srgbToLinear(sample)) * 65535));
+  const samples = new Uint16Array(data.length); // sharp reads a Uint16Array's samples as 16-bit
+  for (let i = 0; i < data.length; i++) samples[i] = table[data[i]!]!;
+  const png = await sharp(samples, { raw: { width: info.width, height: info.height, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+  return withCicp(png, transfer === 'PQ' ? 16 : 18);
 }
