@@ -221,7 +221,7 @@ export const openApiDocument = Object.freeze({
           image: {
             type: 'string',
             description:
-              'base64 (plain, or a data:image/...;base64, URI) or an http(s) URL. JPEG or PNG (WebP accepted as an extension). At most 5 MiB of image bytes. ' +
+              'base64 (plain, or a data:image/...;base64, URI) or an http(s) URL. JPEG or PNG (WebP accepted as an extension; HEIC, AVIF and HDR PNGs are refused with INVALID_PAYLOAD_IMAGE_FORMAT, the message saying what to send). At most 5 MiB of image bytes. ' +
               'URLs: 15 s total budget including at most 3 redirects; non-public addresses are refused unless the integrator allows them.',
           },
           ...FLAGS,
