@@ -1,7 +1,8 @@
 // The demo page in a real Chromium (playwright-core; see helpers/chromium.ts for which one): upload
 // a face and see a verdict with the face drawn and scored (a PASS that validated nothing says so, a
 // face nface leaves out is drawn apart, the table fits a phone, a photo with an EXIF orientation is
-// drawn as the server turned it); upload a non-image and see its error code.
+// drawn as the server turned it); upload a non-image, a phone photo over 5 MiB or a HEIC and see its
+// error code and why.
 // The camera is Chromium's fake device, granted without a prompt; an init script delays
 // getUserMedia as a permission prompt left open would.
 
@@ -14,6 +15,7 @@ import { distantBlurredSelfie, distantSelfie, selfieJpeg, storedWithOrientation,
 import { listen, type Listening, sharedEngine } from '../helpers/server';
 import { pendingUnlessAvailable } from '../helpers/binaries';
 import { launchChromium } from '../helpers/chromium';
+import { heicLike, motionPhoto } from '../helpers/phone-formats';
 
 describe('demo page (chromium)', function () {
   this.timeout(120_000);
@@ -526,6 +528,35 @@ describe('demo page (chromium)', function () {
     await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
     assert.equal(await page.textContent('#error-code'), 'INVALID_PAYLOAD_IMAGE_FORMAT');
     assert.equal(await page.textContent('#verdict'), '');
+  });
+
+  it('sends a phone photo as picked, and says why one over 5 MiB (a motion photo) or a HEIC is refused', async () => {
+    const still = await selfieJpeg('frontal', 4032, 3024);
+    const sent: number[] = [];
+    const onRequest = (req: { url(): string; postData(): string | null }) => {
+      if (req.url().endsWith('/v1/face/liveness')) sent.push(req.postData()?.length ?? 0);
+    };
+    page.on('request', onRequest);
+    try {
+      const motion = motionPhoto(still, 5_000_000);
+      assert.ok(motion.length > 5 * 1024 * 1024);
+      const heic = await heicLike(await selfieJpeg());
+      for (const [name, mimeType, buffer, code, message] of [
+        ['PXL_20260101_120000000.MP.jpg', 'image/jpeg', motion, 'INVALID_PAYLOAD_IMAGE_SIZE', /larger than the limit for the largest image/],
+        ['IMG_0001.HEIC', 'image/heic', heic, 'INVALID_PAYLOAD_IMAGE_FORMAT', /^The image is HEIC\b.*send a JPEG, PNG or WebP/],
+      ] as const) {
+        await page.setInputFiles('#file', { name, mimeType, buffer });
+        await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+        await page.click('#send');
+        await page.waitForFunction(() => (document.getElementById('error-code')?.textContent ?? '') !== '', undefined, { timeout: 60_000 });
+        assert.equal(await page.textContent('#error-code'), code, name);
+        assert.match((await page.textContent('#message')) ?? '', message, name);
+        // The file went as it was stored: a base64 data URI of all its bytes in the JSON body.
+        assert.ok(sent.at(-1)! > Math.ceil(buffer.length / 3) * 4, `${name}: ${sent.at(-1)} characters sent`);
+      }
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('shows UNAUTHORIZED with a wrong key', async () => {
