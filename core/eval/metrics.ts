@@ -10,6 +10,7 @@
 //   counted separately and left out of every rate.
 
 import { describeValue } from '../value-kind';
+import { betaQuantile, CONFIDENCE, type Interval } from './interval';
 
 /** One liveness sample: the engine's live probability, or null for a non-response. */
 export interface ScoredSample {
@@ -321,6 +322,28 @@ export function expectedBpcerOnNewFaces(samples: readonly ScoredSample[], thresh
     if (s.score < threshold) below += 1;
   }
   return n === 0 ? NaN : (below + 1) / (n + 1);
+}
+
+/**
+ * Where the BPCER on new live faces of the same cameras falls, at a threshold calibrated on these live
+ * scores, for 95 % of calibrations: with r of the n live scores below the threshold, that BPCER is
+ * distributed as Beta(r + 1, n - r) over calibration sets (mean (r + 1) / (n + 1), the expected
+ * BPCER), and this is its central 95 % range. Scores are taken as untied. NaN bounds without a scored
+ * live sample.
+ */
+export function newFacesBpcerInterval(samples: readonly ScoredSample[], threshold: number): Interval {
+  let n = 0;
+  let below = 0;
+  for (const s of samples) {
+    if (s.label !== 'live' || s.score === null) continue;
+    n += 1;
+    if (s.score < threshold) below += 1;
+  }
+  if (n === 0) return { lower: NaN, upper: NaN };
+  const tail = (1 - CONFIDENCE) / 2;
+  // Above every live score (never a calibrated threshold), the BPCER is at least the top score's share.
+  if (below === n) return { lower: betaQuantile(tail, n, 1), upper: 1 };
+  return { lower: betaQuantile(tail, below + 1, n - below), upper: betaQuantile(1 - tail, below + 1, n - below) };
 }
 
 /** One image of a flag group (attributes, quality problems): what the engine flagged (null for a non-response) and the truth. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {
   bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, countSamples, detCurve, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics, flagNonResponses,
-  operatingPoint, type FlagSample, type ScoredSample,
+  newFacesBpcerInterval, operatingPoint, type FlagSample, type ScoredSample,
 } from '../../core/eval/metrics';
 
 const live = (score: number | null): ScoredSample => ({ score, label: 'live' });
@@ -189,6 +189,38 @@ describe('eval/metrics', () => {
         sum += pool.filter((v) => v < point.threshold).length / pool.length;
       }
       assert.ok(Math.abs(sum / draws - 2 / 21) < 0.01, `mean BPCER on new faces ${sum / draws}`);
+    });
+  });
+
+  describe('newFacesBpcerInterval', () => {
+    it('is the central 95 % of Beta(r + 1, n - r): closed forms for r = 0, and it holds the expected BPCER', () => {
+      // 20 live faces, none below: the BPCER on new faces lies in [1 - 0.975^(1/20), 1 - 0.025^(1/20)].
+      const twenty = Array.from({ length: 20 }, (_, i) => live(0.5 + i / 100));
+      const i = newFacesBpcerInterval(twenty, 0.5);
+      close(i.lower, 1 - 0.975 ** (1 / 20));
+      close(i.upper, 1 - 0.025 ** (1 / 20));
+      // 5 scored live, 0.3 below 0.6: Beta(2, 4), mean 2 / 6, inside.
+      const j = newFacesBpcerInterval(SAMPLES, 0.6);
+      assert.ok(j.lower < 2 / 6 && 2 / 6 < j.upper && j.upper < 1);
+      const none = newFacesBpcerInterval([attack('print', 0.3)], 0.5);
+      assert.ok(Number.isNaN(none.lower) && Number.isNaN(none.upper));
+    });
+
+    it('holds the BPCER new live faces meet for about 95 % of calibrations on 20 faces', () => {
+      // Calibrated for new faces at 10 % on 20 of 3,000 evenly spread live scores (the 2nd lowest),
+      // 400 times: the share of calibrations whose BPCER on the other 2,980 falls inside its interval.
+      const draw = liveDraws(13, 3000);
+      let inside = 0;
+      const draws = 400;
+      for (let d = 0; d < draws; d++) {
+        const { drawn, pool } = draw(20);
+        const faces = drawn.map(live);
+        const point = calibrateThresholdForNewFaces(faces, 0.1)!;
+        const i = newFacesBpcerInterval(faces, point.threshold);
+        const met = pool.filter((v) => v < point.threshold).length / pool.length;
+        if (i.lower <= met && met <= i.upper) inside += 1;
+      }
+      assert.ok(Math.abs(inside / draws - 0.95) < 0.03, `covered ${inside} of ${draws}`);
     });
   });
 
