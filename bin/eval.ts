@@ -1,6 +1,6 @@
 // `facelive eval <dir|list.csv>`: scores a labelled set with the engine and prints ISO/IEC 30107-3
-// figures (APCER per species, BPCER, ACER, EER, BPCER@APCER) and precision/recall/F1 per attribute
-// and per quality measure.
+// figures (APCER per species, BPCER, ACER, EER, BPCER@APCER, with 95 % intervals; per source when
+// file names carry one) and precision/recall/F1 per attribute and per quality measure.
 // runEval(argv) takes the arguments after `eval`; `node dist/bin/eval.js <args>` runs it alone.
 
 import path from 'node:path';
@@ -46,6 +46,8 @@ Options:
                          rather than on the calibration faces (needs at least 1/R - 1 live images)
   -h, --help             show this help
 
+APCER and BPCER come with 95 % Clopper-Pearson intervals. With files named <source>__<name> from two sources
+or more, a table per source follows (AUC, BPCER, max APCER with intervals) and names the worst source.
 Images the engine rejects (no face found, undecodable) are non-responses: counted apart, left out of every rate.
 An engine that fails (an internal error, a model thread that exits) stops the run: no report, exit status 1.
 Exit status: 0 report, 2 usage or data set error (before scoring; an unreadable image when reached), 1 failure.
@@ -233,6 +235,7 @@ async function evaluate(args: EvalArgs, io: EvalIo): Promise<number> {
           target_bpcer: args.targetBpcer as number,
           rule: args.calibrationRule,
           expected_bpcer: report.liveness.calibration?.expected_bpcer ?? null,
+          expected_bpcer_ci: report.liveness.calibration?.expected_bpcer_ci ?? null,
           live: counts.live.scored,
           attacks: counts.attack.scored,
           data: path.basename(path.resolve(args.source)),

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack, validateManifest } from '../models/manifest';
 import { quote } from '../quote';
+import type { Interval } from './interval';
 import type { CalibrationRule, SearchPoint } from './metrics';
 
 export interface CalibrationRecord {
@@ -13,6 +14,8 @@ export interface CalibrationRecord {
   readonly rule: CalibrationRule;
   /** BPCER to expect on new live faces of the same cameras, (r + 1) / (n + 1). */
   readonly expected_bpcer: number | null;
+  /** Where that BPCER falls for 95 % of calibrations on as many live faces. */
+  readonly expected_bpcer_ci: Interval | null;
   /** BPCER and APCERs the threshold gave on the calibration data. */
   readonly bpcer: number;
   readonly apcer_max: number;

@@ -1,8 +1,8 @@
 // `facelive eval` end to end on a small generated set: face selfies from the test helpers, blurred,
 // darkened and grayscale ones for the quality folders, and a landscape without a face (a
 // non-response). Checks the JSON report's structure and counts, the quality figures, the plot file,
-// the calibrated pack, the per-image scores file, CSV labels, the usage errors, and a run stopped by
-// an engine that fails.
+// the calibrated pack, the per-image scores file, the intervals and the per-source table, CSV
+// labels, the usage errors, and a run stopped by an engine that fails.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -14,6 +14,7 @@ import { DEFAULT_PACK_DIR } from '../../core';
 import { WARM_UP_RUNS } from '../../core/warm-up';
 import { writeCalibratedPack } from '../../core/eval/calibrate';
 import { parseCsv } from '../../core/eval/dataset';
+import { binomialInterval } from '../../core/eval/interval';
 import type { EvalReport, FlagReport } from '../../core/eval/report';
 import { blurredSelfie, darkenedSelfie, grayscaleSelfie, landscapeJpeg, selfieJpeg } from '../helpers/faces';
 import { longestEcho } from '../helpers/leaks';
@@ -120,6 +121,16 @@ describe('facelive eval (bin/eval)', function () {
     }
     assert.deepEqual(Object.keys(l.bpcer_at_apcer), ['0.01', '0.05']);
     assert.equal(l.calibration, undefined);
+    assert.deepEqual(l.intervals, { method: 'clopper-pearson', confidence: 0.95 });
+    const [rejected, liveScored] = [Math.round(l.at_threshold.bpcer * 3), 3];
+    assert.deepEqual(l.at_threshold.bpcer_ci, binomialInterval(rejected, liveScored), 'BPCER\'s interval from its counts');
+    assert.deepEqual(l.at_threshold.apcer_by_species_ci.print, binomialInterval(Math.round(l.at_threshold.apcer_by_species.print * 2), 2));
+    assert.deepEqual(l.at_threshold.apcer_by_species_ci.mask, { lower: null, upper: null }, 'no attack, no interval');
+    assert.deepEqual(l.at_threshold.apcer_max_ci, l.at_threshold.apcer_by_species_ci.print, 'one species with attacks: its own interval');
+    assert.deepEqual(l.at_threshold.apcer_pooled_ci, l.at_threshold.apcer_by_species_ci.print);
+    assert.ok(typeof l.auc === 'number' && l.auc >= 0 && l.auc <= 1);
+    assert.deepEqual(l.by_source.map((r) => r.source), [''], 'no file name has a source: one source, ""');
+    assert.equal(l.worst_source.bpcer?.source, '');
 
     const a = report.attributes;
     assert.ok(a);
@@ -168,6 +179,10 @@ describe('facelive eval (bin/eval)', function () {
     const { code, stdout } = await evalCli([dir]);
     assert.equal(code, 0);
     assert.match(stdout, /spoof_print \(APCER\)/);
+    assert.match(stdout, /^class +scored +non-resp +error rate +95% interval$/m);
+    assert.match(stdout, /^spoof_mask \(APCER\) +0 +0 +n\/a +n\/a$/m);
+    assert.match(stdout, /^max APCER \d+\.\d\d% \(\d+\.\d\d-\d+\.\d\d%\) +BPCER \d+\.\d\d% \(\d+\.\d\d-\d+\.\d\d%\) +ACER/m);
+    assert.doesNotMatch(stdout, /By source/, 'one source: no per-source table');
     assert.match(stdout, /Non-responses \(left out of every rate\): 1 \(FACE_NOT_DETECTED 1\)/);
     assert.match(stdout, /ACER/);
     assert.match(stdout, /sunglasses/);
@@ -186,9 +201,12 @@ describe('facelive eval (bin/eval)', function () {
     assert.ok(point.bpcer <= 0.34);
     const expected = report.liveness?.calibration?.expected_bpcer;
     assert.ok(typeof expected === 'number' && expected > point.bpcer, 'new faces are expected to fare worse than the calibration faces');
+    const range = report.liveness?.calibration?.expected_bpcer_ci;
+    assert.ok(range && range.lower < expected && expected < range.upper && range.upper <= 1, 'the range holds the expected BPCER');
     const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
     assert.equal(manifest.liveness.threshold, point.threshold);
     assert.equal(manifest.liveness.calibration.target_bpcer, 0.34);
+    assert.deepEqual(manifest.liveness.calibration.expected_bpcer_ci, range, 'the pack records the range too');
     for (const model of Object.values(manifest.models) as { file: string }[]) {
       await fs.access(path.join(out, model.file));
     }
@@ -198,6 +216,7 @@ describe('facelive eval (bin/eval)', function () {
     const printed = await evalCli([dir, '--calibrate', '--target-bpcer', '0.34']);
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(printed.stdout, new RegExp(`Calibrated threshold ${point.threshold}: give it to the checks`));
+    assert.match(printed.stdout, /for 95 % of calibrations on 3 live images it falls within \d+\.\d\d-\d+\.\d\d%/);
     const pack = (JSON.parse(stdout) as EvalReport).pack;
     assert.ok(pack !== undefined && printed.stdout.includes(`It holds for the model pack ${pack.name} ${pack.version} only: calibrate again when the pack changes`), 'names the pack the threshold belongs to');
     assert.ok(pack !== undefined && printed.stdout.includes(`"livenessThreshold": ${point.threshold}, "livenessThresholdPack": "${pack.name}@${pack.version}"`), 'prints the credential fields');
@@ -420,7 +439,7 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(await fs.readFile(path.join(own, 'manifest.json'), 'utf8'), manifestText, 'the pack is unchanged');
     // The writer itself compares real paths too.
     const point = { threshold: 0.5, apcer: 0, apcer_max: 0, bpcer: 0 };
-    await assert.rejects(writeCalibratedPack(own, link, point, { target_bpcer: 0.05, rule: 'calibration_faces', expected_bpcer: null, live: 1, attacks: 0, data: 'x' }),
+    await assert.rejects(writeCalibratedPack(own, link, point, { target_bpcer: 0.05, rule: 'calibration_faces', expected_bpcer: null, expected_bpcer_ci: null, live: 1, attacks: 0, data: 'x' }),
       /another folder than the pack itself/);
     assert.equal(await fs.readFile(path.join(own, 'manifest.json'), 'utf8'), manifestText);
   });
@@ -517,5 +536,78 @@ describe('facelive eval (bin/eval)', function () {
     assert.equal(ownList.code, 2, ownList.stderr);
     assert.match(ownList.stderr, /Expected --scores to be another file than the data set/);
     assert.equal(await fs.readFile(csv, 'utf8'), 'live/r.jpg,live,\n');
+  });
+
+  it('reports per source, with intervals, figures the --scores rows give again, and names the worst source', async () => {
+    const set = path.join(dir, 'sources-set');
+    const files: Record<string, string> = {
+      'live/camA__f.jpg': 'live/frontal.jpg',
+      'live/camA__r.jpg': 'live/right.jpg',
+      'spoof_print/camA__g.jpg': 'spoof_print/gray.jpg',
+      'spoof_replay/camA__land.jpg': 'spoof_replay/landscape.jpg',
+      'live/camB__d.jpg': 'live/downward.jpg',
+      'live/camB__b.jpg': 'spoof_print/blurred.jpg',
+      'spoof_print/camB__b.jpg': 'spoof_print/blurred.jpg',
+      'live/plain.jpg': 'live/right.jpg',
+    };
+    for (const [to, from] of Object.entries(files)) {
+      await fs.mkdir(path.join(set, path.dirname(to)), { recursive: true });
+      await fs.copyFile(path.join(dir, from), path.join(set, to));
+    }
+    const file = path.join(dir, 'sources-scores.csv');
+    const { code, stdout, stderr } = await evalCli([set, '--json', '--scores', file]);
+    assert.equal(code, 0, stderr);
+    const l = (JSON.parse(stdout) as EvalReport).liveness;
+    assert.ok(l);
+    assert.deepEqual(l.by_source.map((r) => r.source), ['camA', 'camB', '']);
+    const [a, b, none] = l.by_source;
+    assert.deepEqual(a.counts, {
+      live: { scored: 2, non_responses: 0 },
+      attack: { scored: 1, non_responses: 1 },
+      by_species: { print: { scored: 1, non_responses: 0 }, replay: { scored: 0, non_responses: 1 } },
+    });
+    assert.deepEqual([b.counts.live.scored, b.counts.attack.scored, none.counts.live.scored, none.counts.attack.scored], [2, 1, 1, 0]);
+    assert.equal(none.auc, null, 'no attack: no AUC');
+
+    // Every figure again from the rows of the scores file, at the report's threshold.
+    const [, ...rows] = parseCsv(await fs.readFile(file, 'utf8'));
+    const bySource = new Map<string, { live: number[]; attack: number[] }>();
+    for (const [, label, , source, probability] of rows) {
+      if (probability === '') continue;
+      const entry = bySource.get(source) ?? { live: [], attack: [] };
+      entry[label === 'live' ? 'live' : 'attack'].push(Number(probability));
+      bySource.set(source, entry);
+    }
+    const bpcers: Record<string, number> = {};
+    for (const r of l.by_source) {
+      const scores = bySource.get(r.source);
+      assert.ok(scores, r.source);
+      const rejected: number = scores.live.filter((p) => p < l.threshold).length;
+      const accepted: number = scores.attack.filter((p) => p >= l.threshold).length;
+      bpcers[r.source] = rejected / scores.live.length;
+      assert.equal(r.at_threshold.bpcer, bpcers[r.source], `${r.source} BPCER`);
+      assert.deepEqual(r.at_threshold.bpcer_ci, binomialInterval(rejected, scores.live.length), `${r.source} BPCER interval`);
+      if (scores.attack.length > 0) {
+        assert.equal(r.at_threshold.apcer_max, accepted / scores.attack.length, `${r.source} APCER`);
+        let right = 0;
+        for (const p of scores.live) for (const q of scores.attack) right += p > q ? 1 : p === q ? 0.5 : 0;
+        assert.equal(r.auc, right / (scores.live.length * scores.attack.length), `${r.source} AUC`);
+      }
+    }
+    const worstBpcer = Math.max(...Object.values(bpcers));
+    const tied = Object.keys(bpcers).filter((s) => bpcers[s] === worstBpcer);
+    assert.equal(l.worst_source.bpcer?.bpcer, worstBpcer);
+    assert.equal(l.worst_source.bpcer?.ties, tied.length);
+    assert.ok(tied.includes(l.worst_source.bpcer?.source ?? 'none'), `worst by BPCER ${l.worst_source.bpcer?.source}, expected one of ${tied}`);
+    assert.equal(l.worst_source.auc?.auc, Math.min(a.auc, b.auc), 'lowest AUC of the sources with both classes');
+
+    const text = await evalCli([set]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^By source \(the file name before "__"\): 3 sources, at threshold \d\.\d{4}$/m);
+    assert.match(text.stdout, /^source +live +attacks +non-resp +AUC +BPCER +95% interval +max APCER +95% interval +species$/m);
+    assert.match(text.stdout, /^camA +2 +1 +1 +\d\.\d{3} +\d+\.\d\d% +\d+\.\d\d-\d+\.\d\d% /m);
+    assert.match(text.stdout, /^\(no prefix\) +1 +0 +0 +n\/a +\d+\.\d\d% +0\.00-97\.50%/m);
+    const worstLine = text.stdout.split('\n').find((line) => line.startsWith('Worst source: '));
+    assert.ok(worstLine?.includes(`highest BPCER ${l.worst_source.bpcer?.source === '' ? '(no prefix)' : l.worst_source.bpcer?.source} (`), worstLine);
   });
 });
