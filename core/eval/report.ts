@@ -4,7 +4,7 @@
 import { areaUnderCurve } from './auc';
 import { reportBySource, worstSources, type SourceReport, type WorstSources } from './by-source';
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
-import { CONFIDENCE, INTERVAL_METHOD, type Interval } from './interval';
+import { binomialInterval, CONFIDENCE, INTERVAL_METHOD, type Interval } from './interval';
 import type { CalibrationRule, Eer, FlagMetrics, ScoredSample, SearchPoint } from './metrics';
 import {
   bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics,
@@ -61,8 +61,13 @@ export interface LivenessReport {
 export interface FlagReport {
   readonly samples: number;
   readonly non_responses: NonResponses;
-  /** Per name, at the engine's thresholds (pose: its three limits); `support` = scored samples that carry it. */
-  readonly metrics: Record<string, { readonly threshold: FlagThreshold } & FlagMetrics & { readonly support: number }>;
+  /**
+   * Per name, at the engine's thresholds (pose: its three limits); `support` = scored samples that carry
+   * it; precision and recall with their 95 % intervals (precision_ci, recall_ci).
+   */
+  readonly metrics: Record<string, { readonly threshold: FlagThreshold } & FlagMetrics & {
+    readonly support: number; readonly precision_ci: Interval; readonly recall_ci: Interval;
+  }>;
 }
 
 export interface EvalReport {
@@ -138,7 +143,9 @@ export function buildReport(scored: ScoredSet, options: ReportOptions = {}): Eva
     if (samples.length === 0) continue;
     const metrics: FlagReport['metrics'] = {};
     for (const [name, m] of Object.entries(flagMetrics(samples, Object.keys(thresholds)))) {
-      metrics[name] = { threshold: thresholds[name], ...m, support: m.tp + m.fn };
+      metrics[name] = {
+        threshold: thresholds[name], ...m, support: m.tp + m.fn, precision_ci: binomialInterval(m.tp, m.tp + m.fp), recall_ci: binomialInterval(m.tp, m.tp + m.fn),
+      };
     }
     report[GROUPS[group].reportKey] = { samples: samples.length, non_responses: nonResponses(samples), metrics };
   }

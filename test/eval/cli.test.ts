@@ -167,7 +167,9 @@ describe('facelive eval (bin/eval)', function () {
       const m: FlagReport['metrics'][string] = q.metrics[name];
       assert.deepEqual([m.support, m.tp, m.fp, m.fn, m.tn], [1, 1, 0, 0, 4], name);
       assert.deepEqual([m.precision, m.recall, m.f1], [1, 1, 1], name);
+      assert.deepEqual([m.precision_ci, m.recall_ci], [binomialInterval(1, 1), binomialInterval(1, 1)], `${name}: found once of once`);
     }
+    assert.deepEqual(q.metrics.exposure.recall_ci, { lower: null, upper: null }, 'no image carries it: no interval');
     assert.equal(q.metrics.exposure.support, 0);
     assert.equal(q.metrics.exposure.recall, null, 'no image carries it: recall is n/a (null in JSON)');
     assert.equal(typeof q.metrics.blur.threshold, 'number');
