@@ -43,10 +43,16 @@ import { BODY_READ_BEFORE_MESSAGE, declaredTooLarge, readByAnotherParser } from 
 import { requestIdOf } from './request-id';
 import { summaryLog } from './summary-log';
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    /** Set by faceLiveness() in annotate mode: the contract's 200 body (PASS or FAIL_ON_n). */
-    faceLiveness?: CheckResult;
+// Added to Express's global Request (which @types/express's Request extends) rather than to the
+// module express-serve-static-core: that module is not one of this package's dependencies, and a
+// strict layout (Yarn Plug'n'Play) does not resolve it from here, so the augmentation was lost.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by faceLiveness() in annotate mode: the contract's 200 body (PASS or FAIL_ON_n). */
+      faceLiveness?: CheckResult;
+    }
   }
 }
 

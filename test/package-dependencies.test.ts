@@ -1,4 +1,4 @@
-// Every module the published files load is one the package declares: under npm's hoisted
+// Every module the published files load or name is one the package declares: under npm's hoisted
 // node_modules an undeclared one is often found anyway, under pnpm's strict layout or Yarn's
 // Plug'n'Play it is not. Read from the files `npm pack` would publish, not from the source tree.
 
@@ -41,6 +41,12 @@ function specifiers(files: readonly string[], patterns: readonly RegExp[]): { fi
   return found;
 }
 
+/** Whether an installed dependency ships its own declarations (read from this repository's node_modules). */
+function shipsTypes(name: string): boolean {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { types?: string; typings?: string; exports?: unknown };
+  return manifest.types !== undefined || manifest.typings !== undefined || /"types"/.test(JSON.stringify(manifest.exports ?? null));
+}
+
 describe('the published files and the package\'s dependencies', function () {
   let packed: string[];
 
@@ -58,6 +64,21 @@ describe('the published files and the package\'s dependencies', function () {
     assert.ok(loaded.some((s) => s.name === 'onnxruntime-node'), 'the scan finds the requires tsc writes');
     const optionalPeer = (name: string) => pkg.peerDependencies?.[name] !== undefined && pkg.peerDependenciesMeta?.[name]?.optional === true;
     const undeclared = loaded.filter(({ name }) => !isBuiltin(name) && pkg.dependencies[packageOf(name)] === undefined && !optionalPeer(packageOf(name)));
+    assert.deepEqual(undeclared.map(({ file, name }) => `${file}: ${name}`), []);
+  });
+
+  it('names in its declarations only Node built-ins, dependencies that ship types and peer @types packages', function () {
+    const dts = packed.filter((f) => f.endsWith('.d.ts'));
+    assert.ok(dts.some((f) => f === 'dist/middleware/index.d.ts'));
+    // import ... from 'x', import('x'), declare module 'x' (an augmentation), /// <reference types="x" />.
+    const named = specifiers(dts, [/\b(from|import\(|declare module)\s*['"]([^'"]+)['"]/g, /<reference (types)="([^"]+)"/g]);
+    assert.ok(named.some((s) => s.name === 'express'), 'the scan finds the middleware\'s express types');
+    const declared = (name: string) => {
+      const typesPackage = `@types/${name.replace(/^@([^/]+)\//, '$1__')}`;
+      if (pkg.peerDependencies?.[typesPackage] !== undefined) return true;
+      return pkg.dependencies[name] !== undefined && shipsTypes(name);
+    };
+    const undeclared = named.filter(({ name }) => !isBuiltin(name) && !declared(packageOf(name)));
     assert.deepEqual(undeclared.map(({ file, name }) => `${file}: ${name}`), []);
   });
 });
