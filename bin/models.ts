@@ -5,8 +5,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PACK_DIR } from '../core';
 import { quote } from '../core/quote';
+import { UnwritableFolder } from '../models/install-folder';
 import { installMiniFasNetPack, MINIFASNET_MODELS } from '../models/minifasnet';
 import { parseArgsMessage } from './args';
+
+/** Said when the default folder, inside the installed package, cannot be written. */
+const DEFAULT_DIR_UNWRITABLE = `The default folder is inside the installed facelive package, which cannot be written here (a read-only
+install, or Yarn Plug'n'Play, which keeps packages in zip archives): give --dir a folder of your own, and
+name it as the pack (createEngine({ pack }), --pack, or the service's config).
+`;
 
 export const MODELS_USAGE = `Usage: facelive models install minifasnet [--dir DIR] [--from DIR|URL]
 
@@ -65,6 +72,7 @@ export async function runModels(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     process.stderr.write(`facelive: ${(err as Error).message}\n`);
+    if (err instanceof UnwritableFolder && values.dir === undefined) process.stderr.write(DEFAULT_DIR_UNWRITABLE);
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 // Where `facelive models install` may write a pack, and how: a new or empty folder, or an earlier
 // install of the same pack, never the folder the base pack is read from; the pack is written into a
-// temporary sibling folder and renamed into place once it reads back, so a failure leaves no half-written pack.
+// temporary sibling folder and renamed into place once it reads back, so a failure leaves no half-written pack;
+// that folder is made before its contents are fetched, so a place that cannot be written is refused first.
 
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
@@ -53,6 +54,11 @@ export async function checkInstallTarget(outDir: string, baseDir: string, name: 
   }
 }
 
+/** The folder a pack was to be written into cannot be created there (read-only, not a folder...). */
+export class UnwritableFolder extends Error {
+  override name = 'UnwritableFolder';
+}
+
 /**
  * Fills a temporary folder beside `outDir` with `fill`, then puts it in `outDir`'s place (the earlier
  * folder, if any, is removed only once the new one is there). On any failure the temporary folder is
@@ -60,9 +66,14 @@ export async function checkInstallTarget(outDir: string, baseDir: string, name: 
  */
 export async function writeFolderInPlace(outDir: string, fill: (dir: string) => Promise<void>): Promise<void> {
   const target = path.resolve(outDir);
-  await mkdir(path.dirname(target), { recursive: true });
   const staging = path.join(path.dirname(target), `.${path.basename(target)}.partial-${randomBytes(6).toString('hex')}`);
-  await mkdir(staging);
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    await mkdir(staging);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UnwritableFolder(`Cannot create a folder in ${path.dirname(target)} (${code}). Nothing was downloaded or written.`, { cause: err });
+  }
   try {
     await fill(staging);
     const earlier = (await lstat(target).catch(() => null)) === null ? undefined : `${staging}.earlier`;

@@ -127,8 +127,10 @@ export async function installMiniFasNetPack(options: {
     throw new Error(`The MiniFASNet pack extends a pack with ${MINIFASNET_LIVENESS.weights.length - models.length} liveness model (models/faceplugin); ${options.baseDir} has ${base.liveness.models.length}.`);
   }
   await checkInstallTarget(options.outDir, options.baseDir, MINIFASNET_PACK_NAME);
-  const fetched = await Promise.all(models.map(async (m) => [m, await fetchModel(m, options.from)] as const));
   await writeFolderInPlace(options.outDir, async (dir) => {
+    // Downloaded once the temporary folder is made: a place that cannot be written (a read-only
+    // install, a package inside Yarn Plug'n'Play's zip archive) is refused before any download.
+    const fetched = await Promise.all(models.map(async (m) => [m, await fetchModel(m, options.from)] as const));
     for (const entry of Object.values(base.models)) {
       await copyFile(path.join(options.baseDir, entry.file), path.join(dir, entry.file));
     }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEngine, DEFAULT_PACK_DIR } from '../core';
 import { readPack } from '../core/models/manifest';
+import { UnwritableFolder } from '../models/install-folder';
 import { installMiniFasNetPack, MINIFASNET_MODELS, sha256, type RemoteModel } from '../models/minifasnet';
 
 const cli = path.resolve(__dirname, '..', 'bin', 'facelive.js');
@@ -34,9 +35,12 @@ describe('facelive models install (opt-in download)', function () {
   let server: http.Server;
   let base: string;
   let dir: string;
+  /** Model files the server has been asked for. */
+  let downloads = 0;
 
   before(async function () {
     server = http.createServer((req, res) => {
+      if (req.url?.endsWith('.onnx')) downloads += 1;
       if (req.url?.endsWith('.onnx')) res.end(standIn);
       else res.writeHead(404).end();
     });
@@ -113,6 +117,23 @@ describe('facelive models install (opt-in download)', function () {
         await assert.rejects(installMiniFasNetPack({ baseDir, outDir, from: base, models: pinned }), said);
         assert.deepEqual(snapshot(outDir), before, outDir);
       }
+    });
+
+    it('refuses a place where no folder can be made before downloading anything', async function () {
+      // A read-only install or a package inside Yarn Plug'n'Play's zip archive fails the same way
+      // (EROFS); a path under a file does for any user, root included (EEXIST on Linux).
+      const file = path.join(dir, 'a-file');
+      writeFileSync(file, 'not a folder');
+      const out = path.join(file, 'minifasnet');
+      const before = downloads;
+      await assert.rejects(installMiniFasNetPack({ baseDir: FACEPLUGIN_PACK_DIR, outDir: out, from: base, models: pinned }),
+        (err: Error) => err instanceof UnwritableFolder && /^Cannot create a folder in .*a-file \([A-Z]+\)\. Nothing was downloaded or written\.$/.test(err.message));
+      const result = spawnSync(process.execPath, [cli, 'models', 'install', 'minifasnet', '--dir', out, '--from', base]);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr.toString(), /Cannot create a folder in .*a-file \([A-Z]+\)\. Nothing was downloaded or written\./);
+      assert.doesNotMatch(result.stderr.toString(), /default folder/, 'the hint is for the default folder only');
+      assert.equal(downloads, before, 'no file was downloaded');
+      assert.equal(readFileSync(file, 'utf8'), 'not a folder');
     });
 
     it('a failure after the first file was written leaves no folder, and an earlier install as it was', async function () {
