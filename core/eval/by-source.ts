@@ -3,6 +3,7 @@
 
 import { areaUnderCurve } from './auc';
 import type { Interval } from './interval';
+import { largest } from './largest';
 import type { ScoredSample } from './metrics';
 import { ratesAt, type RatesAtThreshold, type SampleCounts } from './rate-intervals';
 import type { Scored } from './score';
@@ -53,7 +54,7 @@ export function worstSources(rows: readonly SourceReport[]): WorstSources {
   const pick = (worse: (r: SourceReport) => number, evidence: (r: SourceReport) => number): { row: SourceReport; ties: number } | null => {
     const defined = rows.filter((r) => !Number.isNaN(worse(r)));
     if (defined.length === 0) return null;
-    const top = Math.max(...defined.map(worse));
+    const top = largest(defined.map(worse));
     const tied = defined.filter((r) => worse(r) === top);
     const row = tied.reduce((best, r) => (evidence(r) < evidence(best) ? r : best));
     return { row, ties: tied.length };

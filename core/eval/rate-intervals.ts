@@ -2,6 +2,7 @@
 // (max over species), and BPCER, from the scored samples of a set or of one source.
 
 import { binomialInterval, type Interval } from './interval';
+import { largest } from './largest';
 import { countSamples, operatingPoint, type Counts, type OperatingPoint, type ScoredSample } from './metrics';
 
 export interface RateIntervals {
@@ -27,10 +28,6 @@ export interface SampleCounts {
 /** Errors behind a rate of `scored` attempts (the rate is errors / scored, so this is exact). */
 function intervalOf(rate: number, scored: number): Interval {
   return binomialInterval(scored === 0 ? 0 : Math.round(rate * scored), scored);
-}
-
-function largest(values: number[]): number {
-  return values.length === 0 ? NaN : Math.max(...values);
 }
 
 /** Counts, and rates at `threshold` with their intervals; `species` lists species to report even when empty. */

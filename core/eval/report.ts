@@ -5,6 +5,7 @@ import { areaUnderCurve } from './auc';
 import { reportBySource, worstSources, type SourceReport, type WorstSources } from './by-source';
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
 import { binomialInterval, CONFIDENCE, INTERVAL_METHOD, type Interval } from './interval';
+import { largest } from './largest';
 import type { CalibrationRule, Eer, FlagMetrics, ScoredSample, SearchPoint } from './metrics';
 import {
   bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics,
@@ -165,7 +166,7 @@ const limit = (t: FlagThreshold): string => (typeof t === 'number' ? num(t)
   : `${Object.keys(t).map((k) => k.replace(/^max_/, '')).join('/')} ${Object.values(t).join('/')}`);
 
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const widths = rows[0].map((_, c) => largest(rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 

@@ -6,6 +6,8 @@ import { areaUnderCurve } from '../../core/eval/auc';
 import { reportBySource, worstSources } from '../../core/eval/by-source';
 import { binomialInterval } from '../../core/eval/interval';
 import type { ScoredSample } from '../../core/eval/metrics';
+import { buildReport, formatReport } from '../../core/eval/report';
+import { byGroup } from '../../core/eval/groups';
 import type { Scored } from '../../core/eval/score';
 
 const live = (file: string, score: number | null): Scored<ScoredSample> => ({ path: `set/live/${file}`, label: 'live', score });
@@ -70,5 +72,23 @@ describe('eval/by-source', () => {
     assert.deepEqual([mid.apcer_max?.source, mid.apcer_max?.ties], ['camB', 3]);
     assert.equal(mid.apcer_max?.apcer_max_ci.upper, binomialInterval(0, 1).upper);
     assert.deepEqual(worstSources([]), { auc: null, bpcer: null, apcer_max: null });
+  });
+
+  it('reports a set of 150,000 sources, as many as file names may carry, without running out of stack', function () {
+    this.timeout(120000);
+    const sources = 150000;
+    const samples: Scored<ScoredSample>[] = [];
+    for (let i = 0; i < sources; i++) {
+      samples.push(live(`s${i}__l.jpg`, (i % 97) / 97), attack(`s${i}__a.jpg`, 'print', (i % 89) / 89));
+    }
+    const report = buildReport({ liveness: samples, livenessThreshold: 0.5, flags: byGroup(() => ({ samples: [], thresholds: {} })) });
+    const rows = report.liveness?.by_source ?? [];
+    assert.equal(rows.length, sources);
+    // Live below attack (AUC 0) first at s1: live 1 / 97 against a print at 1 / 89.
+    assert.equal(report.liveness?.worst_source.auc?.source, 's1');
+    assert.equal(report.liveness?.worst_source.auc?.auc, 0);
+    const text = formatReport(report);
+    assert.match(text, /By source \(the file name before "__"\): 150000 sources/);
+    assert.match(text, /\ns149999 +1 +1 +0 /, 'the last source has its row');
   });
 });
