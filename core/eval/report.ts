@@ -12,6 +12,7 @@ import {
   liveNeededForNewFaces, newFacesBpcerInterval,
 } from './metrics';
 import { ratesAt, type RatesAtThreshold, type SampleCounts } from './rate-intervals';
+import { shownName } from './shown-name';
 import type { ScoredSet } from './score';
 
 /** The APCER targets reported as BPCER@APCER. */
@@ -179,10 +180,11 @@ function codes(n: NonResponses): string {
 function worstSpecies(r: SourceReport): string {
   const max = r.at_threshold.apcer_max;
   if (!(max > 0)) return '';
-  return Object.entries(r.at_threshold.apcer_by_species).filter(([, v]) => v === max).map(([name]) => name).join(',');
+  return Object.entries(r.at_threshold.apcer_by_species).filter(([, v]) => v === max).map(([name]) => shownName(name)).join(',');
 }
 
-const sourceName = (name: string): string => (name === '' ? '(no prefix)' : name);
+/** A source as the text shows it: its control characters escaped (see shown-name.ts). */
+const sourceName = (name: string): string => (name === '' ? '(no prefix)' : shownName(name));
 
 function formatSources(rows: readonly SourceReport[], worst: WorstSources, threshold: number): string[] {
   const out = [`By source (the file name before "__"): ${rows.length} sources, at threshold ${num(threshold)}`];

@@ -91,4 +91,20 @@ describe('eval/by-source', () => {
     assert.match(text, /By source \(the file name before "__"\): 150000 sources/);
     assert.match(text, /\ns149999 +1 +1 +0 /, 'the last source has its row');
   });
+
+  it('prints a source whose file name holds control characters on one line, escaped, and never sends them to the terminal', () => {
+    const odd = [
+      live('cam\nB__1.jpg', 0.9), attack('cam\nB__2.jpg', 'print', 0.1),
+      live('cam\u001b[31mRED__1.jpg', 0.2), attack('cam\u001b[31mRED__2.jpg', 'print', 0.6),
+      live('cam\u202eC__1.jpg', 0.8),
+    ];
+    const report = buildReport({ liveness: odd, livenessThreshold: 0.5, flags: byGroup(() => ({ samples: [], thresholds: {} })) });
+    assert.deepEqual(report.liveness?.by_source.map((r) => r.source), ['cam\nB', 'cam\u001b[31mRED', 'cam\u202eC'], 'JSON keeps the names');
+    const text = formatReport(report);
+    assert.doesNotMatch(text, /[\u001b\u202e]/);
+    const lines = text.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('source '));
+    assert.deepEqual(lines.slice(header + 1, header + 4).map((l) => l.split(/ {2,}/)[0]), ['cam\\nB', 'cam\\x1b[31mRED', 'cam\\u202eC']);
+    assert.match(lines[header + 4] ?? '', /^Worst source: lowest AUC cam\\x1b\[31mRED \(0\.000\); highest BPCER cam\\x1b\[31mRED /);
+  });
 });
