@@ -28,6 +28,7 @@ import { Admission, atCapacity, isCapacityError, type Release, shuttingDown } fr
 import type { Principal } from './auth';
 import { guardBodyPieces } from './body-pieces';
 import { discardOrClose } from './discard-body';
+import { disposeAtClose } from './dispose-at-close';
 import { BODY_TOO_LARGE_MESSAGE, describeError, isBodyTooLarge, NOT_A_JSON_OBJECT_MESSAGE, sendError, toContractError } from './errors';
 import { type FaceLivenessOptions, type LogEntry, resolveOptions } from './options';
 import { APP_ID_LOCAL, AuthFailureGuard, credentialRateLimiter } from './rate-limit';
@@ -77,7 +78,9 @@ export interface FaceLivenessRouter extends Router {
    * Graceful stop: answers new and queued requests 503 SERVICE_UNAVAILABLE, waits for the running
    * checks and for the requests fetching a URL image (they still get their check; at most
    * `timeoutMs`, default 10000), then disposes of the engine if this middleware
-   * created it (a given engine is left alone). Never rejects, also when the engine failed to load.
+   * created it (a given engine is left alone); an engine still loading is waited for within the
+   * same `timeoutMs`, then disposed of once it has loaded. Never rejects, also when the engine
+   * failed to load.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
@@ -425,14 +428,14 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
 
   let closing: Promise<void> | undefined;
   async function close(timeoutMs: number): Promise<void> {
+    const started = Date.now();
     const stillRunning = await admission.drain(timeoutMs);
     if (stillRunning > 0) log({ level: 'warn', msg: 'checks still running at shutdown', in_flight: stillRunning });
     if (!config.ownsEngine) return;
-    try {
-      await (await config.engine).dispose();
-    } catch {
-      // An engine that failed to load has nothing to dispose of (the failure was logged at load).
-    }
+    // An engine that failed to load has nothing to dispose of (the failure was logged at load); one
+    // still loading is waited for within what is left of timeoutMs, then disposed of once loaded.
+    const disposed = await disposeAtClose(config.engine, timeoutMs - (Date.now() - started));
+    if (!disposed) log({ level: 'warn', msg: 'engine still loading at shutdown; disposed of once loaded' });
   }
 
   return Object.assign(router, {
