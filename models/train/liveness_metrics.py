@@ -1,4 +1,6 @@
 """ISO/IEC 30107-3 style metrics per source and pooled: AUC, APCER (per attack species and worst), BPCER."""
+import math
+
 import numpy as np
 
 
@@ -44,6 +46,34 @@ def choose_threshold(scores, labels):
         if best is None or cost < best:
             best, best_t = cost, float(t)
     return best_t
+
+
+def _binomial_cdf(k, n, p):
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space (n up to many thousands)."""
+    if p <= 0:
+        return 1.0
+    if p >= 1:
+        return 1.0 if k >= n else 0.0
+    lp, lq = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    return min(1.0, sum(math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq) for i in range(k + 1)))
+
+
+def clopper_pearson(errors, attempts, confidence=0.95):
+    """The exact (Clopper-Pearson) interval of a rate of `errors` in `attempts`, as `facelive eval` reports
+    it (core/eval/interval.ts): bisection on the binomial tails, each holding (1 - confidence) / 2."""
+    tail = (1 - confidence) / 2
+
+    def solve(holds):  # the p where holds(p) turns from True to False, p rising
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+        return (lo + hi) / 2
+
+    lower = 0.0 if errors == 0 else solve(lambda p: 1 - _binomial_cdf(errors - 1, attempts, p) < tail)
+    upper = 1.0 if errors == attempts else solve(lambda p: _binomial_cdf(errors, attempts, p) > tail)
+    return lower, upper
 
 
 def per_source_table(scores, labels, sources, thresholds):

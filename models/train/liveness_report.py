@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from liveness_data import fold_count, grouped_folds, weighted_mean  # noqa: E402
-from liveness_metrics import SIZABLE, auc, choose_threshold, per_source_table, rates, summarise  # noqa: E402
+from liveness_metrics import SIZABLE, auc, choose_threshold, clopper_pearson, per_source_table, rates, summarise  # noqa: E402
 
 
 def fused_scores(work, rule, parts):
@@ -46,20 +46,30 @@ def evaluate(scores, meta):
     per_face_t = np.array([thresholds[s] for s in sources])
     live = labels == 'live'
     pooled_heldout['bpcer'] = float(np.mean(scores[live] < per_face_t[live]))
+    pooled_heldout['live'] = int(live.sum())
     for species in ('spoof_print', 'spoof_replay', 'spoof_other'):
         m = labels == species
         pooled_heldout[species] = float(np.mean(scores[m] >= per_face_t[m])) if m.any() else None
     return rows, summarise(rows), shipped, pooled_heldout, rates(scores, labels, shipped)
 
 
+def bpcer_interval(bpcer, live):
+    """The 95 % Clopper-Pearson interval of a BPCER measured on `live` faces, as text ('–' without any)."""
+    if bpcer is None or not live:
+        return '–'
+    lower, upper = clopper_pearson(round(bpcer * live), live)
+    return f'{100 * lower:.1f}-{100 * upper:.1f} %'
+
+
 def markdown(rows, summary, shipped, pooled):
     fmt = lambda v: '–' if v is None else f'{100 * v:.1f} %'  # noqa: E731
-    lines = ['| source | live | attacks | AUC | threshold | BPCER | APCER print | APCER replay | APCER other |',
-             '|---|---|---|---|---|---|---|---|---|']
+    lines = ['| source | live | attacks | AUC | threshold | BPCER | BPCER 95 % interval | APCER print | APCER replay | APCER other |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         auc_text = '–' if r['auc'] is None else '%.3f' % r['auc']
         lines.append(f"| {r['source']} | {r['live']} | {r['attack']} | {auc_text} | "
-                     f"{r['threshold']:.3f} | {fmt(r['bpcer'])} | {fmt(r.get('spoof_print'))} | {fmt(r.get('spoof_replay'))} | {fmt(r.get('spoof_other'))} |")
+                     f"{r['threshold']:.3f} | {fmt(r['bpcer'])} | {bpcer_interval(r['bpcer'], r['live'])} | "
+                     f"{fmt(r.get('spoof_print'))} | {fmt(r.get('spoof_replay'))} | {fmt(r.get('spoof_other'))} |")
     lines.append('')
     lines.append(f"Sources: {summary['sources']}. Per-source AUC mean {summary['auc_mean']:.3f}, worst {summary['auc_worst']:.3f} "
                  f"({summary['auc_worst_source']}). BPCER mean {fmt(summary['bpcer_mean'])}, worst {fmt(summary['bpcer_worst'])}; "
@@ -67,7 +77,8 @@ def markdown(rows, summary, shipped, pooled):
     if summary['sizable_sources']:
         lines.append(f"The {summary['sizable_sources']} sources with at least {SIZABLE} live faces and {SIZABLE} attacks: AUC mean "
                      f"{summary['sizable_auc_mean']:.3f}, worst {summary['sizable_auc_worst']:.3f} ({summary['sizable_auc_worst_source']}).")
-    lines.append(f"All held-out faces pooled: AUC {pooled['auc']:.3f}, BPCER {fmt(pooled['bpcer'])}, APCER print "
+    lines.append(f"All held-out faces pooled: AUC {pooled['auc']:.3f}, BPCER {fmt(pooled['bpcer'])} "
+                 f"({bpcer_interval(pooled['bpcer'], pooled['live'])}), APCER print "
                  f"{fmt(pooled['spoof_print'])}, replay {fmt(pooled['spoof_replay'])}, other {fmt(pooled['spoof_other'])}. "
                  f"Threshold chosen on all out-of-fold scores (shipped): {shipped:.3f}.")
     return '\n'.join(lines)

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { selfieJpeg, SELFIE_NAMES } from '../helpers/faces';
 import { requireTorch, TORCH_PYTHON } from '../helpers/python';
+import { binomialInterval } from '../../core/eval/interval';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
 const trainDir = path.join(repo, 'models', 'train');
@@ -84,9 +85,22 @@ describe('liveness training pipeline (smoke)', function () {
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'crops', 'crops_s27.u8'), '80', path.join(work, 'features_s27_0.f32')]);
     run('node', [features, path.join(work, 'trunk_s27.onnx'), path.join(work, 'aug_s27_1.u8'), '80', path.join(work, 'features_s27_1.f32')]);
     run(TORCH_PYTHON, [script, 'cv', work, 'smoke', '--weights', 'random', '--epochs', '2', '--mixstyle', '0.5', ...frozen], env);
-    const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json')], env));
+    const report = JSON.parse(run(TORCH_PYTHON, [path.join(trainDir, 'liveness_report.py'), work, 's27', 'smoke', '--json', path.join(work, 'report.json'), '--markdown', path.join(work, 'report.md')], env));
     assert.equal(report.sources, 6);
     assert.ok(report.auc_mean >= 0 && report.auc_mean <= 1);
+    // The README's table: each source's BPCER with the interval `facelive eval` gives the same counts.
+    const table = readFileSync(path.join(work, 'report.md'), 'utf8').split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| source'));
+    const rows = (JSON.parse(readFileSync(path.join(work, 'report.json'), 'utf8')) as { rows: { source: string; live: number; bpcer: number | null }[] }).rows;
+    assert.equal(table.length, rows.length);
+    for (const row of rows) {
+      const cells = table.find((line) => line.startsWith(`| ${row.source} |`))!.split('|').map((cell) => cell.trim());
+      if (row.bpcer === null || row.live === 0) {
+        assert.equal(cells[7], '–');
+        continue;
+      }
+      const { lower, upper } = binomialInterval(Math.round(row.bpcer * row.live), row.live);
+      assert.equal(cells[7], `${(100 * lower).toFixed(1)}-${(100 * upper).toFixed(1)} %`, row.source);
+    }
 
     // The pack's threshold (the report's "shipped") pinned in a copy of the manifest, as train-liveness.sh
     // pins it in models/manifest.json.
