@@ -113,6 +113,9 @@ main(process.argv.slice(2)).then(
     // An error a subcommand did not handle: an internal error, its message cut as parseArgs' would be.
     process.stderr.write(`facelive: ${parseArgsMessage(err)}\n`);
     process.exitCode = 1;
+    // An IPC channel (a node:cluster worker, PM2's cluster mode) keeps the process alive: a service
+    // that failed to start stayed up there, its reason printed and nothing listening.
+    if (process.connected) process.exit(1);
   },
 );
 
