@@ -43,6 +43,7 @@ import {
 import { packId, thresholdPackMismatch } from '../core/models/pack-id';
 import { quote } from '../core/quote';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
+import { clusterNotes, isClusterWorker } from './cluster-notes';
 import { isLocalDemoCaller } from './demo-caller';
 import { openApiDocument } from './openapi';
 import { portFromEnv } from './port';
@@ -258,6 +259,10 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
         `Set FACELIVE_CONFIG to a JSON file with "credentials" before exposing this server.\n`,
     );
   }
+  // One of several workers behind one port: a generated pair and per-process counts do not add up.
+  const { pairNote, limitsWarning } = clusterNotes({ ...loadedConfig, isWorker: isClusterWorker(), generatedPair: handle.devCredential !== undefined });
+  if (pairNote !== undefined) notes.write(pairNote);
+  if (limitsWarning !== undefined) stdoutLogger({ level: 'warn', msg: limitsWarning });
   // A development pair is for this machine: without a HOST of its own choosing the service then
   // listens on loopback only, so that no one else can reach it (nor /demo-config.json through a
   // forwarder or proxy that adds no forwarding header).

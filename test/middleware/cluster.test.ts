@@ -1,16 +1,48 @@
-// The service as a node:cluster worker (PM2's cluster mode is node:cluster): a worker that cannot
-// start exits with status 1 and the reason, as a single process does. Real workers forked from
-// this process.
+// The service as a node:cluster worker (PM2's cluster mode is node:cluster): it says at start-up
+// what its generated pair and per-process counts mean, and exits when it cannot start. Real
+// workers forked from this process.
 
 import assert from 'node:assert/strict';
-import cluster from 'node:cluster';
+import { spawn } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packWithoutModels } from '../helpers/broken-pack';
+import { GENERATED_PAIR_NOTE, PER_PROCESS_LIMITS_WARNING } from '../../examples/cluster-notes';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
 const LIVE = { appId: 'cluster-live', apiKey: 'cluster-live-key-0123', mode: 'live' };
+const TESTING = { appId: 'cluster-testing', apiKey: 'cluster-testing-key-0123', mode: 'testing', quota: 100 };
+
+interface Started {
+  /** Standard output and standard error up to the line that says where it listens. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Waits for the process's listening note on stderr, then stops it. */
+function untilListening(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream, stop: () => void, exited: Promise<unknown>): Promise<Started> {
+  let out = '';
+  let err = '';
+  let listening = false;
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise<Started>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}${err}`)), 120_000);
+    stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      if (!listening && /facelive: listening on http/.test(err)) {
+        listening = true;
+        clearTimeout(timer);
+        stop();
+        void exited.then(() => resolve({ stdout: out, stderr: err }));
+      }
+    });
+    void exited.then(() => {
+      if (!listening) reject(new Error(`exited before listening: ${out}${err}`));
+    });
+  });
+}
 
 describe('the service as a cluster worker', function () {
   this.timeout(180_000);
@@ -25,6 +57,19 @@ describe('the service as a cluster worker', function () {
     const file = path.join(dir, name);
     writeFileSync(file, JSON.stringify(config));
     return file;
+  }
+
+  function worker(env: NodeJS.ProcessEnv): Promise<Started> {
+    cluster.setupPrimary({ exec: BIN, args: ['serve'], silent: true });
+    const forked: Worker = cluster.fork({ PORT: '0', ...env });
+    const exited = new Promise((resolve) => forked.once('exit', resolve));
+    return untilListening(forked.process.stdout!, forked.process.stderr!, () => forked.process.kill('SIGKILL'), exited);
+  }
+
+  function plainProcess(env: NodeJS.ProcessEnv): Promise<Started> {
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    return untilListening(child.stdout, child.stderr, () => child.kill('SIGKILL'), exited);
   }
 
   /** A worker that should fail to start: its exit status (null if still running after 60 s) and output. */
@@ -56,5 +101,32 @@ describe('the service as a cluster worker', function () {
     const { code, out } = await failedWorker({ FACELIVE_CONFIG: configFile('unknown-key.json', { credentials: [LIVE], nope: 1 }) });
     assert.equal(code, 1, out);
     assert.match(out, /facelive: FACELIVE_CONFIG has an unknown key "nope"/);
+  });
+
+  it('a worker on a generated pair says that the other workers have pairs of their own', async () => {
+    const { stderr } = await worker({ FACELIVE_CONFIG: '' });
+    assert.match(stderr, /API-Key: /);
+    assert.ok(stderr.includes(GENERATED_PAIR_NOTE), stderr);
+  });
+
+  it('a worker with a testing quota in the memory store warns that counts are per process', async () => {
+    const { stdout, stderr } = await worker({ FACELIVE_CONFIG: configFile('testing.json', { credentials: [LIVE, TESTING] }) });
+    const warning = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .find((entry) => entry.msg === PER_PROCESS_LIMITS_WARNING);
+    assert.equal(warning?.level, 'warn', stdout);
+    assert.ok(!stderr.includes(GENERATED_PAIR_NOTE));
+  });
+
+  it('a worker whose credentials are all live, and a process that is no worker, say neither', async () => {
+    const live = await worker({ FACELIVE_CONFIG: configFile('live.json', { credentials: [LIVE] }) });
+    assert.ok(!live.stdout.includes(PER_PROCESS_LIMITS_WARNING), live.stdout);
+    const single = await plainProcess({ FACELIVE_CONFIG: configFile('single.json', { credentials: [LIVE, TESTING] }) });
+    assert.ok(!single.stdout.includes(PER_PROCESS_LIMITS_WARNING), single.stdout);
+    const generated = await plainProcess({ FACELIVE_CONFIG: '' });
+    assert.match(generated.stderr, /API-Key: /);
+    assert.ok(!generated.stderr.includes(GENERATED_PAIR_NOTE), generated.stderr);
   });
 });
