@@ -5,7 +5,8 @@
 // standard output, its notes to standard error; either may close or fail without stopping it. SIGTERM or
 // SIGINT stops it gracefully: no new connections, queued requests 503, running checks finish
 // (at most shutdownTimeoutMs), then the engine and the Redis connection are closed and it exits 0.
-// A second SIGTERM is ignored; a second SIGINT exits at once (130).
+// A second SIGTERM is ignored; a second SIGINT exits at once (130). Started with an IPC channel (PM2,
+// a node:cluster worker), it sends the message 'ready' once its engine is ready (PM2's wait_ready).
 // An engine that fails to load stops it with exit status 1 and the reason on stderr.
 //
 // Demo credentials: with no credentials configured, a development pair (live mode) is generated and
@@ -44,6 +45,7 @@ import { packId, thresholdPackMismatch } from '../core/models/pack-id';
 import { quote } from '../core/quote';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
 import { clusterNotes, isClusterWorker } from './cluster-notes';
+import { sendReady } from './ready-message';
 import { isLocalDemoCaller } from './demo-caller';
 import { openApiDocument } from './openapi';
 import { portFromEnv } from './port';
@@ -369,6 +371,7 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
         .map((credential) => thresholdPackMismatch(credential.livenessThresholdPack, running, `The liveness threshold of App-ID ${quote(credential.appId)}`))
         .find((reason) => reason !== undefined);
       if (mismatch !== undefined) refuseToServe(mismatch);
+      else sendReady();
     },
     (err: unknown) => refuseToServe(`the engine failed to load: ${(err as Error | undefined)?.message ?? String(err)}`),
   );

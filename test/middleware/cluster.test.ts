@@ -1,6 +1,7 @@
-// The service as a node:cluster worker (PM2's cluster mode is node:cluster): it says at start-up
-// what its generated pair and per-process counts mean, and exits when it cannot start. Real
-// workers forked from this process.
+// The service under a process manager: as a node:cluster worker (PM2's cluster mode is
+// node:cluster) it says at start-up what its generated pair and per-process counts mean, and exits
+// when it cannot start; with an IPC channel it sends 'ready' once its engine is (PM2's wait_ready).
+// Real workers forked from this process, and a child process with an IPC channel.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -71,6 +72,34 @@ describe('the service as a cluster worker', function () {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     return untilListening(child.stdout, child.stderr, () => child.kill('SIGKILL'), exited);
   }
+
+  it("started with an IPC channel (PM2's wait_ready), it sends 'ready' once its engine is ready", async () => {
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, PORT: '0', FACELIVE_CONFIG: configFile('ready.json', { credentials: [LIVE] }) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      const message = await new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message: ${out}`)), 60_000);
+        child.once('message', (received) => {
+          clearTimeout(timer);
+          resolve(received);
+        });
+        void exited.then(() => reject(new Error(`exited: ${out}`)));
+      });
+      assert.equal(message, 'ready');
+      const port = Number(/"msg":"facelive listening","port":(\d+)/.exec(out)?.[1]);
+      const ready = await fetch(`http://127.0.0.1:${port}/healthz/ready`);
+      assert.equal(ready.status, 200, await ready.text());
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, out);
+    }
+  });
 
   /** A worker that should fail to start: its exit status (null if still running after 60 s) and output. */
   async function failedWorker(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
