@@ -306,6 +306,18 @@ export function calibrateThresholdForNewFaces(samples: readonly ScoredSample[], 
   return { threshold, apcer: point.apcer_pooled, apcer_max: point.apcer_max, bpcer: point.bpcer };
 }
 
+/** The scored live samples (n) and how many of them score below the threshold. */
+function liveBelow(samples: readonly ScoredSample[], threshold: number): { n: number; below: number } {
+  let n = 0;
+  let below = 0;
+  for (const s of samples) {
+    if (s.label !== 'live' || s.score === null) continue;
+    n += 1;
+    if (s.score < threshold) below += 1;
+  }
+  return { n, below };
+}
+
 /**
  * BPCER to expect on new live faces of the same cameras at a threshold calibrated on these live scores.
  * A calibrated threshold is the (r + 1)-th lowest of n live scores (r of them below it), and a new live
@@ -314,13 +326,7 @@ export function calibrateThresholdForNewFaces(samples: readonly ScoredSample[], 
  * NaN without a scored live sample.
  */
 export function expectedBpcerOnNewFaces(samples: readonly ScoredSample[], threshold: number): number {
-  let n = 0;
-  let below = 0;
-  for (const s of samples) {
-    if (s.label !== 'live' || s.score === null) continue;
-    n += 1;
-    if (s.score < threshold) below += 1;
-  }
+  const { n, below } = liveBelow(samples, threshold);
   return n === 0 ? NaN : (below + 1) / (n + 1);
 }
 
@@ -332,13 +338,7 @@ export function expectedBpcerOnNewFaces(samples: readonly ScoredSample[], thresh
  * live sample.
  */
 export function newFacesBpcerInterval(samples: readonly ScoredSample[], threshold: number): Interval {
-  let n = 0;
-  let below = 0;
-  for (const s of samples) {
-    if (s.label !== 'live' || s.score === null) continue;
-    n += 1;
-    if (s.score < threshold) below += 1;
-  }
+  const { n, below } = liveBelow(samples, threshold);
   if (n === 0) return { lower: NaN, upper: NaN };
   const tail = (1 - CONFIDENCE) / 2;
   // Above every live score (never a calibrated threshold), the BPCER is at least the top score's share.
