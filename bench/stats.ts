@@ -1,12 +1,9 @@
 // Summaries of the harnesses' measurements, without spreading arrays into arguments: a load run
 // collects hundreds of thousands of response times, more than a call's arguments can hold.
 
-/** The largest of the values, -Infinity for none (as Math.max()). */
-export function largest(values: Iterable<number>): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const value of values) if (value > max || Number.isNaN(value)) max = value;
-  return max;
-}
+import { largest } from '../core/largest';
+
+export { largest };
 
 /** The slowest answer of a load run whose response times are grouped by status, -Infinity for none. */
 export function slowestAnswer(byStatus: ReadonlyMap<number, readonly number[]>): number {

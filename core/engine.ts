@@ -245,8 +245,10 @@ class FaceliveEngine implements FaceliveEngineType {
    * createEngine() before it resolves; the answer is dropped.
    */
   async warmUp(): Promise<void> {
+    const image = await warmUpImage();
+    const { face } = image;
     for (let run = 0; run < WARM_UP_RUNS; run++) {
-      const { decoded, face } = await warmUpImage();
+      const decoded = await image.decode();
       const found = await findFaces(this.registry, this.manifest, decoded.raster);
       // The generated image holds no face a detector should find; where one is found, it is used.
       const faces = found.faces.length > 0 ? found : { faces: [face], raster: decoded.raster, turn: 0 as const };

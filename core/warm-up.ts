@@ -47,17 +47,22 @@ function generatedRaster(): Raster {
   return { data, width: WIDTH, height: HEIGHT, channels: 3 };
 }
 
-/**
- * The generated image, decoded as a check decodes a JPEG where sharp loads (warming libvips too);
- * where it does not, the raster as it is. And the face box to use when the detector finds none.
- */
-export async function warmUpImage(): Promise<{ decoded: DecodedImage; face: DetectedFace }> {
+/** The generated image, made once, and decoded afresh for each warm-up run. */
+export interface WarmUpImage {
+  /** Where the steps after detection look when the detector finds nothing in it. */
+  readonly face: DetectedFace;
+  /** Decoded as a check decodes a JPEG where sharp loads (warming libvips too); where it does not, the raster as it is. */
+  decode(): Promise<DecodedImage>;
+}
+
+export async function warmUpImage(): Promise<WarmUpImage> {
   const raster = generatedRaster();
   const sharp = loadSharp();
-  if (sharp) {
-    const jpeg = await sharp(Buffer.from(raster.data), { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
-    // Its own pixel cap: a cap set lower than 640x480 is for callers' images, not for this one.
-    return { decoded: await decodeImage(jpeg, WIDTH * HEIGHT), face: FACE };
+  if (!sharp) {
+    const decoded: DecodedImage = { raster, format: 'jpeg', width: WIDTH, height: HEIGHT, scale: 1, orientation: 1 };
+    return { face: FACE, decode: async () => decoded };
   }
-  return { decoded: { raster, format: 'jpeg', width: WIDTH, height: HEIGHT, scale: 1, orientation: 1 }, face: FACE };
+  const jpeg = await sharp(Buffer.from(raster.data), { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  // Its own pixel cap: a cap set lower than 640x480 is for callers' images, not for this one.
+  return { face: FACE, decode: () => decodeImage(jpeg, WIDTH * HEIGHT) };
 }

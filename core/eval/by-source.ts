@@ -3,7 +3,7 @@
 
 import { areaUnderCurve } from './auc';
 import type { Interval } from './interval';
-import { largest } from './largest';
+import { largest } from '../largest';
 import type { ScoredSample } from './metrics';
 import { ratesAt, type RatesAtThreshold, type SampleCounts } from './rate-intervals';
 import type { Scored } from './score';

@@ -2,7 +2,7 @@
 // (max over species), and BPCER, from the scored samples of a set or of one source.
 
 import { binomialInterval, type Interval } from './interval';
-import { largest } from './largest';
+import { largest } from '../largest';
 import { countSamples, operatingPoint, type Counts, type OperatingPoint, type ScoredSample } from './metrics';
 
 export interface RateIntervals {
@@ -44,7 +44,7 @@ export function ratesAt(samples: readonly ScoredSample[], threshold: number, spe
     at_threshold: {
       ...point,
       apcer_by_species_ci,
-      apcer_max_ci: { lower: largest(defined.map((i) => i.lower)), upper: largest(defined.map((i) => i.upper)) },
+      apcer_max_ci: defined.length === 0 ? { lower: NaN, upper: NaN } : { lower: largest(defined.map((i) => i.lower)), upper: largest(defined.map((i) => i.upper)) },
       apcer_pooled_ci: intervalOf(point.apcer_pooled, counts.attack.scored),
       bpcer_ci: intervalOf(point.bpcer, counts.live.scored),
     },

@@ -5,7 +5,7 @@ import { areaUnderCurve } from './auc';
 import { reportBySource, worstSources, type SourceReport, type WorstSources } from './by-source';
 import { FLAG_GROUPS, GROUPS, type FlagThreshold } from './groups';
 import { binomialInterval, CONFIDENCE, INTERVAL_METHOD, type Interval } from './interval';
-import { largest } from './largest';
+import { largest } from '../largest';
 import type { CalibrationRule, Eer, FlagMetrics, ScoredSample, SearchPoint } from './metrics';
 import {
   bpcerAtApcer, calibrateThreshold, calibrateThresholdForNewFaces, equalErrorRate, expectedBpcerOnNewFaces, flagMetrics,
