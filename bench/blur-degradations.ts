@@ -1,7 +1,7 @@
 // `npm run bench:blur -- folder...`: how often quality's blur fails on the faces of the images in the
 // folders (labelled live faces, undamaged), each checked as it is and after each degradation below:
 // re-encoding, halving and doubling, grain, Gaussian blur, and faces shrunk to a half, a third and a
-// quarter, with and without blur. The README's Quality section gives these counts for the live faces
+// quarter, with and without blur. docs/quality.md gives these counts for the live faces
 // of the development set.
 
 import { readdirSync, readFileSync } from 'node:fs';

@@ -29,7 +29,7 @@ Starts the HTTP service with its demo page. It takes no arguments; it reads its 
   HOST              address to listen on (default every interface; 127.0.0.1 while it runs on a
                     generated development pair)
   FACELIVE_CONFIG   path of a JSON file: credentials, limits, quotaStore, redisUrl, pack, ... (see
-                    the README, "The service"); without credentials it generates a development pair
+                    docs/express.md, "The service"); without credentials it generates a development pair
 
 Stop it with SIGTERM or SIGINT (it waits for running checks).
 `;

@@ -18,7 +18,7 @@ export const DEFAULT_FRAMING = 1.5;
 /**
  * How far past max_yaw the yaw fitted to the landmarks may go in a pack whose manifest does not say
  * (quality.max_yaw_from_landmarks): the default pack's pose model and the fit differ by about 10
- * degrees on frontal faces, and the model reads some full profiles as frontal (README, Quality).
+ * degrees on frontal faces, and the model reads some full profiles as frontal (docs/quality.md).
  */
 export const DEFAULT_LANDMARK_YAW_MARGIN = 10;
 const ATTRIBUTE_KEYS = ['sunglasses', 'mask', 'veil', 'hat', 'eyeglasses'] as const;

@@ -42,7 +42,7 @@ export interface Measure {
 export interface QualityResult {
   /** Blur of the face region in [0,1]; higher is blurrier. */
   readonly blur: Measure;
-  /** Darkness of the face in [0,1]; higher is darker: its luma, excused up to twice by a lit scene (README, Quality). */
+  /** Darkness of the face in [0,1]; higher is darker: its luma, excused up to twice by a lit scene (docs/quality.md). */
   readonly dark: Measure;
   /** True when the image carries (almost) no colour. */
   readonly grayscale: Measure & { readonly value: boolean };
@@ -61,7 +61,7 @@ export interface QualityResult {
    * Head pose in degrees from the pack's pose model; passes when |pitch| and |roll| are within their
    * limits, the yaw fitted to the 68 landmarks (`yaw_from_landmarks`) is within
    * `max_yaw_from_landmarks`, and the model's |yaw| is within `max_yaw` or the landmarks' within
-   * 2 * max_yaw - max_yaw_from_landmarks (extension; README, Quality).
+   * 2 * max_yaw - max_yaw_from_landmarks (extension; docs/quality.md).
    */
   readonly pose: {
     readonly yaw: number; readonly pitch: number; readonly roll: number;

@@ -35,7 +35,7 @@ export class FaceliveMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers: [this.registry],
     });
-    // A camera fleet's scores sit at a height of their own (README, Accuracy): the distribution per
+    // A camera fleet's scores sit at a height of their own (docs/accuracy.md): the distribution per
     // App-ID shows a fleet whose live customers score low, or whose scores moved with new cameras.
     this.liveness = new Histogram({
       name: `${prefix}liveness_probability`,

@@ -105,7 +105,7 @@ export const OPTION_KEYS: readonly (keyof FaceLivenessOptions)[] = [
 
 /** Defaults of the back-pressure and abuse options. */
 // 500 ms: a request that waits longer for a slot is better refused at once (Retry-After), which keeps
-// every answer under 2 s on a 2-core machine under 64 clients (README, Reliability).
+// every answer under 2 s on a 2-core machine under 64 clients (docs/reliability.md).
 export const DEFAULT_QUEUE_TIMEOUT_MS = 500;
 export const DEFAULT_AUTH_FAILURES: Required<AuthFailureLimit> = Object.freeze({ limit: 10, windowMs: 60_000 });
 export const DEFAULT_RATE_WINDOW_MS = 60_000;

@@ -31,7 +31,7 @@ const MAX_MODEL_BYTES = 64 * 1024 * 1024;
 /** The name in the installed pack's manifest: a folder holding it may be installed over. */
 export const MINIFASNET_PACK_NAME = 'facelive-minifasnet';
 
-/** Fusion and threshold of the installed pack, measured with `facelive eval` (README: accuracy). */
+/** Fusion and threshold of the installed pack, measured with `facelive eval` (docs/accuracy.md). */
 export const MINIFASNET_LIVENESS = { weights: [0.3, 0.35, 0.35], threshold: 0.3 } as const;
 
 export function sha256(bytes: Buffer): string {

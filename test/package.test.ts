@@ -1,5 +1,6 @@
 // The package as consumers load it: the exports map from CommonJS and ESM, the bin, and the
-// Node-RED section pointing at built nodes with their editor files beside them, and the README's links.
+// Node-RED section pointing at built nodes with their editor files beside them, and the links of the
+// README and the docs pages.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,7 +39,7 @@ describe('the package', function () {
       assert.ok(files.includes(file), `${file} is packed`);
     }
     // What a consumer loads: the built code and every model file and card the packs' manifests name
-    // (a tarball packed without building first has none of them; README, "Publishing").
+    // (a tarball packed without building first has none of them; docs/install.md, "Publishing").
     for (const file of ['dist/core/index.js', 'dist/core/index.d.ts', 'dist/middleware/index.js', 'dist/middleware/index.d.ts', pkg.bin.facelive!.replace(/^\.\//, '')]) {
       assert.ok(files.includes(file), `${file} is packed`);
     }
@@ -81,15 +82,29 @@ describe('the package', function () {
     }
   });
 
-  it("has README links that lead somewhere: each #anchor names one of its headings, each relative link a file of the repository", function () {
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  it("has README and docs links that lead somewhere: each #anchor names a heading of the page it points at, each relative link a file of the repository", function () {
+    const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
     // GitHub's heading anchors: lower case, punctuation but hyphens and underscores dropped, spaces as hyphens.
-    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-')));
-    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
-    const internal = targets.filter((t) => t.startsWith('#'));
-    const relative = targets.filter((t) => !/^(#|[a-z][a-z0-9+.-]*:)/i.test(t));
-    assert.ok(internal.length >= 20 && relative.length >= 5, 'the README links to its own sections and files');
-    assert.deepEqual(internal.filter((t) => !anchors.has(t.slice(1))), [], 'anchors without a heading');
-    assert.deepEqual(relative.filter((t) => !existsSync(path.join(root, t.split('#')[0]!))), [], 'files that do not exist');
+    const anchorsOf = (page: string): Set<string> => {
+      const text = readFileSync(path.join(root, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+      return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-')));
+    };
+    const broken: string[] = [];
+    let links = 0;
+    for (const page of pages) {
+      const text = readFileSync(path.join(root, page), 'utf8');
+      for (const target of [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+        const [file, anchor] = target.split('#') as [string, string | undefined];
+        const linked = file === '' ? page : path.posix.normalize(path.posix.join(path.posix.dirname(page), file));
+        links++;
+        if (!existsSync(path.join(root, linked))) broken.push(`${page}: ${target} (no such file)`);
+        else if (anchor !== undefined && !anchorsOf(linked).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+      }
+    }
+    assert.ok(links >= 50, 'the pages link to their sections and to each other');
+    assert.deepEqual(broken, [], 'links that lead nowhere');
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    assert.deepEqual(pages.filter((page) => page !== 'README.md' && !readme.includes(`](${page})`)), [], 'docs pages the README does not link to');
   });
 });

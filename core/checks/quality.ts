@@ -110,7 +110,7 @@ const SKIN_LUMA_RANGE = 2;
  * Darkness in [0,1]: 0 at luma >= 128, 1 at black, of the face's mean luma or, where the image around
  * it is lit, of what the scene says the light was (half the image's mean luma, at most twice the
  * face's). The face's luma alone reads skin tone as well as light: under the same light a face with
- * dark skin reads about half as bright as one with light skin (README, Quality).
+ * dark skin reads about half as bright as one with light skin (docs/quality.md).
  */
 export function darkScore(faceLuma: number, sceneLuma: number = faceLuma): number {
   const lit = Math.max(faceLuma, Math.min(SCENE_WEIGHT * sceneLuma, SKIN_LUMA_RANGE * faceLuma));
@@ -136,7 +136,7 @@ const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 
 /**
  * How many face boxes the image spans, the smaller of its width and height ratios. The context liveness crops
  * take 2.7 and 4 times the box; when the image is narrower they shrink to fit, and the models judge the
- * face without its surroundings (held-out sources reject far more live faces then: see the README).
+ * face without its surroundings (held-out sources reject far more live faces then: see docs/accuracy.md).
  */
 export function imageToFace(image: Raster, box: Box): number {
   return Math.min(image.width / Math.max(1, box.width), image.height / Math.max(1, box.height));
@@ -147,7 +147,7 @@ export function imageToFace(image: Raster, box: Box): number {
  * reads some full profiles as frontal, so the landmarks' yaw past max_yaw_from_landmarks fails; and
  * it reads some frontal faces as turned, so its yaw past max_yaw fails only where the landmarks'
  * yaw comes within the same margin of max_yaw (the two readings differ by about that much on
- * frontal faces): 20 degrees with the default pack's 30 and 40 (README, Quality).
+ * frontal faces): 20 degrees with the default pack's 30 and 40 (docs/quality.md).
  */
 export function yawPasses(modelYaw: number, landmarkYaw: number, t: QualityThresholds): boolean {
   const confirmedFrom = t.max_yaw - (t.max_yaw_from_landmarks - t.max_yaw);
@@ -158,7 +158,7 @@ export function yawPasses(modelYaw: number, landmarkYaw: number, t: QualityThres
 /**
  * Each measure is judged as the answer reports it (scores to 4 decimals, the face size and the angles
  * to 0.1, framing to 0.01), so that a stored answer explains its own flags: a score reported at its
- * threshold passes, where judged unrounded it could fail with the same numbers shown (README, Quality).
+ * threshold passes, where judged unrounded it could fail with the same numbers shown (docs/quality.md).
  */
 export function checkQuality(
   image: Raster,

@@ -1,6 +1,6 @@
 // Head pose from the 68 landmarks alone: a scaled-orthographic fit (solvePnP-style, Gauss-Newton on
 // rotation and scale) of a mean 3D face to the points. Measured against the pack's pose model it
-// disagrees by about 10 degrees of yaw on average (bench/pose-agreement.ts; README "Speed"), so the
+// disagrees by about 10 degrees of yaw on average (bench/pose-agreement.ts; docs/speed.md), so the
 // reported angles stay the model's; the quality check uses the fitted yaw as a second reading (the
 // model reads some full profiles as frontal, and some frontal faces as turned): beyond
 // quality.max_yaw_from_landmarks pose fails, and the model's yaw past max_yaw needs it to agree

@@ -68,7 +68,7 @@ export function loadSharp(): SharpModule | null {
       sharpModule = loaded.default ?? loaded;
       // libvips's operation cache kept each decoded progressive JPEG (about 120 MB at 40 megapixels)
       // past its memory cap: eight of them one after another grew RSS by 954 MiB (without: 195).
-      // Each image is decoded once, so nothing is lost; the setting is process-wide (see README).
+      // Each image is decoded once, so nothing is lost; the setting is process-wide (see docs/pipeline.md, step 3).
       sharpModule.cache(false);
     } catch {
       sharpModule = null;

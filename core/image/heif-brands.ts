@@ -1,6 +1,6 @@
 // Names the HEIF family of formats (HEIC, AVIF) from the brands of a file's first box, so that
 // their refusal can say what the image is and what to send instead. iPhones take HEIC photos by
-// default; facelive decodes neither HEVC nor AV1 (see the README, "Photos from phones"). Only the
+// default; facelive decodes neither HEVC nor AV1 (see docs/api.md, "Photos from phones"). Only the
 // 'ftyp' box's four-letter brands are compared: nothing of the file is decoded or parsed further.
 
 /** What a HEIF-family file holds, as its brands name it. */

@@ -1,5 +1,5 @@
 // The onnxruntime-node session options every model of a pack is created with (in the main thread or
-// in a model worker). Measured with bench/ort-options.ts: see README "Speed" for the figures.
+// in a model worker). Measured with bench/ort-options.ts: see docs/speed.md for the figures.
 
 import type { InferenceSession } from 'onnxruntime-node';
 

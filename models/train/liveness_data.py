@@ -63,7 +63,7 @@ def grouped_folds(sources, k, seed=0):
     return np.array([fold_of[s] for s in sources])
 
 
-# The framing bands of the README's framing table (image size over the face box).
+# The framing bands of the framing table in docs/accuracy.md (image size over the face box).
 FRAMING_BANDS = (1.25, 1.5, 2.0, 2.7, 4.0)
 # Face-box width bands, in the working raster's pixels (measured with --balance-framing 2, not used).
 FACE_WIDTH_BANDS = (60.0, 100.0, 160.0, 250.0)

@@ -228,7 +228,7 @@ describe('attributes: the classifier on rendered pairs', function () {
   });
 });
 
-// README, Attributes: each probability is compared with its threshold as the answer reports it, an
+// docs/attributes.md: each probability is compared with its threshold as the answer reports it, an
 // attribute at or above it is detected, and sunglasses only where the eyeglasses probability is not higher ("even at or above the
 // sunglasses threshold" they are not detected where it is).
 describe('attributes: a probability exactly at its threshold', function () {

@@ -18,7 +18,7 @@ import { claiming, withFillBytes, withStrayByte } from '../helpers/jpeg-edits';
 
 const run = promisify(execFile);
 
-/** Peak RSS growth allowed for 8 concurrent checks of a large image (README: "Memory"). */
+/** Peak RSS growth allowed for 8 concurrent checks of a large image (docs/speed.md). */
 const PEAK_GROWTH_BOUND_MIB = 256;
 
 /** The selfie upscaled to width x height: a real face in a large, still small (in bytes) JPEG. */

@@ -383,7 +383,7 @@ describe('engine: every FAIL_ON bit', function () {
       const selfie = await selfieJpeg();
       const box = (await strict.engine.check(selfie, { is_attribute: false, is_liveness: false, is_quality: false })).data.faces[0]!.box;
       const region = { left: Math.round(box.x), top: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
-      // Overexposed (clipped highlights), and the face alone in shadow before a lit room (backlit, not dark: README, Quality).
+      // Overexposed (clipped highlights), and the face alone in shadow before a lit room (backlit, not dark: docs/quality.md).
       const overexposed = await sharp(selfie).linear(1.8, 0).jpeg().toBuffer();
       const shadow = await sharp(selfie).extract(region).linear(0.3, 0).toBuffer();
       const backlit = await sharp(selfie).composite([{ input: shadow, left: region.left, top: region.top }]).jpeg().toBuffer();

@@ -52,7 +52,7 @@ describe('quality: pose', () => {
     assert.equal((poseOf({ yaw: 0, pitch: 0, roll: 0 }, { yaw: 0, pitch: 0, roll: -40 })).pass, false);
   });
 
-  // The model also reads some frontal faces as turned (README, Quality): its yaw past the limit
+  // The model also reads some frontal faces as turned (docs/quality.md): its yaw past the limit
   // fails where the landmarks' yaw is within the margin of that limit (20 of 30), not on a frontal fit.
   it('fails on the model\'s yaw where the landmarks\' yaw comes near the limit, not where they fit a frontal face', () => {
     const modelSaysTurned: HeadPose = { yaw: -45, pitch: 0, roll: 0 };
@@ -67,7 +67,7 @@ describe('quality: pose', () => {
   });
 });
 
-// README, Quality: blur, dark, exposure and backlight fail above their thresholds, grayscale is a
+// docs/quality.md: blur, dark, exposure and backlight fail above their thresholds, grayscale is a
 // saturation below its threshold, face size and framing fail below theirs, pose beyond its limits,
 // each judged as the answer reports it. So a measure reported at its threshold passes, and one just
 // past it fails.
@@ -159,7 +159,7 @@ describe('quality: a measure exactly at its threshold', () => {
   });
 });
 
-// README, Quality: backlight compares the face with its surroundings, beside the face and above the head.
+// docs/quality.md: backlight compares the face with its surroundings, beside the face and above the head.
 describe('quality: backlight reads what is above the head as well as beside the face', () => {
   it('is 0 where both are as bright as the face, and over 0.3 where only the wall above the head is lit', () => {
     const geometry = geometryFromPoints(landmarksOf({ yaw: 0, pitch: 0, roll: 0 }));

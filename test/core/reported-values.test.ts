@@ -40,7 +40,7 @@ describe('reported values: each flag follows from the value the answer reports',
       const at = await createEngine({ thresholds, workerThreads: false });
       try {
         const again = sections(await at.check(image, { is_liveness: false }));
-        // README, Quality: blur, dark, exposure and backlight fail above their thresholds, face size and
+        // docs/quality.md: blur, dark, exposure and backlight fail above their thresholds, face size and
         // framing below theirs, and the image is grayscale at a score below its threshold.
         for (const key of QUALITY_SCORES) {
           assert.equal(again.quality[key].score, again.quality[key].threshold, `${name}: ${key} reported as before`);
@@ -49,7 +49,7 @@ describe('reported values: each flag follows from the value the answer reports',
         assert.equal(again.quality.face_size.pass, true, `${name}: face size ${again.quality.face_size.inter_eye_px} at its threshold passes`);
         assert.equal(again.quality.framing.pass, true, `${name}: framing ${again.quality.framing.image_to_face} at its threshold passes`);
         assert.deepEqual([again.quality.grayscale.value, again.quality.grayscale.pass], [false, true], `${name}: saturation ${again.quality.grayscale.score} at its threshold is not grayscale`);
-        // README, Attributes: an attribute at or above its threshold is detected; sunglasses are not
+        // docs/attributes.md: an attribute at or above its threshold is detected; sunglasses are not
         // where the eyeglasses probability is higher.
         for (const key of ATTRIBUTES) {
           const measure = again.attributes[key]!;
@@ -81,7 +81,7 @@ describe('reported values: each flag follows from the value the answer reports',
     }
   });
 
-  // README, How nface counts: a face counts when its score is at least the count rule's (0.8).
+  // docs/api.md, "How `nface` counts": a face counts when its score is at least the count rule's (0.8).
   it('counts a face whose reported score is the count rule\'s score', async function () {
     const engine = await sharedEngine();
     const sections = { is_liveness: false, is_quality: false, is_attribute: false };

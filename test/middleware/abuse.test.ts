@@ -123,7 +123,7 @@ describe('abuse limits (429 TOO_MANY_REQUESTS)', function () {
       assert.equal(limited.body.error_code, 'TOO_MANY_REQUESTS');
       assert.ok(Number(limited.headers['retry-after']) > 50);
       assert.equal((await request(app).post(PATH).set(authHeaders(OTHER)).send({ image: face })).status, 200, 'counted per credential');
-      // The rate limit comes before the request's own 400s (README, Error codes): a flag in the query string too.
+      // The rate limit comes before the request's own 400s (docs/api.md, "Order of the checks over HTTP"): a flag in the query string too.
       const queried = await request(app).post(`${PATH}?validate_liveness=true`).set(authHeaders(LIVE)).send({ image: face });
       assert.deepEqual([queried.status, queried.body.error_code], [429, 'TOO_MANY_REQUESTS']);
     });

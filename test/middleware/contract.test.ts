@@ -690,7 +690,7 @@ describe('faceLiveness() respond mode: the contract over HTTP', function () {
         for (let i = 0; i < extra; i += 1) req = req.field(`client_field_${i}`, String(i));
         return req;
       };
-      // README: the seven flags, image sent as text and 32 more, 40 in all (here the image is the file,
+      // docs/express.md: the seven flags, image sent as text and 32 more, 40 in all (here the image is the file,
       // so its place holds one more field of the client's own).
       assert.equal(MAX_EXTRA_FORM_FIELDS, 32);
       const atBound = await withFields(40 - names.length);

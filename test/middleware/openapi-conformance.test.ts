@@ -137,7 +137,7 @@ describe('the OpenAPI document against real answers', function () {
     conforms('/healthz/ready', 'get', await request(handle.app).get('/healthz/ready'));
   });
 
-  it('states the order of checks that the service applies (README, "Error codes")', () => {
+  it('states the order of checks that the service applies (docs/api.md, "Order of the checks over HTTP")', () => {
     const description = openApiDocument.info.description;
     // middleware/index.ts's order; a step named out of it (quota before the 400s it follows) misleads clients.
     const steps = [

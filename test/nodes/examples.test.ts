@@ -99,7 +99,7 @@ describe('example flow: kyc-endpoint.json', function () {
     }
   });
 
-  it('differs from the middleware where the README says: a raw image or a form-encoded body is checked, an empty chunked JSON body has no image', async () => {
+  it('differs from the middleware where docs/node-red.md says: a raw image or a form-encoded body is checked, an empty chunked JSON body has no image', async () => {
     const jpeg = await selfieJpeg();
     for (const send of [
       (target: express.Express) => request(target).post('/v1/face/liveness').set('Content-Type', 'image/jpeg').send(jpeg),

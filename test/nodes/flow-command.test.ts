@@ -89,7 +89,7 @@ describe('npm run flow', function () {
     assert.equal(refused.status, 400);
     assert.equal((await refused.json() as Record<string, any>).error_code, 'MISSING_PAYLOAD_IMAGE');
 
-    // Broken JSON is refused by Node-RED's own body parser before any flow node runs (README), as
+    // Broken JSON is refused by Node-RED's own body parser before any flow node runs (docs/node-red.md), as
     // under node-red's CLI: not passed on to the flow as an empty message.
     const broken = await fetch(`${base}/v1/face/liveness`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"image": ' });
     assert.equal(broken.status, 400);
