@@ -113,6 +113,31 @@ describe('facelive-engine config node', function () {
       }
     });
 
+    it('does not start at deploy an engine node that no node points at, and starts it at its first use', async () => {
+      // Two engine nodes whose packs cannot load: the one a detect node points at reports it at
+      // deploy; the one left without nodes (its detect node deleted) loads nothing, so reports nothing.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-unused-'));
+      try {
+        await helper.load(faceliveNodes, [
+          { id: 'tab', type: 'tab', label: 'two engines' },
+          { id: 'e1', type: 'facelive-engine', name: 'in use', pack: path.join(dir, 'pack-1') },
+          { id: 'e2', type: 'facelive-engine', name: 'left behind', pack: path.join(dir, 'pack-2') },
+          { id: 'd', z: 'tab', type: 'facelive-detect', engine: 'e1', wires: [[], []] },
+        ]);
+        const failedToStart = (id: string): boolean => ((helper as unknown as { log(): unknown }).log() as { args: { level: number; id: string; msg: unknown }[][] }).args
+          .some(([entry]) => entry.level === 20 && entry.id === id && /could not start/.test(String(entry.msg)));
+        for (let waited = 0; waited < 10_000 && !failedToStart('e1'); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(failedToStart('e1'), 'the engine node in use starts at deploy');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(failedToStart('e2'), false, 'the engine node no node uses was not started');
+        await assert.rejects(helper.getNode('e2').getEngine(), /pack/);
+        assert.ok(failedToStart('e2'), 'asked for its engine, it starts it');
+      } finally {
+        await helper.unload();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('starts the Engine at deploy and disposes of it when the flows stop', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
