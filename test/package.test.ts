@@ -73,6 +73,14 @@ describe('the package', function () {
     }
   });
 
+  it('has no install-time script, so that no package manager asks its users to approve one', function () {
+    // npm 11 listed a `prepare` script among the install scripts to approve after every install of
+    // the package, though npm runs none of them for a registry or tarball install.
+    const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const installTime = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
+    assert.deepEqual(installTime.filter((name) => name in scripts), []);
+  });
+
   it('pins every model package of the default pack to an exact version', function () {
     const manifest = JSON.parse(readFileSync(path.join(root, 'models', 'manifest.json'), 'utf8')) as { sources: Record<string, { version: string }> };
     assert.deepEqual(Object.keys(pkg.facelive.modelPackages), Object.keys(manifest.sources));
