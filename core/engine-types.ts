@@ -1,25 +1,25 @@
 // The Engine's public shape: what createEngine() returns and what adapters call.
 
-import type { Limits } from './limits';
-import type { CheckOptions } from './options';
+import type { LimitOverrides, Limits } from './limits';
+import type { CheckFlags, CheckOptions } from './options';
 import type { AttributeName, CheckResult } from './types';
 import type { ImageInput } from './image/source';
 
 /** Per-call context that adapters may pass along. */
 export interface CheckContext {
   /** Echoed as data.request_id; a random UUID when absent. */
-  readonly requestId?: string;
+  readonly requestId?: string | undefined;
   /**
    * Liveness threshold for this check, over the engine's: one calibrated for the caller's own cameras
    * (`facelive eval --calibrate`), so that one engine serves several camera fleets. A number in [0,1].
    */
-  readonly livenessThreshold?: number;
+  readonly livenessThreshold?: number | undefined;
   /**
    * The pack `livenessThreshold` was calibrated on, as `name@version` (`facelive eval --calibrate`
    * prints it); only with a threshold. On any other pack the check is refused with
    * INTERNAL_SERVER_ERROR, saying so, rather than judged at a threshold that belongs to other models.
    */
-  readonly livenessThresholdPack?: string;
+  readonly livenessThresholdPack?: string | undefined;
 }
 
 /** A contract request whose image has been loaded (see Engine.loadRequest): hand both to check(). */
@@ -36,50 +36,50 @@ export interface LoadOptions {
    * Aborting it stops the URL image's fetch under way at once (the caller has gone: a client that
    * closed its connection); loadRequest() then rejects with SERVICE_UNAVAILABLE.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Threshold overrides over the pack manifest's values (each in the measure's own unit). */
 export interface ThresholdOverrides {
-  readonly liveness?: number;
-  readonly blur?: number;
-  readonly dark?: number;
-  readonly grayscale?: number;
-  readonly exposure?: number;
-  readonly backlight?: number;
-  readonly face_size?: number;
+  readonly liveness?: number | undefined;
+  readonly blur?: number | undefined;
+  readonly dark?: number | undefined;
+  readonly grayscale?: number | undefined;
+  readonly exposure?: number | undefined;
+  readonly backlight?: number | undefined;
+  readonly face_size?: number | undefined;
   /** Least image-to-face ratio (quality.framing). */
-  readonly framing?: number;
-  readonly sunglasses?: number;
-  readonly mask?: number;
-  readonly veil?: number;
-  readonly hat?: number;
+  readonly framing?: number | undefined;
+  readonly sunglasses?: number | undefined;
+  readonly mask?: number | undefined;
+  readonly veil?: number | undefined;
+  readonly hat?: number | undefined;
   /** Clear eyeglasses (reported only). */
-  readonly eyeglasses?: number;
+  readonly eyeglasses?: number | undefined;
 }
 
 export interface EngineOptions {
   /** Model pack directory (holding manifest.json). Defaults to the built-in pack in models/. */
-  readonly pack?: string;
+  readonly pack?: string | undefined;
   /** Input limits. Defaults to DEFAULT_LIMITS (5 MiB, 40 MP, 15 s, 3 redirects, no private URLs). */
-  readonly limits?: Partial<Limits>;
+  readonly limits?: LimitOverrides | undefined;
   /** Threshold overrides. Defaults to the pack's thresholds. */
-  readonly thresholds?: ThresholdOverrides;
+  readonly thresholds?: ThresholdOverrides | undefined;
   /** Attributes that validate_attribute fails on. Defaults to ['sunglasses', 'mask']. */
-  readonly validateAttributes?: readonly AttributeName[];
+  readonly validateAttributes?: readonly AttributeName[] | undefined;
   /**
    * Run each liveness model and the pose model in a worker thread of its own, beside detection,
    * landmarks, quality and attributes on the calling thread; false keeps every model on the calling
    * thread. Defaults to true, and to false where the process may use one CPU (one core, or a cgroup
    * CPU quota of at most one CPU), where the threads gain nothing and hold their own memory.
    */
-  readonly workerThreads?: boolean;
+  readonly workerThreads?: boolean | undefined;
   /**
    * Check a generated image once before createEngine() resolves, so that the first real check is
    * as fast as the ones after it (the first runs of onnxruntime's sessions and of the decoder are
    * several times slower). Defaults to true; false suits a process that checks one image and exits.
    */
-  readonly warmUp?: boolean;
+  readonly warmUp?: boolean | undefined;
 }
 
 export interface PackInfo {
@@ -98,7 +98,7 @@ export interface Engine {
    * rejects only with a FaceliveError carrying a documented code.
    * @throws TypeError at once when context.livenessThreshold is not a number in [0,1].
    */
-  check(image: ImageInput, options?: Partial<CheckOptions>, context?: CheckContext): Promise<CheckResult>;
+  check(image: ImageInput, options?: CheckFlags, context?: CheckContext): Promise<CheckResult>;
   /** Same, from a contract request body `{ image, is_quality, ... }` (any value; it is validated). Throws like check(). */
   checkRequest(body: unknown, context?: CheckContext): Promise<CheckResult>;
   /**

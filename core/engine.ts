@@ -6,7 +6,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { usableCpuCount } from './cpu-count';
 import { FaceliveError, SHUTDOWN_RETRY_AFTER_S, toFaceliveError } from './errors';
-import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckOptions } from './options';
+import { checkDependencies, parseOptions, parseRequestBody, refuseUnknownOptions, type CheckFlags, type CheckOptions } from './options';
 import { type Limits, resolveLimits } from './limits';
 import { describeValue } from './value-kind';
 import { classifyImage, loadImageBytes } from './image/source';
@@ -167,7 +167,7 @@ class FaceliveEngine implements FaceliveEngineType {
     }
   }
 
-  check(image: unknown, options: Partial<CheckOptions> = {}, context: CheckContext = {}): Promise<CheckResult> {
+  check(image: unknown, options: CheckFlags = {}, context: CheckContext = {}): Promise<CheckResult> {
     const settled = checkContext(context);
     return this.track(async () => {
       this.refuseIfDisposed();

@@ -43,9 +43,9 @@ export class FaceliveError extends Error {
    * Seconds after which a retry may succeed, for TOO_MANY_REQUESTS and SERVICE_UNAVAILABLE (sent as
    * `Retry-After`); undefined for every other code. Defaults to 1 for those two codes.
    */
-  readonly retryAfterS?: number;
+  readonly retryAfterS?: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfterS?: number }) {
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; retryAfterS?: number | undefined }) {
     super(message ?? ERROR_TABLE[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FaceliveError';
     this.code = code;

@@ -15,6 +15,9 @@ export interface Limits {
   readonly allowPrivateNetwork: boolean;
 }
 
+/** Limits to set over the defaults, as createEngine() and faceLiveness() take them: a key left out or undefined keeps its default. */
+export type LimitOverrides = { readonly [K in keyof Limits]?: Limits[K] | undefined };
+
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxImageBytes: 5 * 1024 * 1024,
   maxPixels: 40_000_000,
@@ -43,7 +46,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 const POSITIVE_LIMITS: readonly string[] = ['maxImageBytes', 'maxPixels', 'urlTimeoutMs'];
 
 /** Merges user limits over the defaults; a bad value is a TypeError naming the key. */
-export function resolveLimits(user: Partial<Limits> = {}): Limits {
+export function resolveLimits(user: LimitOverrides = {}): Limits {
   if (user === null || typeof user !== 'object' || Array.isArray(user)) {
     throw new TypeError(`Expected an object for limits but received ${describeValue(user)}.`);
   }

@@ -21,6 +21,9 @@ export interface CheckOptions {
   readonly validate_nface: boolean;
 }
 
+/** The flags check() takes: each one left out or undefined takes its default (DEFAULT_OPTIONS). */
+export type CheckFlags = { readonly [K in keyof CheckOptions]?: CheckOptions[K] | undefined };
+
 export const DEFAULT_OPTIONS: CheckOptions = Object.freeze({
   is_quality: true,
   is_attribute: true,

@@ -19,18 +19,18 @@ export interface Credential {
   /** 'live' is unmetered; 'testing' is limited to `quota` answers of 200. */
   readonly mode: CredentialMode;
   /** Answers of 200 allowed in testing mode (a non-negative integer). Required for, and only for, testing mode. */
-  readonly quota?: number;
+  readonly quota?: number | undefined;
   /**
    * Liveness threshold for this App-ID's checks, in [0,1]: one calibrated on its own cameras
    * (`facelive eval --calibrate`). Defaults to the engine's.
    */
-  readonly livenessThreshold?: number;
+  readonly livenessThreshold?: number | undefined;
   /**
    * The model pack `livenessThreshold` was calibrated on, as `name@version` (`facelive eval --calibrate`
    * prints it), handed to the engine with it: a check of this App-ID on any other pack is refused (500)
    * rather than judged at a threshold that belongs to other models; the service refuses to start with it.
    */
-  readonly livenessThresholdPack?: string;
+  readonly livenessThresholdPack?: string | undefined;
 }
 
 /**

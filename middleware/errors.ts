@@ -178,13 +178,13 @@ export function isFaceliveError(err: unknown): boolean {
 
 export interface ErrorHandlerOptions {
   /** Where the 500s it answers are logged (as faceLiveness's logger). */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Also answer body parsers' refusals (body-parser's, multer's) with the contract's body. For an
    * errorHandler() mounted on facelive's path only, after the router, where an app-wide parser runs
    * before it: app.use('/v1/face/liveness', errorHandler({ bodyParserErrors: true })). Default false.
    */
-  readonly bodyParserErrors?: boolean;
+  readonly bodyParserErrors?: boolean | undefined;
 }
 
 /**

@@ -82,7 +82,7 @@ export interface FaceLivenessRouter extends Router {
    * same `timeoutMs`, then disposed of once it has loaded. Never rejects, also when the engine
    * failed to load.
    */
-  close(options?: { readonly timeoutMs?: number }): Promise<void>;
+  close(options?: { readonly timeoutMs?: number | undefined }): Promise<void>;
 }
 
 /** The methods the liveness path answers in respond mode (its Allow header). */
@@ -448,7 +448,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       maxQueue: config.maxQueue,
       draining: admission.isDraining,
     }),
-    close: (closeOptions: { readonly timeoutMs?: number } = {}) => {
+    close: (closeOptions: { readonly timeoutMs?: number | undefined } = {}) => {
       closing ??= close(closeOptions.timeoutMs ?? 10_000);
       return closing;
     },

@@ -16,7 +16,7 @@ export class FaceliveMetrics {
   private readonly duration: Histogram<'outcome'>;
   private readonly liveness: Histogram<'app_id'>;
 
-  constructor(options: { readonly prefix?: string } = {}) {
+  constructor(options: { readonly prefix?: string | undefined } = {}) {
     const prefix = options.prefix ?? 'facelive_';
     if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
       throw new TypeError(`Expected a Prometheus metric-name prefix for prefix but received ${describeValue(prefix)}.`);

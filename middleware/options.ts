@@ -3,7 +3,7 @@
 import type { Engine, EngineOptions } from '../core/engine-types';
 import { usableCpuCount } from '../core/cpu-count';
 import { checkEngineOptions } from '../core/engine';
-import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type Limits } from '../core/limits';
+import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type LimitOverrides, type Limits } from '../core/limits';
 import { describeValue } from '../core/value-kind';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
@@ -28,38 +28,38 @@ export type LogFunction = (entry: LogEntry) => void;
 
 export interface FaceLivenessOptions {
   /** A ready Engine (shared, not disposed by close()). Give this or `engineOptions`. */
-  readonly engine?: Engine;
+  readonly engine?: Engine | undefined;
   /** Options for an Engine the middleware creates (and disposes of in close()). Defaults to {}. */
-  readonly engineOptions?: EngineOptions;
+  readonly engineOptions?: EngineOptions | undefined;
   /** false, {credentials: [...]}, or a function (appId, apiKey, req). Required: the contract asks for auth unless turned off. */
   readonly auth: AuthOption;
   /** Quota store for testing-mode credentials. Defaults to a new MemoryQuotaStore. */
-  readonly quota?: QuotaStore;
+  readonly quota?: QuotaStore | undefined;
   /**
    * 'respond' answers with the contract's JSON (OPTIONS: 200 with Allow; a method other than POST or OPTIONS: 405 METHOD_NOT_ALLOWED);
    * 'annotate' sets req.faceLiveness and calls next(), leaving other methods to the app. Defaults to 'respond'.
    */
-  readonly mode?: Mode;
+  readonly mode?: Mode | undefined;
   /** Input limits (merged into engineOptions.limits); not allowed with `engine`, whose limits apply. Defaults to the contract's. */
-  readonly limits?: Partial<Limits>;
+  readonly limits?: LimitOverrides | undefined;
   /** Structured logs. Defaults to none. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Where to record Prometheus metrics, or false for none. Defaults to defaultMetrics() (see metricsRouter()). */
-  readonly metrics?: FaceliveMetrics | false;
+  readonly metrics?: FaceliveMetrics | false | undefined;
   /** Checks that run at once; more wait in the queue. Defaults to the CPUs the process may use (a cgroup CPU quota counted). */
-  readonly maxInFlight?: number;
+  readonly maxInFlight?: number | undefined;
   /** Requests that may wait for a slot; beyond it the answer is 503 SERVICE_UNAVAILABLE at once. Defaults to maxInFlight. */
-  readonly maxQueue?: number;
+  readonly maxQueue?: number | undefined;
   /** Longest wait in the queue before a 503 SERVICE_UNAVAILABLE, in ms. Defaults to 500. */
-  readonly queueTimeoutMs?: number;
+  readonly queueTimeoutMs?: number | undefined;
   /** Deadline of one request from arrival to answer, in ms; past it the answer is 503. Defaults to limits.urlTimeoutMs + 10000. */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number | undefined;
   /** Cool-down for client addresses (req.ip) that fail authentication repeatedly (429), or false for none. Defaults to 10 failures a minute. */
-  readonly authFailures?: AuthFailureLimit | false;
+  readonly authFailures?: AuthFailureLimit | false | undefined;
   /** Requests each App-ID may make per window (429 beyond), or false for no limit. Defaults to false. */
-  readonly rateLimit?: CredentialRateLimit | false;
+  readonly rateLimit?: CredentialRateLimit | false | undefined;
   /** Makes the stores of the two limiters (express-rate-limit Stores), for example redisRateLimitStores(redisQuota). Defaults to memory stores. */
-  readonly rateLimitStore?: RateLimitStoreFactory;
+  readonly rateLimitStore?: RateLimitStoreFactory | undefined;
 }
 
 /** Everything a request needs, decided once. */

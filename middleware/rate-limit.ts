@@ -16,16 +16,16 @@ import type { RedisQuotaStore } from './redis-quota';
 
 export interface AuthFailureLimit {
   /** Failed authentications (401) one client address may make per window. Defaults to 10. */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** The window, and so the longest cool-down, in ms. Defaults to 60000 (one minute). */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 export interface CredentialRateLimit {
   /** Requests one App-ID may make per window. Required. */
   readonly limit: number;
   /** The window in ms. Defaults to 60000, so `limit` is requests per minute. */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 

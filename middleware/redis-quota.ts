@@ -58,23 +58,23 @@ export interface RedisQuotaStoreOptions {
    * outage, create it as the store would: enableOfflineQueue false, maxRetriesPerRequest 0,
    * autoResendUnfulfilledCommands false and a commandTimeout.
    */
-  readonly client?: Redis;
+  readonly client?: Redis | undefined;
   /** A redis:// URL to connect to (the connection is closed by close()). Defaults to redis://127.0.0.1:6379. */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** Extra ioredis options when connecting by URL. */
-  readonly redisOptions?: RedisOptions;
+  readonly redisOptions?: RedisOptions | undefined;
   /** Key prefix for the counters. Defaults to 'facelive:quota:'. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** How long one Redis command may take before the request gets 503. Defaults to 500 ms. */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /** How often an unreachable Redis is probed. Defaults to 1000 ms. */
-  readonly probeIntervalMs?: number;
+  readonly probeIntervalMs?: number | undefined;
   /** The Retry-After (s) of the 503 answered while Redis is unreachable. Defaults to 2. */
-  readonly retryAfterS?: number;
+  readonly retryAfterS?: number | undefined;
   /** How long a reservation's ticket is kept (s). Defaults to 86400 (one day). */
-  readonly ticketTtlS?: number;
+  readonly ticketTtlS?: number | undefined;
   /** Where the store logs its state changes (reachable / unreachable). Defaults to one JSON line on stderr each. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 type ScriptedRedis = Redis & {

@@ -31,7 +31,7 @@ function stopWaiting(socket: Socket): void {
  * Closes each connection of `server` that has not sent a whole request's headers within `timeoutMs`
  * of connecting (default: the server's headersTimeout, read when the connection opens).
  */
-export function closeSilentConnections(server: Server, options: { readonly timeoutMs?: number } = {}): void {
+export function closeSilentConnections(server: Server, options: { readonly timeoutMs?: number | undefined } = {}): void {
   if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 1 && options.timeoutMs <= 2147483647)) {
     throw new TypeError(`Expected timeoutMs to be a whole number of milliseconds from 1 to 2147483647 but received ${describeValue(options.timeoutMs)}.`);
   }
