@@ -1,6 +1,7 @@
 // The options of the developer harnesses (npm run bench, bench:overload, soak, fuzz, bench:pose,
-// bench:blur, engines-ab): every harness's usage behind --help, and a usage error (exit 2) for an unknown or
-// misspelt option, a number option without `=value` or with a bad value, before any work starts.
+// bench:blur, bench:transports, engines-ab): every harness's usage behind --help, and a usage error
+// (exit 2) for an unknown or misspelt option, a number option without `=value` or with a bad value,
+// before any work starts.
 
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '../bin/args';

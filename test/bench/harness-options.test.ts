@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const BENCH = path.resolve(__dirname, '..', '..', 'bench');
 
-describe('harness options (fuzz, soak, bench:blur)', function () {
+describe('harness options (fuzz, soak, bench:blur, bench:transports)', function () {
   let tmp: string;
   beforeEach(function () {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'facelive-options-'));
@@ -31,7 +31,7 @@ describe('harness options (fuzz, soak, bench:blur)', function () {
   }
 
   it('--help and -h print the usage and exit 0', function () {
-    for (const [file, name] of [['fuzz.js', 'fuzz'], ['soak.js', 'soak'], ['blur-degradations.js', 'bench:blur']]) {
+    for (const [file, name] of [['fuzz.js', 'fuzz'], ['soak.js', 'soak'], ['blur-degradations.js', 'bench:blur'], ['transports.js', 'bench:transports']]) {
       for (const flag of ['--help', '-h']) {
         const run = harness(file, [flag]);
         assert.equal(run.status, 0, run.stderr);
@@ -51,6 +51,10 @@ describe('harness options (fuzz, soak, bench:blur)', function () {
       ['soak.js', ['--requests'], /--requests/],
       ['blur-degradations.js', ['--jsn'], /Unknown option "--jsn"/],
       ['blur-degradations.js', [], /name at least one folder of images/],
+      ['transports.js', ['--jsn', 'set'], /Unknown option "--jsn"/],
+      ['transports.js', ['--per-source=0', 'set'], /--per-source must be a whole number at least 1, not "0"/],
+      ['transports.js', [], /name one folder of labelled images/],
+      ['transports.js', ['a', 'b'], /name one folder of labelled images/],
     ];
     for (const [file, args, message] of refused) {
       const run = harness(file, args);
