@@ -5,14 +5,14 @@
 // across N workers). Warnings only: a single worker in cluster mode works as one process does.
 
 import cluster from 'node:cluster';
-import type { Credential } from '../middleware';
+import type { ListedCredential } from '../middleware';
 
 /** The parts of the service's configuration these notes read. */
 export interface ClusterNoteInput {
   readonly isWorker: boolean;
   /** True when the worker runs on a development pair it generated itself. */
   readonly generatedPair: boolean;
-  readonly credentials?: readonly Credential[];
+  readonly credentials?: readonly ListedCredential[];
   readonly quotaStore?: 'memory' | 'redis';
   readonly rateLimit?: unknown;
 }

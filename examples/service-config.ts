@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { MAX_TIMER_MS } from '../core/limits';
-import type { Credential } from '../middleware';
+import type { ListedCredential } from '../middleware';
 import type { FaceLivenessOptions } from '../middleware/options';
 import { jsonErrorOffset } from './json-error-offset';
 
@@ -13,7 +13,7 @@ type PassedThrough = 'limits' | 'maxInFlight' | 'maxQueue' | 'queueTimeoutMs' | 
 /** The FACELIVE_CONFIG file's shape. */
 export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
   /** Credentials; when absent or empty a development pair is generated. */
-  readonly credentials?: readonly Credential[];
+  readonly credentials?: readonly ListedCredential[];
   /** Where testing-mode quota is counted. Defaults to 'memory'. */
   readonly quotaStore?: 'memory' | 'redis';
   /** Redis URL for quotaStore 'redis'. Defaults to redis://127.0.0.1:6379. */

@@ -1,6 +1,6 @@
 // Authentication: App-ID / API-Key headers against a credential list (constant-time) or a function.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { FaceliveError } from '../core/errors';
 import { quote } from '../core/quote';
@@ -8,14 +8,14 @@ import { checkThresholdPack } from '../core/models/pack-id';
 import { checkLivenessThreshold } from '../core/thresholds';
 import { describeValue } from '../core/value-kind';
 import { headerValueFault } from './header-value';
+import { keyDigest, keyDigestFault } from './key-digest';
 
 export type CredentialMode = 'live' | 'testing';
 
-export interface Credential {
+/** What every listed credential carries besides its key. */
+export interface CredentialFields {
   /** The App-ID header's value. */
   readonly appId: string;
-  /** The API-Key header's value. */
-  readonly apiKey: string;
   /** 'live' is unmetered; 'testing' is limited to `quota` answers of 200. */
   readonly mode: CredentialMode;
   /** Answers of 200 allowed in testing mode (a non-negative integer). Required for, and only for, testing mode. */
@@ -33,12 +33,29 @@ export interface Credential {
   readonly livenessThresholdPack?: string | undefined;
 }
 
+/** A credential that holds its key. */
+export interface Credential extends CredentialFields {
+  /** The API-Key header's value. */
+  readonly apiKey: string;
+  readonly apiKeySha256?: undefined;
+}
+
+/** A credential that holds only the SHA-256 of its key, so that the key is readable nowhere it is configured. */
+export interface DigestCredential extends CredentialFields {
+  readonly apiKey?: undefined;
+  /** The SHA-256 of the API-Key header's value (its UTF-8 bytes), as 64 hex digits in either case (`facelive hash-key`). */
+  readonly apiKeySha256: string;
+}
+
+/** A credential of a list (`auth.credentials`, the service's config file): its key, or the key's SHA-256. */
+export type ListedCredential = Credential | DigestCredential;
+
 /**
  * What an auth function returns for a known caller: at least the mode (and quota for testing). Its
  * `appId`, when given, is the one quota, rate limit, logs and metrics count under (a non-empty
  * string); without one, the App-ID header's.
  */
-export type AuthResult = Pick<Credential, 'mode' | 'quota'> & Partial<Credential>;
+export type AuthResult = Pick<CredentialFields, 'mode' | 'quota'> & Partial<CredentialFields> & { readonly apiKey?: string | undefined };
 
 /** Decides a request's credential; null or undefined means unauthorized. */
 export type AuthFunction = (
@@ -48,7 +65,7 @@ export type AuthFunction = (
 ) => AuthResult | null | undefined | Promise<AuthResult | null | undefined>;
 
 /** false (no auth), a credential list, or a function. */
-export type AuthOption = false | { readonly credentials: readonly Credential[] } | AuthFunction;
+export type AuthOption = false | { readonly credentials: readonly ListedCredential[] } | AuthFunction;
 
 /** What a request was authenticated as: the App-ID and its quota (undefined when unmetered). */
 export interface Principal {
@@ -66,26 +83,24 @@ export type Authenticator = (req: Request) => Promise<Principal>;
 
 const MODES: Readonly<Record<CredentialMode, true>> = Object.freeze({ live: true, testing: true });
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
 function header(req: Request, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   return typeof text === 'string' && text.length > 0 ? text : undefined;
 }
 
-const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'mode', 'quota', 'livenessThreshold', 'livenessThresholdPack'];
+const CREDENTIAL_KEYS: readonly string[] = ['appId', 'apiKey', 'apiKeySha256', 'mode', 'quota', 'livenessThreshold', 'livenessThresholdPack'];
 
-/** Checks one credential's shape; `where` names it in the TypeError ("auth.credentials[2]"). */
+/**
+ * Checks one credential's shape but its key (an auth function's is the request's own; a listed one's
+ * is checkKey's); `where` names it in the TypeError ("auth.credentials[2]").
+ */
 export function checkCredential(credential: unknown, where: string): Principal {
   if (credential === null || typeof credential !== 'object') {
-    throw new TypeError(`Expected an object {appId, apiKey, mode, quota?, livenessThreshold?, livenessThresholdPack?} for ${where} but received ${describeValue(credential)}.`);
+    throw new TypeError(`Expected an object {appId, apiKey or apiKeySha256, mode, quota?, livenessThreshold?, livenessThresholdPack?} for ${where} but received ${describeValue(credential)}.`);
   }
-  const { appId, apiKey, mode, quota, livenessThreshold, livenessThresholdPack } = credential as Record<string, unknown>;
+  const { appId, mode, quota, livenessThreshold, livenessThresholdPack } = credential as Record<string, unknown>;
   if (typeof appId !== 'string' || appId.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.appId.`);
-  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
   if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(MODES, mode)) {
     throw new TypeError(`Expected 'live' or 'testing' for ${where}.mode but received ${describeValue(mode)}.`);
   }
@@ -108,10 +123,33 @@ function threshold(value: unknown, pack: unknown, where: string): Pick<Principal
 
 /** A fixed-time comparison of two strings through their SHA-256 digests (always equal length). */
 export function sameSecret(expectedHash: Buffer, given: string): boolean {
-  return timingSafeEqual(expectedHash, sha256(given));
+  return timingSafeEqual(expectedHash, keyDigest(given));
 }
 
-function listAuthenticator(credentials: readonly Credential[]): Authenticator {
+/**
+ * The SHA-256 a listed credential's key is compared through: of its `apiKey`, or its `apiKeySha256`
+ * as given. Exactly one of the two; neither the key nor the digest is ever quoted (a digest of a weak
+ * key gives the key away).
+ */
+function checkKey(credential: Record<string, unknown>, appId: string, where: string): Buffer {
+  const { apiKey, apiKeySha256 } = credential;
+  if (apiKey !== undefined && apiKeySha256 !== undefined) {
+    throw new TypeError(`${where} (App-ID ${quote(appId)}) has both apiKey and apiKeySha256; give one: the key or its SHA-256.`);
+  }
+  if (apiKeySha256 !== undefined) {
+    const fault = keyDigestFault(apiKeySha256);
+    if (fault !== undefined) throw new TypeError(`Expected the key's SHA-256 as 64 hex digits for ${where}.apiKeySha256 (App-ID ${quote(appId)}) but ${fault}.`);
+    return Buffer.from(apiKeySha256 as string, 'hex');
+  }
+  if (apiKey === undefined) throw new TypeError(`Expected a non-empty string for ${where}.apiKey, or the key's SHA-256 for ${where}.apiKeySha256.`);
+  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
+  // A key no request can send would answer every request with it 401, with nothing said at start.
+  const fault = headerValueFault(apiKey);
+  if (fault !== undefined) throw new TypeError(`${where}.apiKey (App-ID ${quote(appId)}) can never match an API-Key header: ${fault}.`);
+  return keyDigest(apiKey);
+}
+
+function listAuthenticator(credentials: readonly ListedCredential[]): Authenticator {
   const table = new Map<string, { principal: Principal; keyHash: Buffer }>();
   credentials.forEach((credential, index) => {
     const where = `auth.credentials[${index}]`;
@@ -122,16 +160,14 @@ function listAuthenticator(credentials: readonly Credential[]): Authenticator {
       if (!CREDENTIAL_KEYS.includes(key)) throw new TypeError(`${where} has an unknown key "${key}"; a credential takes ${CREDENTIAL_KEYS.join(', ')}.`);
     }
     // A value no request can send would answer every request with it 401, with nothing said at start.
-    // The key itself is never quoted: it is a secret.
-    const appIdFault = headerValueFault(credential.appId);
+    const appIdFault = headerValueFault(principal.appId);
     if (appIdFault !== undefined) throw new TypeError(`${where}.appId can never match an App-ID header: ${appIdFault}.`);
-    const apiKeyFault = headerValueFault(credential.apiKey);
-    if (apiKeyFault !== undefined) throw new TypeError(`${where}.apiKey (App-ID ${quote(credential.appId)}) can never match an API-Key header: ${apiKeyFault}.`);
+    const keyHash = checkKey(credential as unknown as Record<string, unknown>, principal.appId, where);
     if (table.has(principal.appId)) throw new TypeError(`${where}.appId repeats the App-ID "${principal.appId}".`);
-    table.set(principal.appId, { principal, keyHash: sha256(credential.apiKey) });
+    table.set(principal.appId, { principal, keyHash });
   });
   // Unknown App-IDs still pay for one comparison, so timing does not tell them apart from wrong keys.
-  const decoy = sha256('facelive-decoy-key');
+  const decoy = keyDigest('facelive-decoy-key');
   return async (req) => {
     const appId = header(req, 'app-id');
     const apiKey = header(req, 'api-key');
@@ -179,7 +215,7 @@ export function resolveAuth(auth: unknown): Authenticator | null {
   if (auth !== null && typeof auth === 'object' && Array.isArray((auth as { credentials?: unknown }).credentials)) {
     const extra = Object.keys(auth).filter((key) => key !== 'credentials');
     if (extra.length > 0) throw new TypeError(`Unknown key auth.${extra[0]}; auth takes {credentials: [...]}.`);
-    return listAuthenticator((auth as { credentials: readonly Credential[] }).credentials);
+    return listAuthenticator((auth as { credentials: readonly ListedCredential[] }).credentials);
   }
   throw new TypeError(
     `Expected false, {credentials: [...]} or a function (appId, apiKey, req) for auth but received ${auth === undefined ? 'nothing' : describeValue(auth)}. ` +

@@ -464,6 +464,6 @@ export { RedisQuotaStore, type RedisQuotaStoreOptions, type RedisState } from '.
 export { redisRateLimitStores, type AuthFailureLimit, type CredentialRateLimit, type RateLimitStoreFactory } from './rate-limit';
 export { defaultMaxInFlight } from './options';
 export { REQUEST_ID_HEADER, sanitizeRequestId } from './request-id';
-export type { AuthFunction, AuthOption, AuthResult, Credential, CredentialMode } from './auth';
+export type { AuthFunction, AuthOption, AuthResult, Credential, CredentialMode, DigestCredential, ListedCredential } from './auth';
 export type { FaceLivenessOptions, LogEntry, Logger, Mode } from './options';
 export { FaceliveError } from '../core/errors';

@@ -46,7 +46,10 @@ const env: Record<string, string | undefined> = {};
 const logger: Logger | undefined = env['LOG'] ? (entry) => console.log(entry) : undefined;
 const app = express();
 const router = faceLiveness({
-  auth: { credentials: [{ appId: 'shop', apiKey: 'key', mode: 'live', livenessThreshold: undefined }] },
+  auth: { credentials: [
+    { appId: 'shop', apiKey: 'key', mode: 'live', livenessThreshold: undefined },
+    { appId: 'kyc', apiKeySha256: env['KYC_KEY_SHA256'] ?? '', mode: 'testing', quota: 5 },
+  ] },
   mode: 'annotate', logger, maxInFlight: undefined, limits: { maxImageBytes: undefined },
   quota: env['REDIS'] ? new RedisQuotaStore({ url: env['REDIS'], prefix: undefined }) : undefined,
   rateLimit: env['RATE'] ? { limit: Number(env['RATE']), windowMs: undefined } : undefined,
