@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The facelive command line: check, eval, serve, bench. Each subcommand is a thin adapter over core/.
+// The facelive command line: check, eval, serve, bench, models, hash-key. Each subcommand is a thin adapter over core/.
 
 import { exitOnStopSignals } from '../examples/early-signals';
 // serve: a stop signal is handled from here on, before the modules load (a third of a second); PID 1
@@ -18,6 +18,7 @@ Commands:
   serve                  start the HTTP service with its demo page (PORT, FACELIVE_CONFIG)
   bench                  speed of each stage and of the whole check (in a checkout of the repository)
   models install minifasnet   opt-in download of the released MiniFASNet pack, for comparison (pinned, sha256-checked)
+  hash-key               SHA-256 of an API key read from standard input, for a credential's apiKeySha256
 
 Run "facelive <command> --help" for a command's options.
 `;
@@ -79,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
     case 'models': {
       const { runModels } = await import('./models');
       return runModels(rest);
+    }
+    case 'hash-key': {
+      const { runHashKey } = await import('./hash-key');
+      return runHashKey(rest);
     }
     case 'bench': {
       const refused = checkArguments('bench', rest, ['--json', '--no-warm-up'], BENCH_USAGE);

@@ -169,7 +169,7 @@ describe('facelive check (CLI)', function () {
 
   it('a usage error exits 2 in every command, as --help says', function () {
     for (const args of [['check', path.join(dir, 'selfie.jpg'), '--bogus'], ['check'], ['check', 'a.jpg', 'b.jpg'], ['models', '--bogus'],
-      ['models', 'frob'], ['models', 'install', 'minifasnet', '--dir', ''], ['serve', '--bogus'], ['bench', '--bogus'], ['eval', '--bogus', dir], ['frob'], []]) {
+      ['models', 'frob'], ['models', 'install', 'minifasnet', '--dir', ''], ['serve', '--bogus'], ['bench', '--bogus'], ['hash-key', '--bogus'], ['eval', '--bogus', dir], ['frob'], []]) {
       const { status, stdout, stderr } = runText(args);
       assert.equal(status, 2, `facelive ${args.join(' ')}: ${stderr}`);
       assert.match(stdout + stderr, /Usage: facelive/, args.join(' '));
