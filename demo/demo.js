@@ -273,8 +273,10 @@
   /**
    * Draws the image as the server judged it, then each face's box and its landmarks: the primary face
    * in green, another counted face in amber, a face nface leaves out (faces[].counted false) dashed
-   * grey. The label is the face's number and the face detector's score, which says nothing of
-   * liveness. Returns a sentence when the faces could not be drawn.
+   * grey, each edged in near-black so that it stands out from light and dark pictures alike. The
+   * label, white on near-black, is the face's number, "primary" or "not counted" (the colour is not
+   * the only sign), and the face detector's score, which says nothing of liveness. Returns a sentence
+   * when the faces could not be drawn.
    */
   function draw(data) {
     if (!current || !current.img) return null;
@@ -299,18 +301,33 @@
     const sx = data.image && data.image.width ? canvas.width / data.image.width : 1;
     const sy = data.image && data.image.height ? canvas.height / data.image.height : 1;
     const line = Math.max(2, Math.round(canvas.width / 300));
+    const edge = '#1b1f24';
     data.faces.forEach((face, index) => {
       const { x, y, width, height } = face.box;
       const counted = face.counted !== false;
+      const rect = [x * sx, y * sy, width * sx, height * sy];
+      ctx.setLineDash(counted ? [] : [line * 3, line * 2]);
+      ctx.lineWidth = line * 2;
+      ctx.strokeStyle = edge;
+      ctx.strokeRect(...rect);
       ctx.lineWidth = line;
       ctx.strokeStyle = face.primary ? '#2da44e' : counted ? '#bf8700' : '#6e7781';
-      ctx.setLineDash(counted ? [] : [line * 3, line * 2]);
-      ctx.strokeRect(x * sx, y * sy, width * sx, height * sy);
+      ctx.strokeRect(...rect);
       ctx.setLineDash([]);
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.font = `${line * 7}px system-ui, sans-serif`;
-      const label = `face ${index + 1} · ${counted ? '' : 'not counted · '}detector ${(face.score * 100).toFixed(0)}%`;
-      ctx.fillText(label, x * sx, Math.max(line * 7, y * sy - line * 2));
+      const size = line * 7;
+      ctx.font = `${size}px system-ui, sans-serif`;
+      ctx.textBaseline = 'top';
+      const label = `face ${index + 1} · ${face.primary ? 'primary · ' : counted ? '' : 'not counted · '}detector ${(face.score * 100).toFixed(0)}%`;
+      // Above the box; below it where the box touches the top of the image; inside it where it fills the image.
+      const plate = { width: ctx.measureText(label).width + line * 2, height: Math.round(size * 1.3) };
+      const above = rect[1] - line - plate.height;
+      const below = rect[1] + rect[3] + line;
+      const top = above >= 0 ? above : below + plate.height <= canvas.height ? below : rect[1] + line;
+      ctx.fillStyle = edge;
+      ctx.fillRect(rect[0] - line, top, plate.width, plate.height);
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText(label, rect[0], top + Math.round(size * 0.15));
+      ctx.textBaseline = 'alphabetic';
       ctx.fillStyle = '#0969da';
       for (const point of face.landmarks || []) {
         ctx.beginPath();

@@ -333,7 +333,7 @@ describe('demo page (chromium)', function () {
     assert.ok(uncounted >= 0, JSON.stringify(faces));
     const labels = await page.evaluate(() => (window as unknown as { labels: string[] }).labels);
     assert.match(labels.find((label) => label.startsWith(`face ${uncounted + 1} `)) ?? '', /^face \d+ · not counted · detector \d+%$/, JSON.stringify(labels));
-    assert.match(labels.find((label) => label.startsWith('face 1 ')) ?? '', /^face 1 · detector \d+%$/, 'the percentage is the detector score');
+    assert.match(labels.find((label) => label.startsWith('face 1 ')) ?? '', /^face 1 · primary · detector \d+%$/, 'the percentage is the detector score');
     // Along the top edge: grey dashes, with gaps, and nothing of a counted face's colours.
     const { box } = faces[uncounted]!;
     const edge = await page.evaluate(({ x, y, width }) => {
