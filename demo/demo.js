@@ -16,6 +16,7 @@
   const verdictBadge = $('verdict');
   const errorBadge = $('error-code');
   const messageText = $('message');
+  const faceList = $('faces');
   const legend = $('legend');
   const scoresTable = $('scores');
   const raw = $('raw');
@@ -95,6 +96,8 @@
     errorBadge.textContent = '';
     messageText.textContent = '';
     legend.hidden = true;
+    faceList.hidden = true;
+    faceList.replaceChildren();
     scoresTable.hidden = true;
     scoresTable.tBodies[0].replaceChildren();
     raw.textContent = '';
@@ -271,6 +274,22 @@
   }
 
   /**
+   * The faces drawn, in words under the image: what the boxes' colours and dashes say, for those who
+   * cannot see them or tell the colours apart, and in type that grows with the page's zoom.
+   */
+  function listFaces(faces) {
+    faceList.replaceChildren(...faces.map((face, index) => {
+      const item = document.createElement('li');
+      const kind = face.primary ? 'the primary face (green box, labelled primary), the one liveness, quality and attributes describe'
+        : face.counted !== false ? 'another face, counted in nface (amber box)'
+          : 'a face listed but not counted in nface (dashed grey box, labelled not counted)';
+      item.textContent = `Face ${index + 1}: ${kind}; face detector score ${(face.score * 100).toFixed(0)}%.`;
+      return item;
+    }));
+    faceList.hidden = faces.length === 0;
+  }
+
+  /**
    * Draws the image as the server judged it, then each face's box and its landmarks: the primary face
    * in green, another counted face in amber, a face nface leaves out (faces[].counted false) dashed
    * grey, each edged in near-black so that it stands out from light and dark pictures alike. The
@@ -335,9 +354,10 @@
         ctx.fill();
       }
     });
+    listFaces(data.faces);
     const n = data.faces.length;
     describeCanvas(n === 0 ? 'The chosen image; no face was found in it.'
-      : `The chosen image with ${n} face${n === 1 ? '' : 's'} drawn, each with its box, number, detector score and landmarks.`);
+      : `The chosen image with ${n} face${n === 1 ? '' : 's'} drawn, each with its box, number, detector score and landmarks; the faces are listed under it.`);
     return null;
   }
 

@@ -496,7 +496,7 @@ describe('demo page (chromium)', function () {
       await fresh.waitForFunction(() => document.getElementById('canvas')?.getAttribute('aria-label') === 'The chosen image, with no faces drawn.', undefined, { timeout: 10_000 });
       await fresh.click('#send');
       await fresh.waitForFunction(() => /^(PASS|FAIL_ON_\d+)$/.test(document.getElementById('verdict')?.textContent ?? ''), undefined, { timeout: 30_000 });
-      assert.equal(await label(), 'The chosen image with 1 face drawn, each with its box, number, detector score and landmarks.');
+      assert.equal(await label(), 'The chosen image with 1 face drawn, each with its box, number, detector score and landmarks; the faces are listed under it.');
     } finally {
       await fresh.close();
     }
