@@ -16,6 +16,8 @@
   const verdictBadge = $('verdict');
   const errorBadge = $('error-code');
   const messageText = $('message');
+  /** What happened to the camera or the picked file: beside those controls, where the user is. */
+  const imageMessage = $('image-message');
   const faceList = $('faces');
   const legend = $('legend');
   const scoresTable = $('scores');
@@ -159,6 +161,7 @@
     const file = event.target.files && event.target.files[0];
     if (!file) return;
     stopCamera();
+    imageMessage.textContent = '';
     // Until this file is read, "Check" has nothing to send: not the previous image, whose verdict
     // would show under this file's name.
     current = null;
@@ -168,7 +171,7 @@
     reading = reader;
     // Only the file picked last becomes the image, whichever read finishes first.
     reader.onload = () => { if (reading === reader) setImage(String(reader.result)); };
-    reader.onerror = () => { if (reading === reader) messageText.textContent = 'The file could not be read; pick it again.'; };
+    reader.onerror = () => { if (reading === reader) imageMessage.textContent = 'The file could not be read; pick it again.'; };
     reader.readAsDataURL(file);
   });
 
@@ -195,9 +198,10 @@
 
   $('camera-start').addEventListener('click', async () => {
     if (cameraRequest) return; // on, or waiting for permission: one stream, not a second
+    imageMessage.textContent = '';
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       // Browsers offer the camera only to secure pages: https, or http on localhost.
-      messageText.textContent = window.isSecureContext
+      imageMessage.textContent = window.isSecureContext
         ? 'This browser offers no camera to web pages; upload a file instead.'
         : 'The camera is offered only to pages opened over HTTPS or on localhost: open this page so, or upload a file instead.';
       return;
@@ -216,10 +220,12 @@
       video.hidden = false;
       await video.play();
       snapButton.disabled = false;
+      // Said, as the button that came on is not: a screen reader user hears that there is a picture to take.
+      imageMessage.textContent = 'The camera is on: press Take selfie.';
     } catch (err) {
       if (cameraRequest !== request) return;
       stopCamera(); // a stream that cannot play is turned off too
-      messageText.textContent = cameraProblem(err);
+      imageMessage.textContent = cameraProblem(err);
     }
   });
 
@@ -231,6 +237,7 @@
     // Turning the camera off turns this button off too: the keyboard's focus goes on to Check.
     const focused = document.activeElement === snapButton;
     stopCamera();
+    imageMessage.textContent = '';
     setImage(shot.toDataURL('image/jpeg', 0.92));
     messageText.textContent = 'Selfie taken; press Check to send it.';
     if (focused) sendButton.focus();

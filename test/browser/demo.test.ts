@@ -717,8 +717,8 @@ describe('demo page (chromium)', function () {
         };
       });
       await slow.setInputFiles('#file', { name: 'gone.jpg', mimeType: 'image/jpeg', buffer: await selfieJpeg('right', 400, 300) });
-      await slow.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
-      assert.equal(await slow.textContent('#message'), 'The file could not be read; pick it again.');
+      await slow.waitForFunction(() => (document.getElementById('image-message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+      assert.equal(await slow.textContent('#image-message'), 'The file could not be read; pick it again.');
       assert.equal(await slow.isDisabled('#send'), true);
       assert.equal(sent.length, 0);
     } finally {
@@ -829,8 +829,8 @@ describe('demo page (chromium)', function () {
         await camera.addInitScript({ content: setup });
         await camera.goto(`${server.url}/`);
         await camera.click('#camera-start');
-        await camera.waitForFunction(() => (document.getElementById('message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
-        assert.equal(await camera.textContent('#message'), expected, setup);
+        await camera.waitForFunction(() => (document.getElementById('image-message')?.textContent ?? '') !== '', undefined, { timeout: 10_000 });
+        assert.equal(await camera.textContent('#image-message'), expected, setup);
         assert.equal(await camera.isDisabled('#camera-snap'), true);
       } finally {
         await camera.close();
