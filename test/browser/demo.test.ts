@@ -2,11 +2,14 @@
 // a face and see a verdict with the face drawn and scored (a PASS that validated nothing says so, a
 // face nface leaves out is drawn apart, the table fits a phone, a photo with an EXIF orientation is
 // drawn as the server turned it); upload a non-image, a phone photo over 5 MiB or a HEIC and see its
-// error code and why.
+// error code and why. In each state the page can be in, axe-core (a devDependency, injected here
+// only) finds no serious or critical breach of WCAG 2.2 A or AA.
 // The camera is Chromium's fake device, granted without a prompt; an init script delays
 // getUserMedia as a permission prompt left open would.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { Engine } from '../../core/engine-types';
@@ -867,6 +870,93 @@ describe('demo page (chromium)', function () {
     } finally {
       await page.setViewportSize({ width: 1280, height: 720 });
     }
+  });
+
+  /** axe-core, put into the page under test only: the page itself loads nothing of it. */
+  let axeSource: string | undefined;
+
+  /** The WCAG 2.2 A and AA rules axe-core finds serious or critical on `on` as it is now, one line each. */
+  async function seriousViolations(on: Page, state: string): Promise<string[]> {
+    axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    await on.evaluate(axeSource);
+    const results = await on.evaluate(() => (window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+      resultTypes: ['violations'],
+    }));
+    return results.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${state}: ${violation.id} (${violation.impact}) at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  }
+
+  it('meets WCAG 2.2 AA as axe-core checks it, and says the verdict, the faces and the camera\'s trouble in text, in every state', async () => {
+    const found: string[] = [];
+    const visitor = await browser.newPage();
+    visitor.on('pageerror', (err) => pageErrors.push(err.message));
+    const status = async (): Promise<string> => ((await visitor.textContent('[role=status]#status')) ?? '').replace(/\s+/g, ' ').trim();
+    const answer = async (name: string, mimeType: string, buffer: Buffer): Promise<void> => {
+      await visitor.setInputFiles('#file', { name, mimeType, buffer });
+      await visitor.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled);
+      await visitor.click('#send');
+      await visitor.waitForFunction(() => /\S/.test((document.getElementById('verdict')?.textContent ?? '') + (document.getElementById('error-code')?.textContent ?? '')), undefined, { timeout: 30_000 });
+    };
+    try {
+      await visitor.goto(`${server.url}/`);
+      await visitor.waitForFunction(() => (document.getElementById('credential-hint')?.textContent ?? '') !== '');
+      found.push(...await seriousViolations(visitor, 'empty'));
+
+      await answer('face.jpg', 'image/jpeg', await selfieJpeg('frontal', 640, 480));
+      assert.match(await status(), /^PASS Passed every requested validation/, 'the live region holds the verdict');
+      // The drawing in words: each face, the primary one named as such, not by its colour alone.
+      assert.equal(await visitor.isVisible('#faces'), true);
+      assert.match((await visitor.textContent('#faces li')) ?? '', /^Face 1: the primary face .*; face detector score \d+%\.$/);
+      found.push(...await seriousViolations(visitor, 'PASS'));
+      // Every control in the order it is shown, by the keyboard alone, each with a visible focus indicator.
+      await visitor.click('h1'); // Tab goes on from the top of the page
+      const stops: string[] = [];
+      for (let i = 0; i < 20; i += 1) {
+        await visitor.keyboard.press('Tab');
+        const stop = await visitor.evaluate(() => {
+          const element = document.activeElement as HTMLInputElement;
+          const style = getComputedStyle(element);
+          return { name: element.id || element.name || element.tagName.toLowerCase(), ring: element.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 };
+        });
+        if (stop.name === 'body' || stops.includes(stop.name)) break;
+        assert.ok(stop.ring, `${stop.name} shows no focus indicator`);
+        stops.push(stop.name);
+      }
+      assert.deepEqual(stops, ['a', 'app-id', 'api-key', 'camera-start', 'file', 'is_liveness', 'is_quality', 'is_attribute',
+        'validate_liveness', 'validate_quality', 'validate_attribute', 'validate_nface', 'send', 'summary']);
+
+      await answer('far.jpg', 'image/jpeg', await distantBlurredSelfie());
+      assert.match(await status(), /^FAIL_ON_\d+ The face failed validation: /);
+      found.push(...await seriousViolations(visitor, 'FAIL'));
+
+      await answer('notes.txt', 'text/plain', Buffer.from('not an image'));
+      assert.match(await status(), /^INVALID_PAYLOAD_IMAGE_FORMAT /);
+      found.push(...await seriousViolations(visitor, 'error'));
+    } finally {
+      await visitor.close();
+    }
+
+    // The camera refused, or none there (getUserMedia rejects as Chromium's does): what to do, said
+    // beside the camera's buttons, where the user is, and to screen readers.
+    for (const [refusal, state] of [['NotAllowedError', 'camera refused'], ['NotFoundError', 'no camera']] as const) {
+      const camera = await browser.newPage();
+      camera.on('pageerror', (err) => pageErrors.push(err.message));
+      try {
+        await camera.addInitScript({ content: `navigator.mediaDevices.getUserMedia = async () => { throw new DOMException('refused', ${JSON.stringify(refusal)}); };` });
+        await camera.goto(`${server.url}/`);
+        await camera.focus('#camera-start');
+        await camera.keyboard.press('Enter');
+        const said = await camera.waitForFunction(() => Array.from(document.querySelectorAll('[role=status]'))
+          .find((region) => /upload a file instead/.test(region.textContent ?? '')), undefined, { timeout: 10_000 });
+        assert.equal(await said.evaluate((region) => document.getElementById('input-panel')!.contains(region as Node)), true, `${state}: said beside the camera's buttons`);
+        found.push(...await seriousViolations(camera, state));
+      } finally {
+        await camera.close();
+      }
+    }
+    assert.deepEqual(found, []);
   });
 
   it('raised no script errors', () => {
