@@ -371,7 +371,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
     }
     const code = result.error_code ?? 'PASS';
     metrics?.observe(result.error_code === null ? 'pass' : 'fail', code, seconds());
-    if (result.data.liveness) metrics?.observeLiveness(principal?.appId ?? '', result.data.liveness.probability);
+    metrics?.observeCheck(principal?.appId ?? '', result.data);
     log({
       level: 'info',
       msg: 'liveness checked',

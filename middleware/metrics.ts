@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { FaceliveError } from '../core/errors';
+import type { VerdictData } from '../core/types';
 import { describeValue } from '../core/value-kind';
 
 /** How a request ended: a PASS or FAIL verdict (200), or an error code. */
@@ -15,6 +16,9 @@ export class FaceliveMetrics {
   private readonly requests: Counter<'outcome' | 'code'>;
   private readonly duration: Histogram<'outcome'>;
   private readonly liveness: Histogram<'app_id'>;
+  private readonly checks: Counter<'app_id' | 'outcome'>;
+  private readonly failures: Counter<'app_id' | 'validation'>;
+  private readonly belowThreshold: Counter<'app_id'>;
 
   constructor(options: { readonly prefix?: string | undefined } = {}) {
     const prefix = options.prefix ?? 'facelive_';
@@ -44,6 +48,27 @@ export class FaceliveMetrics {
       buckets: Array.from({ length: 19 }, (_, i) => (i + 1) / 20),
       registers: [this.registry],
     });
+    // The same checks by App-ID: which fleet fails, on which validation, and how many of its checks
+    // scored below the threshold they were judged at (exact, where the 0.05 wide buckets above are
+    // not, and whatever that App-ID's threshold is). Labels hold App-IDs and fixed names only.
+    this.checks = new Counter({
+      name: `${prefix}checks_total`,
+      help: 'Checks answered 200, by App-ID ("" without auth) and outcome (pass or fail).',
+      labelNames: ['app_id', 'outcome'],
+      registers: [this.registry],
+    });
+    this.failures = new Counter({
+      name: `${prefix}validation_failures_total`,
+      help: 'Checks answered 200 that failed a requested validation, by App-ID and validation (liveness, attribute, quality, nface).',
+      labelNames: ['app_id', 'validation'],
+      registers: [this.registry],
+    });
+    this.belowThreshold = new Counter({
+      name: `${prefix}liveness_below_threshold_total`,
+      help: 'Checks answered 200 with a liveness section whose live probability was below the threshold they were judged at (is_live false), by App-ID, validate_liveness or not.',
+      labelNames: ['app_id'],
+      registers: [this.registry],
+    });
   }
 
   /** Records one finished request. `code` is 'PASS', 'FAIL_ON_n' or an error code. */
@@ -56,7 +81,29 @@ export class FaceliveMetrics {
   observeLiveness(appId: string, probability: number): void {
     this.liveness.observe({ app_id: appId }, probability);
   }
+
+  /**
+   * Records one check answered 200 for the App-ID it was made for ('' without auth): its outcome,
+   * the validations it failed and, with a liveness section, its live probability and whether that
+   * was below its threshold. Every series of the App-ID is created at its first check (at 0), so
+   * that a ratio over them is 0 rather than missing.
+   */
+  observeCheck(appId: string, data: Pick<VerdictData, 'status' | 'validations' | 'liveness'>): void {
+    const app_id = appId;
+    this.checks.inc({ app_id, outcome: 'pass' }, data.status === 'PASS' ? 1 : 0);
+    this.checks.inc({ app_id, outcome: 'fail' }, data.status === 'PASS' ? 0 : 1);
+    for (const validation of VALIDATIONS) {
+      this.failures.inc({ app_id, validation }, data.validations.failed.includes(validation) ? 1 : 0);
+    }
+    if (data.liveness) {
+      this.observeLiveness(appId, data.liveness.probability);
+      this.belowThreshold.inc({ app_id }, data.liveness.is_live ? 0 : 1);
+    }
+  }
 }
+
+/** The validations a verdict may fail on, as `facelive_validation_failures_total` labels them. */
+const VALIDATIONS = ['liveness', 'attribute', 'quality', 'nface'] as const;
 
 let shared: FaceliveMetrics | undefined;
 

@@ -70,6 +70,48 @@ describe('metrics and logs', function () {
     assert.equal((await globalRegistry.getMetricsAsJSON()).some((m) => m.name.startsWith('facelive_')), false, 'nothing on the global registry');
   });
 
+  it('counts checks, failed validations and checks below their threshold by App-ID, each series from its first check', async () => {
+    // A fleet whose threshold no score reaches: every one of its checks is below it.
+    const strict = { appId: 'app-strict', apiKey: 'strict-key-0123456789', mode: 'live', livenessThreshold: 1 } as const;
+    const metrics = new FaceliveMetrics();
+    const app = express();
+    app.use(PATH, faceLiveness({ engine, auth: { credentials: [LIVE, strict] }, metrics }));
+    app.use('/metrics', metricsRouter(metrics));
+    const two = (await twoFaces()).toString('base64');
+
+    const pass = await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: face, validate_liveness: true });
+    assert.equal(pass.body.error_code, null);
+    assert.equal(pass.body.data.liveness.is_live, true);
+    const nface = await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: two, validate_nface: true });
+    assert.equal(nface.body.error_code, 'FAIL_ON_8');
+    assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).send({ image: face, is_liveness: false })).body.error_code, null);
+    assert.equal((await request(app).post(PATH).set(authHeaders(LIVE)).send({})).status, 400);
+    assert.equal((await request(app).post(PATH).set(authHeaders(strict)).send({ image: face, validate_liveness: true })).body.error_code, 'FAIL_ON_1');
+    // Below its threshold without validate_liveness: counted below it, not as a failed validation.
+    assert.equal((await request(app).post(PATH).set(authHeaders(strict)).send({ image: face })).body.error_code, null);
+
+    const text = (await request(app).get('/metrics')).text;
+    const value = (series: string): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const live = LIVE.appId;
+    assert.equal(value(`facelive_checks_total{app_id="${live}",outcome="pass"}`), 2);
+    assert.equal(value(`facelive_checks_total{app_id="${live}",outcome="fail"}`), 1);
+    assert.equal(value(`facelive_checks_total{app_id="app-strict",outcome="pass"}`), 1);
+    assert.equal(value(`facelive_checks_total{app_id="app-strict",outcome="fail"}`), 1);
+    assert.equal(value(`facelive_validation_failures_total{app_id="${live}",validation="nface"}`), 1);
+    assert.equal(value(`facelive_validation_failures_total{app_id="${live}",validation="liveness"}`), 0, 'a series at 0, not missing');
+    assert.equal(value(`facelive_validation_failures_total{app_id="${live}",validation="quality"}`), 0);
+    assert.equal(value(`facelive_validation_failures_total{app_id="app-strict",validation="liveness"}`), 1);
+    // The check without a liveness section is in neither the histogram nor the count below the threshold.
+    assert.equal(value(`facelive_liveness_probability_count{app_id="${live}"}`), 2);
+    assert.equal(value(`facelive_liveness_below_threshold_total{app_id="${live}"}`), 0, 'a series at 0, not missing');
+    assert.equal(value(`facelive_liveness_probability_count{app_id="app-strict"}`), 2);
+    assert.equal(value(`facelive_liveness_below_threshold_total{app_id="app-strict"}`), 2);
+    assert.doesNotMatch(text, /(checks_total|validation_failures_total|below_threshold_total)\{[^}]*(MISSING_PAYLOAD_IMAGE|request_id|127\.0\.0\.1)/);
+  });
+
   it('counts a method other than POST as METHOD_NOT_ALLOWED and logs it as one line a second with its count', async () => {
     const { app, metrics, logs } = appWithMetrics();
     for (const method of ['get', 'put', 'delete'] as const) assert.equal((await request(app)[method](PATH)).status, 405);
