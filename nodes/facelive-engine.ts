@@ -1,4 +1,4 @@
-// facelive-engine: the config node. Owns one Engine, started at deploy (when a node points at it)
+// facelive-engine: the config node. Owns one Engine, started at deploy by the nodes that use it
 // and shared by every node that points at it (one promise); made anew after it failed or could not start; disposed of
 // when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
 // through it run at most one per CPU the process may use (a cgroup CPU quota counted) at once.
@@ -23,15 +23,6 @@ function closedError(): FaceliveError {
     'SERVICE_UNAVAILABLE',
     'The facelive engine node was closed (a redeploy or a shutdown) before this message reached it; send it again.',
   );
-}
-
-/** Whether a node of the deployed flows names this engine node as its engine. */
-function isUsed(RED: NodeAPI, id: string): boolean {
-  let used = false;
-  RED.nodes.eachNode((def) => {
-    if (def['engine'] === id) used = true;
-  });
-  return used;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -109,12 +100,10 @@ export = function register(RED: NodeAPI): void {
       return counted(() => admittedScope.run(true, work));
     };
 
-    // Started at deploy, so that the first message finds the engine loaded and warmed up (a failure
-    // is logged as the node's error; the first message then tries again, as after any failure). Not
-    // when no node of the flows points at it (one left behind after its nodes were deleted): an
-    // engine holds its models and worker threads (about 220 MB of RSS), and the first message
-    // would start it anyway.
-    if (!configError && isUsed(RED, node.id)) node.getEngine().catch(() => undefined);
+    // Not started here: each node that uses this one starts it as it starts (requireEngineConfig), so
+    // that an engine node no running node uses (one left behind after its nodes were deleted, or whose
+    // only nodes are disabled) loads nothing: an engine holds its models and worker threads (about
+    // 220 MB of RSS), and the first message would start it anyway.
 
     let running = 0;
     const waiting: (() => void)[] = [];

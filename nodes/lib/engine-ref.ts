@@ -58,12 +58,19 @@ function missingEngine(): EngineAccess {
  * the reason, and gets a stand-in that refuses every message with INTERNAL_SERVER_ERROR: a message
  * is never dropped without an answer (an http in flow would leave its caller waiting).
  * Node-RED keeps the badge a node's previous instance showed through a redeploy, so the node sets
- * one as it starts: none, or red when its engine node's settings were refused.
+ * one as it starts: none, or red when its engine node's settings were refused. A usable engine node's
+ * engine is started then.
  */
 export function requireEngineConfig(RED: NodeAPI, node: Node, id: unknown): EngineAccess {
   const config = findEngineConfig(RED, id);
   if (config) {
     node.status(config.unusable ? errorStatus('engine settings') : NONE);
+    // Started as this node starts, so that its first message finds the engine loaded and warmed up:
+    // also when a "Modified Nodes" deploy adds it beside an engine node that stays as it was, and
+    // whether it names the engine node directly, through an environment variable or from inside a
+    // subflow. A disabled node is not started, so it starts nothing. A failure to start is the engine
+    // node's error; the first message then tries again.
+    if (!config.unusable) config.getEngine().catch(() => undefined);
     return config;
   }
   node.status(errorStatus('no engine'));

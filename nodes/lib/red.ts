@@ -40,8 +40,6 @@ export interface NodeAPI {
     createNode(node: object, def: NodeDef): void;
     registerType<T extends Node, D extends NodeDef>(type: string, ctor: (this: T, def: D) => void, opts?: object): void;
     getNode(id: string): Node | null;
-    /** Every node of the deployed flows, as the editor saved it (config and subflow nodes included). */
-    eachNode(callback: (def: NodeDef & { readonly [field: string]: unknown }) => void): void;
   };
   util: {
     /** The path an expression names, as keys; `msg` resolves the expression's nested msg references. */

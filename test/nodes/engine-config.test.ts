@@ -138,6 +138,58 @@ describe('facelive-engine config node', function () {
       }
     });
 
+    describe('started at deploy by the nodes that run, however they reach it', () => {
+      // Engine nodes whose packs cannot load: one that starts reports it as its error at once.
+      let dir: string;
+      beforeEach(() => {
+        dir = mkdtempSync(path.join(os.tmpdir(), 'facelive-users-'));
+      });
+      afterEach(() => rmSync(dir, { recursive: true, force: true }));
+      const failedToStart = (id: string): boolean => ((helper as unknown as { log(): unknown }).log() as { args: { level: number; id: string; msg: unknown }[][] }).args
+        .some(([entry]) => entry.level === 20 && entry.id === id && /could not start/.test(String(entry.msg)));
+      async function startsSoon(id: string): Promise<boolean> {
+        for (let waited = 0; waited < 10_000 && !failedToStart(id); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+        return failedToStart(id);
+      }
+      const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 500));
+
+      it('starts it when a "modified nodes" deploy adds its first node without touching the engine node', async () => {
+        const engine = { id: 'e', type: 'facelive-engine', name: 'unused at first', pack: path.join(dir, 'pack') };
+        const tab = { id: 'tab', type: 'tab', label: 'grows' };
+        await helper.load(faceliveNodes, [tab, engine, { id: 'other', z: 'tab', type: 'helper' }]);
+        await settle();
+        assert.equal(failedToStart('e'), false, 'no node uses it yet');
+        const setFlows = (helper as unknown as { setFlows(flows: unknown[], type: string): Promise<void> }).setFlows.bind(helper);
+        await setFlows([tab, engine, { id: 'other', z: 'tab', type: 'helper' }, { id: 'd', z: 'tab', type: 'facelive-detect', engine: 'e', wires: [[], []] }], 'nodes');
+        assert.ok(await startsSoon('e'), 'the deploy that adds its first node starts it');
+      });
+
+      it('leaves it unstarted when its only node is disabled', async () => {
+        await helper.load(faceliveNodes, [
+          { id: 'tab', type: 'tab', label: 'disabled user' },
+          { id: 'e', type: 'facelive-engine', pack: path.join(dir, 'pack') },
+          { id: 'd', z: 'tab', type: 'facelive-detect', engine: 'e', d: true, x: 100, y: 40, wires: [[], []] },
+        ]);
+        await settle();
+        assert.equal(failedToStart('e'), false);
+      });
+
+      it('starts it for a node inside a subflow instance, and for a node that names it through an environment variable', async () => {
+        await helper.load(faceliveNodes, [
+          { id: 'tab', type: 'tab', label: 'indirect', env: [{ name: 'ENGINE', type: 'str', value: 'e2' }] },
+          { id: 'e1', type: 'facelive-engine', pack: path.join(dir, 'pack-1') },
+          { id: 'e2', type: 'facelive-engine', pack: path.join(dir, 'pack-2') },
+          { id: 'sf', type: 'subflow', name: 'check', in: [], out: [], env: [] },
+          // (Node-RED takes a node without x and y for a config node, and a subflow instance for none.)
+          { id: 'inner', z: 'sf', type: 'facelive-detect', engine: 'e1', x: 100, y: 40, wires: [[], []] },
+          { id: 'instance', z: 'tab', type: 'subflow:sf', x: 100, y: 40, wires: [] },
+          { id: 'byEnv', z: 'tab', type: 'facelive-detect', engine: '${ENGINE}', wires: [[], []] },
+        ]);
+        assert.ok(await startsSoon('e1'), 'the subflow\'s node');
+        assert.ok(await startsSoon('e2'), 'the node naming it through ${ENGINE}');
+      });
+    });
+
     it('starts the Engine at deploy and disposes of it when the flows stop', async () => {
       await helper.load(faceliveNodes, sharedFlow);
       const cfg = helper.getNode('cfg');
