@@ -55,7 +55,13 @@ export type ListedCredential = Credential | DigestCredential;
  * `appId`, when given, is the one quota, rate limit, logs and metrics count under (a non-empty
  * string); without one, the App-ID header's.
  */
-export type AuthResult = Pick<CredentialFields, 'mode' | 'quota'> & Partial<CredentialFields> & { readonly apiKey?: string | undefined };
+export type AuthResult = Pick<CredentialFields, 'mode' | 'quota'> &
+  Partial<CredentialFields> & {
+    /** When given, the request's API-Key must be this key: a stored credential returned as it is looked up is checked. */
+    readonly apiKey?: string | undefined;
+    /** When given, the SHA-256 (64 hex digits) the request's API-Key must have, as a listed credential's. */
+    readonly apiKeySha256?: string | undefined;
+  };
 
 /** Decides a request's credential; null or undefined means unauthorized. */
 export type AuthFunction = (
@@ -193,6 +199,26 @@ function tenantOf(returned: unknown, header: string): unknown {
   return returned;
 }
 
+/**
+ * The SHA-256 an auth function's credential says the request's key must have, from its `apiKey` or
+ * `apiKeySha256`, or undefined when it carries neither (the function checked the key itself).
+ * @throws TypeError (a server fault) for both, or a malformed one, never quoting either.
+ */
+function returnedKey(credential: Record<string, unknown>): Buffer | undefined {
+  if (credential === null || typeof credential !== 'object') return undefined;
+  const { apiKey, apiKeySha256 } = credential;
+  const where = 'the credential returned by auth()';
+  if (apiKey !== undefined && apiKeySha256 !== undefined) throw new TypeError(`${where} has both apiKey and apiKeySha256; give one: the key or its SHA-256.`);
+  if (apiKeySha256 !== undefined) {
+    const fault = keyDigestFault(apiKeySha256);
+    if (fault !== undefined) throw new TypeError(`Expected the key's SHA-256 as 64 hex digits for ${where}.apiKeySha256 but ${fault}.`);
+    return Buffer.from(apiKeySha256 as string, 'hex');
+  }
+  if (apiKey === undefined) return undefined;
+  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
+  return keyDigest(apiKey);
+}
+
 function functionAuthenticator(fn: AuthFunction): Authenticator {
   return async (req) => {
     const appId = header(req, 'app-id');
@@ -200,6 +226,10 @@ function functionAuthenticator(fn: AuthFunction): Authenticator {
     if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
     const credential = await fn(appId, apiKey, req);
     if (credential === null || credential === undefined) throw new FaceliveError('UNAUTHORIZED');
+    // A function that looks a stored credential up by its App-ID and returns it (a row of digests)
+    // has not checked the key: the key or digest it carries is, so that any key does not pass.
+    const expected = returnedKey(credential as unknown as Record<string, unknown>);
+    if (expected !== undefined && !sameSecret(expected, apiKey)) throw new FaceliveError('UNAUTHORIZED');
     // A malformed credential from the integrator's function is a server fault, not the caller's.
     return checkCredential({ ...credential, appId: tenantOf((credential as { appId?: unknown }).appId, appId), apiKey }, 'the credential returned by auth()');
   };

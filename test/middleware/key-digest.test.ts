@@ -72,6 +72,27 @@ describe('credentials with apiKeySha256', function () {
     assert.throws(build([{ appId: 'a', apiKey: KEY, mode: 'live' }, { appId: 'a', apiKeySha256: DIGEST, mode: 'live' }]), /^TypeError: auth\.credentials\[1\]\.appId repeats the App-ID "a"\.$/);
   });
 
+  it('checks the key against the apiKeySha256 or apiKey of a credential an auth function returns as it looked it up', async () => {
+    // A common lookup: the stored credential by App-ID, returned whole. Its key has not been checked.
+    const stored: Record<string, Record<string, unknown>> = {
+      hashed: { appId: 'hashed', apiKeySha256: DIGEST, mode: 'live' },
+      plain: { appId: 'plain', apiKey: KEY, mode: 'live' },
+      malformed: { appId: 'malformed', apiKeySha256: ` ${DIGEST}`, mode: 'live' },
+      both: { appId: 'both', apiKey: KEY, apiKeySha256: DIGEST, mode: 'live' },
+    };
+    const app = express().use(PATH, faceLiveness({ engine, auth: (appId) => stored[appId] as never, metrics: false, authFailures: false }));
+    const send = (appId: string, apiKey: string) => request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': apiKey }).send({});
+    for (const appId of ['hashed', 'plain']) {
+      assert.equal((await send(appId, KEY)).body.error_code, 'MISSING_PAYLOAD_IMAGE', `${appId}: authenticated`);
+      for (const wrong of [`${KEY}x`, DIGEST]) assert.equal((await send(appId, wrong)).status, 401, `${appId}: a wrong key`);
+    }
+    for (const appId of ['malformed', 'both']) {
+      const res = await send(appId, KEY);
+      assert.equal(res.body.error_code, 'INTERNAL_SERVER_ERROR', appId);
+      assert.ok(!JSON.stringify(res.body).includes(DIGEST.slice(0, 12)) && !JSON.stringify(res.body).includes(KEY));
+    }
+  });
+
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['both apiKey and apiKeySha256', { apiKey: KEY, apiKeySha256: DIGEST }, /^auth\.credentials\[1\] \(App-ID "b"\) has both apiKey and apiKeySha256; give one/],
     ['neither apiKey nor apiKeySha256', {}, /^Expected a non-empty string for auth\.credentials\[1\]\.apiKey, or the key's SHA-256 for auth\.credentials\[1\]\.apiKeySha256\.$/],
