@@ -39,6 +39,10 @@ export class FaceliveMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers: [this.registry],
     });
+    // The 5xx series exist from the start, at 0: Prometheus's increase() and rate() count nothing for
+    // a series that first appears already at 1, so a first 500 (or a first burst of 503s) after a
+    // start would never reach an alert counting them.
+    for (const code of ['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']) this.requests.inc({ outcome: 'error', code }, 0);
     // A camera fleet's scores sit at a height of their own (docs/accuracy.md): the distribution per
     // App-ID shows a fleet whose live customers score low, or whose scores moved with new cameras.
     this.liveness = new Histogram({

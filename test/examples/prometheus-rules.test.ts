@@ -194,6 +194,14 @@ describe('examples/prometheus-rules.yml', function () {
     assert.deepEqual(m?.[1]?.split('|').sort(), fivexx);
   });
 
+  it('serves the 5xx series at 0 before the first error, so that increase() and rate() count the first 500 and 503', async () => {
+    // A series that first appears at 1 has no earlier sample: Prometheus counts no increase for it.
+    const fresh = await new FaceliveMetrics().registry.metrics();
+    for (const code of ['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']) {
+      assert.ok(fresh.includes(`facelive_requests_total{outcome="error",code="${code}"} 0`), code);
+    }
+  });
+
   it('gives by hand, over two scrapes, the ratios the simpler rules record', async () => {
     const sum = (scrape: string, metric: string, matchers: readonly string[]): number => scrape.split('\n')
       .filter((line) => line.startsWith(`${metric}{`) && matchers.every((m) => line.includes(m)))
