@@ -11,6 +11,9 @@ export function keyDigest(key: string): Buffer {
 /** Why `value` is not a SHA-256 in hex (64 hex digits, either case), or undefined when it is one. */
 export function keyDigestFault(value: unknown): string | undefined {
   if (typeof value !== 'string') return `received ${value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`}`;
+  // Said apart: both look like 64 hex digits at a glance (a pasted line's break, sha256sum's "  -").
+  if (value.trim() !== value) return 'it starts or ends with white space (a line break, a space)';
+  if (/^0x/i.test(value)) return 'it starts with 0x; give the hex digits alone';
   if (!/^[0-9a-fA-F]*$/.test(value)) return 'it holds a character that is not a hex digit';
   if (value.length !== 64) return `it has ${value.length} hex digits`;
   return undefined;

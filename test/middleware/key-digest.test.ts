@@ -98,6 +98,8 @@ describe('credentials with apiKeySha256', function () {
     ['neither apiKey nor apiKeySha256', {}, /^Expected a non-empty string for auth\.credentials\[1\]\.apiKey, or the key's SHA-256 for auth\.credentials\[1\]\.apiKeySha256\.$/],
     ['a digest one hex digit short', { apiKeySha256: DIGEST.slice(1) }, /^Expected the key's SHA-256 as 64 hex digits for auth\.credentials\[1\]\.apiKeySha256 \(App-ID "b"\) but it has 63 hex digits\.$/],
     ['a digest with a character that is not a hex digit', { apiKeySha256: `${DIGEST.slice(1)}g` }, /auth\.credentials\[1\]\.apiKeySha256 .*not a hex digit/],
+    ['a digest with a line break after it', { apiKeySha256: `${DIGEST}\n` }, /auth\.credentials\[1\]\.apiKeySha256 .*but it starts or ends with white space/],
+    ['a digest with 0x before it', { apiKeySha256: `0x${DIGEST}` }, /auth\.credentials\[1\]\.apiKeySha256 .*but it starts with 0x/],
     ['a digest in base64', { apiKeySha256: createHash('sha256').update(KEY).digest('base64') }, /auth\.credentials\[1\]\.apiKeySha256 .*not a hex digit/],
     ['the key given as its digest', { apiKeySha256: KEY }, /auth\.credentials\[1\]\.apiKeySha256 /],
     ['an empty digest', { apiKeySha256: '' }, /auth\.credentials\[1\]\.apiKeySha256 .*but it has 0 hex digits/],
