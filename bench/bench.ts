@@ -12,6 +12,7 @@ import type { Engine } from '../core';
 import { selfieJpeg } from '../test/helpers/faces';
 import { createHumanRunner, type HumanRunner } from './human';
 import { harnessArgs } from './options';
+import { percentile } from './stats';
 
 const SIZES: readonly [number, number][] = [[640, 480], [1280, 960], [1920, 1080], [1080, 1920]];
 const STAGES = ['decode', 'detect', 'landmarks', 'pose', 'liveness', 'quality', 'attributes'] as const;
@@ -52,12 +53,6 @@ export interface BenchReport {
   human_error?: string;
   /** Where it was measured: absolute times differ by machine, ratios within one run much less. */
   environment: { node: string; platform: string; cpu_model: string; cpus: number; load_avg_1m: number };
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1];
 }
 
 function summarize(values: readonly number[]): Summary {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { selfieJpeg } from '../test/helpers/faces';
 import { harnessArgs } from './options';
 import { startService } from './service';
-import { slowestAnswer } from './stats';
+import { percentile as percentileOfSorted, slowestAnswer } from './stats';
 
 const USAGE = `Usage: npm run bench:overload [-- options]
 
@@ -37,11 +37,8 @@ type Autocannon = (options: { url: string; method: 'POST'; headers: Record<strin
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+/** Nearest-rank percentile (p in 0-100) of unsorted values; NaN for none. */
+const percentile = (values: readonly number[], p: number): number => percentileOfSorted([...values].sort((a, b) => a - b), p);
 
 const median = (values: readonly number[]): number => percentile(values, 50);
 

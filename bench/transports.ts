@@ -9,12 +9,15 @@
 import { readFileSync } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import { createEngine, FaceliveError } from '../core';
+import { qualityFails } from '../core/checks/quality';
 import { readDataset, type LivenessItem } from '../core/eval/dataset';
+import { QUALITY_MEASURES } from '../core/eval/groups';
 import type { Interval } from '../core/eval/interval';
 import { ratesAt } from '../core/eval/rate-intervals';
 import { sourceOf } from '../core/eval/scores-csv';
 import type { CheckResult } from '../core/types';
 import { harnessArgs, USAGE_ERROR } from './options';
+import { percentile } from './stats';
 
 const USAGE = `Usage: npm run bench:transports -- [--per-source=N] [--json] folder
 
@@ -50,8 +53,6 @@ const TRANSPORTS: readonly Transport[] = [
   ['480 px q85', longestSide(480)],
 ];
 
-const QUALITY = ['blur', 'dark', 'grayscale', 'exposure', 'backlight', 'face_size', 'framing', 'pose'] as const;
-
 /** What one check answered, reduced to what a transport may move. */
 type Answer =
   | { readonly refused: string }
@@ -76,8 +77,8 @@ function answerOf(result: CheckResult): Answer {
     isLive: liveness.is_live,
     threshold: liveness.threshold,
     nface: result.data.nface,
-    qualityPass: quality.blur.pass && quality.dark.pass && quality.grayscale.pass,
-    quality: Object.fromEntries(QUALITY.map((name) => [name, quality[name].pass])),
+    qualityPass: !qualityFails(quality),
+    quality: Object.fromEntries(QUALITY_MEASURES.map((name) => [name, quality[name].pass])),
     attributes: Object.fromEntries(Object.entries(attributes).map(([name, m]) => [name, m.detected])),
   };
 }
@@ -99,11 +100,6 @@ function sample(items: readonly LivenessItem[], n: number): LivenessItem[] {
   }
   return [...groups.values()].flatMap((group) =>
     group.length <= n ? group : Array.from({ length: n }, (_, i) => group[Math.floor((i * group.length) / n)]!));
-}
-
-/** The value at fraction q of the sorted values (nearest rank), NaN for none. */
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 const isChecked = (a: Answer): a is Checked => !('refused' in a);
@@ -181,9 +177,9 @@ function movement(images: readonly Image[], answer: (image: Image) => Answer, sh
     live_accepted: flipped.filter(([b, , i]) => i.item.label === 'live' && !b.isLive).length,
     attacks_accepted: flipped.filter(([b, , i]) => i.item.label === 'attack' && !b.isLive).length,
     attacks_rejected: flipped.filter(([b, , i]) => i.item.label === 'attack' && b.isLive).length,
-    delta_median: quantile(deltas, 0.5),
-    delta_p95: quantile(deltas, 0.95),
-    delta_max: quantile(deltas, 1),
+    delta_median: percentile(deltas, 50),
+    delta_p95: percentile(deltas, 95),
+    delta_max: percentile(deltas, 100),
     rates: rates(images, answer, threshold),
     refused,
     quality_verdict_flips: pairs.filter(([b, a]) => b.qualityPass !== a.qualityPass).length,

@@ -133,26 +133,35 @@ export function sameSecret(expectedHash: Buffer, given: string): boolean {
 }
 
 /**
- * The SHA-256 a listed credential's key is compared through: of its `apiKey`, or its `apiKeySha256`
- * as given. Exactly one of the two; neither the key nor the digest is ever quoted (a digest of a weak
- * key gives the key away).
+ * The SHA-256 a credential says the request's key must have: of its `apiKey`, or its `apiKeySha256`
+ * as given; undefined when it carries neither. Both at once, a malformed digest or a key that is not
+ * a non-empty string is a TypeError naming `where` (and the App-ID, when given); neither the key nor
+ * the digest is ever quoted (a digest of a weak key gives the key away).
  */
-function checkKey(credential: Record<string, unknown>, appId: string, where: string): Buffer {
+function givenKeyHash(credential: Record<string, unknown>, where: string, appId?: string): Buffer | undefined {
   const { apiKey, apiKeySha256 } = credential;
+  const ofApp = appId === undefined ? '' : ` (App-ID ${quote(appId)})`;
   if (apiKey !== undefined && apiKeySha256 !== undefined) {
-    throw new TypeError(`${where} (App-ID ${quote(appId)}) has both apiKey and apiKeySha256; give one: the key or its SHA-256.`);
+    throw new TypeError(`${where}${ofApp} has both apiKey and apiKeySha256; give one: the key or its SHA-256.`);
   }
   if (apiKeySha256 !== undefined) {
     const fault = keyDigestFault(apiKeySha256);
-    if (fault !== undefined) throw new TypeError(`Expected the key's SHA-256 as 64 hex digits for ${where}.apiKeySha256 (App-ID ${quote(appId)}) but ${fault}.`);
+    if (fault !== undefined) throw new TypeError(`Expected the key's SHA-256 as 64 hex digits for ${where}.apiKeySha256${ofApp} but ${fault}.`);
     return Buffer.from(apiKeySha256 as string, 'hex');
   }
-  if (apiKey === undefined) throw new TypeError(`Expected a non-empty string for ${where}.apiKey, or the key's SHA-256 for ${where}.apiKeySha256.`);
+  if (apiKey === undefined) return undefined;
   if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
-  // A key no request can send would answer every request with it 401, with nothing said at start.
-  const fault = headerValueFault(apiKey);
-  if (fault !== undefined) throw new TypeError(`${where}.apiKey (App-ID ${quote(appId)}) can never match an API-Key header: ${fault}.`);
   return keyDigest(apiKey);
+}
+
+/** The SHA-256 a listed credential's key is compared through: it must give its key or the key's SHA-256. */
+function checkKey(credential: Record<string, unknown>, appId: string, where: string): Buffer {
+  const keyHash = givenKeyHash(credential, where, appId);
+  if (keyHash === undefined) throw new TypeError(`Expected a non-empty string for ${where}.apiKey, or the key's SHA-256 for ${where}.apiKeySha256.`);
+  // A key no request can send would answer every request with it 401, with nothing said at start.
+  const fault = typeof credential['apiKey'] === 'string' ? headerValueFault(credential['apiKey']) : undefined;
+  if (fault !== undefined) throw new TypeError(`${where}.apiKey (App-ID ${quote(appId)}) can never match an API-Key header: ${fault}.`);
+  return keyHash;
 }
 
 function listAuthenticator(credentials: readonly ListedCredential[]): Authenticator {
@@ -199,26 +208,6 @@ function tenantOf(returned: unknown, header: string): unknown {
   return returned;
 }
 
-/**
- * The SHA-256 an auth function's credential says the request's key must have, from its `apiKey` or
- * `apiKeySha256`, or undefined when it carries neither (the function checked the key itself).
- * @throws TypeError (a server fault) for both, or a malformed one, never quoting either.
- */
-function returnedKey(credential: Record<string, unknown>): Buffer | undefined {
-  if (credential === null || typeof credential !== 'object') return undefined;
-  const { apiKey, apiKeySha256 } = credential;
-  const where = 'the credential returned by auth()';
-  if (apiKey !== undefined && apiKeySha256 !== undefined) throw new TypeError(`${where} has both apiKey and apiKeySha256; give one: the key or its SHA-256.`);
-  if (apiKeySha256 !== undefined) {
-    const fault = keyDigestFault(apiKeySha256);
-    if (fault !== undefined) throw new TypeError(`Expected the key's SHA-256 as 64 hex digits for ${where}.apiKeySha256 but ${fault}.`);
-    return Buffer.from(apiKeySha256 as string, 'hex');
-  }
-  if (apiKey === undefined) return undefined;
-  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError(`Expected a non-empty string for ${where}.apiKey.`);
-  return keyDigest(apiKey);
-}
-
 function functionAuthenticator(fn: AuthFunction): Authenticator {
   return async (req) => {
     const appId = header(req, 'app-id');
@@ -228,7 +217,7 @@ function functionAuthenticator(fn: AuthFunction): Authenticator {
     if (credential === null || credential === undefined) throw new FaceliveError('UNAUTHORIZED');
     // A function that looks a stored credential up by its App-ID and returns it (a row of digests)
     // has not checked the key: the key or digest it carries is, so that any key does not pass.
-    const expected = returnedKey(credential as unknown as Record<string, unknown>);
+    const expected = typeof credential === 'object' ? givenKeyHash(credential as unknown as Record<string, unknown>, 'the credential returned by auth()') : undefined;
     if (expected !== undefined && !sameSecret(expected, apiKey)) throw new FaceliveError('UNAUTHORIZED');
     // A malformed credential from the integrator's function is a server fault, not the caller's.
     return checkCredential({ ...credential, appId: tenantOf((credential as { appId?: unknown }).appId, appId), apiKey }, 'the credential returned by auth()');

@@ -92,15 +92,14 @@ export class FaceliveMetrics {
    * was below its threshold. Every series of the App-ID is created at its first check (at 0), so
    * that a ratio over them is 0 rather than missing.
    */
-  observeCheck(appId: string, data: Pick<VerdictData, 'status' | 'validations' | 'liveness'>): void {
-    const app_id = appId;
+  observeCheck(app_id: string, data: Pick<VerdictData, 'status' | 'validations' | 'liveness'>): void {
     this.checks.inc({ app_id, outcome: 'pass' }, data.status === 'PASS' ? 1 : 0);
     this.checks.inc({ app_id, outcome: 'fail' }, data.status === 'PASS' ? 0 : 1);
     for (const validation of VALIDATIONS) {
       this.failures.inc({ app_id, validation }, data.validations.failed.includes(validation) ? 1 : 0);
     }
     if (data.liveness) {
-      this.observeLiveness(appId, data.liveness.probability);
+      this.observeLiveness(app_id, data.liveness.probability);
       this.belowThreshold.inc({ app_id }, data.liveness.is_live ? 0 : 1);
     }
   }

@@ -1,7 +1,8 @@
 // facelive-engine: the config node. Owns one Engine, started at deploy by the nodes that use it
-// and shared by every node that points at it (one promise); made anew after it failed or could not start; disposed of
-// when the node closes (redeploy, shutdown) once the checks it had admitted have run. Checks
-// through it run at most one per CPU the process may use (a cgroup CPU quota counted) at once.
+// and shared by every node that points at it (one promise); made anew after it failed or could not
+// start; disposed of when the node closes (redeploy, shutdown) once the checks it had admitted have
+// run. Checks through it run at most one per CPU the process may use (a cgroup CPU quota counted) at
+// once.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { checkEngineOptions, createEngine, FaceliveError } from '../core';
