@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { headerValueFault } from '../middleware/header-value';
 import { keyDigest } from '../middleware/key-digest';
 import { parseArgsMessage } from './args';
+import { readHiddenLine, type RawModeInput } from './read-hidden-line';
 
 export const HASH_KEY_USAGE = `Usage: facelive hash-key < file-with-the-key
 
@@ -12,7 +13,7 @@ Reads one API key from standard input (one line; its line break, if any, is not 
 prints its SHA-256 in hex: a credential's apiKeySha256, in place of its apiKey. The same as
   printf %s "$KEY" | sha256sum
 The key is never an argument, so it stays out of shell history and the process list; typed at a
-terminal, it is shown as it is typed.
+terminal, it is not shown (Enter ends it, Ctrl-C abandons it).
 
   -h, --help  show this help
 
@@ -26,16 +27,16 @@ const USAGE_ERROR = 2;
 /** Longer than the longest header Node.js receives (16 KiB by default): no request could send it. */
 const MAX_KEY_BYTES = 16 * 1024;
 
+/** The exit status after Ctrl-C, as a shell reports a command interrupted by SIGINT. */
+const INTERRUPTED = 130;
+
 export interface HashKeyIo {
-  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean; readonly setRawMode?: RawModeInput['setRawMode'] };
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
 }
 
-/**
- * Standard input up to its end, or up to the first line break at a terminal (where the end would
- * need Ctrl-D); undefined once it is longer than any key.
- */
+/** Standard input up to its end; undefined once it is longer than any key. */
 async function readInput(stdin: HashKeyIo['stdin']): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -44,9 +45,14 @@ async function readInput(stdin: HashKeyIo['stdin']): Promise<Buffer | undefined>
     total += bytes.length;
     if (total > MAX_KEY_BYTES) return undefined;
     chunks.push(bytes);
-    if (stdin.isTTY === true && bytes.includes(0x0a)) break;
   }
   return Buffer.concat(chunks);
+}
+
+/** The terminal's raw-mode switch, where standard input is a terminal that has one. */
+function rawModeInput(stdin: HashKeyIo['stdin']): RawModeInput | undefined {
+  if (stdin.isTTY !== true || typeof stdin.setRawMode !== 'function') return undefined;
+  return stdin as RawModeInput;
 }
 
 /** Why `input` is not one usable key, or the key. */
@@ -79,8 +85,19 @@ export async function runHashKey(argv: readonly string[], io: HashKeyIo = proces
     io.stderr.write(`facelive hash-key: takes no arguments (received ${parsed.positionals.length}; the key goes on standard input).\n\n${HASH_KEY_USAGE}`);
     return USAGE_ERROR;
   }
-  if (io.stdin.isTTY === true) io.stderr.write('facelive hash-key: type the key and press Enter (it is shown as typed; pipe it in to keep it off the screen).\n');
-  const result = keyOf(await readInput(io.stdin));
+  let input: Buffer | undefined;
+  const terminal = rawModeInput(io.stdin);
+  if (terminal !== undefined) {
+    const line = await readHiddenLine(terminal, MAX_KEY_BYTES, () =>
+      io.stderr.write('facelive hash-key: type the key and press Enter (it is not shown): '),
+    );
+    io.stderr.write('\n');
+    if (line.kind === 'interrupted') return INTERRUPTED;
+    input = line.kind === 'line' ? line.bytes : undefined;
+  } else {
+    input = await readInput(io.stdin);
+  }
+  const result = keyOf(input);
   if ('fault' in result) {
     io.stderr.write(`facelive hash-key: ${result.fault}.\n\n${HASH_KEY_USAGE}`);
     return USAGE_ERROR;
