@@ -91,7 +91,7 @@ describe('the package', function () {
   });
 
   it("has README and docs links that lead somewhere: each #anchor names a heading of the page it points at, each relative link a file of the repository", function () {
-    const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const pages = ['README.md', 'CHANGELOG.md', 'SECURITY.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
     // GitHub's heading anchors: lower case, punctuation but hyphens and underscores dropped, spaces as hyphens.
     const anchorsOf = (page: string): Set<string> => {
       const text = readFileSync(path.join(root, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
@@ -113,6 +113,6 @@ describe('the package', function () {
     assert.ok(links >= 50, 'the pages link to their sections and to each other');
     assert.deepEqual(broken, [], 'links that lead nowhere');
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-    assert.deepEqual(pages.filter((page) => page !== 'README.md' && !readme.includes(`](${page})`)), [], 'docs pages the README does not link to');
+    assert.deepEqual(pages.filter((page) => page !== 'README.md' && !readme.includes(`](${page})`)), [], 'pages the README does not link to');
   });
 });
