@@ -13,6 +13,8 @@ export interface Limits {
   readonly maxRedirects: number;
   /** Allow URL images on private, loopback, link-local and other non-public addresses. Defaults to false. */
   readonly allowPrivateNetwork: boolean;
+  /** Accept http(s) URLs as images (fetched by the engine); false refuses them without a connection. Defaults to true. */
+  readonly allowUrlImages: boolean;
 }
 
 /** Limits to set over the defaults, as createEngine() and faceLiveness() take them: a key left out or undefined keeps its default. */
@@ -24,6 +26,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   urlTimeoutMs: 15_000,
   maxRedirects: 3,
   allowPrivateNetwork: false,
+  allowUrlImages: true,
 });
 
 /**

@@ -76,7 +76,8 @@ export function classifyImage(input: unknown): ClassifiedImage {
 
 /**
  * The image's bytes under the limits: INVALID_PAYLOAD_IMAGE_SIZE past the byte cap,
- * INVALID_PAYLOAD_IMAGE_FORMAT for a data URI that is not an image; URLs are fetched (until `signal` aborts).
+ * INVALID_PAYLOAD_IMAGE_FORMAT for a data URI that is not an image or a URL where `allowUrlImages` is
+ * false (refused as a URL on a non-public address is); URLs are fetched (until `signal` aborts).
  */
 export async function loadImageBytes(image: ClassifiedImage, limits: Limits, signal?: AbortSignal): Promise<Buffer> {
   switch (image.kind) {
@@ -96,6 +97,9 @@ export async function loadImageBytes(image: ClassifiedImage, limits: Limits, sig
       return bytes;
     }
     case 'url':
+      if (!limits.allowUrlImages) {
+        throw new FaceliveError('INVALID_PAYLOAD_IMAGE_FORMAT', 'This service does not accept image URLs: send the image itself (base64, a data URI or a file upload).');
+      }
       return fetchImageUrl(image.url, limits, { signal });
   }
 }

@@ -30,6 +30,8 @@ export interface EngineConfigDef extends NodeDef {
   readonly urlTimeout?: string;
   /** Allow URL images on private and loopback addresses. */
   readonly allowPrivateNetwork?: boolean;
+  /** Accept URL images at all; absent (flows saved before the field) accepts them. */
+  readonly allowUrlImages?: boolean;
   /** "true" or "false" for the engine's workerThreads; empty (or absent, in flows saved before the field) for its default. */
   readonly workerThreads?: string;
   /** Threshold overrides: `threshold_<name>`, empty for the pack's value. */
@@ -83,6 +85,7 @@ export function engineOptionsFromConfig(def: EngineConfigDef): EngineOptions {
   const seconds = optionalNumber(def.urlTimeout, 'the URL timeout (seconds)');
   if (seconds !== undefined) limits.urlTimeoutMs = Math.round(seconds * 1000);
   if (def.allowPrivateNetwork === true) limits.allowPrivateNetwork = true;
+  if (def.allowUrlImages === false) limits.allowUrlImages = false;
 
   const pack = typeof def.pack === 'string' && def.pack.trim() !== '' ? def.pack.trim() : undefined;
   const validateAttributes = parseAttributeList(def.validateAttributes, 'the attributes to validate');

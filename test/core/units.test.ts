@@ -165,7 +165,7 @@ describe('core units', function () {
   });
 
   it('limits: the documented defaults, and maxRedirects may be 0', function () {
-    assert.deepEqual({ ...resolveLimits() }, { maxImageBytes: 5 * 1024 * 1024, maxPixels: 40_000_000, urlTimeoutMs: 15_000, maxRedirects: 3, allowPrivateNetwork: false });
+    assert.deepEqual({ ...resolveLimits() }, { maxImageBytes: 5 * 1024 * 1024, maxPixels: 40_000_000, urlTimeoutMs: 15_000, maxRedirects: 3, allowPrivateNetwork: false, allowUrlImages: true });
     assert.equal(resolveLimits({ maxRedirects: 0 }).maxRedirects, 0);
     assert.throws(() => resolveLimits({ maxRedirects: -1 }), /non-negative whole number for limits\.maxRedirects/);
     assert.equal(resolveLimits({ urlTimeoutMs: 2 ** 31 - 1 }).urlTimeoutMs, 2 ** 31 - 1);

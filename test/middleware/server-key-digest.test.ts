@@ -2,14 +2,13 @@
 // answers the keys' requests and refuses others, and a malformed digest stops it before it listens.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selfieJpeg } from '../helpers/faces';
+import { serveWithConfig, type StartedService } from '../helpers/service';
 
-const FACELIVE_JS = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 const SHOP_KEY = 'shop-key-7fQ2mLx0';
@@ -26,38 +25,7 @@ describe('facelive serve with digest credentials', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts `facelive serve` on `config`: its URL once it listens, or its exit status and output if it stops first. */
-  function serve(config: unknown): Promise<{ base?: string; code?: number | null; stdout: string; stderr: string; stop: () => Promise<void> }> {
-    const file = path.join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(file, JSON.stringify(config));
-    const child = spawn(process.execPath, [FACELIVE_JS, 'serve'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', FACELIVE_CONFIG: file }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const stop = async (): Promise<void> => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`neither listening nor stopped: ${stdout}${stderr}`));
-      }, 60_000);
-      const check = (): void => {
-        const match = /"msg":"facelive listening","port":(\d+)/.exec(stdout);
-        if (match !== null && stderr.includes('API:')) {
-          clearTimeout(timer);
-          resolve({ base: `http://127.0.0.1:${match[1]}`, stdout, stderr, stop });
-        }
-      };
-      child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
-      child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
-      void exited.then((code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr, stop });
-      });
-    });
-  }
+  const serve = (config: unknown): Promise<StartedService> => serveWithConfig(dir, config);
 
   it('answers 200 to the keys whose digests it holds (either case) and 401 to any other key', async () => {
     const face = (await selfieJpeg('right', 320, 240)).toString('base64');

@@ -34,6 +34,12 @@ describe('facelive-engine config node', function () {
       });
     });
 
+    it('refuses URL images only when the box is unticked; a flow saved before the field accepts them', () => {
+      assert.deepEqual(engineOptionsFromConfig(def({ allowUrlImages: false })), { limits: { allowUrlImages: false } });
+      assert.deepEqual(engineOptionsFromConfig(def({ allowUrlImages: true })), {});
+      assert.deepEqual(engineOptionsFromConfig(def({})), {});
+    });
+
     it('reads worker threads as on, off, or (blank, or absent from a flow saved before the field) the engine\'s default', () => {
       assert.deepEqual(engineOptionsFromConfig(def({ workerThreads: 'false' })), { workerThreads: false });
       assert.deepEqual(engineOptionsFromConfig(def({ workerThreads: 'true' })), { workerThreads: true });
