@@ -37,6 +37,7 @@ import { deadline } from './deadline';
 import { continueIfDeferred } from './expect-continue';
 import { MAX_JSON_DEPTH, nestsDeeperThan, opensObjectOrArray } from './json-depth';
 import { decodedAsUtf8, jsonAsUtf8 } from './json-charset';
+import { repeatedField, repeatedFieldMessage } from './json-repeated-fields';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
 import { refuseFieldsInQuery } from './query-fields';
@@ -150,6 +151,8 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       if (nestsDeeperThan(utf8, MAX_JSON_DEPTH)) {
         throw new FaceliveError('INVALID_PAYLOAD', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`);
       }
+      const repeated = repeatedField(utf8);
+      if (repeated !== undefined) throw new FaceliveError('INVALID_PAYLOAD', repeatedFieldMessage(repeated));
     },
   }));
   const upload = formParser(config.jsonBodyLimit);
