@@ -51,7 +51,14 @@ export function formBody(req: Request): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     const isFlag = (OPTION_NAMES as readonly string[]).includes(key);
-    body[key] = isFlag && value === 'true' ? true : isFlag && value === 'false' ? false : value;
+    // Defined, not assigned: assigning a field named __proto__ set the body's prototype, and the
+    // form's __proto__[image] was then read as its image (JSON keeps such a field as its own).
+    Object.defineProperty(body, key, {
+      value: isFlag && value === 'true' ? true : isFlag && value === 'false' ? false : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   if (req.file !== undefined) {
     if (body.image !== undefined) throw new FaceliveError('INVALID_PAYLOAD', 'Send the image either as a file part or as a text field, not both.');
