@@ -164,8 +164,16 @@ function checkKey(credential: Record<string, unknown>, appId: string, where: str
   return keyHash;
 }
 
+/** Whether two entries of one App-ID agree on everything but the key (mode, quota, threshold, its pack). */
+function samePrincipal(a: Principal, b: Principal): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Principal>;
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
 function listAuthenticator(credentials: readonly ListedCredential[]): Authenticator {
-  const table = new Map<string, { principal: Principal; keyHash: Buffer }>();
+  // An App-ID may be listed more than once, one key each, so that a key can be replaced without a
+  // moment when neither the old nor the new one is accepted (docs/express.md, "Replacing a key").
+  const table = new Map<string, { principal: Principal; keyHashes: Buffer[] }>();
   credentials.forEach((credential, index) => {
     const where = `auth.credentials[${index}]`;
     const principal = checkCredential(credential, where);
@@ -178,8 +186,16 @@ function listAuthenticator(credentials: readonly ListedCredential[]): Authentica
     const appIdFault = headerValueFault(principal.appId);
     if (appIdFault !== undefined) throw new TypeError(`${where}.appId can never match an App-ID header: ${appIdFault}.`);
     const keyHash = checkKey(credential as unknown as Record<string, unknown>, principal.appId, where);
-    if (table.has(principal.appId)) throw new TypeError(`${where}.appId repeats the App-ID "${principal.appId}".`);
-    table.set(principal.appId, { principal, keyHash });
+    const listed = table.get(principal.appId);
+    if (listed === undefined) {
+      table.set(principal.appId, { principal, keyHashes: [keyHash] });
+    } else if (!samePrincipal(listed.principal, principal)) {
+      throw new TypeError(`${where} repeats the App-ID "${principal.appId}" with other settings; the entries of one App-ID (one for each of its keys) must agree on everything but the key.`);
+    } else if (listed.keyHashes.some((known) => known.equals(keyHash))) {
+      throw new TypeError(`${where} repeats the App-ID "${principal.appId}" and its key.`);
+    } else {
+      listed.keyHashes.push(keyHash);
+    }
   });
   // Unknown App-IDs still pay for one comparison, so timing does not tell them apart from wrong keys.
   const decoy = keyDigest('facelive-decoy-key');
@@ -188,7 +204,9 @@ function listAuthenticator(credentials: readonly ListedCredential[]): Authentica
     const apiKey = header(req, 'api-key');
     if (appId === undefined || apiKey === undefined) throw new FaceliveError('UNAUTHORIZED', 'The App-ID and API-Key headers are required.');
     const entry = table.get(appId);
-    const match = sameSecret(entry?.keyHash ?? decoy, apiKey);
+    // Every key of the App-ID is compared, so timing does not tell which one matched.
+    let match = false;
+    for (const keyHash of entry?.keyHashes ?? [decoy]) match = sameSecret(keyHash, apiKey) || match;
     if (entry === undefined || !match) throw new FaceliveError('UNAUTHORIZED');
     return entry.principal;
   };

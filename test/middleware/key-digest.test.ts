@@ -63,13 +63,13 @@ describe('credentials with apiKeySha256', function () {
     assert.equal(res.body.error_code, 'INSUFFICIENT_QUOTA_LIVENESS');
   });
 
-  it('lets a plain key and a digest of it serve two App-IDs, as two plain keys can; refuses a repeated App-ID', async () => {
+  it('lets a plain key and a digest of it serve two App-IDs, as two plain keys can; refuses an App-ID repeated with its key', async () => {
     const app = appWith([{ appId: 'a', apiKey: KEY, mode: 'live' }, { appId: 'b', apiKeySha256: DIGEST, mode: 'live' }]);
     for (const appId of ['a', 'b']) {
       const res = await request(app).post(PATH).set({ 'App-ID': appId, 'API-Key': KEY }).send({});
       assert.equal(res.body.error_code, 'MISSING_PAYLOAD_IMAGE', appId);
     }
-    assert.throws(build([{ appId: 'a', apiKey: KEY, mode: 'live' }, { appId: 'a', apiKeySha256: DIGEST, mode: 'live' }]), /^TypeError: auth\.credentials\[1\]\.appId repeats the App-ID "a"\.$/);
+    assert.throws(build([{ appId: 'a', apiKey: KEY, mode: 'live' }, { appId: 'a', apiKeySha256: DIGEST, mode: 'live' }]), /^TypeError: auth\.credentials\[1\] repeats the App-ID "a" and its key\.$/);
   });
 
   it('checks the key against the apiKeySha256 or apiKey of a credential an auth function returns as it looked it up', async () => {
