@@ -5,8 +5,8 @@
 //   POST /attempts/:id/selfie  the selfie (JSON {"image": base64}, or a multipart file named image),
 //                              answered {"result": "continue" | "retake" | "refused", "advice"?}.
 //
-// The server decides the checks (quality, liveness and face count validated); a body that names a
-// flag is refused. The device never sees a score; facelive's whole answer is kept for the review queue.
+// The server decides the checks (quality, liveness and face count validated: the middleware's flags
+// option); a body that turns one off is refused. The device never sees a score; facelive's whole answer is kept for the review queue.
 // Attempts, cases and image digests live in this process's memory, for the example only: a real
 // deployment keeps attempts in its own session store and cases in its own database. The device needs
 // no API key here; the integrator's own user authentication goes before both routes (marked below).
@@ -15,18 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
-import {
-  type CheckContext,
-  type CheckOptions,
-  type CheckResult,
-  createEngine,
-  type Engine,
-  type EngineOptions,
-  FaceliveError,
-  type LoadedRequest,
-  type LoadOptions,
-  OPTION_NAMES,
-} from '../core';
+import { type CheckOptions, type CheckResult, createEngine, type Engine, type EngineOptions, FaceliveError } from '../core';
 import { faceLiveness, type FaceLivenessRouter } from '../middleware';
 import { portFromEnv } from './port';
 
@@ -103,41 +92,6 @@ export interface KycBackend {
   close(): Promise<void>;
 }
 
-/** Thrown (through the middleware) when the device names a flag: the server decides the checks. */
-class DeviceChoseChecks extends FaceliveError {
-  constructor() {
-    super('INVALID_PAYLOAD', 'The server decides which checks run: send only the image.');
-  }
-}
-
-/** The device's body with the server's checks in place of any it named; a body naming a flag is refused. */
-function withServerChecks(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) return body; // facelive says what is wrong
-  if (Object.keys(body).some((key) => (OPTION_NAMES as readonly string[]).includes(key))) throw new DeviceChoseChecks();
-  return { ...body, ...SERVER_CHECKS };
-}
-
-/**
- * The engine as the middleware sees it: every way into a check runs the server's checks. (The
- * middleware reads the flags from the request body and has no option of its own to fix them.)
- */
-function engineWithServerChecks(engine: Engine): Engine {
-  const load = engine.loadRequest?.bind(engine);
-  return {
-    get pack() {
-      return engine.pack;
-    },
-    get limits() {
-      return engine.limits;
-    },
-    check: (image, _deviceFlags, context?: CheckContext) => engine.check(image, SERVER_CHECKS, context),
-    checkRequest: (body, context) => engine.checkRequest(withServerChecks(body), context),
-    loadRequest: load === undefined ? undefined : (body: unknown, options?: LoadOptions): Promise<LoadedRequest> => load(withServerChecks(body), options),
-    failure: () => engine.failure(),
-    dispose: () => engine.dispose(),
-  };
-}
-
 /**
  * A short hint for the person holding the phone, or undefined when the image needs no retake. Face
  * size and framing are not validations; they are asked about here because liveness errs most on
@@ -205,7 +159,8 @@ export async function createKycBackend(options: KycBackendOptions = {}): Promise
   // it, but it does say "this exact file was sent" to whoever holds it; kept for the attempt window
   // only, in memory, it stops a replay of the same file within that window and no longer.
   const recentImages = new Map<string, number>();
-  const liveness = faceLiveness({ mode: 'annotate', auth: false, engine: engineWithServerChecks(engine), metrics: false });
+  // The server decides the checks: a body that gives one of these flags another value is refused.
+  const liveness = faceLiveness({ mode: 'annotate', auth: false, engine, metrics: false, flags: SERVER_CHECKS });
 
   /** Forgets digests past the window and attempts long expired. */
   function forgetOld(): void {
@@ -280,7 +235,9 @@ export async function createKycBackend(options: KycBackendOptions = {}): Promise
       keep(attempt, answer, facelive);
       return void res.json(answer);
     }
-    if (err instanceof DeviceChoseChecks) return void keep(attempt, refuse(res, 400, 'checks_set_by_server', err.message), facelive);
+    // The app sends only the image: a body facelive finds malformed, or one that gives a flag another
+    // value than the server's (the middleware's flags option refuses it), comes from another client.
+    if (err.code === 'INVALID_PAYLOAD') return void keep(attempt, refuse(res, 400, 'invalid_request', 'Send only the selfie: the server decides which checks run.'), facelive);
     if (err.status === 503 || err.status === 429) {
       res.setHeader('Retry-After', String(err.retryAfterS ?? 1));
       return void keep(attempt, refuse(res, 503, 'busy', 'The server is busy: send the selfie again in a moment.'), facelive);

@@ -118,6 +118,7 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     requestTimeoutMs: config.requestTimeoutMs,
     authFailures: config.authFailures,
     rateLimit: config.rateLimit,
+    flags: config.flags,
     rateLimitStore: redisStore !== undefined ? redisRateLimitStores(redisStore) : undefined,
   };
   let liveness: FaceLivenessRouter;

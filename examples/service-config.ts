@@ -8,7 +8,7 @@ import type { FaceLivenessOptions } from '../middleware/options';
 import { jsonErrorOffset } from './json-error-offset';
 
 /** The middleware options the service's config file passes through as they are (documented there). */
-type PassedThrough = 'limits' | 'maxInFlight' | 'maxQueue' | 'queueTimeoutMs' | 'requestTimeoutMs' | 'authFailures' | 'rateLimit';
+type PassedThrough = 'limits' | 'flags' | 'maxInFlight' | 'maxQueue' | 'queueTimeoutMs' | 'requestTimeoutMs' | 'authFailures' | 'rateLimit';
 
 /** The FACELIVE_CONFIG file's shape. */
 export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
@@ -37,6 +37,7 @@ export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
 const CONFIG_KEYS: readonly string[] = [
   'credentials',
   'limits',
+  'flags',
   'quotaStore',
   'redisUrl',
   'pack',

@@ -41,6 +41,7 @@ import { repeatedField, repeatedFieldMessage } from './json-repeated-fields';
 import { formBody, formParser, isMultipart } from './multipart';
 import { markNotStored } from './no-store';
 import { refuseFieldsInQuery } from './query-fields';
+import { withServerFlags } from './server-flags';
 import { BODY_READ_BEFORE_MESSAGE, declaredTooLarge, readByAnotherParser } from './other-body-parsers';
 import { requestIdOf } from './request-id';
 import { summaryLog } from './summary-log';
@@ -269,7 +270,7 @@ export function faceLiveness(options: FaceLivenessOptions): FaceLivenessRouter {
       // Admitted: a client that asked before sending its body (Expect: 100-continue) may send it now.
       continueIfDeferred(req, res);
       bodyAskedFor = true;
-      const body = await Promise.race([readBody(req, res), timeout.expired]);
+      const body = withServerFlags(await Promise.race([readBody(req, res), timeout.expired]), config.flags);
       const engine = await Promise.race([config.engine, timeout.expired]);
       // The image is loaded before a check slot is asked for: a URL image server that answers slowly
       // holds a fetch ticket (bounded apart from the slots), not a slot that base64 images need.
@@ -469,4 +470,5 @@ export { defaultMaxInFlight } from './options';
 export { REQUEST_ID_HEADER, sanitizeRequestId } from './request-id';
 export type { AuthFunction, AuthOption, AuthResult, Credential, CredentialMode, DigestCredential, ListedCredential } from './auth';
 export type { FaceLivenessOptions, LogEntry, Logger, Mode } from './options';
+export type { ServerFlags } from './server-flags';
 export { FaceliveError } from '../core/errors';

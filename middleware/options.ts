@@ -4,11 +4,13 @@ import type { Engine, EngineOptions } from '../core/engine-types';
 import { usableCpuCount } from '../core/cpu-count';
 import { checkEngineOptions } from '../core/engine';
 import { MAX_TIMER_MS, maxEncodedImageBytes, resolveLimits, type LimitOverrides, type Limits } from '../core/limits';
+import type { CheckOptions } from '../core/options';
 import { describeValue } from '../core/value-kind';
 import { type AuthOption, type Authenticator, resolveAuth } from './auth';
 import { defaultMetrics, FaceliveMetrics } from './metrics';
 import { assertQuotaStore, MemoryQuotaStore, type QuotaStore } from './quota';
 import type { AuthFailureLimit, CredentialRateLimit, RateLimitStoreFactory } from './rate-limit';
+import { resolveServerFlags, type ServerFlags } from './server-flags';
 
 export type Mode = 'respond' | 'annotate';
 
@@ -42,6 +44,12 @@ export interface FaceLivenessOptions {
   readonly mode?: Mode | undefined;
   /** Input limits (merged into engineOptions.limits); not allowed with `engine`, whose limits apply. Defaults to the contract's. */
   readonly limits?: LimitOverrides | undefined;
+  /**
+   * Flags the server decides for every request (`{ validate_liveness: true }`): a body may leave them
+   * out or give the same value; another value is refused (400 INVALID_PAYLOAD). A validation set true
+   * sets its section (is_*) true too. Defaults to none: the body decides, as the contract has it.
+   */
+  readonly flags?: ServerFlags | undefined;
   /** Structured logs. Defaults to none. */
   readonly logger?: Logger | undefined;
   /** Where to record Prometheus metrics, or false for none. Defaults to defaultMetrics() (see metricsRouter()). */
@@ -72,6 +80,8 @@ export interface Configuration {
   readonly quota: QuotaStore;
   readonly mode: Mode;
   readonly limits: Limits;
+  /** The flags the server sets (empty: the body decides). */
+  readonly flags: Readonly<Partial<CheckOptions>>;
   /** JSON body cap in bytes: base64 of limits.maxImageBytes plus room for line breaks, a data-URI prefix and the flags. */
   readonly jsonBodyLimit: number;
   readonly log: LogFunction;
@@ -92,6 +102,7 @@ export const OPTION_KEYS: readonly (keyof FaceLivenessOptions)[] = [
   'quota',
   'mode',
   'limits',
+  'flags',
   'logger',
   'metrics',
   'maxInFlight',
@@ -230,6 +241,8 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     throw new TypeError(`Expected 'respond' or 'annotate' for mode but received ${describeValue(mode)}.`);
   }
 
+  const flags = resolveServerFlags(given.flags);
+
   const quota = given.quota ?? new MemoryQuotaStore();
   assertQuotaStore(quota, 'quota');
 
@@ -296,6 +309,7 @@ export function resolveOptions(options: unknown, createEngine: (options: EngineO
     quota,
     mode,
     limits,
+    flags,
     jsonBodyLimit: jsonBodyLimitFor(limits.maxImageBytes),
     log,
     metrics,
