@@ -23,9 +23,9 @@ Commands:
 Run "facelive <command> --help" for a command's options.
 `;
 
-export const SERVE_USAGE = `Usage: facelive serve
+export const SERVE_USAGE = `Usage: facelive serve [--check]
 
-Starts the HTTP service with its demo page. It takes no arguments; it reads its environment:
+Starts the HTTP service with its demo page. It reads its environment:
   PORT              port to listen on, in decimal digits (default 3000; 0 for any free port)
   HOST              address to listen on (default every interface; 127.0.0.1 while it runs on a
                     generated development pair)
@@ -33,6 +33,11 @@ Starts the HTTP service with its demo page. It takes no arguments; it reads its 
                     docs/express.md, "The service"); without credentials it generates a development pair
 
 Stop it with SIGTERM or SIGINT (it waits for running checks).
+
+  --check     try the configuration as the service would start on it (the file read and checked,
+              the model pack loaded), then exit, serving nothing: 0 if it would start, 1 with the
+              reason if not. Run it before restarting processes on a changed file.
+  -h, --help  show this help
 `;
 
 export const BENCH_USAGE = `Usage: facelive bench [--json] [--no-warm-up]
@@ -71,8 +76,12 @@ async function main(argv: string[]): Promise<number> {
       return runEval(rest);
     }
     case 'serve': {
-      const refused = checkArguments('serve', rest, [], SERVE_USAGE);
+      const refused = checkArguments('serve', rest, ['--check'], SERVE_USAGE);
       if (refused !== undefined) return refused;
+      if (rest.includes('--check')) {
+        const { checkServiceConfig } = await import('../examples/config-check');
+        return checkServiceConfig(process.env);
+      }
       const { startServer } = await import('../examples/server');
       await startServer(process.env);
       return -1;

@@ -41,8 +41,6 @@ import {
   redisRateLimitStores,
   toContractError,
 } from '../middleware';
-import { packId, thresholdPackMismatch } from '../core/models/pack-id';
-import { quote } from '../core/quote';
 import { dropUnwantedBodies, notFound } from './bodiless-routes';
 import { clusterNotes, isClusterWorker } from './cluster-notes';
 import { sendReady } from './ready-message';
@@ -52,6 +50,7 @@ import { portFromEnv } from './port';
 import { securityHeaders } from './security-headers';
 import { loadConfig, type ServerConfig } from './service-config';
 import { serviceOutput } from './service-output';
+import { thresholdPackRefusal } from './threshold-packs';
 
 export interface AppConfig extends ServerConfig {
   /** A ready engine to use instead of creating one from pack/limits/workerThreads. */
@@ -367,10 +366,7 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
     (engine) => {
       stdoutLogger({ level: 'info', msg: 'facelive engine ready', pack: { name: engine.pack.name, version: engine.pack.version } });
       // A credential's threshold calibrated on another pack: every check of its App-ID would be refused.
-      const running = packId(engine.pack);
-      const mismatch = (config.credentials ?? [])
-        .map((credential) => thresholdPackMismatch(credential.livenessThresholdPack, running, `The liveness threshold of App-ID ${quote(credential.appId)}`))
-        .find((reason) => reason !== undefined);
+      const mismatch = thresholdPackRefusal(config.credentials ?? [], engine);
       if (mismatch !== undefined) refuseToServe(mismatch);
       else sendReady();
     },
