@@ -15,6 +15,8 @@ export interface ClusterNoteInput {
   readonly credentials?: readonly ListedCredential[];
   readonly quotaStore?: 'memory' | 'redis';
   readonly rateLimit?: unknown;
+  readonly metrics?: boolean;
+  readonly metricsPort?: number;
 }
 
 /** Whether this process is a node:cluster worker (PM2's cluster mode included). */
@@ -33,12 +35,19 @@ export const PER_PROCESS_LIMITS_WARNING =
   'quotas and rate limits are counted per process with the memory quota store: across N cluster ' +
   'workers a testing quota allows up to N times its checks; set quotaStore "redis" to share them';
 
-/** The start-up notes that apply: the generated pair's, and whether the per-process warning applies. */
-export function clusterNotes(input: ClusterNoteInput): { readonly pairNote?: string; readonly limitsWarning?: string } {
+/** Logged (level warn) where every worker serves its own counters on the shared port. */
+export const SHARED_METRICS_PORT_WARNING =
+  'metrics are counted per process and served on the shared port: scrapes reach the workers in turn, ' +
+  'so counters read as going down and up and rates are wrong; set metricsPort to serve each worker\'s ' +
+  'metrics on a port of its own (metricsPort plus NODE_APP_INSTANCE)';
+
+/** The start-up notes that apply: the generated pair's, and the per-process warnings that apply. */
+export function clusterNotes(input: ClusterNoteInput): { readonly pairNote?: string; readonly limitsWarning?: string; readonly metricsWarning?: string } {
   if (!input.isWorker) return {};
   const counted = (input.credentials ?? []).some((credential) => credential.mode === 'testing') || (input.rateLimit !== undefined && input.rateLimit !== false);
   return {
     ...(input.generatedPair ? { pairNote: GENERATED_PAIR_NOTE } : {}),
     ...(input.quotaStore !== 'redis' && counted ? { limitsWarning: PER_PROCESS_LIMITS_WARNING } : {}),
+    ...(input.metrics === true && input.metricsPort === undefined ? { metricsWarning: SHARED_METRICS_PORT_WARNING } : {}),
   };
 }

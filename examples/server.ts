@@ -51,6 +51,7 @@ import { securityHeaders } from './security-headers';
 import { loadConfig, type ServerConfig } from './service-config';
 import { serviceOutput } from './service-output';
 import { thresholdPackRefusal } from './threshold-packs';
+import { listenForMetrics, metricsPortFor } from './metrics-listener';
 
 export interface AppConfig extends ServerConfig {
   /** A ready engine to use instead of creating one from pack/limits/workerThreads. */
@@ -200,7 +201,8 @@ export function createApp(config: AppConfig = {}): FaceliveApp {
     }
     res.json({ appId: devCredential.appId, apiKey: devCredential.apiKey });
   });
-  if (config.metrics === true) app.use('/metrics', metricsRouter());
+  // On a port of its own when metricsPort is given (listenAndServe starts it).
+  if (config.metrics === true && config.metricsPort === undefined) app.use('/metrics', metricsRouter());
   app.use(express.static(publicDir(), { index: 'index.html' }));
   app.use(notFound());
   // Every route here is the service's own: any error they hand on gets the contract's body too
@@ -262,9 +264,10 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
     );
   }
   // One of several workers behind one port: a generated pair and per-process counts do not add up.
-  const { pairNote, limitsWarning } = clusterNotes({ ...loadedConfig, isWorker: isClusterWorker(), generatedPair: handle.devCredential !== undefined });
+  const { pairNote, limitsWarning, metricsWarning } = clusterNotes({ ...loadedConfig, isWorker: isClusterWorker(), generatedPair: handle.devCredential !== undefined });
   if (pairNote !== undefined) notes.write(pairNote);
   if (limitsWarning !== undefined) stdoutLogger({ level: 'warn', msg: limitsWarning });
+  if (metricsWarning !== undefined) stdoutLogger({ level: 'warn', msg: metricsWarning });
   // A development pair is for this machine: without a HOST of its own choosing the service then
   // listens on loopback only, so that no one else can reach it (nor /demo-config.json through a
   // forwarder or proxy that adds no forwarding header).
@@ -295,6 +298,18 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
   const address = server.address();
   const shownPort = typeof address === 'object' && address !== null ? address.port : port;
   stdoutLogger({ level: 'info', msg: 'facelive listening', port: shownPort });
+  if (loadedConfig.metricsPort !== undefined) {
+    let metricsServer: Server;
+    try {
+      metricsServer = await listenForMetrics(metricsPortFor(loadedConfig.metricsPort, env), host);
+    } catch (err) {
+      server.close();
+      await handle.close({ timeoutMs: 0 });
+      throw err;
+    }
+    const metricsAddress = metricsServer.address();
+    stdoutLogger({ level: 'info', msg: 'facelive metrics listening', port: typeof metricsAddress === 'object' && metricsAddress !== null ? metricsAddress.port : undefined });
+  }
   const base = `http://localhost:${shownPort}`;
   notes.write(
     `facelive: listening on ${base}\n` +

@@ -26,6 +26,8 @@ export interface ServerConfig extends Pick<FaceLivenessOptions, PassedThrough> {
   readonly allowPrivateNetwork?: boolean;
   /** Serve Prometheus metrics at GET /metrics. Defaults to false. */
   readonly metrics?: boolean;
+  /** Serve GET /metrics on this port (plus NODE_APP_INSTANCE) instead of the API's; 0 for any free port. Defaults to the API's port. */
+  readonly metricsPort?: number;
   /** Timeout of one Redis command, in ms, before the request gets 503. Defaults to 500. */
   readonly redisCommandTimeoutMs?: number;
   /** How long a graceful shutdown waits for running checks, in ms. Defaults to 10000. */
@@ -44,6 +46,7 @@ const CONFIG_KEYS: readonly string[] = [
   'workerThreads',
   'allowPrivateNetwork',
   'metrics',
+  'metricsPort',
   'maxInFlight',
   'maxQueue',
   'queueTimeoutMs',
@@ -54,7 +57,7 @@ const CONFIG_KEYS: readonly string[] = [
   'shutdownTimeoutMs',
   'trustProxy',
 ];
-const NUMBER_KEYS: readonly string[] = ['maxInFlight', 'maxQueue', 'queueTimeoutMs', 'requestTimeoutMs', 'redisCommandTimeoutMs', 'shutdownTimeoutMs', 'trustProxy'];
+const NUMBER_KEYS: readonly string[] = ['metricsPort', 'maxInFlight', 'maxQueue', 'queueTimeoutMs', 'requestTimeoutMs', 'redisCommandTimeoutMs', 'shutdownTimeoutMs', 'trustProxy'];
 
 /** Checks a parsed config file; a bad key is an Error naming it. */
 export function checkConfig(value: unknown, source = 'config'): ServerConfig {
@@ -78,6 +81,8 @@ export function checkConfig(value: unknown, source = 'config'): ServerConfig {
     const value = config[key];
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) throw new TypeError(`${source}.${key} must be a non-negative integer.`);
   }
+  if (typeof config.metricsPort === 'number' && config.metricsPort > 65535) throw new TypeError(`${source}.metricsPort must be a port number, 0 to 65535.`);
+  if (config.metricsPort !== undefined && config.metrics === false) throw new TypeError(`${source}.metricsPort serves the metrics that ${source}.metrics false turns off; give one.`);
   if (config.redisCommandTimeoutMs === 0) throw new TypeError(`${source}.redisCommandTimeoutMs must be at least 1.`);
   for (const key of ['redisCommandTimeoutMs', 'shutdownTimeoutMs']) {
     const value = config[key];

@@ -12,7 +12,9 @@ export interface StartedService {
   readonly base?: string;
   /** Its exit status, when it stopped before listening. */
   readonly code?: number | null;
+  /** Its standard output so far. */
   readonly stdout: string;
+  /** Its standard error so far. */
   readonly stderr: string;
   /** SIGTERM, then its exit. */
   stop(): Promise<void>;
@@ -30,6 +32,17 @@ export function serveWithConfig(dir: string, config: unknown): Promise<StartedSe
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
+  // Its output so far, read when asked (lines logged after it listens arrive later).
+  const started = (fields: { base?: string; code?: number | null }): StartedService => ({
+    ...fields,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    stop,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -39,14 +52,14 @@ export function serveWithConfig(dir: string, config: unknown): Promise<StartedSe
       const match = /"msg":"facelive listening","port":(\d+)/.exec(stdout);
       if (match !== null && stderr.includes('API:')) {
         clearTimeout(timer);
-        resolve({ base: `http://127.0.0.1:${match[1]}`, stdout, stderr, stop });
+        resolve(started({ base: `http://127.0.0.1:${match[1]}` }));
       }
     };
     child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
     child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
     void exited.then((code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, stop });
+      resolve(started({ code }));
     });
   });
 }

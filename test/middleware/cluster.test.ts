@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packWithoutModels } from '../helpers/broken-pack';
-import { GENERATED_PAIR_NOTE, PER_PROCESS_LIMITS_WARNING } from '../../examples/cluster-notes';
+import { GENERATED_PAIR_NOTE, PER_PROCESS_LIMITS_WARNING, SHARED_METRICS_PORT_WARNING } from '../../examples/cluster-notes';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'facelive.js');
 const LIVE = { appId: 'cluster-live', apiKey: 'cluster-live-key-0123', mode: 'live' };
@@ -147,6 +147,13 @@ describe('the service as a cluster worker', function () {
       .find((entry) => entry.msg === PER_PROCESS_LIMITS_WARNING);
     assert.equal(warning?.level, 'warn', stdout);
     assert.ok(!stderr.includes(GENERATED_PAIR_NOTE));
+  });
+
+  it('a worker serving metrics on the shared port warns that scrapes reach the workers in turn; one with metricsPort does not', async () => {
+    const shared = await worker({ FACELIVE_CONFIG: configFile('metrics-shared.json', { credentials: [LIVE], metrics: true }) });
+    assert.ok(shared.stdout.includes(SHARED_METRICS_PORT_WARNING), shared.stdout);
+    const own = await worker({ FACELIVE_CONFIG: configFile('metrics-own.json', { credentials: [LIVE], metrics: true, metricsPort: 0 }) });
+    assert.ok(!own.stdout.includes(SHARED_METRICS_PORT_WARNING), own.stdout);
   });
 
   it('a worker whose credentials are all live, and a process that is no worker, say neither', async () => {
