@@ -22,6 +22,7 @@ if (require.main === module) exitOnStopSignals();
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Engine } from '../core/engine-types';
@@ -76,6 +77,8 @@ export interface FaceliveApp {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
+/** How long a stopping service keeps idle keep-alive connections open, answering 503 on them. */
+const IDLE_CONNECTION_GRACE_MS = 500;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Requests one keep-alive connection may carry before the service closes it (server.maxRequestsPerSocket). */
 export const MAX_REQUESTS_PER_CONNECTION = 100;
@@ -326,10 +329,16 @@ async function listenAndServe(env: NodeJS.ProcessEnv): Promise<{ server: Server;
     if (stopping) return;
     stopping = true;
     stdoutLogger({ level: 'info', msg: 'facelive shutting down', signal });
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Keep-alive connections end after their current answer instead of carrying new requests.
-    server.closeIdleConnections();
-    setInterval(() => server.closeIdleConnections(), 100).unref();
+    // No new connections. http.Server's close() would also close the idle keep-alive connections at
+    // once, meeting requests their clients were sending on them right then (ECONNRESET, which clients
+    // do not retry for a POST); net.Server's stops listening only. Kept a moment, such a request gets
+    // 503 with Retry-After and Connection: close, and its client opens a new connection elsewhere.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    // Then keep-alive connections end after their current answer instead of carrying new requests.
+    setTimeout(() => {
+      server.closeIdleConnections();
+      setInterval(() => server.closeIdleConnections(), 100).unref();
+    }, IDLE_CONNECTION_GRACE_MS).unref();
     void handle
       .close({ timeoutMs: config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS })
       .catch(() => undefined)
