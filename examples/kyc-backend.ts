@@ -275,9 +275,9 @@ export async function createKycBackend(options: KycBackendOptions = {}): Promise
   };
 }
 
-/** Serves the backend on PORT (default 47200) until SIGTERM or SIGINT. */
+/** Serves the backend on PORT (default 3001, beside the service's 3000) until SIGTERM or SIGINT. */
 async function main(): Promise<void> {
-  const port = portFromEnv(process.env.PORT, 47200);
+  const port = portFromEnv(process.env.PORT, 3001);
   const backend = await createKycBackend();
   const server: Server = backend.app.listen(port, '127.0.0.1', () => {
     process.stderr.write(`kyc-backend: listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
