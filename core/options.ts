@@ -132,16 +132,17 @@ export function parseOptions(input: unknown, { dependencies = true } = {}): Chec
   return dependencies ? checkDependencies(options) : options;
 }
 
+/** The dependency rules, in the contract's order: each validation, the section it needs on, and the code of a request that breaks it. */
+export const VALIDATION_DEPENDENCIES = Object.freeze([
+  ['validate_quality', 'is_quality', 'INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY'],
+  ['validate_attribute', 'is_attribute', 'INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY'],
+  ['validate_liveness', 'is_liveness', 'INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY'],
+] as const);
+
 /** The dependency rules, in the contract's order (quality, attribute, liveness). */
 export function checkDependencies(options: CheckOptions): CheckOptions {
-  if (options.validate_quality && !options.is_quality) {
-    throw new FaceliveError('INVALID_PAYLOAD_QUALITY_VALIDATION_DEPENDENCY');
-  }
-  if (options.validate_attribute && !options.is_attribute) {
-    throw new FaceliveError('INVALID_PAYLOAD_ATTRIBUTE_VALIDATION_DEPENDENCY');
-  }
-  if (options.validate_liveness && !options.is_liveness) {
-    throw new FaceliveError('INVALID_PAYLOAD_LIVENESS_VALIDATION_DEPENDENCY');
+  for (const [validation, section, code] of VALIDATION_DEPENDENCIES) {
+    if (options[validation] && !options[section]) throw new FaceliveError(code);
   }
   return options;
 }

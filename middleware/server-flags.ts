@@ -6,18 +6,11 @@
 // (INVALID_PAYLOAD), so that no caller believes a check ran as it asked when it did not.
 
 import { FaceliveError } from '../core/errors';
-import { OPTION_NAMES, type CheckOptions } from '../core/options';
+import { OPTION_NAMES, VALIDATION_DEPENDENCIES, type CheckOptions } from '../core/options';
 import { describeValue } from '../core/value-kind';
 
 /** The flags the server sets: some of the contract's is_* and validate_* flags. */
 export type ServerFlags = { readonly [K in keyof CheckOptions]?: CheckOptions[K] | undefined };
-
-/** The is_* flag each validation needs on (the contract's dependency rules). */
-const NEEDS: Readonly<Partial<Record<keyof CheckOptions, keyof CheckOptions>>> = Object.freeze({
-  validate_quality: 'is_quality',
-  validate_attribute: 'is_attribute',
-  validate_liveness: 'is_liveness',
-});
 
 /**
  * Checks the option and completes it: a validation set true sets the section it needs true too (a
@@ -36,7 +29,7 @@ export function resolveServerFlags(given: unknown): Readonly<Partial<CheckOption
     if (typeof value !== 'boolean') throw new TypeError(`Expected true or false for flags.${name} but received ${describeValue(value)}.`);
     flags[name as keyof CheckOptions] = value;
   }
-  for (const [validation, section] of Object.entries(NEEDS) as [keyof CheckOptions, keyof CheckOptions][]) {
+  for (const [validation, section] of VALIDATION_DEPENDENCIES) {
     if (flags[validation] !== true) continue;
     if (flags[section] === false) throw new TypeError(`flags.${validation} is true while flags.${section} is false: the validation needs its section.`);
     flags[section] = true;
